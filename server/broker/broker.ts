@@ -1,0 +1,58 @@
+import type { ServerConfig } from '../config/load-config.js';
+import type { Logger } from '../logging/logger.js';
+import { AmqpSessions } from './amqp-sessions.js';
+import { ManagementClient, apiPath } from './management-client.js';
+
+/** Everything tools use to reach one broker: AMQP sessions per vhost and the management API. */
+export interface Broker {
+  readonly defaultVhost: string;
+  readonly user: string;
+  readonly amqp: AmqpSessions;
+  readonly management: ManagementClient;
+  /** The broker version from the overview, fetched once ("3.10.8"). */
+  version(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function createBroker(config: ServerConfig, logger: Logger): Broker {
+  const amqp = new AmqpSessions({
+    endpoint: config.amqp,
+    defaultVhost: config.amqp.vhost,
+    poolSize: config.connectionPoolSize,
+    timeoutMs: config.requestTimeoutMs,
+    logger,
+  });
+  const management = new ManagementClient({ endpoint: config.management, timeoutMs: config.requestTimeoutMs });
+  let version: Promise<string> | undefined;
+  return {
+    defaultVhost: config.amqp.vhost,
+    user: config.amqp.user,
+    amqp,
+    management,
+    version() {
+      version ??= management.get<{ rabbitmq_version: string }>(apiPath('overview'), { query: { columns: 'rabbitmq_version' } }).then(
+        (overview) => overview.rabbitmq_version,
+        (error: unknown) => {
+          version = undefined;
+          throw error;
+        },
+      );
+      return version;
+    },
+    async close() {
+      await Promise.all([amqp.close(), management.close()]);
+    },
+  };
+}
+
+/** Compares dotted versions: is `version` at least `minimum`? */
+export function versionAtLeast(version: string, minimum: string): boolean {
+  const a = version.split(/[.-]/).map((part) => Number.parseInt(part, 10) || 0);
+  const b = minimum.split('.').map((part) => Number.parseInt(part, 10) || 0);
+  for (let index = 0; index < b.length; index++) {
+    const left = a[index] ?? 0;
+    const right = b[index] ?? 0;
+    if (left !== right) return left > right;
+  }
+  return true;
+}

@@ -1,0 +1,165 @@
+import { InvalidValue } from './setting-parsers.js';
+import { type LogLevel, type Setting, type SettingKey, type SettingValues, settings } from './settings.js';
+
+export type SafetyLevel = 'read-only' | 'write' | 'destructive';
+
+/** File paths, read when the connection is made. */
+export interface TlsFiles {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  verify: boolean;
+}
+
+export interface BrokerEndpoint {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  /** Null when the endpoint is plain TCP / HTTP. */
+  tls: TlsFiles | null;
+}
+
+export interface ServerConfig {
+  transport: 'stdio' | 'http';
+  safety: SafetyLevel;
+  amqp: BrokerEndpoint & { vhost: string };
+  management: BrokerEndpoint & { basePath: string };
+  logLevel: LogLevel;
+  connectionPoolSize: number;
+  requestTimeoutMs: number;
+}
+
+export type CliCommand = { kind: 'run'; config: ServerConfig } | { kind: 'help' } | { kind: 'version' };
+
+/** A bad setting: the message is one line naming the setting and what is allowed. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+interface RawValue {
+  raw: string;
+  /** How the user spelled it: `--amqp-port` or `AMQP_PORT`. */
+  source: string;
+}
+
+const settingEntries = Object.entries(settings) as [SettingKey, Setting][];
+const byFlag = new Map(settingEntries.filter(([, s]) => s.flag).map(([key, s]) => [s.flag as string, key]));
+
+function readArgv(argv: readonly string[]): { raw: Map<SettingKey, RawValue>; command?: 'help' | 'version' } {
+  const raw = new Map<SettingKey, RawValue>();
+  for (let index = 0; index < argv.length; index++) {
+    const token = argv[index] as string;
+    if (token === '--help' || token === '-h') return { raw, command: 'help' };
+    if (token === '--version' || token === '-v') return { raw, command: 'version' };
+    if (!token.startsWith('--')) {
+      throw new ConfigError(`unexpected argument "${token}": options start with -- (see --help)`);
+    }
+    const equals = token.indexOf('=');
+    const name = token.slice(2, equals === -1 ? undefined : equals);
+    const key = byFlag.get(name);
+    if (key === undefined) throw new ConfigError(`unknown option --${name} (see --help for the list)`);
+    const definition = settings[key] as Setting;
+    let value: string | undefined;
+    if (equals !== -1) value = token.slice(equals + 1);
+    else if (definition.switch) value = 'true';
+    else {
+      value = argv[index + 1];
+      if (value === undefined || value.startsWith('--')) {
+        throw new ConfigError(`--${name} needs a value (${definition.help})`);
+      }
+      index++;
+    }
+    raw.set(key, { raw: value, source: `--${name}` });
+  }
+  return { raw };
+}
+
+function parseAll(argv: readonly string[], env: NodeJS.ProcessEnv) {
+  const fromArgv = readArgv(argv);
+  if (fromArgv.command) return { command: fromArgv.command } as const;
+  const values: SettingValues = {};
+  const sources = new Map<SettingKey, string>();
+  for (const [key, definition] of settingEntries) {
+    const envValue = env[definition.env];
+    const given =
+      fromArgv.raw.get(key) ?? (envValue !== undefined && envValue !== '' ? { raw: envValue, source: definition.env } : undefined);
+    if (given === undefined) continue;
+    try {
+      (values as Record<string, unknown>)[key] = definition.parse(given.raw);
+    } catch (error) {
+      if (!(error instanceof InvalidValue)) throw error;
+      const shown = definition.secret ? '' : ` "${given.raw.length > 80 ? `${given.raw.slice(0, 80)}…` : given.raw}"`;
+      throw new ConfigError(`${given.source}${shown} is not valid: ${error.message}`);
+    }
+    sources.set(key, given.source);
+  }
+  return { values, sources } as const;
+}
+
+function tlsFiles(
+  prefix: 'AMQP' | 'HTTP',
+  enabled: boolean | undefined,
+  files: { ca?: string; cert?: string; key?: string; verify?: boolean },
+): TlsFiles | null {
+  const named = (['ca', 'cert', 'key'] as const).filter((part) => files[part] !== undefined);
+  if (!enabled) {
+    if (named.length > 0 || files.verify !== undefined) {
+      const first = named[0] ? `${prefix}_TLS_${named[0].toUpperCase()}` : `${prefix}_TLS_VERIFY`;
+      throw new ConfigError(`${first} is set but ${prefix}_USE_TLS is false: set ${prefix}_USE_TLS=true or remove it`);
+    }
+    return null;
+  }
+  if ((files.cert === undefined) !== (files.key === undefined)) {
+    const missing = files.cert === undefined ? 'CERT' : 'KEY';
+    throw new ConfigError(`${prefix}_TLS_${missing} is missing: a client certificate needs both ${prefix}_TLS_CERT and ${prefix}_TLS_KEY`);
+  }
+  return { ca: files.ca, cert: files.cert, key: files.key, verify: files.verify ?? true };
+}
+
+function normalizeBasePath(path: string | undefined): string {
+  if (path === undefined) return '';
+  const trimmed = path.trim().replace(/\/+$/, '');
+  if (trimmed === '') return '';
+  return trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
+}
+
+/** Parses argv (without node and script) and the environment. Throws ConfigError on bad input. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): CliCommand {
+  const parsed = parseAll(argv, env);
+  if ('command' in parsed && parsed.command) return { kind: parsed.command };
+  const v = parsed.values as SettingValues;
+
+  const amqpTls = tlsFiles('AMQP', v.amqpUseTls, { ca: v.amqpTlsCa, cert: v.amqpTlsCert, key: v.amqpTlsKey, verify: v.amqpTlsVerify });
+  const httpTls = tlsFiles('HTTP', v.httpUseTls, { ca: v.httpTlsCa, cert: v.httpTlsCert, key: v.httpTlsKey, verify: v.httpTlsVerify });
+  const user = v.amqpUser ?? 'guest';
+  const password = v.amqpPassword ?? 'guest';
+  const amqpHost = v.amqpHost ?? 'localhost';
+
+  return {
+    kind: 'run',
+    config: {
+      transport: v.transport ?? 'stdio',
+      safety: v.allowDestructive ? 'destructive' : v.allowWrite ? 'write' : 'read-only',
+      amqp: {
+        host: amqpHost,
+        port: v.amqpPort ?? (amqpTls ? 5671 : 5672),
+        user,
+        password,
+        vhost: v.amqpVhost ?? '/',
+        tls: amqpTls,
+      },
+      management: {
+        host: v.httpHost ?? amqpHost,
+        port: v.httpPort ?? (httpTls ? 15671 : 15672),
+        basePath: normalizeBasePath(v.httpBasePath),
+        user,
+        password,
+        tls: httpTls,
+      },
+      logLevel: v.logLevel ?? 'info',
+      connectionPoolSize: v.connectionPoolSize ?? 5,
+      requestTimeoutMs: Math.round((v.requestTimeout ?? 30) * 1000),
+    },
+  };
+}

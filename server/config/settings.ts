@@ -1,0 +1,230 @@
+import * as parse from './setting-parsers.js';
+
+/**
+ * Every setting the server reads, in one table: the environment variable, the CLI flag, the
+ * parser, the default and the line shown in --help and the README. Flags win over env vars.
+ */
+export interface Setting<T = unknown> {
+  env: string;
+  /** Without the leading dashes. Secrets have no flag: a flag would show in process lists. */
+  flag?: string;
+  parse: parse.Parser<T>;
+  /** Shown in --help; undefined means "not set". */
+  defaultText: string;
+  help: string;
+  secret?: boolean;
+  /** A flag that takes no value (`--allow-write`), though `--allow-write=false` also works. */
+  switch?: boolean;
+  section: 'Server' | 'AMQP' | 'Management API' | 'Safety' | 'Operations';
+}
+
+function setting<T>(definition: Setting<T>): Setting<T> {
+  return definition;
+}
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const settings = {
+  transport: setting({
+    section: 'Server',
+    env: 'MCP_TRANSPORT',
+    flag: 'transport',
+    parse: parse.oneOf(['stdio', 'http'] as const),
+    defaultText: 'stdio',
+    help: 'How AI clients talk to the server: stdio (launched by the client) or http.',
+  }),
+  allowWrite: setting({
+    section: 'Safety',
+    env: 'MCP_ALLOW_WRITE',
+    flag: 'allow-write',
+    switch: true,
+    parse: parse.boolean,
+    defaultText: 'false',
+    help: 'Unlock tools that create objects and publish messages.',
+  }),
+  allowDestructive: setting({
+    section: 'Safety',
+    env: 'MCP_ALLOW_DESTRUCTIVE',
+    flag: 'allow-destructive',
+    switch: true,
+    parse: parse.boolean,
+    defaultText: 'false',
+    help: 'Unlock delete, purge, close and consume (implies --allow-write); each still needs confirm: true.',
+  }),
+  amqpHost: setting({
+    section: 'AMQP',
+    env: 'AMQP_HOST',
+    flag: 'amqp-host',
+    parse: parse.hostname,
+    defaultText: 'localhost',
+    help: 'Broker host for AMQP 0-9-1 connections.',
+  }),
+  amqpPort: setting({
+    section: 'AMQP',
+    env: 'AMQP_PORT',
+    flag: 'amqp-port',
+    parse: parse.port,
+    defaultText: '5672 (5671 with TLS)',
+    help: 'Broker AMQP port.',
+  }),
+  amqpUser: setting({
+    section: 'AMQP',
+    env: 'AMQP_USER',
+    flag: 'amqp-user',
+    parse: parse.nonEmptyText,
+    defaultText: 'guest',
+    help: 'User for AMQP and the management API.',
+  }),
+  amqpPassword: setting({
+    section: 'AMQP',
+    env: 'AMQP_PASSWORD',
+    parse: parse.text,
+    defaultText: 'guest',
+    secret: true,
+    help: 'Password of that user (environment only, never logged or shown).',
+  }),
+  amqpVhost: setting({
+    section: 'AMQP',
+    env: 'AMQP_VHOST',
+    flag: 'amqp-vhost',
+    parse: parse.nonEmptyText,
+    defaultText: '/',
+    help: 'Virtual host used when a tool call names none.',
+  }),
+  amqpUseTls: setting({
+    section: 'AMQP',
+    env: 'AMQP_USE_TLS',
+    flag: 'amqp-use-tls',
+    switch: true,
+    parse: parse.boolean,
+    defaultText: 'false',
+    help: 'Connect with AMQPS.',
+  }),
+  amqpTlsCa: setting({
+    section: 'AMQP',
+    env: 'AMQP_TLS_CA',
+    flag: 'amqp-tls-ca',
+    parse: parse.readableFile,
+    defaultText: 'system CAs',
+    help: 'PEM file of the CA that signed the broker certificate.',
+  }),
+  amqpTlsCert: setting({
+    section: 'AMQP',
+    env: 'AMQP_TLS_CERT',
+    flag: 'amqp-tls-cert',
+    parse: parse.readableFile,
+    defaultText: 'none',
+    help: 'PEM client certificate for mutual TLS (with AMQP_TLS_KEY).',
+  }),
+  amqpTlsKey: setting({
+    section: 'AMQP',
+    env: 'AMQP_TLS_KEY',
+    flag: 'amqp-tls-key',
+    parse: parse.readableFile,
+    defaultText: 'none',
+    help: 'PEM private key of the client certificate.',
+  }),
+  amqpTlsVerify: setting({
+    section: 'AMQP',
+    env: 'AMQP_TLS_VERIFY',
+    flag: 'amqp-tls-verify',
+    parse: parse.boolean,
+    defaultText: 'true',
+    help: 'Verify the broker certificate and host name.',
+  }),
+  httpHost: setting({
+    section: 'Management API',
+    env: 'HTTP_HOST',
+    flag: 'http-host',
+    parse: parse.hostname,
+    defaultText: 'AMQP_HOST',
+    help: 'Management API host.',
+  }),
+  httpPort: setting({
+    section: 'Management API',
+    env: 'HTTP_PORT',
+    flag: 'http-port',
+    parse: parse.port,
+    defaultText: '15672 (15671 with TLS)',
+    help: 'Management API port.',
+  }),
+  httpBasePath: setting({
+    section: 'Management API',
+    env: 'HTTP_BASE_PATH',
+    flag: 'http-base-path',
+    parse: parse.text,
+    defaultText: 'none',
+    help: 'Path prefix when the broker sets management.path_prefix (e.g. /rabbitmq).',
+  }),
+  httpUseTls: setting({
+    section: 'Management API',
+    env: 'HTTP_USE_TLS',
+    flag: 'http-use-tls',
+    switch: true,
+    parse: parse.boolean,
+    defaultText: 'false',
+    help: 'Use HTTPS for the management API.',
+  }),
+  httpTlsCa: setting({
+    section: 'Management API',
+    env: 'HTTP_TLS_CA',
+    flag: 'http-tls-ca',
+    parse: parse.readableFile,
+    defaultText: 'system CAs',
+    help: 'PEM file of the CA that signed the management certificate.',
+  }),
+  httpTlsCert: setting({
+    section: 'Management API',
+    env: 'HTTP_TLS_CERT',
+    flag: 'http-tls-cert',
+    parse: parse.readableFile,
+    defaultText: 'none',
+    help: 'PEM client certificate for the management API (with HTTP_TLS_KEY).',
+  }),
+  httpTlsKey: setting({
+    section: 'Management API',
+    env: 'HTTP_TLS_KEY',
+    flag: 'http-tls-key',
+    parse: parse.readableFile,
+    defaultText: 'none',
+    help: 'PEM private key of that client certificate.',
+  }),
+  httpTlsVerify: setting({
+    section: 'Management API',
+    env: 'HTTP_TLS_VERIFY',
+    flag: 'http-tls-verify',
+    parse: parse.boolean,
+    defaultText: 'true',
+    help: 'Verify the management API certificate and host name.',
+  }),
+  logLevel: setting({
+    section: 'Operations',
+    env: 'LOG_LEVEL',
+    flag: 'log-level',
+    parse: parse.oneOf(LOG_LEVELS, { warning: 'warn', critical: 'error', fatal: 'error', trace: 'debug' }),
+    defaultText: 'info',
+    help: 'debug, info, warn, error or silent (case-insensitive; WARNING is warn).',
+  }),
+  connectionPoolSize: setting({
+    section: 'Operations',
+    env: 'CONNECTION_POOL_SIZE',
+    flag: 'connection-pool-size',
+    parse: parse.integer(1, 64),
+    defaultText: '5',
+    help: 'AMQP channels kept open on the one broker connection.',
+  }),
+  requestTimeout: setting({
+    section: 'Operations',
+    env: 'REQUEST_TIMEOUT',
+    flag: 'request-timeout',
+    parse: parse.decimal(0.1, 600, 'seconds'),
+    defaultText: '30',
+    help: 'Seconds before a broker request (management API or AMQP) is abandoned.',
+  }),
+} satisfies Record<string, Setting<unknown>>;
+
+export type SettingKey = keyof typeof settings;
+export type SettingValues = {
+  [K in SettingKey]?: (typeof settings)[K] extends Setting<infer T> ? T : never;
+};

@@ -1,0 +1,120 @@
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { CallToolRequestSchema, type CallToolResult, ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { z } from 'zod';
+import { BrokerError } from '../broker/broker-errors.js';
+import type { Broker } from '../broker/broker.js';
+import type { SafetyLevel } from '../config/load-config.js';
+import type { Logger } from '../logging/logger.js';
+import type { Scrubber } from '../logging/secret-scrubber.js';
+import { advertisedSchema } from '../tools/json-schema.js';
+import { allTools, selectTools } from '../tools/registry.js';
+import type { AnyTool, ToolContext, ToolGroup } from '../tools/tool.js';
+import { SERVER_NAME, VERSION } from '../version.js';
+
+export interface ServerDependencies {
+  broker: Broker;
+  logger: Logger;
+  scrub: Scrubber;
+}
+
+export interface ServerOptions {
+  safety: SafetyLevel;
+  groups?: readonly ToolGroup[];
+}
+
+const SAFETY_NOTE: Record<SafetyLevel, string> = {
+  'read-only': 'Read-only: tools that change the broker are not available.',
+  write: 'Writes allowed (create, publish); destructive tools are not available.',
+  destructive: 'Destructive tools are available; each previews its impact unless called with confirm: true.',
+};
+
+function describeTool(tool: AnyTool): Tool {
+  return {
+    name: tool.name,
+    description: tool.description,
+    inputSchema: advertisedSchema(tool.input) as Tool['inputSchema'],
+    annotations: tool.annotations,
+  };
+}
+
+/** "page_size: Too big: expected number to be <=500" lines, one per problem. */
+export function describeInvalidArguments(toolName: string, error: z.ZodError): string {
+  const problems = error.issues.slice(0, 8).map((issue) => {
+    const where = issue.path.length > 0 ? issue.path.join('.') : 'arguments';
+    if (issue.code === 'unrecognized_keys') return `${where}: unknown argument(s) ${issue.keys.join(', ')}`;
+    return `${where}: ${issue.message}`;
+  });
+  return `Invalid arguments for ${toolName}: ${problems.join('; ')}. Fix them and call again.`;
+}
+
+function failure(text: string): CallToolResult {
+  return { content: [{ type: 'text', text }], isError: true };
+}
+
+/**
+ * A new MCP server over the given broker. No side effects until a transport is connected; one
+ * instance per stdio session or per HTTP request.
+ */
+export function createServer(dependencies: ServerDependencies, options: ServerOptions): Server {
+  const { broker, logger, scrub } = dependencies;
+  const tools = selectTools(allTools, options);
+  const byName = new Map(tools.map((tool) => [tool.name, tool]));
+  const listed = tools.map(describeTool);
+
+  const server = new Server(
+    { name: SERVER_NAME, version: VERSION },
+    {
+      capabilities: { tools: { listChanged: true } },
+      instructions: `RabbitMQ tools for the broker at ${broker.management.baseUrl}. ${SAFETY_NOTE[options.safety]} Tools take vhost, defaulting to '${broker.defaultVhost}'.`,
+    },
+  );
+
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listed }));
+
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+    const { name, arguments: rawArguments } = request.params;
+    const tool = byName.get(name);
+    if (!tool) {
+      const hidden = allTools.find((candidate) => candidate.name === name);
+      if (hidden) {
+        const needs = hidden.annotations.destructiveHint ? '--allow-destructive' : '--allow-write';
+        return failure(`${name} is disabled: this server runs ${options.safety}. Restart it with ${needs} to use it.`);
+      }
+      return failure(`Unknown tool ${name}. tools/list shows the available ones.`);
+    }
+    const parsed = tool.input.safeParse(rawArguments ?? {});
+    if (!parsed.success) return failure(describeInvalidArguments(name, parsed.error));
+
+    const progressToken = extra._meta?.progressToken;
+    const context: ToolContext = {
+      broker,
+      logger,
+      signal: extra.signal,
+      async progress(done, total, message) {
+        if (progressToken === undefined) return;
+        await extra
+          .sendNotification({ method: 'notifications/progress', params: { progressToken, progress: done, total, message } })
+          .catch(() => undefined);
+      },
+    };
+    const started = performance.now();
+    try {
+      const output = await tool.handler(parsed.data, context);
+      const result = typeof output === 'string' ? { text: output } : output;
+      logger.info({ tool: name, ms: Math.round(performance.now() - started), outcome: result.isError ? 'failed' : 'ok' }, 'tool call');
+      return { content: [{ type: 'text', text: scrub(result.text) }], ...(result.isError ? { isError: true } : {}) };
+    } catch (error) {
+      const ms = Math.round(performance.now() - started);
+      if (error instanceof BrokerError) {
+        logger.info({ tool: name, ms, outcome: 'failed', kind: error.kind }, 'tool call');
+        return failure(scrub(error.message));
+      }
+      logger.error({ tool: name, ms, err: error }, 'tool call crashed');
+      return failure(
+        scrub(`Internal error in ${name}: ${(error as Error)?.message ?? String(error)}. This is a bug; the server log has details.`),
+      );
+    }
+  });
+
+  return server;
+}

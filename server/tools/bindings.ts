@@ -1,0 +1,235 @@
+import { z } from 'zod';
+import { BrokerError } from '../broker/broker-errors.js';
+import type { Broker } from '../broker/broker.js';
+import { type Binding, type ExchangeFacts, RouteError, type RoutingTopology, traceRoute } from '../broker/exchange-routing.js';
+import { apiPath } from '../broker/management-client.js';
+import { dryRun } from './dry-run.js';
+import { type ExchangeInfo, describeBinding, exchangeNotFound } from './exchanges.js';
+import { capOutput, pageFooter, plural, quoted, table } from './output.js';
+import { confirm, exchangeName, objectName, paging, routingKey, table as argumentTable, vhost } from './schemas.js';
+import { READ_ONLY, defineTool, destroys, writes } from './tool.js';
+import { queueNotFound } from './queues.js';
+
+const destinationType = z.enum(['queue', 'exchange']).optional().describe('Default queue');
+
+function destinationSegment(type: 'queue' | 'exchange'): 'q' | 'e' {
+  return type === 'queue' ? 'q' : 'e';
+}
+
+export const listBindings = defineTool({
+  name: 'list_bindings',
+  group: 'exchanges',
+  description: 'List the bindings of a vhost, of one queue, or from/to one exchange.',
+  input: z.strictObject({
+    vhost,
+    queue: objectName('queue name').optional(),
+    exchange: objectName('exchange name').optional(),
+    ...paging,
+  }),
+  annotations: READ_ONLY,
+  async handler(args, { broker }) {
+    const vhostName = args.vhost ?? broker.defaultVhost;
+    if (args.queue !== undefined && args.exchange !== undefined) {
+      return { text: 'Give queue or exchange, not both.', isError: true };
+    }
+    let bindings: Binding[];
+    let scope: string;
+    if (args.queue !== undefined) {
+      bindings = await broker.management.get<Binding[]>(apiPath('queues', vhostName, args.queue, 'bindings'), {
+        notFound: queueNotFound(args.queue, vhostName),
+      });
+      scope = `of queue '${args.queue}'`;
+    } else if (args.exchange !== undefined) {
+      const notFound = exchangeNotFound(args.exchange, vhostName);
+      const [out, into] = await Promise.all([
+        broker.management.get<Binding[]>(apiPath('exchanges', vhostName, args.exchange, 'bindings', 'source'), { notFound }),
+        broker.management.get<Binding[]>(apiPath('exchanges', vhostName, args.exchange, 'bindings', 'destination'), { notFound }),
+      ]);
+      bindings = [...out, ...into];
+      scope = `from or to exchange '${args.exchange}'`;
+    } else {
+      bindings = await broker.management.get<Binding[]>(apiPath('bindings', vhostName), {
+        notFound: `vhost '${vhostName}' not found; list_vhosts shows the existing ones`,
+      });
+      scope = `in vhost '${vhostName}'`;
+    }
+    if (bindings.length === 0) return `No bindings ${scope}.`;
+    const pageSize = args.page_size ?? 50;
+    const pageCount = Math.ceil(bindings.length / pageSize);
+    const page = Math.min(args.page ?? 1, pageCount);
+    const rows = bindings
+      .slice((page - 1) * pageSize, page * pageSize)
+      .map((b) => [
+        b.source === '' ? '(default)' : b.source,
+        `${b.destination_type} ${b.destination}`,
+        b.routing_key,
+        b.arguments && Object.keys(b.arguments).length > 0 ? JSON.stringify(b.arguments) : '',
+      ]);
+    return capOutput(
+      `Bindings ${scope}\n${table(['source', 'destination', 'routing_key', 'arguments'], rows)}\n${pageFooter({ page, pageCount, filteredCount: bindings.length }, 'list_bindings')}`,
+    );
+  },
+});
+
+export const createBinding = defineTool({
+  name: 'create_binding',
+  group: 'exchanges',
+  description: 'Bind exchange source to a queue or exchange destination, with a routing key or (headers exchanges) arguments.',
+  input: z.strictObject({
+    vhost,
+    source: objectName('source exchange'),
+    destination: objectName('destination'),
+    destination_type: destinationType,
+    routing_key: routingKey.optional(),
+    arguments: argumentTable.optional(),
+  }),
+  annotations: writes(true),
+  async handler(args, { broker }) {
+    const vhostName = args.vhost ?? broker.defaultVhost;
+    const type = args.destination_type ?? 'queue';
+    const key = args.routing_key ?? '';
+    await broker.management.post(
+      apiPath('bindings', vhostName, 'e', args.source, destinationSegment(type), args.destination),
+      { routing_key: key, arguments: args.arguments ?? {} },
+      { notFound: `exchange '${args.source}' or ${type} '${args.destination}' not found in vhost '${vhostName}'` },
+    );
+    return `Bound exchange '${args.source}' → ${type} '${args.destination}' with key '${key}'${args.arguments ? ` and arguments ${JSON.stringify(args.arguments)}` : ''} in vhost '${vhostName}'.`;
+  },
+});
+
+function sameArguments(a: Record<string, unknown> | undefined, b: Record<string, unknown> | undefined): boolean {
+  const canonical = (value: Record<string, unknown> | undefined) =>
+    JSON.stringify(Object.entries(value ?? {}).sort(([x], [y]) => x.localeCompare(y)));
+  return canonical(a) === canonical(b);
+}
+
+export const deleteBinding = defineTool({
+  name: 'delete_binding',
+  group: 'exchanges',
+  description: 'Remove a binding (arguments needed only if bindings differ by them). Without confirm: true, previews it.',
+  input: z.strictObject({
+    vhost,
+    source: objectName('source exchange'),
+    destination: objectName('destination'),
+    destination_type: destinationType,
+    routing_key: routingKey.optional(),
+    arguments: argumentTable.optional(),
+    confirm,
+  }),
+  annotations: destroys(true),
+  async handler(args, { broker }) {
+    const vhostName = args.vhost ?? broker.defaultVhost;
+    const type = args.destination_type ?? 'queue';
+    const key = args.routing_key ?? '';
+    const path = apiPath('bindings', vhostName, 'e', args.source, destinationSegment(type), args.destination);
+    const between = await broker.management.get<Binding[]>(path, {
+      notFound: `exchange '${args.source}' or ${type} '${args.destination}' not found in vhost '${vhostName}'`,
+    });
+    const sameKey = between.filter((b) => b.routing_key === key);
+    const matches = args.arguments ? sameKey.filter((b) => sameArguments(b.arguments, args.arguments)) : sameKey;
+    if (matches.length === 0) {
+      const existing = between.map(
+        (b) => `'${b.routing_key}'${b.arguments && Object.keys(b.arguments).length > 0 ? ` ${JSON.stringify(b.arguments)}` : ''}`,
+      );
+      return {
+        text: `No binding from '${args.source}' to ${type} '${args.destination}' with key '${key}'${args.arguments ? ' and those arguments' : ''}. Existing keys between them: ${existing.join(', ') || 'none'}.`,
+        isError: true,
+      };
+    }
+    if (matches.length > 1) {
+      return {
+        text: `${matches.length} bindings have key '${key}' and differ by arguments: ${matches.map((b) => JSON.stringify(b.arguments)).join(', ')}. Pass arguments to pick one.`,
+        isError: true,
+      };
+    }
+    const binding = matches[0] as Binding;
+    if (!args.confirm) return dryRun(`would remove binding ${describeBinding(binding)} in vhost '${vhostName}'`, 'delete_binding');
+    await broker.management.delete(
+      apiPath('bindings', vhostName, 'e', args.source, destinationSegment(type), args.destination, binding.properties_key ?? '~'),
+      {
+        notFound: 'that binding was already removed',
+      },
+    );
+    return `Removed binding ${describeBinding(binding)} in vhost '${vhostName}'.`;
+  },
+});
+
+/** The topology as the routing simulator sees it, read lazily from the management API. */
+function managementTopology(broker: Broker, vhostName: string): RoutingTopology {
+  const policies = new Map<string, Promise<Record<string, unknown>>>();
+  const policyDefinition = (name: string) => {
+    let known = policies.get(name);
+    if (!known) {
+      known = broker.management
+        .get<{ definition: Record<string, unknown> }>(apiPath('policies', vhostName, name))
+        .then((policy) => policy.definition)
+        .catch(() => ({}));
+      policies.set(name, known);
+    }
+    return known;
+  };
+  return {
+    async exchange(name): Promise<ExchangeFacts | null> {
+      try {
+        const exchange = await broker.management.get<ExchangeInfo>(apiPath('exchanges', vhostName, name));
+        const fromPolicy = exchange.policy ? (await policyDefinition(exchange.policy))['alternate-exchange'] : undefined;
+        const alternate = exchange.arguments?.['alternate-exchange'] ?? fromPolicy;
+        const delayed = exchange.arguments?.['x-delayed-type'];
+        return {
+          name,
+          type: exchange.type,
+          internal: exchange.internal,
+          alternateExchange: typeof alternate === 'string' ? alternate : undefined,
+          delayedType: typeof delayed === 'string' ? delayed : undefined,
+        };
+      } catch (error) {
+        if (error instanceof BrokerError && error.kind === 'not_found') return null;
+        throw error;
+      }
+    },
+    bindingsFrom: (name) => broker.management.get<Binding[]>(apiPath('exchanges', vhostName, name, 'bindings', 'source')),
+    async queueExists(name) {
+      if (name === '') return false;
+      try {
+        await broker.management.get(apiPath('queues', vhostName, name), { query: { columns: 'name' } });
+        return true;
+      } catch (error) {
+        if (error instanceof BrokerError && error.kind === 'not_found') return false;
+        throw error;
+      }
+    },
+  };
+}
+
+export const traceRouteTool = defineTool({
+  name: 'trace_route',
+  group: 'exchanges',
+  description:
+    'Which queues a message would reach from exchange ("" = default) with routing_key and headers, via which bindings. Publishes nothing.',
+  input: z.strictObject({
+    vhost,
+    exchange: exchangeName,
+    routing_key: routingKey,
+    headers: argumentTable.optional(),
+  }),
+  annotations: READ_ONLY,
+  async handler(args, { broker }) {
+    const vhostName = args.vhost ?? broker.defaultVhost;
+    let result;
+    try {
+      result = await traceRoute(managementTopology(broker, vhostName), args.exchange, args.routing_key, args.headers ?? {});
+    } catch (error) {
+      if (error instanceof RouteError) return { text: `${exchangeNotFound(args.exchange, vhostName)}.`, isError: true };
+      throw error;
+    }
+    const head = `Routing key '${args.routing_key}' on exchange ${quoted(args.exchange)} in vhost '${vhostName}'`;
+    const notes = result.notes.length > 0 ? `\nnotes: ${result.notes.join('; ')}` : '';
+    if (result.queues.length === 0) {
+      return `${head} reaches no queue: the message would be dropped (or returned to a publisher using mandatory).${notes}`;
+    }
+    const paths = result.steps.slice(0, 50).map((step) => `  ${step.path}`);
+    return capOutput(
+      `${head} reaches ${plural(result.queues.length, 'queue')}: ${result.queues.join(', ')}\npaths:\n${paths.join('\n')}${notes}`,
+    );
+  },
+});

@@ -1,0 +1,271 @@
+import { z } from 'zod';
+import type { Broker } from '../broker/broker.js';
+import { apiPath } from '../broker/management-client.js';
+import { SERVER_NAME } from '../version.js';
+import { dryRun } from './dry-run.js';
+import { capOutput, pageFooter, plural, rate, record, table } from './output.js';
+import { checkRegex, confirm, nameFilter, objectName, paging, vhost } from './schemas.js';
+import { READ_ONLY, defineTool, destroys } from './tool.js';
+
+interface ConnectionInfo {
+  name: string;
+  user?: string;
+  vhost?: string;
+  state?: string;
+  channels?: number;
+  protocol?: string;
+  ssl?: boolean;
+  peer_host?: string;
+  peer_port?: number;
+  connected_at?: number;
+  timeout?: number;
+  client_properties?: { connection_name?: string; product?: string; version?: string; platform?: string };
+  recv_oct_details?: { rate: number };
+  send_oct_details?: { rate: number };
+}
+
+interface ChannelInfo {
+  name: string;
+  user?: string;
+  vhost?: string;
+  state?: string;
+  prefetch_count?: number;
+  messages_unacknowledged?: number;
+  messages_unconfirmed?: number;
+  consumer_count?: number;
+  confirm?: boolean;
+  transactional?: boolean;
+  message_stats?: Record<string, unknown>;
+  connection_details?: { name?: string };
+}
+
+interface ConsumerInfo {
+  consumer_tag: string;
+  queue: { name: string; vhost: string };
+  channel_details?: { name?: string; connection_name?: string; user?: string };
+  prefetch_count?: number;
+  ack_required?: boolean;
+  active?: boolean;
+  exclusive?: boolean;
+}
+
+const nameText = z.string().min(1).max(1000);
+
+function clientName(connection: ConnectionInfo): string {
+  const props = connection.client_properties ?? {};
+  return props.connection_name ?? [props.product, props.version].filter(Boolean).join(' ');
+}
+
+/** Pages a list the management API does not page itself. */
+function pageLocally<T>(items: readonly T[], page = 1, pageSize = 50) {
+  const pageCount = Math.max(1, Math.ceil(items.length / pageSize));
+  const current = Math.min(page, pageCount);
+  return { items: items.slice((current - 1) * pageSize, current * pageSize), page: current, pageCount, filteredCount: items.length };
+}
+
+const CONNECTION_COLUMNS = ['name', 'user', 'vhost', 'state', 'channels', 'client_properties', 'recv_oct_details', 'send_oct_details'];
+
+export const listConnections = defineTool({
+  name: 'list_connections',
+  group: 'clients',
+  description:
+    'List connections (user, client, channels, traffic; filter: name regex; all vhosts unless vhost), or one with its channels (name).',
+  input: z.strictObject({
+    vhost,
+    name: nameText.optional(),
+    filter: nameFilter,
+    ...paging,
+  }),
+  annotations: READ_ONLY,
+  async handler(args, { broker }) {
+    if (args.name !== undefined) return connectionDetail(broker, args.name);
+    const badRegex = checkRegex(args.filter);
+    if (badRegex) return { text: badRegex, isError: true };
+    const pageSize = args.page_size ?? 50;
+    let page;
+    if (args.vhost !== undefined) {
+      const all = await broker.management.get<ConnectionInfo[]>(apiPath('vhosts', args.vhost, 'connections'), {
+        notFound: `vhost '${args.vhost}' not found; list_vhosts shows the existing ones`,
+      });
+      const pattern = args.filter ? new RegExp(args.filter) : undefined;
+      page = pageLocally(
+        all.filter((c) => !pattern || pattern.test(c.name)),
+        args.page,
+        pageSize,
+      );
+    } else {
+      page = await broker.management.getPage<ConnectionInfo>(apiPath('connections'), {
+        page: args.page,
+        pageSize,
+        name: args.filter,
+        useRegex: true,
+        sort: 'name',
+        columns: CONNECTION_COLUMNS,
+      });
+    }
+    if (page.filteredCount === 0)
+      return `No connections${args.vhost ? ` in vhost '${args.vhost}'` : ''}${args.filter ? ` matching /${args.filter}/` : ''}.`;
+    const rows = page.items.map((c) => [
+      c.name,
+      c.user,
+      c.vhost,
+      clientName(c),
+      c.state,
+      c.channels ?? 0,
+      c.recv_oct_details?.rate ?? 0,
+      c.send_oct_details?.rate ?? 0,
+    ]);
+    return capOutput(
+      `${table(['name', 'user', 'vhost', 'client', 'state', 'channels', 'recv B/s', 'send B/s'], rows)}\n${pageFooter(page, 'list_connections')}`,
+    );
+  },
+});
+
+const CHANNEL_COLUMNS = [
+  'name',
+  'user',
+  'vhost',
+  'state',
+  'prefetch_count',
+  'messages_unacknowledged',
+  'consumer_count',
+  'confirm',
+  'message_stats.publish_details.rate',
+  'message_stats.deliver_get_details.rate',
+];
+
+function channelRow(c: ChannelInfo) {
+  return [
+    c.name,
+    c.user,
+    c.vhost,
+    c.state,
+    c.prefetch_count ?? 0,
+    c.messages_unacknowledged ?? 0,
+    c.consumer_count ?? 0,
+    c.confirm ? 'yes' : 'no',
+    rate(c.message_stats, 'publish') ?? 0,
+    rate(c.message_stats, 'deliver_get') ?? 0,
+  ];
+}
+const CHANNEL_HEADER = ['name', 'user', 'vhost', 'state', 'prefetch', 'unacked', 'consumers', 'confirm', 'publish/s', 'deliver/s'];
+
+async function connectionDetail(broker: Broker, name: string): Promise<string> {
+  const notFound = `connection '${name}' not found (it may have closed); list_connections shows the open ones`;
+  const [connection, channels] = await Promise.all([
+    broker.management.get<ConnectionInfo>(apiPath('connections', name), { notFound }),
+    broker.management.get<ChannelInfo[]>(apiPath('connections', name, 'channels'), { notFound }),
+  ]);
+  const props = connection.client_properties ?? {};
+  return capOutput(
+    `${record({
+      connection: connection.name,
+      user: connection.user,
+      vhost: connection.vhost,
+      client: [props.connection_name, props.product, props.version, props.platform].filter(Boolean).join(', ') || undefined,
+      state: connection.state,
+      protocol: `${connection.protocol ?? '?'}${connection.ssl ? ' over TLS' : ''}`,
+      peer: connection.peer_host ? `${connection.peer_host}:${connection.peer_port}` : undefined,
+      connected_at: connection.connected_at ? new Date(connection.connected_at).toISOString() : undefined,
+      heartbeat_s: connection.timeout,
+      'traffic B/s': `recv ${connection.recv_oct_details?.rate ?? 0}, send ${connection.send_oct_details?.rate ?? 0}`,
+    })}\nchannels: ${channels.length}${channels.length > 0 ? `\n${table(CHANNEL_HEADER, channels.map(channelRow))}` : ''}`,
+  );
+}
+
+export const listChannels = defineTool({
+  name: 'list_channels',
+  group: 'clients',
+  description: 'List channels, most unacked first: prefetch, unacked, consumers, rates (all vhosts unless vhost).',
+  input: z.strictObject({ vhost, filter: nameFilter, ...paging }),
+  annotations: READ_ONLY,
+  async handler(args, { broker }) {
+    const badRegex = checkRegex(args.filter);
+    if (badRegex) return { text: badRegex, isError: true };
+    const pageSize = args.page_size ?? 50;
+    let page;
+    if (args.vhost !== undefined) {
+      const all = await broker.management.get<ChannelInfo[]>(apiPath('vhosts', args.vhost, 'channels'), {
+        notFound: `vhost '${args.vhost}' not found; list_vhosts shows the existing ones`,
+      });
+      const pattern = args.filter ? new RegExp(args.filter) : undefined;
+      const sorted = all
+        .filter((c) => !pattern || pattern.test(c.name))
+        .sort((a, b) => (b.messages_unacknowledged ?? 0) - (a.messages_unacknowledged ?? 0));
+      page = pageLocally(sorted, args.page, pageSize);
+    } else {
+      page = await broker.management.getPage<ChannelInfo>(apiPath('channels'), {
+        page: args.page,
+        pageSize,
+        name: args.filter,
+        useRegex: true,
+        sort: 'messages_unacknowledged',
+        sortReverse: true,
+        columns: CHANNEL_COLUMNS,
+      });
+    }
+    if (page.filteredCount === 0)
+      return `No channels${args.vhost ? ` in vhost '${args.vhost}'` : ''}${args.filter ? ` matching /${args.filter}/` : ''}.`;
+    return capOutput(`${table(CHANNEL_HEADER, page.items.map(channelRow))}\n${pageFooter(page, 'list_channels')}`);
+  },
+});
+
+export const listConsumers = defineTool({
+  name: 'list_consumers',
+  group: 'clients',
+  description: 'List consumers in a vhost, or of one queue: channel, prefetch, ack mode, active.',
+  input: z.strictObject({ vhost, queue: objectName('queue name').optional(), ...paging }),
+  annotations: READ_ONLY,
+  async handler(args, { broker }) {
+    const vhostName = args.vhost ?? broker.defaultVhost;
+    const all = await broker.management.get<ConsumerInfo[]>(apiPath('consumers', vhostName), {
+      notFound: `vhost '${vhostName}' not found; list_vhosts shows the existing ones`,
+    });
+    const matching = args.queue === undefined ? all : all.filter((c) => c.queue.name === args.queue);
+    if (matching.length === 0) return `No consumers in vhost '${vhostName}'${args.queue ? ` on queue '${args.queue}'` : ''}.`;
+    const page = pageLocally(matching, args.page, args.page_size ?? 50);
+    const rows = page.items.map((c) => [
+      c.queue.name,
+      c.consumer_tag,
+      c.channel_details?.name ?? c.channel_details?.connection_name,
+      c.channel_details?.user,
+      c.prefetch_count ?? 0,
+      c.ack_required ? 'manual' : 'auto',
+      c.active === false ? 'waiting' : 'yes',
+      c.exclusive ? 'yes' : 'no',
+    ]);
+    return capOutput(
+      `Consumers in vhost '${vhostName}'\n${table(['queue', 'tag', 'channel', 'user', 'prefetch', 'ack', 'active', 'exclusive'], rows)}\n${pageFooter(page, 'list_consumers')}`,
+    );
+  },
+});
+
+export const closeConnection = defineTool({
+  name: 'close_connection',
+  group: 'clients',
+  description: 'Close a connection with its channels and consumers (the only way to stop them). Without confirm: true, previews.',
+  input: z.strictObject({
+    name: nameText,
+    reason: z.string().max(200).optional(),
+    confirm,
+  }),
+  annotations: destroys(true),
+  async handler(args, { broker }) {
+    const notFound = `connection '${args.name}' not found (it may have closed already); list_connections shows the open ones`;
+    const connection = await broker.management.get<ConnectionInfo>(apiPath('connections', args.name), { notFound });
+    if (clientName(connection).startsWith(SERVER_NAME) && clientName(connection).includes(`pid ${process.pid}`)) {
+      return {
+        text: `Connection '${args.name}' is this MCP server's own; closing it would only make the server reconnect.`,
+        isError: true,
+      };
+    }
+    const impact = `connection '${args.name}' (user ${connection.user}, vhost ${connection.vhost}, client ${clientName(connection) || 'unnamed'}, ${plural(connection.channels ?? 0, 'channel')})`;
+    if (!args.confirm)
+      return dryRun(`would close ${impact}; its consumers stop and their unacked messages are requeued`, 'close_connection');
+    await broker.management.delete(apiPath('connections', args.name), {
+      headers: { 'x-reason': args.reason ?? `closed by ${SERVER_NAME}` },
+      notFound,
+    });
+    return `Closed ${impact}.`;
+  },
+});

@@ -1,0 +1,213 @@
+import { z } from 'zod';
+import { BrokerError } from '../broker/broker-errors.js';
+import type { Broker } from '../broker/broker.js';
+import type { Binding } from '../broker/exchange-routing.js';
+import { apiPath } from '../broker/management-client.js';
+import { dryRun } from './dry-run.js';
+import { capOutput, pageFooter, plural, quoted, rate, record, table } from './output.js';
+import { checkRegex, confirm, exchangeName, nameFilter, objectName, paging, table as argumentTable, vhost } from './schemas.js';
+import { READ_ONLY, defineTool, destroys, writes } from './tool.js';
+
+export interface ExchangeInfo {
+  name: string;
+  vhost: string;
+  type: string;
+  durable?: boolean;
+  auto_delete?: boolean;
+  internal?: boolean;
+  arguments?: Record<string, unknown>;
+  policy?: string;
+  message_stats?: Record<string, unknown>;
+}
+
+export function exchangeNotFound(name: string, vhostName: string): string {
+  return `exchange ${quoted(name)} not found in vhost '${vhostName}'; list_exchanges shows what exists`;
+}
+
+export function getExchangeInfo(broker: Broker, vhostName: string, name: string): Promise<ExchangeInfo> {
+  return broker.management.get<ExchangeInfo>(apiPath('exchanges', vhostName, name === '' ? 'amq.default' : name), {
+    notFound: exchangeNotFound(name, vhostName),
+  });
+}
+
+export function describeBinding(binding: Binding): string {
+  const args = binding.arguments && Object.keys(binding.arguments).length > 0 ? ` args ${JSON.stringify(binding.arguments)}` : '';
+  return `${quoted(binding.source)} → ${binding.destination_type} '${binding.destination}' key '${binding.routing_key}'${args}`;
+}
+
+/** Refuses names RabbitMQ reserves, before the broker answers with a bare ACCESS_REFUSED. */
+function reservedExchange(name: string): string | undefined {
+  if (name === '') return 'the default exchange cannot be created, deleted or changed';
+  if (name.startsWith('amq.')) return `exchange names starting with 'amq.' are reserved by RabbitMQ ('${name}')`;
+  return undefined;
+}
+
+const LIST_COLUMNS = [
+  'name',
+  'type',
+  'durable',
+  'auto_delete',
+  'internal',
+  'message_stats.publish_in_details.rate',
+  'message_stats.publish_out_details.rate',
+];
+
+export const listExchanges = defineTool({
+  name: 'list_exchanges',
+  group: 'exchanges',
+  description: 'List exchanges with type, flags, rates (filter: name regex), or one with its bindings (name; "" = default).',
+  input: z.strictObject({
+    vhost,
+    name: exchangeName.optional(),
+    filter: nameFilter,
+    ...paging,
+  }),
+  annotations: READ_ONLY,
+  async handler(args, { broker }) {
+    const vhostName = args.vhost ?? broker.defaultVhost;
+    if (args.name !== undefined) return exchangeDetail(broker, vhostName, args.name);
+    const badRegex = checkRegex(args.filter);
+    if (badRegex) return { text: badRegex, isError: true };
+    const page = await broker.management.getPage<ExchangeInfo>(
+      apiPath('exchanges', vhostName),
+      { page: args.page, pageSize: args.page_size ?? 50, name: args.filter, useRegex: true, sort: 'name', columns: LIST_COLUMNS },
+      { notFound: `vhost '${vhostName}' not found; list_vhosts shows the existing ones` },
+    );
+    if (page.filteredCount === 0) return `No exchange in vhost '${vhostName}' matches /${args.filter ?? ''}/.`;
+    const rows = page.items.map((e) => [
+      e.name === '' ? '(default)' : e.name,
+      e.type,
+      [e.durable ? 'D' : '', e.auto_delete ? 'AD' : '', e.internal ? 'I' : ''].filter(Boolean).join(','),
+      rate(e.message_stats, 'publish_in') ?? 0,
+      rate(e.message_stats, 'publish_out') ?? 0,
+    ]);
+    return capOutput(
+      `Exchanges in vhost '${vhostName}' (flags: D durable, AD auto-delete, I internal)\n${table(['name', 'type', 'flags', 'in/s', 'out/s'], rows)}\n${pageFooter(page, 'list_exchanges')}`,
+    );
+  },
+});
+
+async function exchangeDetail(broker: Broker, vhostName: string, name: string): Promise<string> {
+  const exchange = await getExchangeInfo(broker, vhostName, name);
+  if (name === '') {
+    return `The default exchange (direct) in vhost '${vhostName}' routes each message to the queue named by its routing key; it has no explicit bindings.`;
+  }
+  const [outgoing, incoming] = await Promise.all([
+    broker.management.get<Binding[]>(apiPath('exchanges', vhostName, name, 'bindings', 'source')),
+    broker.management.get<Binding[]>(apiPath('exchanges', vhostName, name, 'bindings', 'destination')),
+  ]);
+  const list = (bindings: Binding[]) =>
+    bindings.length === 0
+      ? 'none'
+      : `${bindings.length}\n${bindings
+          .slice(0, 100)
+          .map((b) => `  ${describeBinding(b)}`)
+          .join('\n')}`;
+  return capOutput(
+    `${record({
+      exchange: `${exchange.name} (${exchange.type}) in vhost '${exchange.vhost}'`,
+      flags: [exchange.durable ? 'durable' : 'transient', exchange.auto_delete ? 'auto-delete' : '', exchange.internal ? 'internal' : '']
+        .filter(Boolean)
+        .join(', '),
+      arguments: exchange.arguments,
+      policy: exchange.policy,
+      'rates/s': `in ${rate(exchange.message_stats, 'publish_in') ?? 0}, out ${rate(exchange.message_stats, 'publish_out') ?? 0}`,
+    })}\nbindings_out: ${list(outgoing)}\nbindings_in: ${list(incoming)}`,
+  );
+}
+
+const BUILT_IN_TYPES = ['direct', 'fanout', 'topic', 'headers'];
+
+export const createExchange = defineTool({
+  name: 'create_exchange',
+  group: 'exchanges',
+  description: 'Declare an exchange: direct, fanout, topic, headers or a plugin type (x-…).',
+  input: z.strictObject({
+    vhost,
+    name: objectName('exchange name'),
+    type: z
+      .string()
+      .regex(/^(direct|fanout|topic|headers|x-[\w.-]+)$/, 'type must be direct, fanout, topic, headers or a plugin type starting with x-'),
+    durable: z.boolean().optional().describe('Default true'),
+    auto_delete: z.boolean().optional(),
+    internal: z.boolean().optional(),
+    alternate_exchange: z.string().optional().describe('Gets unroutable messages'),
+    arguments: argumentTable.optional(),
+  }),
+  annotations: writes(true),
+  async handler(args, { broker }) {
+    const vhostName = args.vhost ?? broker.defaultVhost;
+    const reserved = reservedExchange(args.name);
+    if (reserved) return { text: `Exchange not created: ${reserved}.`, isError: true };
+    if (!BUILT_IN_TYPES.includes(args.type)) {
+      const overview = await broker.management.get<{ exchange_types: { name: string }[] }>(apiPath('overview'), {
+        query: { columns: 'exchange_types' },
+      });
+      const known = overview.exchange_types.map((t) => t.name);
+      if (!known.includes(args.type)) {
+        return {
+          text: `Exchange not created: type '${args.type}' is not enabled on this broker (available: ${known.join(', ')}).`,
+          isError: true,
+        };
+      }
+    }
+    const exchangeArguments = { ...args.arguments, ...(args.alternate_exchange ? { 'alternate-exchange': args.alternate_exchange } : {}) };
+    const path = apiPath('exchanges', vhostName, args.name);
+    const existed = await broker.management
+      .get(path, { query: { columns: 'name' } })
+      .then(() => true)
+      .catch((error: unknown) => {
+        if (error instanceof BrokerError && error.kind === 'not_found') return false;
+        throw error;
+      });
+    await broker.management.put(
+      path,
+      {
+        type: args.type,
+        durable: args.durable ?? true,
+        auto_delete: args.auto_delete ?? false,
+        internal: args.internal ?? false,
+        arguments: exchangeArguments,
+      },
+      { notFound: `vhost '${vhostName}' not found; list_vhosts shows the existing ones` },
+    );
+    return existed
+      ? `Exchange '${args.name}' already existed in vhost '${vhostName}' with the same settings; nothing changed.`
+      : `Created ${args.type} exchange '${args.name}' in vhost '${vhostName}'.`;
+  },
+});
+
+export const deleteExchange = defineTool({
+  name: 'delete_exchange',
+  group: 'exchanges',
+  description: 'Delete an exchange and its bindings (if_unused guards it). Without confirm: true, previews the impact.',
+  input: z.strictObject({
+    vhost,
+    name: objectName('exchange name'),
+    if_unused: z.boolean().optional(),
+    confirm,
+  }),
+  annotations: destroys(true),
+  async handler(args, { broker }) {
+    const vhostName = args.vhost ?? broker.defaultVhost;
+    const reserved = reservedExchange(args.name);
+    if (reserved) return { text: `Exchange not deleted: ${reserved}.`, isError: true };
+    const exchange = await getExchangeInfo(broker, vhostName, args.name);
+    const [outgoing, incoming] = await Promise.all([
+      broker.management.get<Binding[]>(apiPath('exchanges', vhostName, args.name, 'bindings', 'source')),
+      broker.management.get<Binding[]>(apiPath('exchanges', vhostName, args.name, 'bindings', 'destination')),
+    ]);
+    if (args.if_unused && outgoing.length > 0) {
+      return { text: `Exchange '${args.name}' was not deleted: it has ${plural(outgoing.length, 'binding')} (if_unused).`, isError: true };
+    }
+    const impact = `${exchange.type} exchange '${args.name}' in vhost '${vhostName}' with ${plural(outgoing.length, 'outgoing binding')} (to ${
+      [...new Set(outgoing.map((b) => b.destination))].slice(0, 10).join(', ') || 'nothing'
+    }) and ${plural(incoming.length, 'incoming exchange binding')}`;
+    if (!args.confirm) return dryRun(`would delete ${impact}; publishers to it would get a NOT_FOUND channel error`, 'delete_exchange');
+    await broker.management.delete(apiPath('exchanges', vhostName, args.name), {
+      query: { 'if-unused': args.if_unused ? 'true' : undefined },
+      notFound: exchangeNotFound(args.name, vhostName),
+    });
+    return `Deleted ${impact}.`;
+  },
+});

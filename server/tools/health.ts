@@ -1,0 +1,207 @@
+import { z } from 'zod';
+import type { Broker } from '../broker/broker.js';
+import { apiPath } from '../broker/management-client.js';
+import { bytes, formatNumber, plural, rate, record } from './output.js';
+import { READ_ONLY, defineTool } from './tool.js';
+
+interface Overview {
+  rabbitmq_version: string;
+  erlang_version: string;
+  cluster_name: string;
+  node: string;
+  object_totals?: Record<string, number>;
+  queue_totals?: { messages?: number; messages_ready?: number; messages_unacknowledged?: number };
+  message_stats?: Record<string, unknown>;
+  listeners?: { node: string; protocol: string; ip_address: string; port: number }[];
+}
+
+interface NodeSummary {
+  name: string;
+  type?: string;
+  running: boolean;
+  uptime?: number;
+  mem_used?: number;
+  mem_limit?: number;
+  mem_alarm?: boolean;
+  disk_free?: number;
+  disk_free_limit?: number;
+  disk_free_alarm?: boolean;
+  fd_used?: number;
+  fd_total?: number;
+  sockets_used?: number;
+  sockets_total?: number;
+  proc_used?: number;
+  proc_total?: number;
+  run_queue?: number;
+  partitions?: string[];
+  memory?: Record<string, number | string | Record<string, number>>;
+}
+
+const NODE_COLUMNS = [
+  'name',
+  'type',
+  'running',
+  'uptime',
+  'mem_used',
+  'mem_limit',
+  'mem_alarm',
+  'disk_free',
+  'disk_free_limit',
+  'disk_free_alarm',
+  'fd_used',
+  'fd_total',
+  'sockets_used',
+  'sockets_total',
+  'proc_used',
+  'proc_total',
+  'run_queue',
+  'partitions',
+];
+
+export function alarmsOf(nodes: readonly NodeSummary[]): string[] {
+  const alarms: string[] = [];
+  for (const node of nodes) {
+    if (!node.running) alarms.push(`node ${node.name} is down`);
+    if (node.mem_alarm)
+      alarms.push(`memory alarm on ${node.name} (${bytes(node.mem_used)} used, limit ${bytes(node.mem_limit)}): publishers are blocked`);
+    if (node.disk_free_alarm)
+      alarms.push(
+        `disk alarm on ${node.name} (${bytes(node.disk_free)} free, limit ${bytes(node.disk_free_limit)}): publishers are blocked`,
+      );
+    if (node.partitions && node.partitions.length > 0) alarms.push(`network partition seen by ${node.name}: ${node.partitions.join(', ')}`);
+  }
+  return alarms;
+}
+
+function duration(milliseconds: number | undefined): string | undefined {
+  if (milliseconds === undefined) return undefined;
+  const minutes = Math.floor(milliseconds / 60_000);
+  const days = Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes % 1440) / 60);
+  return days > 0 ? `${days}d ${hours}h` : hours > 0 ? `${hours}h ${minutes % 60}m` : `${minutes}m`;
+}
+
+function percent(part: number | undefined, whole: number | undefined): string {
+  return part !== undefined && whole ? ` (${Math.round((part / whole) * 100)}%)` : '';
+}
+
+async function summary(broker: Broker): Promise<string> {
+  const [overview, nodes] = await Promise.all([
+    broker.management.get<Overview>(apiPath('overview')),
+    broker.management.get<NodeSummary[]>(apiPath('nodes'), { query: { columns: NODE_COLUMNS.join(',') } }),
+  ]);
+  const totals = overview.object_totals ?? {};
+  const queued = overview.queue_totals ?? {};
+  const stats = overview.message_stats;
+  const alarms = alarmsOf(nodes);
+  const listeners = (overview.listeners ?? [])
+    .filter((listener) => listener.protocol !== 'clustering')
+    .map((listener) => `${listener.protocol} ${listener.ip_address}:${listener.port}`);
+  return record({
+    broker: `RabbitMQ ${overview.rabbitmq_version} (Erlang ${overview.erlang_version}), cluster ${overview.cluster_name}`,
+    nodes: `${nodes.filter((node) => node.running).length} of ${nodes.length} running`,
+    connected_as: `${broker.user} on vhost ${broker.defaultVhost}`,
+    objects: ['queues', 'exchanges', 'connections', 'channels', 'consumers']
+      .map((key) => plural(totals[key] ?? 0, key.replace(/s$/, '')))
+      .join(', '),
+    messages: `${queued.messages ?? 0} (${queued.messages_ready ?? 0} ready, ${queued.messages_unacknowledged ?? 0} unacked)`,
+    'rates/s': ['publish', 'deliver_get', 'ack', 'redeliver'].map((key) => `${key} ${formatNumber(rate(stats, key) ?? 0)}`).join(', '),
+    alarms: alarms.length > 0 ? alarms.join('; ') : 'none',
+    listeners: [...new Set(listeners)].join(', '),
+  });
+}
+
+function memoryTop(memory: NodeSummary['memory'], count = 6): string | undefined {
+  if (!memory) return undefined;
+  const parts = Object.entries(memory)
+    .filter((entry): entry is [string, number] => typeof entry[1] === 'number' && entry[0] !== 'total')
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count);
+  return parts.map(([key, value]) => `${key} ${bytes(value)}`).join(', ');
+}
+
+async function nodeDetails(broker: Broker): Promise<string> {
+  const nodes = await broker.management.get<NodeSummary[]>(apiPath('nodes'), { query: { columns: NODE_COLUMNS.join(',') } });
+  const memories = await Promise.all(
+    nodes.map((node) =>
+      node.running
+        ? broker.management
+            .get<NodeSummary>(apiPath('nodes', node.name), { query: { memory: 'true', columns: 'memory' } })
+            .then((detail) => detail.memory)
+            .catch(() => undefined)
+        : undefined,
+    ),
+  );
+  return nodes
+    .map((node, index) =>
+      [
+        `${node.name} (${node.type ?? '?'}, ${node.running ? `running, up ${duration(node.uptime)}` : 'DOWN'})`,
+        record({
+          memory: node.running
+            ? `${bytes(node.mem_used)} of ${bytes(node.mem_limit)} limit${percent(node.mem_used, node.mem_limit)}${node.mem_alarm ? ' ALARM' : ''}`
+            : undefined,
+          memory_top: memoryTop(memories[index]),
+          disk_free: node.running
+            ? `${bytes(node.disk_free)}, limit ${bytes(node.disk_free_limit)}${node.disk_free_alarm ? ' ALARM' : ''}`
+            : undefined,
+          file_descriptors: node.fd_total ? `${node.fd_used}/${node.fd_total}${percent(node.fd_used, node.fd_total)}` : undefined,
+          sockets: node.sockets_total ? `${node.sockets_used}/${node.sockets_total}` : undefined,
+          erlang_processes: node.proc_total ? `${node.proc_used}/${node.proc_total}` : undefined,
+          run_queue: node.run_queue,
+          partitions: node.partitions && node.partitions.length > 0 ? node.partitions.join(', ') : undefined,
+        }),
+      ].join('\n'),
+    )
+    .join('\n\n');
+}
+
+interface CheckResult {
+  status: 'ok' | 'failed';
+  reason?: string;
+}
+
+async function healthChecks(broker: Broker): Promise<string> {
+  const overview = await broker.management.get<Overview>(apiPath('overview'), { query: { columns: 'node,listeners' } });
+  const protocols = [
+    ...new Set((overview.listeners ?? []).filter((l) => l.node === overview.node && l.protocol !== 'clustering').map((l) => l.protocol)),
+  ];
+  const checks: [string, string[]][] = [
+    ['alarms', ['alarms']],
+    ['local alarms', ['local-alarms']],
+    ['virtual hosts running', ['virtual-hosts']],
+    ['quorum queues keep a majority if this node stops', ['node-is-quorum-critical']],
+    ['no certificate expires within 30 days', ['certificate-expiration', '30', 'days']],
+    ...protocols.map((protocol): [string, string[]] => [`${protocol} listener`, ['protocol-listener', protocol]]),
+  ];
+  const results = await Promise.all(
+    checks.map(async ([label, segments]) => {
+      try {
+        const response = await broker.management.request<CheckResult>('GET', apiPath('health', 'checks', ...segments), {
+          acceptStatus: [503],
+        });
+        return { label, ok: response.body?.status === 'ok', reason: response.body?.reason };
+      } catch (error) {
+        return { label, ok: false, reason: (error as Error).message };
+      }
+    }),
+  );
+  const failed = results.filter((result) => !result.ok).length;
+  const lines = results.map((result) => `${result.ok ? 'ok    ' : 'FAILED'} ${result.label}${result.reason ? `: ${result.reason}` : ''}`);
+  return `${failed === 0 ? `All ${results.length} checks passed` : `${failed} of ${results.length} checks FAILED`} on node ${overview.node}.\n${lines.join('\n')}`;
+}
+
+export const getOverview = defineTool({
+  name: 'get_overview',
+  group: 'health',
+  description: 'Broker version, totals, rates, alarms, listeners; nodes=true adds per-node memory/disk; checks=true runs health checks.',
+  input: z.strictObject({ nodes: z.boolean().optional(), checks: z.boolean().optional() }),
+  annotations: READ_ONLY,
+  async handler(args, { broker }) {
+    const parts = await Promise.all([
+      summary(broker),
+      args.nodes ? nodeDetails(broker).then((text) => `\nNodes\n${text}`) : '',
+      args.checks ? healthChecks(broker).then((text) => `\nHealth checks\n${text}`) : '',
+    ]);
+    return parts.filter(Boolean).join('\n');
+  },
+});

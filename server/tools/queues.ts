@@ -1,0 +1,410 @@
+import { z } from 'zod';
+import { BrokerError } from '../broker/broker-errors.js';
+import type { Broker } from '../broker/broker.js';
+import { apiPath } from '../broker/management-client.js';
+import type { Binding } from '../broker/exchange-routing.js';
+import { bytes, capOutput, pageFooter, plural, quoted, rate, record, table } from './output.js';
+import { checkRegex, confirm, nameFilter, objectName, paging, table as argumentTable, vhost } from './schemas.js';
+import { dryRun } from './dry-run.js';
+import { READ_ONLY, defineTool, destroys, writes } from './tool.js';
+
+export interface QueueInfo {
+  name: string;
+  vhost: string;
+  type?: string;
+  state?: string;
+  durable?: boolean;
+  auto_delete?: boolean;
+  exclusive?: boolean;
+  arguments?: Record<string, unknown>;
+  node?: string;
+  leader?: string;
+  members?: string[];
+  online?: string[];
+  policy?: string | null;
+  operator_policy?: string | null;
+  effective_policy_definition?: Record<string, unknown>;
+  messages?: number;
+  messages_ready?: number;
+  messages_unacknowledged?: number;
+  message_bytes?: number;
+  messages_persistent?: number;
+  consumers?: number;
+  consumer_utilisation?: number | null;
+  memory?: number;
+  idle_since?: string;
+  head_message_timestamp?: number | null;
+  single_active_consumer_tag?: string | null;
+  message_stats?: Record<string, unknown>;
+  consumer_details?: {
+    consumer_tag: string;
+    prefetch_count: number;
+    ack_required: boolean;
+    active?: boolean;
+    channel_details?: { name?: string; connection_name?: string; user?: string; peer_host?: string };
+  }[];
+}
+
+export function queueNotFound(name: string, vhostName: string): string {
+  return `queue '${name}' not found in vhost '${vhostName}'; list_queues shows what exists`;
+}
+
+/** Exact ready-message and consumer counts through AMQP (management stats lag by seconds). */
+export async function liveQueueCounts(broker: Broker, vhostName: string, name: string): Promise<{ messages: number; consumers: number }> {
+  try {
+    const reply = await broker.amqp.forVhost(vhostName).withChannel(`checking queue '${name}'`, (channel) => channel.checkQueue(name));
+    return { messages: reply.messageCount, consumers: reply.consumerCount };
+  } catch (error) {
+    if (error instanceof BrokerError && error.kind === 'not_found') throw new BrokerError('not_found', queueNotFound(name, vhostName));
+    throw error;
+  }
+}
+
+const SORTS = {
+  name: 'name',
+  messages: 'messages',
+  ready: 'messages_ready',
+  unacked: 'messages_unacknowledged',
+  consumers: 'consumers',
+  memory: 'memory',
+  in_rate: 'message_stats.publish_details.rate',
+  out_rate: 'message_stats.deliver_get_details.rate',
+} as const;
+
+const LIST_COLUMNS = [
+  'name',
+  'type',
+  'state',
+  'messages',
+  'messages_ready',
+  'messages_unacknowledged',
+  'consumers',
+  'message_stats.publish_details.rate',
+  'message_stats.deliver_get_details.rate',
+];
+
+export const listQueues = defineTool({
+  name: 'list_queues',
+  group: 'queues',
+  description: 'List queues with counts, consumers, rates (filter: name regex; numeric sorts largest first), or one in detail (name).',
+  input: z.strictObject({
+    vhost,
+    name: objectName('queue name').optional(),
+    filter: nameFilter,
+    sort: z.enum(Object.keys(SORTS) as [keyof typeof SORTS]).optional(),
+    ...paging,
+  }),
+  annotations: READ_ONLY,
+  async handler(args, { broker }) {
+    const vhostName = args.vhost ?? broker.defaultVhost;
+    if (args.name !== undefined) return queueDetail(broker, vhostName, args.name);
+    const badRegex = checkRegex(args.filter);
+    if (badRegex) return { text: badRegex, isError: true };
+    const page = await broker.management.getPage<QueueInfo>(
+      apiPath('queues', vhostName),
+      {
+        page: args.page,
+        pageSize: args.page_size ?? 50,
+        name: args.filter,
+        useRegex: true,
+        sort: args.sort ? SORTS[args.sort] : undefined,
+        sortReverse: args.sort !== undefined && args.sort !== 'name',
+        columns: LIST_COLUMNS,
+      },
+      { notFound: `vhost '${vhostName}' not found; list_vhosts shows the existing ones` },
+    );
+    if (page.filteredCount === 0) {
+      return args.filter
+        ? `No queue in vhost '${vhostName}' matches /${args.filter}/ (${page.totalCount} queues in all).`
+        : `Vhost '${vhostName}' has no queues.`;
+    }
+    const rows = page.items.map((q) => [
+      q.name,
+      q.type,
+      q.state,
+      q.messages ?? 0,
+      q.messages_ready ?? 0,
+      q.messages_unacknowledged ?? 0,
+      q.consumers ?? 0,
+      rate(q.message_stats, 'publish') ?? 0,
+      rate(q.message_stats, 'deliver_get') ?? 0,
+    ]);
+    return capOutput(
+      `Queues in vhost '${vhostName}'\n${table(['name', 'type', 'state', 'messages', 'ready', 'unacked', 'consumers', 'in/s', 'out/s'], rows)}\n${pageFooter(page, 'list_queues')}`,
+    );
+  },
+});
+
+export function deliveryLimit(queue: QueueInfo): number | undefined {
+  const fromArguments = queue.arguments?.['x-delivery-limit'];
+  const fromPolicy = queue.effective_policy_definition?.['delivery-limit'];
+  const limit = typeof fromArguments === 'number' ? fromArguments : typeof fromPolicy === 'number' ? fromPolicy : undefined;
+  return limit;
+}
+
+export async function getQueueInfo(broker: Broker, vhostName: string, name: string): Promise<QueueInfo> {
+  return broker.management.get<QueueInfo>(apiPath('queues', vhostName, name), { notFound: queueNotFound(name, vhostName) });
+}
+
+async function queueDetail(broker: Broker, vhostName: string, name: string): Promise<string> {
+  const [q, bindings] = await Promise.all([
+    getQueueInfo(broker, vhostName, name),
+    broker.management.get<Binding[]>(apiPath('queues', vhostName, name, 'bindings')).catch(() => []),
+  ]);
+  const stats = q.message_stats;
+  const consumers = (q.consumer_details ?? []).slice(0, 20).map((c) => {
+    const channel = c.channel_details;
+    return `${c.consumer_tag} on ${channel?.connection_name ?? channel?.name ?? '?'} (user ${channel?.user ?? '?'}, prefetch ${c.prefetch_count}, ${c.ack_required ? 'manual ack' : 'auto ack'}${c.active === false ? ', waiting' : ''})`;
+  });
+  const deadLetter = q.arguments?.['x-dead-letter-exchange'] ?? q.effective_policy_definition?.['dead-letter-exchange'];
+  return record({
+    queue: `${q.name} (${q.type ?? 'classic'}) in vhost '${q.vhost}'`,
+    state: q.state ?? 'unknown (stats not collected yet)',
+    node: q.leader ? `leader ${q.leader}, members ${q.members?.join(', ')} (online: ${q.online?.join(', ') ?? '-'})` : q.node,
+    flags: [q.durable ? 'durable' : 'transient', q.auto_delete ? 'auto-delete' : undefined, q.exclusive ? 'exclusive' : undefined]
+      .filter(Boolean)
+      .join(', '),
+    arguments: q.arguments,
+    policy: q.policy ? `${q.policy} ${JSON.stringify(q.effective_policy_definition ?? {})}` : 'none',
+    operator_policy: q.operator_policy ?? undefined,
+    messages: `${q.messages ?? 0} (${q.messages_ready ?? 0} ready, ${q.messages_unacknowledged ?? 0} unacked), ${bytes(q.message_bytes) ?? '0 B'}`,
+    'rates/s': `publish ${rate(stats, 'publish') ?? 0}, deliver ${rate(stats, 'deliver_get') ?? 0}, ack ${rate(stats, 'ack') ?? 0}, redeliver ${rate(stats, 'redeliver') ?? 0}`,
+    dead_letter_exchange: deadLetter,
+    delivery_limit: deliveryLimit(q),
+    consumers: `${q.consumers ?? 0}${q.consumer_utilisation != null ? ` (utilisation ${Math.round(q.consumer_utilisation * 100)}%)` : ''}${consumers.length > 0 ? `: ${consumers.join('; ')}` : ''}`,
+    single_active_consumer: q.single_active_consumer_tag ?? undefined,
+    idle_since: q.idle_since,
+    memory: bytes(q.memory),
+    bindings: bindings
+      .map(
+        (b) =>
+          `${quoted(b.source)} key '${b.routing_key}'${b.arguments && Object.keys(b.arguments).length > 0 ? ` ${JSON.stringify(b.arguments)}` : ''}`,
+      )
+      .join('; '),
+  });
+}
+
+const PROBLEM_COLUMNS = [
+  'name',
+  'type',
+  'state',
+  'messages',
+  'messages_ready',
+  'messages_unacknowledged',
+  'consumers',
+  'idle_since',
+  'message_stats.publish_details.rate',
+  'message_stats.deliver_get_details.rate',
+  'message_stats.ack_details.rate',
+];
+
+/** RabbitMQ prints idle_since as "2024-01-01 10:00:00" (3.x) or ISO 8601; both are UTC. */
+function idleMinutes(idleSince: string | undefined, now: number): number | undefined {
+  if (!idleSince) return undefined;
+  const iso = idleSince.includes('T') ? idleSince : `${idleSince.replace(' ', 'T')}Z`;
+  const at = Date.parse(iso);
+  return Number.isNaN(at) ? undefined : Math.floor((now - at) / 60_000);
+}
+
+export const findProblemQueues = defineTool({
+  name: 'find_problem_queues',
+  group: 'queues',
+  description:
+    'Queues needing attention: not running, deep (deep msgs, default 10000), growing, no consumers, many unacked (default 1000), idle (idle_minutes, default 60).',
+  input: z.strictObject({
+    vhost,
+    deep: z.number().int().min(1).optional(),
+    unacked: z.number().int().min(1).optional(),
+    idle_minutes: z.number().int().min(1).optional(),
+  }),
+  annotations: READ_ONLY,
+  async handler(args, { broker }) {
+    const vhostName = args.vhost ?? broker.defaultVhost;
+    const deep = args.deep ?? 10_000;
+    const unacked = args.unacked ?? 1000;
+    const idleLimit = args.idle_minutes ?? 60;
+    const queues = await broker.management.getAll<QueueInfo>(apiPath('queues', vhostName), { columns: PROBLEM_COLUMNS });
+    const now = Date.now();
+    type Finding = { q: QueueInfo; detail: string; weight: number };
+    const findings: Record<'notRunning' | 'deep' | 'growing' | 'noConsumers' | 'manyUnacked' | 'idle', Finding[]> = {
+      notRunning: [],
+      deep: [],
+      growing: [],
+      noConsumers: [],
+      manyUnacked: [],
+      idle: [],
+    };
+    const titles: Record<keyof typeof findings, string> = {
+      notRunning: 'not running',
+      deep: `deep (≥ ${deep} messages)`,
+      growing: 'growing (publish rate above delivery rate)',
+      noConsumers: 'messages but no consumers',
+      manyUnacked: `many unacked (≥ ${unacked})`,
+      idle: `idle ≥ ${idleLimit} min`,
+    };
+    for (const q of queues) {
+      const messages = q.messages ?? 0;
+      const inRate = rate(q.message_stats, 'publish') ?? 0;
+      const outRate = rate(q.message_stats, 'deliver_get') ?? 0;
+      if (q.state && q.state !== 'running' && q.state !== 'idle') findings.notRunning.push({ q, detail: `state ${q.state}`, weight: 1 });
+      if (messages >= deep) findings.deep.push({ q, detail: `${messages} messages`, weight: messages });
+      if (inRate > outRate && (q.messages_ready ?? 0) > 0) {
+        findings.growing.push({
+          q,
+          detail: `in ${inRate.toFixed(1)}/s, out ${outRate.toFixed(1)}/s, ${q.messages_ready} ready`,
+          weight: inRate - outRate,
+        });
+      }
+      if ((q.consumers ?? 0) === 0 && messages > 0)
+        findings.noConsumers.push({ q, detail: `${messages} messages, 0 consumers`, weight: messages });
+      if ((q.messages_unacknowledged ?? 0) >= unacked) {
+        findings.manyUnacked.push({
+          q,
+          detail: `${q.messages_unacknowledged} unacked, ${q.consumers ?? 0} consumers`,
+          weight: q.messages_unacknowledged ?? 0,
+        });
+      }
+      const minutes = idleMinutes(q.idle_since, now);
+      if (minutes !== undefined && minutes >= idleLimit)
+        findings.idle.push({ q, detail: `idle ${minutes} min, ${messages} messages`, weight: minutes });
+    }
+    const categories = (Object.keys(findings) as (keyof typeof findings)[]).map((key) => ({ title: titles[key], items: findings[key] }));
+    const found = categories.filter((c) => c.items.length > 0);
+    if (found.length === 0) return `No problem found among ${plural(queues.length, 'queue')} in vhost '${vhostName}'.`;
+    const sections = found.map((c) => {
+      const top = [...c.items].sort((a, b) => b.weight - a.weight).slice(0, 15);
+      const more = c.items.length > top.length ? `\n  … and ${c.items.length - top.length} more` : '';
+      return `${c.title}: ${c.items.length}\n${top.map((item) => `  ${item.q.name} (${item.q.type ?? 'classic'}): ${item.detail}`).join('\n')}${more}`;
+    });
+    return capOutput(`Checked ${plural(queues.length, 'queue')} in vhost '${vhostName}'.\n${sections.join('\n')}`);
+  },
+});
+
+const QUEUE_TYPES = ['classic', 'quorum', 'stream'] as const;
+
+export const createQueue = defineTool({
+  name: 'create_queue',
+  group: 'queues',
+  description: 'Declare a queue (type default: the vhost default, classic) with optional dead-lettering, TTL (ms) and limits.',
+  input: z.strictObject({
+    vhost,
+    name: objectName('queue name'),
+    type: z.enum(QUEUE_TYPES).optional(),
+    durable: z.boolean().optional().describe('Default true'),
+    auto_delete: z.boolean().optional(),
+    dead_letter_exchange: z.string().optional(),
+    dead_letter_routing_key: z.string().optional(),
+    message_ttl: z.number().int().min(0).optional(),
+    max_length: z.number().int().min(0).optional(),
+    max_length_bytes: z.number().int().min(0).optional(),
+    overflow: z.enum(['drop-head', 'reject-publish', 'reject-publish-dlx']).optional(),
+    delivery_limit: z.number().int().min(0).optional().describe('Quorum only'),
+    max_age: z
+      .string()
+      .regex(/^\d+(Y|M|D|h|m|s)$/, 'max_age looks like 7D, 12h or 30m')
+      .optional()
+      .describe('Stream only, e.g. 7D'),
+    arguments: argumentTable.optional().describe('Other x- arguments'),
+  }),
+  annotations: writes(true),
+  async handler(args, { broker }) {
+    const vhostName = args.vhost ?? broker.defaultVhost;
+    const type = args.type;
+    const durable = args.durable ?? true;
+    const problems: string[] = [];
+    if (type === 'quorum' || type === 'stream') {
+      if (!durable) problems.push(`${type} queues are always durable: drop durable: false`);
+      if (args.auto_delete) problems.push(`${type} queues cannot be auto-delete`);
+    }
+    if (type === 'stream') {
+      for (const key of ['message_ttl', 'dead_letter_exchange', 'dead_letter_routing_key', 'overflow', 'delivery_limit'] as const) {
+        if (args[key] !== undefined) problems.push(`streams do not support ${key} (use max_age or max_length_bytes for retention)`);
+      }
+    } else if (args.max_age !== undefined) problems.push('max_age applies to stream queues only');
+    if (args.delivery_limit !== undefined && type !== 'quorum')
+      problems.push('delivery_limit applies to quorum queues only (set type: quorum)');
+    if (problems.length > 0) return { text: `Queue not created: ${problems.join('; ')}.`, isError: true };
+
+    const queueArguments: Record<string, unknown> = {
+      ...args.arguments,
+      ...(type ? { 'x-queue-type': type } : {}),
+      ...(args.dead_letter_exchange !== undefined ? { 'x-dead-letter-exchange': args.dead_letter_exchange } : {}),
+      ...(args.dead_letter_routing_key !== undefined ? { 'x-dead-letter-routing-key': args.dead_letter_routing_key } : {}),
+      ...(args.message_ttl !== undefined ? { 'x-message-ttl': args.message_ttl } : {}),
+      ...(args.max_length !== undefined ? { 'x-max-length': args.max_length } : {}),
+      ...(args.max_length_bytes !== undefined ? { 'x-max-length-bytes': args.max_length_bytes } : {}),
+      ...(args.overflow !== undefined ? { 'x-overflow': args.overflow } : {}),
+      ...(args.delivery_limit !== undefined ? { 'x-delivery-limit': args.delivery_limit } : {}),
+      ...(args.max_age !== undefined ? { 'x-max-age': args.max_age } : {}),
+    };
+    const path = apiPath('queues', vhostName, args.name);
+    const existed = await broker.management
+      .get<QueueInfo>(path, { query: { columns: 'name' } })
+      .then(() => true)
+      .catch((error: unknown) => {
+        if (error instanceof BrokerError && error.kind === 'not_found') return false;
+        throw error;
+      });
+    await broker.management.put(
+      path,
+      { durable, auto_delete: args.auto_delete ?? false, arguments: queueArguments },
+      { notFound: `vhost '${vhostName}' not found; list_vhosts shows the existing ones` },
+    );
+    const described = Object.keys(queueArguments).length > 0 ? ` with ${JSON.stringify(queueArguments)}` : '';
+    return existed
+      ? `Queue '${args.name}' already existed in vhost '${vhostName}' with the same settings; nothing changed.`
+      : `Created ${durable ? 'durable' : 'transient'} queue '${args.name}' in vhost '${vhostName}'${described}.`;
+  },
+});
+
+export const deleteQueue = defineTool({
+  name: 'delete_queue',
+  group: 'queues',
+  description: 'Delete a queue and its messages (if_empty/if_unused guard it). Without confirm: true, previews what would be lost.',
+  input: z.strictObject({
+    vhost,
+    name: objectName('queue name'),
+    if_empty: z.boolean().optional(),
+    if_unused: z.boolean().optional(),
+    confirm,
+  }),
+  annotations: destroys(true),
+  async handler(args, { broker }) {
+    const vhostName = args.vhost ?? broker.defaultVhost;
+    const { messages, consumers } = await liveQueueCounts(broker, vhostName, args.name);
+    const blockers = [
+      args.if_empty && messages > 0 ? `it has ${plural(messages, 'message')} (if_empty)` : undefined,
+      args.if_unused && consumers > 0 ? `it has ${plural(consumers, 'consumer')} (if_unused)` : undefined,
+    ].filter(Boolean);
+    if (blockers.length > 0) return { text: `Queue '${args.name}' was not deleted: ${blockers.join(' and ')}.`, isError: true };
+    const impact = `queue '${args.name}' in vhost '${vhostName}' with ${plural(messages, 'ready message')} and ${plural(consumers, 'consumer')}`;
+    if (!args.confirm) return dryRun(`would delete ${impact}`, 'delete_queue');
+    await broker.management.delete(apiPath('queues', vhostName, args.name), {
+      query: { 'if-empty': args.if_empty ? 'true' : undefined, 'if-unused': args.if_unused ? 'true' : undefined },
+      notFound: queueNotFound(args.name, vhostName),
+    });
+    return `Deleted ${impact}.`;
+  },
+});
+
+export const purgeQueue = defineTool({
+  name: 'purge_queue',
+  group: 'queues',
+  description: 'Remove all ready messages from a queue. Without confirm: true, previews the count.',
+  input: z.strictObject({ vhost, name: objectName('queue name'), confirm }),
+  annotations: destroys(false),
+  async handler(args, { broker }) {
+    const vhostName = args.vhost ?? broker.defaultVhost;
+    const { messages, consumers } = await liveQueueCounts(broker, vhostName, args.name);
+    if (!args.confirm) {
+      return dryRun(
+        `would purge ${plural(messages, 'ready message')} from queue '${args.name}' in vhost '${vhostName}' (${plural(consumers, 'consumer')}; unacked messages stay)`,
+        'purge_queue',
+      );
+    }
+    const reply = await broker.amqp
+      .forVhost(vhostName)
+      .withChannel(`purging queue '${args.name}'`, (channel) => channel.purgeQueue(args.name));
+    return `Purged ${plural(reply.messageCount, 'message')} from queue '${args.name}' in vhost '${vhostName}'.`;
+  },
+});

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { MAX_PAGE_SIZE } from '../broker/management-client.js';
+
+/** Shared pieces of tool input schemas, so every tool says the same thing the same way. */
+
+const MAX_NAME_BYTES = 255;
+
+/** A RabbitMQ object name: 1 to 255 bytes of UTF-8 (the AMQP short-string limit). */
+export function objectName(what: string) {
+  return z
+    .string()
+    .min(1, `${what} must not be empty`)
+    .refine((value) => Buffer.byteLength(value) <= MAX_NAME_BYTES, {
+      message: `${what} is longer than ${MAX_NAME_BYTES} bytes, the RabbitMQ limit`,
+    });
+}
+
+/** Exchange names may be empty: "" is the default exchange. */
+export const exchangeName = z
+  .string()
+  .refine((value) => Buffer.byteLength(value) <= MAX_NAME_BYTES, { message: `exchange name is longer than ${MAX_NAME_BYTES} bytes` });
+
+/** Optional everywhere; the server's configured vhost is the default (stated in the instructions). */
+export const vhost = objectName('vhost').optional();
+
+export const paging = {
+  page: z.number().int().min(1).max(100_000).optional(),
+  page_size: z.number().int().min(1).max(MAX_PAGE_SIZE).optional(),
+};
+
+/** A regular expression on object names; the list tools' descriptions say so. */
+export const nameFilter = z.string().max(1000).optional();
+
+export const confirm = z.boolean().optional().describe('true to do it; else a dry-run preview');
+
+export const routingKey = z
+  .string()
+  .refine((value) => Buffer.byteLength(value) <= MAX_NAME_BYTES, { message: `routing key is longer than ${MAX_NAME_BYTES} bytes` });
+
+/** Queue/exchange arguments or headers: a flat JSON object. */
+export const table = z.record(z.string(), z.unknown());
+
+/** Checks a regex before sending it to the broker, which answers a bad one with an opaque 500. */
+export function checkRegex(pattern: string | undefined): string | undefined {
+  if (pattern === undefined || pattern === '') return undefined;
+  try {
+    new RegExp(pattern);
+    return undefined;
+  } catch (error) {
+    return `filter is not a valid regular expression: ${(error as Error).message}`;
+  }
+}

@@ -1,0 +1,74 @@
+import type { z } from 'zod';
+import type { Broker } from '../broker/broker.js';
+import type { SafetyLevel } from '../config/load-config.js';
+import type { Logger } from '../logging/logger.js';
+
+export type ToolGroup = 'health' | 'vhosts' | 'queues' | 'exchanges' | 'messages' | 'clients';
+
+/**
+ * The three hints every tool states explicitly. (openWorldHint is left at the protocol default:
+ * the broker is outside the server, and the bytes matter more in every client's context.)
+ */
+export interface ToolAnnotations {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+}
+
+/** What a handler may use; built per call by the MCP layer. */
+export interface ToolContext {
+  broker: Broker;
+  logger: Logger;
+  signal: AbortSignal;
+  /** Reports progress when the client asked for it (a progress token); a no-op otherwise. */
+  progress(done: number, total?: number, message?: string): Promise<void>;
+}
+
+/** A handler returns text for the model; `isError` marks an expected failure it can recover from. */
+export interface ToolResult {
+  text: string;
+  isError?: boolean;
+}
+
+/**
+ * One tool, self-described: name, group, description, input schema, annotations and handler in
+ * one value. The safety level is derived from the annotations, never kept in a separate list.
+ */
+export interface ToolDefinition<Input extends z.ZodObject = z.ZodObject> {
+  name: string;
+  group: ToolGroup;
+  description: string;
+  input: Input;
+  annotations: ToolAnnotations;
+  handler(args: z.output<Input>, context: ToolContext): Promise<string | ToolResult>;
+}
+
+/** Erases the input type so tools of different shapes fit one registry list. */
+export type AnyTool = ToolDefinition<z.ZodObject>;
+
+export function defineTool<Input extends z.ZodObject>(tool: ToolDefinition<Input>): AnyTool {
+  return tool as unknown as AnyTool;
+}
+
+export const READ_ONLY: ToolAnnotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true };
+
+/** Creates or publishes; never removes anything. */
+export function writes(idempotent: boolean): ToolAnnotations {
+  return { readOnlyHint: false, destructiveHint: false, idempotentHint: idempotent };
+}
+
+/** Removes objects, messages or connections; needs --allow-destructive and confirm: true. */
+export function destroys(idempotent: boolean): ToolAnnotations {
+  return { readOnlyHint: false, destructiveHint: true, idempotentHint: idempotent };
+}
+
+export function safetyLevelOf(tool: Pick<AnyTool, 'annotations'>): SafetyLevel {
+  if (tool.annotations.readOnlyHint) return 'read-only';
+  return tool.annotations.destructiveHint ? 'destructive' : 'write';
+}
+
+const RANK: Record<SafetyLevel, number> = { 'read-only': 0, write: 1, destructive: 2 };
+
+export function allowedAt(level: SafetyLevel, tool: Pick<AnyTool, 'annotations'>): boolean {
+  return RANK[safetyLevelOf(tool)] <= RANK[level];
+}
