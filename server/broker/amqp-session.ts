@@ -90,25 +90,30 @@ export class AmqpSession extends EventEmitter<{ state: [AmqpState] }> {
     }
   }
 
+  /** A channel outside the pool; the caller closes it. */
+  async openChannel(context: string): Promise<ConfirmChannel> {
+    const model = await this.#connected();
+    try {
+      const channel = await model.createConfirmChannel();
+      this.#watch(channel);
+      return channel;
+    } catch (error) {
+      throw this.#explain(error, context);
+    }
+  }
+
   /**
    * Runs `work` on a channel of its own, closed afterwards. For consumers and long reads, which
    * must not hold a pooled channel or leave prefetch settings behind.
    */
   async withOwnChannel<T>(context: string, work: (channel: ConfirmChannel) => Promise<T>): Promise<T> {
-    const model = await this.#connected();
-    let channel: ConfirmChannel;
-    try {
-      channel = await model.createConfirmChannel();
-    } catch (error) {
-      throw this.#explain(error, context);
-    }
-    this.#watch(channel);
+    const channel = await this.openChannel(context);
     try {
       return await work(channel);
     } catch (error) {
       throw this.#explain(error, context);
     } finally {
-      if (!this.#dead.has(channel)) await channel.close().catch(() => undefined);
+      await this.closeChannel(channel);
     }
   }
 
@@ -120,6 +125,16 @@ export class AmqpSession extends EventEmitter<{ state: [AmqpState] }> {
         `the broker is blocking publishers (${this.#state.blockedReason}); clear the memory or disk alarm first`,
       );
     }
+  }
+
+  /** Closes a channel from openChannel unless the broker already did. */
+  async closeChannel(channel: ConfirmChannel): Promise<void> {
+    if (!this.#dead.has(channel)) await channel.close().catch(() => undefined);
+  }
+
+  /** Maps any error from work done on this session's channels to a BrokerError. */
+  explain(error: unknown, context: string): BrokerError {
+    return this.#explain(error, context);
   }
 
   async close(): Promise<void> {

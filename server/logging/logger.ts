@@ -9,11 +9,11 @@ export type { Logger };
  * JSON lines on stderr (stdout belongs to the MCP protocol in stdio mode). Every line passes the
  * scrubber before it is written.
  */
-export function createLogger(options: { level: LogLevel; scrub: Scrubber; fd?: number }): Logger {
-  const fd = options.fd ?? 2;
+export function createLogger(options: { level: LogLevel; scrub: Scrubber; write?: (line: string) => void }): Logger {
+  const write = options.write ?? ((line: string) => writeSync(2, line));
   const destination = {
     write(line: string) {
-      writeSync(fd, options.scrub(line));
+      write(options.scrub(line));
     },
   };
   return pino(

@@ -1,6 +1,7 @@
 import type { ConfirmChannel, GetMessage, Message, MessageProperties, Options } from 'amqplib';
 import { z } from 'zod';
 import { BrokerError, fromAmqpError } from '../broker/broker-errors.js';
+import type { AmqpSession } from '../broker/amqp-session.js';
 import { type Broker, versionAtLeast } from '../broker/broker.js';
 import { dryRun } from './dry-run.js';
 import { MAX_OUTPUT_CHARS, plural, quoted, record } from './output.js';
@@ -9,7 +10,11 @@ import { confirm, exchangeName, objectName, routingKey, table as argumentTable, 
 import { READ_ONLY, defineTool, destroys, writes } from './tool.js';
 
 const MAX_PEEK_WINDOW = 5000;
+/** How long a consumer waits for one more message before deciding the queue has no more. */
 const STREAM_IDLE_MS = 1000;
+/** A quorum queue's earlier-returned head is read further in batches of this size, up to the cap. */
+const QUORUM_EXTRA_BATCH = 500;
+const MAX_QUORUM_TAKE = 20_000;
 
 const maxBody = z.number().int().min(0).max(100_000).optional();
 
@@ -23,10 +28,23 @@ export function renderBody(content: Buffer, limit: number): string {
   return `body (${content.length} bytes, ${encoding}): ${cut}`;
 }
 
+const PROPERTY_NAMES: Record<string, string> = {
+  contentType: 'content_type',
+  contentEncoding: 'content_encoding',
+  correlationId: 'correlation_id',
+  replyTo: 'reply_to',
+  messageId: 'message_id',
+  userId: 'user_id',
+  appId: 'app_id',
+  clusterId: 'cluster_id',
+};
+
+/** Properties under the names publish_messages takes, so a peeked message can be republished as is. */
 function propertiesOf(properties: MessageProperties): Record<string, unknown> {
-  const { headers, ...rest } = properties;
+  const { headers, deliveryMode, ...rest } = properties;
   const shown: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(rest)) if (value !== undefined && value !== null) shown[key] = value;
+  for (const [key, value] of Object.entries(rest)) if (value !== undefined && value !== null) shown[PROPERTY_NAMES[key] ?? key] = value;
+  if (deliveryMode !== undefined) shown.persistent = deliveryMode === 2;
   if (headers && Object.keys(headers).length > 0) shown.headers = headers;
   return shown;
 }
@@ -81,11 +99,11 @@ async function planPeek(broker: Broker, vhostName: string, name: string): Promis
 }
 
 /**
- * Reads messages with basic.get and hands every one back with a single basic.nack(multiple,
- * requeue): the queue keeps them in their original order. If anything fails in between, closing
- * the channel returns them too.
+ * Classic queues: basic.get without ack, then one basic.nack(multiple, requeue). A classic queue
+ * puts requeued messages back at their old positions, so the order is unchanged. If anything
+ * fails in between, closing the channel returns them the same way.
  */
-async function peekByGet(channel: ConfirmChannel, queue: string, window: number): Promise<GetMessage[]> {
+async function peekClassic(channel: ConfirmChannel, queue: string, window: number): Promise<Message[]> {
   const messages: GetMessage[] = [];
   try {
     while (messages.length < window) {
@@ -98,6 +116,73 @@ async function peekByGet(channel: ConfirmChannel, queue: string, window: number)
     if (last) channel.nack(last, true, true);
   }
   return messages;
+}
+
+function wasReturned(message: Message): boolean {
+  return message.fields.redelivered || deliveryCount(message) > 0;
+}
+
+/** Consumes up to `limit` messages on a channel (prefetch = limit) and leaves them unacked. */
+async function takeByConsuming(channel: ConfirmChannel, queue: string, limit: number, expected: number): Promise<Message[]> {
+  const taken: Message[] = [];
+  if (expected <= 0) return taken;
+  await channel.prefetch(limit);
+  await new Promise<void>((resolve, reject) => {
+    let idle = setTimeout(resolve, STREAM_IDLE_MS);
+    channel
+      .consume(
+        queue,
+        (message) => {
+          if (message === null) return resolve();
+          taken.push(message);
+          clearTimeout(idle);
+          if (taken.length >= Math.min(limit, expected)) return resolve();
+          idle = setTimeout(resolve, STREAM_IDLE_MS);
+        },
+        { noAck: false },
+      )
+      .catch(reject);
+  });
+  return taken;
+}
+
+/**
+ * Quorum queues. basic.nack puts messages at the back on RabbitMQ 3.x, and returns of
+ * basic.get messages come back in no particular order, but when a consumer's channel closes its
+ * unacked messages return sorted, behind the messages returned earlier. So: consume the window
+ * (and the rest of any earlier-returned head, which must move as a whole), on as many channels as
+ * it takes, then close those channels in order, each after the previous one's return is applied.
+ */
+async function peekQuorum(session: AmqpSession, queue: string, window: number): Promise<Message[]> {
+  const readyCount = () => session.withChannel(`checking queue '${queue}'`, (channel) => channel.checkQueue(queue)).then((r) => r.messageCount);
+  const ready = await readyCount();
+  const held: { channel: ConfirmChannel; count: number }[] = [];
+  const taken: Message[] = [];
+  try {
+    let batch = window;
+    while (taken.length < MAX_QUORUM_TAKE) {
+      const channel = await session.openChannel(`peeking at queue '${queue}'`);
+      const got = await takeByConsuming(channel, queue, batch, ready - taken.length);
+      held.push({ channel, count: got.length });
+      taken.push(...got);
+      const last = got.at(-1);
+      if (got.length < batch || !last || !wasReturned(last) || taken.length >= ready) break;
+      batch = QUORUM_EXTRA_BATCH;
+    }
+  } catch (error) {
+    throw session.explain(error, `peeking at queue '${queue}'`);
+  } finally {
+    let expected = ready - taken.length;
+    for (const { channel, count } of held) {
+      await session.closeChannel(channel);
+      expected += count;
+      const deadline = Date.now() + 5000;
+      while (count > 0 && Date.now() < deadline && (await readyCount().catch(() => expected)) < expected) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+  }
+  return taken;
 }
 
 /** Streams are never consumed destructively: read from the first offset and skip ahead. */
@@ -152,10 +237,14 @@ export const peekMessages = defineTool({
     const window = Math.min(offset + count, MAX_PEEK_WINDOW);
     const plan = await planPeek(broker, vhostName, args.queue);
     const session = broker.amqp.forVhost(vhostName);
-    const read = await session.withOwnChannel<Message[]>(`peeking at queue '${args.queue}'`, (channel) =>
-      plan.queue.type === 'stream' ? peekStream(channel, args.queue, window) : peekByGet(channel, args.queue, window),
-    );
-    const page = read.slice(offset);
+    const context = `peeking at queue '${args.queue}'`;
+    const read =
+      plan.queue.type === 'quorum'
+        ? await peekQuorum(session, args.queue, window)
+        : await session.withOwnChannel<Message[]>(context, (channel) =>
+            plan.queue.type === 'stream' ? peekStream(channel, args.queue, window) : peekClassic(channel, args.queue, window),
+          );
+    const page = read.slice(offset, offset + count);
     const notes: string[] = [];
     if (plan.queue.type === 'quorum' && plan.returnsCount) {
       const atRisk = read.filter((m) => plan.limit !== undefined && deliveryCount(m) + 1 >= plan.limit).length;
@@ -191,7 +280,7 @@ export const peekMessages = defineTool({
           : {},
     );
     const next = offset + rendered.shown;
-    const more = read.length > next || read.length === window ? ` Next: peek_messages with offset=${next}.` : '';
+    const more = read.length > next || read.length >= window ? ` Next: peek_messages with offset=${next}.` : '';
     const head = `Peeked ${rendered.shown} message(s) at positions ${offset + 1}-${offset + rendered.shown} of queue '${args.queue}' (${plan.queue.type ?? 'classic'}) in vhost '${vhostName}'; nothing was removed.${more}`;
     return `${head}${noteText}\n${rendered.text}`;
   },

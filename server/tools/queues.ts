@@ -345,11 +345,22 @@ export const createQueue = defineTool({
         if (error instanceof BrokerError && error.kind === 'not_found') return false;
         throw error;
       });
-    await broker.management.put(
-      path,
-      { durable, auto_delete: args.auto_delete ?? false, arguments: queueArguments },
-      { notFound: `vhost '${vhostName}' not found; list_vhosts shows the existing ones` },
-    );
+    try {
+      await broker.management.put(
+        path,
+        { durable, auto_delete: args.auto_delete ?? false, arguments: queueArguments },
+        { notFound: `vhost '${vhostName}' not found; list_vhosts shows the existing ones` },
+      );
+    } catch (error) {
+      const conflict = error instanceof BrokerError && /inequivalent arg[^:]*: .*/.exec(error.message);
+      if (conflict) {
+        return {
+          text: `Queue '${args.name}' already exists in vhost '${vhostName}' with different settings (${conflict[0]}). Queue settings cannot change: use a policy, or delete and recreate it.`,
+          isError: true,
+        };
+      }
+      throw error;
+    }
     const described = Object.keys(queueArguments).length > 0 ? ` with ${JSON.stringify(queueArguments)}` : '';
     return existed
       ? `Queue '${args.name}' already existed in vhost '${vhostName}' with the same settings; nothing changed.`

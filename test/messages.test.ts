@@ -1,0 +1,172 @@
+import { type ChannelModel, connect } from 'amqplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestVhost } from './support/broker-admin.js';
+import { BROKER } from './support/broker-env.js';
+import { type Harness, startHarness } from './support/mcp-harness.js';
+
+let vhost: { name: string; remove: () => Promise<void> };
+let mcp: Harness;
+let raw: ChannelModel;
+
+/** Takes every message off a queue with a plain amqplib client, outside the server. */
+async function drain(queue: string): Promise<{ body: string; headers: Record<string, unknown>; properties: Record<string, unknown> }[]> {
+  const channel = await raw.createChannel();
+  const out = [];
+  for (;;) {
+    const message = await channel.get(queue, { noAck: true });
+    if (message === false) break;
+    out.push({ body: message.content.toString(), headers: message.properties.headers ?? {}, properties: message.properties as unknown as Record<string, unknown> });
+  }
+  await channel.close();
+  return out;
+}
+
+beforeAll(async () => {
+  vhost = await createTestVhost();
+  mcp = await startHarness({ args: ['--allow-destructive'], env: { AMQP_VHOST: vhost.name } });
+  raw = await connect({ hostname: BROKER.host, port: BROKER.amqpPort, username: BROKER.user, password: BROKER.password, vhost: vhost.name });
+  await mcp.call('create_queue', { name: 'inbox', type: 'classic' });
+  await mcp.call('create_exchange', { name: 'events', type: 'topic' });
+  await mcp.call('create_binding', { source: 'events', destination: 'inbox', routing_key: 'order.*' });
+});
+
+afterAll(async () => {
+  await raw?.close();
+  await mcp?.close();
+  await vhost?.remove();
+});
+
+describe('publish_messages', () => {
+  it('publishes with properties and headers, and the consumer sees them', async () => {
+    const answer = await mcp.call('publish_messages', {
+      exchange: 'events',
+      routing_key: 'order.created',
+      messages: [
+        {
+          body: '{"id":1}',
+          headers: { tenant: 'acme', attempt: 2 },
+          properties: { content_type: 'application/json', message_id: 'm-1', correlation_id: 'c-1', priority: 3, timestamp: 1700000000 },
+        },
+      ],
+    });
+    expect(answer.isError).toBe(false);
+    expect(answer.text).toContain('Published 1 message');
+    expect(answer.text).toContain('1 routed and confirmed, 0 unroutable, 0 rejected');
+    const [message] = await drain('inbox');
+    expect(message?.body).toBe('{"id":1}');
+    expect(message?.headers).toEqual({ tenant: 'acme', attempt: 2 });
+    expect(message?.properties).toMatchObject({ contentType: 'application/json', messageId: 'm-1', correlationId: 'c-1', priority: 3, timestamp: 1700000000, deliveryMode: 2 });
+  });
+
+  it('reports which messages were unroutable when mandatory', async () => {
+    const answer = await mcp.call('publish_messages', {
+      exchange: 'events',
+      messages: [
+        { body: 'a', routing_key: 'order.paid' },
+        { body: 'b', routing_key: 'invoice.sent' },
+        { body: 'c', routing_key: 'order.shipped' },
+        { body: 'd', routing_key: 'nobody.listens' },
+      ],
+    });
+    expect(answer.text).toContain('2 routed and confirmed, 2 unroutable');
+    expect(answer.text).toContain("#1 key 'invoice.sent', #3 key 'nobody.listens'");
+    expect((await drain('inbox')).map((m) => m.body)).toEqual(['a', 'c']);
+  });
+
+  it('publishes a batch of 5000 with confirms, all in order', async () => {
+    const messages = Array.from({ length: 5000 }, (_, i) => ({ body: `n${i}` }));
+    const answer = await mcp.call('publish_messages', { routing_key: 'inbox', messages });
+    expect(answer.text).toContain('5000 routed and confirmed, 0 unroutable, 0 rejected');
+    const bodies = (await drain('inbox')).map((m) => m.body);
+    expect(bodies).toEqual(messages.map((m) => m.body));
+  });
+
+  it('reports messages the broker rejected because the queue is full', async () => {
+    await mcp.call('create_queue', { name: 'tiny', type: 'classic', max_length: 2, overflow: 'reject-publish' });
+    const answer = await mcp.call('publish_messages', { routing_key: 'tiny', messages: [{ body: '1' }, { body: '2' }, { body: '3' }] });
+    expect(answer.isError).toBe(true);
+    expect(answer.text).toContain('1 rejected');
+    expect(answer.text).toContain('not stored: #2');
+  });
+
+  it('publishes base64 bodies byte for byte', async () => {
+    const bytes = Buffer.from([0, 1, 2, 250, 255]);
+    await mcp.call('publish_messages', { routing_key: 'inbox', encoding: 'base64', messages: [{ body: bytes.toString('base64') }] });
+    const channel = await raw.createChannel();
+    const message = await channel.get('inbox', { noAck: true });
+    await channel.close();
+    expect(message && message.content.equals(bytes)).toBe(true);
+  });
+
+  it('says the exchange is missing and keeps working afterwards', async () => {
+    const answer = await mcp.call('publish_messages', { exchange: 'nope', messages: [{ body: 'x' }] });
+    expect(answer.isError).toBe(true);
+    expect(answer.text).toContain(`exchange 'nope' not found in vhost '${vhost.name}'`);
+    const after = await mcp.call('publish_messages', { routing_key: 'inbox', messages: [{ body: 'still works' }] });
+    expect(after.text).toContain('1 routed and confirmed');
+    await drain('inbox');
+  });
+});
+
+describe('peek_messages and consume_messages', () => {
+  beforeAll(async () => {
+    await mcp.call('publish_messages', {
+      routing_key: 'inbox',
+      messages: [{ body: 'first', properties: { message_id: 'id-1' } }, { body: 'second' }, { body: 'a longer third body' }],
+    });
+  });
+
+  it('shows messages without removing them', async () => {
+    const answer = await mcp.call('peek_messages', { queue: 'inbox' });
+    expect(answer.text).toContain('Peeked 3 message(s) at positions 1-3');
+    expect(answer.text).toContain('nothing was removed');
+    expect(answer.text).toMatch(/#1 .*"message_id":"id-1".*\nbody \(5 bytes, utf-8\): first/);
+    const again = await mcp.call('peek_messages', { queue: 'inbox', offset: 1, count: 1 });
+    expect(again.text).toContain('positions 2-2');
+    expect(again.text).toContain('body (6 bytes, utf-8): second');
+    expect(again.text).toContain('Next: peek_messages with offset=2');
+  });
+
+  it('shows binary bodies as base64 and cuts long ones', async () => {
+    const answer = await mcp.call('peek_messages', { queue: 'inbox', offset: 2, count: 1, max_body: 2 });
+    expect(answer.text).toContain('body (19 bytes, utf-8): a … (17 more chars)');
+    await mcp.call('publish_messages', { routing_key: 'inbox', encoding: 'base64', messages: [{ body: Buffer.from([0xff, 0x00, 0x01]).toString('base64') }] });
+    const binary = await mcp.call('peek_messages', { queue: 'inbox', offset: 3, count: 1 });
+    expect(binary.text).toContain('body (3 bytes, base64): /wAB');
+  });
+
+  it('previews consume_messages without taking anything', async () => {
+    const answer = await mcp.call('consume_messages', { queue: 'inbox', count: 2 });
+    expect(answer.text).toContain("Dry run: would remove and return 2 messages of 4 ready in queue 'inbox'");
+    const peek = await mcp.call('peek_messages', { queue: 'inbox' });
+    expect(peek.text).toContain('Peeked 4 message(s)');
+  });
+
+  it('consumes messages from the head with confirm, and they are gone', async () => {
+    const answer = await mcp.call('consume_messages', { queue: 'inbox', count: 2, confirm: true });
+    expect(answer.text).toContain('Removed 2 messages');
+    expect(answer.text).toContain('first');
+    expect(answer.text).toContain('second');
+    const rest = await drain('inbox');
+    expect(rest).toHaveLength(2);
+  });
+
+  it('reads a stream from the start without consuming it', async () => {
+    await mcp.call('create_queue', { name: 'log', type: 'stream' });
+    await mcp.call('publish_messages', { routing_key: 'log', messages: [{ body: 's0' }, { body: 's1' }, { body: 's2' }] });
+    const answer = await mcp.call('peek_messages', { queue: 'log', offset: 1, count: 2 });
+    expect(answer.text).toContain('positions 2-3');
+    expect(answer.text).toMatch(/stream_offset: 1.*\nbody \(2 bytes, utf-8\): s1/);
+    expect(answer.text).toContain('s2');
+    const refused = await mcp.call('consume_messages', { queue: 'log', confirm: true });
+    expect(refused.isError).toBe(true);
+    expect(refused.text).toContain('is a stream');
+  });
+
+  it('tells when a queue is empty', async () => {
+    await mcp.call('create_queue', { name: 'empty', type: 'classic' });
+    const answer = await mcp.call('peek_messages', { queue: 'empty' });
+    expect(answer.text).toContain("Queue 'empty'");
+    expect(answer.text).toContain('has no ready messages');
+  });
+});
