@@ -15,7 +15,11 @@ async function drain(queue: string): Promise<{ body: string; headers: Record<str
   for (;;) {
     const message = await channel.get(queue, { noAck: true });
     if (message === false) break;
-    out.push({ body: message.content.toString(), headers: message.properties.headers ?? {}, properties: message.properties as unknown as Record<string, unknown> });
+    out.push({
+      body: message.content.toString(),
+      headers: message.properties.headers ?? {},
+      properties: message.properties as unknown as Record<string, unknown>,
+    });
   }
   await channel.close();
   return out;
@@ -24,7 +28,13 @@ async function drain(queue: string): Promise<{ body: string; headers: Record<str
 beforeAll(async () => {
   vhost = await createTestVhost();
   mcp = await startHarness({ args: ['--allow-destructive'], env: { AMQP_VHOST: vhost.name } });
-  raw = await connect({ hostname: BROKER.host, port: BROKER.amqpPort, username: BROKER.user, password: BROKER.password, vhost: vhost.name });
+  raw = await connect({
+    hostname: BROKER.host,
+    port: BROKER.amqpPort,
+    username: BROKER.user,
+    password: BROKER.password,
+    vhost: vhost.name,
+  });
   await mcp.call('create_queue', { name: 'inbox', type: 'classic' });
   await mcp.call('create_exchange', { name: 'events', type: 'topic' });
   await mcp.call('create_binding', { source: 'events', destination: 'inbox', routing_key: 'order.*' });
@@ -55,7 +65,14 @@ describe('publish_messages', () => {
     const [message] = await drain('inbox');
     expect(message?.body).toBe('{"id":1}');
     expect(message?.headers).toEqual({ tenant: 'acme', attempt: 2 });
-    expect(message?.properties).toMatchObject({ contentType: 'application/json', messageId: 'm-1', correlationId: 'c-1', priority: 3, timestamp: 1700000000, deliveryMode: 2 });
+    expect(message?.properties).toMatchObject({
+      contentType: 'application/json',
+      messageId: 'm-1',
+      correlationId: 'c-1',
+      priority: 3,
+      timestamp: 1700000000,
+      deliveryMode: 2,
+    });
   });
 
   it('reports which messages were unroutable when mandatory', async () => {
@@ -130,7 +147,11 @@ describe('peek_messages and consume_messages', () => {
   it('shows binary bodies as base64 and cuts long ones', async () => {
     const answer = await mcp.call('peek_messages', { queue: 'inbox', offset: 2, count: 1, max_body: 2 });
     expect(answer.text).toContain('body (19 bytes, utf-8): a … (17 more chars)');
-    await mcp.call('publish_messages', { routing_key: 'inbox', encoding: 'base64', messages: [{ body: Buffer.from([0xff, 0x00, 0x01]).toString('base64') }] });
+    await mcp.call('publish_messages', {
+      routing_key: 'inbox',
+      encoding: 'base64',
+      messages: [{ body: Buffer.from([0xff, 0x00, 0x01]).toString('base64') }],
+    });
     const binary = await mcp.call('peek_messages', { queue: 'inbox', offset: 3, count: 1 });
     expect(binary.text).toContain('body (3 bytes, base64): /wAB');
   });

@@ -14,7 +14,10 @@ let raw: ChannelModel;
 
 async function fill(queue: string, count: number): Promise<string[]> {
   const channel = await raw.createConfirmChannel();
-  const bodies = Array.from({ length: count }, (_, i) => `${queue}-${String(i).padStart(4, '0')}-${Math.random().toString(36).slice(2, 8)}`);
+  const bodies = Array.from(
+    { length: count },
+    (_, i) => `${queue}-${String(i).padStart(4, '0')}-${Math.random().toString(36).slice(2, 8)}`,
+  );
   for (const body of bodies) channel.sendToQueue(queue, Buffer.from(body), { messageId: body });
   await channel.waitForConfirms();
   await channel.close();
@@ -36,7 +39,13 @@ async function takeAll(queue: string): Promise<string[]> {
 beforeAll(async () => {
   vhost = await createTestVhost('mcp-peek');
   mcp = await startHarness({ args: ['--allow-write'], env: { AMQP_VHOST: vhost.name } });
-  raw = await connect({ hostname: BROKER.host, port: BROKER.amqpPort, username: BROKER.user, password: BROKER.password, vhost: vhost.name });
+  raw = await connect({
+    hostname: BROKER.host,
+    port: BROKER.amqpPort,
+    username: BROKER.user,
+    password: BROKER.password,
+    vhost: vhost.name,
+  });
 });
 
 afterAll(async () => {
@@ -85,7 +94,9 @@ describe('quorum delivery limit', () => {
     expect(first.text).toContain('delivery_count: 0');
     const second = await mcp.call('peek_messages', { queue: 'limited' });
     expect(second.text).toContain('delivery_count: 1');
-    expect(second.text).toContain('WARNING: 3 messages reached the delivery limit: peeking them again makes RabbitMQ dead-letter or drop them');
+    expect(second.text).toContain(
+      'WARNING: 3 messages reached the delivery limit: peeking them again makes RabbitMQ dead-letter or drop them',
+    );
     expect(await takeAll('limited')).toHaveLength(3);
   });
 });

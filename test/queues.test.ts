@@ -8,7 +8,13 @@ let vhost: { name: string; remove: () => Promise<void> };
 let mcp: Harness;
 
 async function publishRaw(queue: string, count: number): Promise<void> {
-  const connection = await connect({ hostname: BROKER.host, port: BROKER.amqpPort, username: BROKER.user, password: BROKER.password, vhost: vhost.name });
+  const connection = await connect({
+    hostname: BROKER.host,
+    port: BROKER.amqpPort,
+    username: BROKER.user,
+    password: BROKER.password,
+    vhost: vhost.name,
+  });
   const channel = await connection.createConfirmChannel();
   for (let i = 0; i < count; i++) channel.sendToQueue(queue, Buffer.from(`m${i}`));
   await channel.waitForConfirms();
@@ -16,7 +22,9 @@ async function publishRaw(queue: string, count: number): Promise<void> {
 }
 
 async function queueJson(name: string): Promise<Record<string, unknown> | undefined> {
-  return admin<Record<string, unknown>>('GET', `/queues/${encodeURIComponent(vhost.name)}/${encodeURIComponent(name)}`).catch(() => undefined);
+  return admin<Record<string, unknown>>('GET', `/queues/${encodeURIComponent(vhost.name)}/${encodeURIComponent(name)}`).catch(
+    () => undefined,
+  );
 }
 
 beforeAll(async () => {

@@ -122,27 +122,33 @@ function wasReturned(message: Message): boolean {
   return message.fields.redelivered || deliveryCount(message) > 0;
 }
 
-/** Consumes up to `limit` messages on a channel (prefetch = limit) and leaves them unacked. */
+/**
+ * Consumes up to `limit` messages on a channel (prefetch = limit), then cancels the consumer so
+ * it takes nothing more; the messages stay unacked until the channel closes.
+ */
 async function takeByConsuming(channel: ConfirmChannel, queue: string, limit: number, expected: number): Promise<Message[]> {
   const taken: Message[] = [];
   if (expected <= 0) return taken;
   await channel.prefetch(limit);
-  await new Promise<void>((resolve, reject) => {
-    let idle = setTimeout(resolve, STREAM_IDLE_MS);
-    channel
-      .consume(
-        queue,
-        (message) => {
-          if (message === null) return resolve();
-          taken.push(message);
-          clearTimeout(idle);
-          if (taken.length >= Math.min(limit, expected)) return resolve();
-          idle = setTimeout(resolve, STREAM_IDLE_MS);
-        },
-        { noAck: false },
-      )
-      .catch(reject);
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    finish = resolve;
   });
+  let idle = setTimeout(finish, STREAM_IDLE_MS);
+  const { consumerTag } = await channel.consume(
+    queue,
+    (message) => {
+      if (message === null) return finish();
+      taken.push(message);
+      clearTimeout(idle);
+      if (taken.length >= Math.min(limit, expected)) return finish();
+      idle = setTimeout(finish, STREAM_IDLE_MS);
+    },
+    { noAck: false },
+  );
+  await done;
+  clearTimeout(idle);
+  await channel.cancel(consumerTag);
   return taken;
 }
 
@@ -150,11 +156,13 @@ async function takeByConsuming(channel: ConfirmChannel, queue: string, limit: nu
  * Quorum queues. basic.nack puts messages at the back on RabbitMQ 3.x, and returns of
  * basic.get messages come back in no particular order, but when a consumer's channel closes its
  * unacked messages return sorted, behind the messages returned earlier. So: consume the window
- * (and the rest of any earlier-returned head, which must move as a whole), on as many channels as
- * it takes, then close those channels in order, each after the previous one's return is applied.
+ * (and the rest of any earlier-returned head, which must move as a whole) on as many channels as
+ * it takes, cancelling each consumer once it has its share so that none can grab what another
+ * hands back, then close the channels in order, each after the previous one's return landed.
  */
 async function peekQuorum(session: AmqpSession, queue: string, window: number): Promise<Message[]> {
-  const readyCount = () => session.withChannel(`checking queue '${queue}'`, (channel) => channel.checkQueue(queue)).then((r) => r.messageCount);
+  const readyCount = () =>
+    session.withChannel(`checking queue '${queue}'`, (channel) => channel.checkQueue(queue)).then((r) => r.messageCount);
   const ready = await readyCount();
   const held: { channel: ConfirmChannel; count: number }[] = [];
   const taken: Message[] = [];
