@@ -1,0 +1,86 @@
+import { type ChannelModel, connect } from 'amqplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestVhost, eventually, uniqueName } from './support/broker-admin.js';
+import { BROKER } from './support/broker-env.js';
+import { type Harness, startHarness } from './support/mcp-harness.js';
+
+let vhost: { name: string; remove: () => Promise<void> };
+let mcp: Harness;
+let app: ChannelModel;
+const appName = uniqueName('billing-worker');
+
+beforeAll(async () => {
+  vhost = await createTestVhost();
+  mcp = await startHarness({ args: ['--allow-destructive'], env: { AMQP_VHOST: vhost.name } });
+  app = await connect(
+    { hostname: BROKER.host, port: BROKER.amqpPort, username: BROKER.user, password: BROKER.password, vhost: vhost.name },
+    { clientProperties: { connection_name: appName } },
+  );
+  app.on('error', () => undefined);
+  const channel = await app.createChannel();
+  await channel.assertQueue('work', { durable: true });
+  await channel.prefetch(7);
+  await channel.consume('work', () => undefined, { consumerTag: 'worker-1' });
+  for (let i = 0; i < 3; i++) channel.sendToQueue('work', Buffer.from('job'));
+});
+
+afterAll(async () => {
+  await app?.close().catch(() => undefined);
+  await mcp?.close();
+  await vhost?.remove();
+});
+
+async function appConnectionName(): Promise<string> {
+  return eventually(async () => {
+    const listed = await mcp.call('list_connections', { vhost: vhost.name });
+    const row = listed.text.split('\n').find((line) => line.includes(appName));
+    return row?.split(' | ')[0];
+  }, 'the app connection to show up');
+}
+
+describe('connections, channels and consumers', () => {
+  it('lists the application connection with its client name and user', async () => {
+    const name = await appConnectionName();
+    const listed = await mcp.call('list_connections', { vhost: vhost.name });
+    expect(listed.text).toContain(`${name} | guest | ${vhost.name} | ${appName} | running | 1`);
+  });
+
+  it('shows one connection in detail with its channel prefetch and unacked count', async () => {
+    const name = await appConnectionName();
+    const detail = await eventually(async () => {
+      const answer = await mcp.call('list_connections', { name });
+      return /\| 7 \| 3 \| 1 \|/.test(answer.text) ? answer.text : undefined;
+    }, 'channel statistics');
+    expect(detail).toContain(`client: ${appName}`);
+    expect(detail).toContain('channels: 1');
+  });
+
+  it('lists channels across vhosts, most unacked first', async () => {
+    const answer = await eventually(async () => {
+      const listed = await mcp.call('list_channels', { vhost: vhost.name });
+      return listed.text.includes('| 7 | 3 | 1 |') ? listed.text : undefined;
+    }, 'channel statistics');
+    expect(answer.split('\n')[0]).toBe('name | user | vhost | state | prefetch | unacked | consumers | confirm | publish/s | deliver/s');
+  });
+
+  it('lists consumers of a queue', async () => {
+    const answer = await eventually(async () => {
+      const listed = await mcp.call('list_consumers', { queue: 'work' });
+      return listed.text.includes('worker-1') ? listed.text : undefined;
+    }, 'the consumer');
+    expect(answer).toMatch(/work \| worker-1 \| .* \| guest \| 7 \| manual \| yes \| no/);
+  });
+
+  it('previews, then closes the connection, and the application sees it closed', async () => {
+    const name = await appConnectionName();
+    const closed = new Promise<void>((resolve) => app.once('close', () => resolve()));
+    const preview = await mcp.call('close_connection', { name });
+    expect(preview.text).toContain(`Dry run: would close connection '${name}' (user guest, vhost ${vhost.name}, client ${appName}, 1 channel)`);
+    const done = await mcp.call('close_connection', { name, reason: 'test says bye', confirm: true });
+    expect(done.isError).toBe(false);
+    await closed;
+    const again = await mcp.call('close_connection', { name, confirm: true });
+    expect(again.isError).toBe(true);
+    expect(again.text).toContain('not found (it may have closed already)');
+  });
+});

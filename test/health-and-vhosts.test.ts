@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { admin, createTestVhost } from './support/broker-admin.js';
+import { type Harness, startHarness } from './support/mcp-harness.js';
+
+let vhost: { name: string; remove: () => Promise<void> };
+let mcp: Harness;
+
+beforeAll(async () => {
+  vhost = await createTestVhost();
+  await admin('PUT', `/vhost-limits/${encodeURIComponent(vhost.name)}/max-queues`, { value: 42 });
+  mcp = await startHarness({ env: { AMQP_VHOST: vhost.name } });
+});
+
+afterAll(async () => {
+  await mcp?.close();
+  await vhost?.remove();
+});
+
+describe('get_overview', () => {
+  it('names the broker version, the user and the totals', async () => {
+    const overview = await admin<{ rabbitmq_version: string }>('GET', '/overview');
+    const answer = await mcp.call('get_overview');
+    expect(answer.isError).toBe(false);
+    expect(answer.text).toContain(`broker: RabbitMQ ${overview.rabbitmq_version}`);
+    expect(answer.text).toContain(`connected_as: guest on vhost ${vhost.name}`);
+    expect(answer.text).toMatch(/objects: \d+ queues?, \d+ exchanges?, \d+ connections?/);
+    expect(answer.text).toContain('alarms: none');
+    expect(answer.text).toMatch(/listeners: .*amqp .*:5672/);
+  });
+
+  it('adds node detail with a memory breakdown', async () => {
+    const nodes = await admin<{ name: string }[]>('GET', '/nodes');
+    const answer = await mcp.call('get_overview', { nodes: true });
+    expect(answer.text).toContain(`${nodes[0]?.name} (disc, running, up`);
+    expect(answer.text).toMatch(/memory: [\d.]+ MiB of [\d.]+ GiB limit \(\d+%\)/);
+    expect(answer.text).toMatch(/memory_top: \w+ [\d.]+ (MiB|KiB)/);
+    expect(answer.text).toMatch(/file_descriptors: \d+\/\d+/);
+  });
+
+  it('runs the management health checks', async () => {
+    const answer = await mcp.call('get_overview', { checks: true });
+    expect(answer.text).toMatch(/All \d+ checks passed on node/);
+    expect(answer.text).toContain('ok     alarms');
+    expect(answer.text).toContain('ok     amqp listener');
+    expect(answer.text).toContain('ok     no certificate expires within 30 days');
+  });
+});
+
+describe('list_vhosts', () => {
+  it('lists vhosts with the test vhost among them', async () => {
+    const answer = await mcp.call('list_vhosts');
+    expect(answer.text).toContain(`default for tools: ${vhost.name}`);
+    expect(answer.text).toMatch(new RegExp(`^${vhost.name} \\| running \\| \\d+`, 'm'));
+  });
+
+  it('describes one vhost with its limits and permissions', async () => {
+    const answer = await mcp.call('list_vhosts', { name: vhost.name });
+    expect(answer.text).toContain(`vhost: ${vhost.name}`);
+    expect(answer.text).toContain('limits: {"max-queues":42}');
+    expect(answer.text).toContain('permissions: guest configure=.* write=.* read=.*');
+    expect(answer.text).toContain('description: created by rabbitmq-mcp-server tests');
+  });
+
+  it('says a vhost is missing', async () => {
+    const answer = await mcp.call('list_vhosts', { name: 'no-such-vhost' });
+    expect(answer.isError).toBe(true);
+    expect(answer.text).toBe("vhost 'no-such-vhost' not found; list_vhosts shows the existing ones");
+  });
+});
