@@ -131,7 +131,7 @@ export const createExchange = defineTool({
     durable: z.boolean().optional().describe('Default true'),
     auto_delete: z.boolean().optional(),
     internal: z.boolean().optional(),
-    alternate_exchange: z.string().optional().describe('Gets unroutable messages'),
+    alternate_exchange: exchangeName.optional().describe('Gets unroutable messages'),
     arguments: argumentTable.optional(),
   }),
   annotations: writes(true),

@@ -6,7 +6,7 @@ import { type Broker, versionAtLeast } from '../broker/broker.js';
 import { dryRun } from './dry-run.js';
 import { MAX_OUTPUT_CHARS, plural, quoted, record } from './output.js';
 import { deliveryLimit, getQueueInfo, liveQueueCounts, type QueueInfo } from './queues.js';
-import { confirm, exchangeName, objectName, routingKey, table as argumentTable, vhost } from './schemas.js';
+import { confirm, exchangeName, objectName, routingKey, shortString, table as argumentTable, vhost } from './schemas.js';
 import { READ_ONLY, defineTool, destroys, writes } from './tool.js';
 
 const MAX_PEEK_WINDOW = 5000;
@@ -296,15 +296,15 @@ export const peekMessages = defineTool({
 
 const properties = z
   .strictObject({
-    content_type: z.string().optional(),
-    content_encoding: z.string().optional(),
-    correlation_id: z.string().optional(),
-    reply_to: z.string().optional(),
+    content_type: shortString.optional(),
+    content_encoding: shortString.optional(),
+    correlation_id: shortString.optional(),
+    reply_to: shortString.optional(),
     expiration: z.string().regex(/^\d+$/, 'expiration is a TTL in milliseconds, as a string of digits').optional(),
-    message_id: z.string().optional(),
+    message_id: shortString.optional(),
     timestamp: z.number().int().min(0).optional(),
-    type: z.string().optional(),
-    app_id: z.string().optional(),
+    type: shortString.optional(),
+    app_id: shortString.optional(),
     priority: z.number().int().min(0).max(255).optional(),
     persistent: z.boolean().optional(),
   })

@@ -4,7 +4,7 @@ import type { Broker } from '../broker/broker.js';
 import { apiPath } from '../broker/management-client.js';
 import type { Binding } from '../broker/exchange-routing.js';
 import { bytes, capOutput, pageFooter, plural, quoted, rate, record, table } from './output.js';
-import { checkRegex, confirm, nameFilter, objectName, paging, table as argumentTable, vhost } from './schemas.js';
+import { checkRegex, confirm, exchangeName, nameFilter, objectName, paging, routingKey, table as argumentTable, vhost } from './schemas.js';
 import { dryRun } from './dry-run.js';
 import { READ_ONLY, defineTool, destroys, writes } from './tool.js';
 
@@ -292,8 +292,8 @@ export const createQueue = defineTool({
     type: z.enum(QUEUE_TYPES).optional(),
     durable: z.boolean().optional().describe('Default true'),
     auto_delete: z.boolean().optional(),
-    dead_letter_exchange: z.string().optional(),
-    dead_letter_routing_key: z.string().optional(),
+    dead_letter_exchange: exchangeName.optional(),
+    dead_letter_routing_key: routingKey.optional(),
     message_ttl: z.number().int().min(0).optional(),
     max_length: z.number().int().min(0).optional(),
     max_length_bytes: z.number().int().min(0).optional(),

@@ -37,8 +37,17 @@ export const routingKey = z
   .string()
   .refine((value) => Buffer.byteLength(value) <= MAX_NAME_BYTES, { message: `routing key is longer than ${MAX_NAME_BYTES} bytes` });
 
-/** Queue/exchange arguments or headers: a flat JSON object. */
-export const table = z.record(z.string(), z.unknown());
+/** An AMQP short string (message properties): at most 255 bytes. */
+export const shortString = z.string().refine((value) => Buffer.byteLength(value) <= MAX_NAME_BYTES, {
+  message: `longer than ${MAX_NAME_BYTES} bytes, the AMQP limit for this property`,
+});
+
+const MAX_TABLE_BYTES = 60_000;
+
+/** Queue/exchange arguments or headers: a JSON object that fits an AMQP field table (64 KiB). */
+export const table = z.record(z.string(), z.unknown()).refine((value) => JSON.stringify(value).length <= MAX_TABLE_BYTES, {
+  message: `too large: AMQP field tables hold at most 64 KiB; keep it under ${MAX_TABLE_BYTES} bytes of JSON`,
+});
 
 /** Checks a regex before sending it to the broker, which answers a bad one with an opaque 500. */
 export function checkRegex(pattern: string | undefined): string | undefined {

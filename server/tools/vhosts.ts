@@ -58,7 +58,8 @@ export const listVhosts = defineTool({
       state: state(vhost),
       description: vhost.description || undefined,
       tags: vhost.tags && vhost.tags.length > 0 ? vhost.tags.join(', ') : undefined,
-      default_queue_type: vhost.default_queue_type,
+      // RabbitMQ reports an unset default as the atom 'undefined'.
+      default_queue_type: vhost.default_queue_type === 'undefined' ? undefined : vhost.default_queue_type,
       tracing: vhost.tracing,
       messages: `${vhost.messages ?? 0} (${vhost.messages_ready ?? 0} ready, ${vhost.messages_unacknowledged ?? 0} unacked)`,
       limits: limits[0]?.value ?? 'none',

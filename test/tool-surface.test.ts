@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import type { SafetyLevel } from '../server/config/load-config.js';
+import { advertisedSchema } from '../server/tools/json-schema.js';
+import { allTools, selectTools } from '../server/tools/registry.js';
+import { safetyLevelOf } from '../server/tools/tool.js';
+import { startHarness } from './support/mcp-harness.js';
+
+const LEVELS: [SafetyLevel, string[]][] = [
+  ['read-only', []],
+  ['write', ['--allow-write']],
+  ['destructive', ['--allow-destructive']],
+];
+
+/** Keys sorted at every level, so a snapshot diff shows only real changes. */
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (!value || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
+  );
+}
+
+describe('every tool', () => {
+  it('has a unique snake_case name', () => {
+    const names = allTools.map((tool) => tool.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const name of names) expect(name).toMatch(/^[a-z]+(_[a-z]+)+$/);
+  });
+
+  it('states readOnlyHint, destructiveHint and idempotentHint explicitly and consistently', () => {
+    for (const tool of allTools) {
+      const { readOnlyHint, destructiveHint, idempotentHint } = tool.annotations;
+      expect(typeof readOnlyHint, tool.name).toBe('boolean');
+      expect(typeof destructiveHint, tool.name).toBe('boolean');
+      expect(typeof idempotentHint, tool.name).toBe('boolean');
+      if (readOnlyHint) expect(destructiveHint, `${tool.name} is read-only yet destructive`).toBe(false);
+    }
+  });
+
+  it('that is destructive takes confirm, and only those do', () => {
+    for (const tool of allTools) {
+      const takesConfirm = 'confirm' in tool.input.shape;
+      expect(takesConfirm, tool.name).toBe(tool.annotations.destructiveHint);
+    }
+  });
+
+  it('has a description and an object input schema without top-level oneOf/anyOf', () => {
+    for (const tool of allTools) {
+      expect(tool.description.length, tool.name).toBeGreaterThan(20);
+      const schema = advertisedSchema(tool.input);
+      expect(schema.type, tool.name).toBe('object');
+      expect(schema).not.toHaveProperty('oneOf');
+      expect(schema).not.toHaveProperty('anyOf');
+    }
+  });
+});
+
+describe('selecting tools by safety level', () => {
+  it('lists no tool that changes anything when read-only', () => {
+    for (const tool of selectTools(allTools, { safety: 'read-only' })) expect(tool.annotations.readOnlyHint, tool.name).toBe(true);
+  });
+
+  it('adds creating and publishing at write, and nothing destructive', () => {
+    const write = selectTools(allTools, { safety: 'write' });
+    expect(write.some((tool) => safetyLevelOf(tool) === 'write')).toBe(true);
+    for (const tool of write) expect(tool.annotations.destructiveHint, tool.name).toBe(false);
+  });
+
+  it('lists everything at destructive', () => {
+    expect(selectTools(allTools, { safety: 'destructive' })).toHaveLength(allTools.length);
+  });
+
+  it('selects by group', () => {
+    const health = selectTools(allTools, { safety: 'destructive', groups: ['health'] });
+    expect(health.map((tool) => tool.name)).toEqual(['get_overview']);
+  });
+});
+
+describe.each(LEVELS)('tools/list at %s', (level, args) => {
+  it('matches the reviewed snapshot', async () => {
+    const mcp = await startHarness({ args });
+    try {
+      const { tools } = await mcp.client.listTools();
+      await expect(`${JSON.stringify(sortKeys(tools), null, 2)}\n`).toMatchFileSnapshot(`__toolsnaps__/${level}.json`);
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('refuses a hidden tool with the option that unlocks it', async () => {
+    const mcp = await startHarness({ args });
+    try {
+      const hidden = allTools.filter((tool) => !selectTools(allTools, { safety: level }).includes(tool));
+      for (const tool of hidden) {
+        const answer = await mcp.call(tool.name, {});
+        expect(answer.isError).toBe(true);
+        expect(answer.text).toContain(`${tool.name} is disabled: this server runs ${level}`);
+        expect(answer.text).toContain(tool.annotations.destructiveHint ? '--allow-destructive' : '--allow-write');
+      }
+    } finally {
+      await mcp.close();
+    }
+  });
+});
