@@ -75,7 +75,9 @@ describe('connections, channels and consumers', () => {
     const name = await appConnectionName();
     const closed = new Promise<void>((resolve) => app.once('close', () => resolve()));
     const preview = await mcp.call('close_connection', { name });
-    expect(preview.text).toContain(`Dry run: would close connection '${name}' (user guest, vhost ${vhost.name}, client ${appName}, 1 channel)`);
+    expect(preview.text).toContain(
+      `Dry run: would close connection '${name}' (user guest, vhost ${vhost.name}, client ${appName}, 1 channel)`,
+    );
     const done = await mcp.call('close_connection', { name, reason: 'test says bye', confirm: true });
     expect(done.isError).toBe(false);
     await closed;

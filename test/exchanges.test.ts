@@ -46,10 +46,16 @@ afterAll(async () => {
 
 describe('exchanges', () => {
   it('created the exchanges with the requested type and flags', async () => {
-    const exchange = await admin<{ type: string; internal: boolean; arguments: Record<string, unknown> }>('GET', `/exchanges/${encodeURIComponent(vhost.name)}/fanout-ex`);
+    const exchange = await admin<{ type: string; internal: boolean; arguments: Record<string, unknown> }>(
+      'GET',
+      `/exchanges/${encodeURIComponent(vhost.name)}/fanout-ex`,
+    );
     expect(exchange.type).toBe('fanout');
     expect(exchange.internal).toBe(true);
-    const withAlternate = await admin<{ arguments: Record<string, unknown> }>('GET', `/exchanges/${encodeURIComponent(vhost.name)}/ae-main`);
+    const withAlternate = await admin<{ arguments: Record<string, unknown> }>(
+      'GET',
+      `/exchanges/${encodeURIComponent(vhost.name)}/ae-main`,
+    );
     expect(withAlternate.arguments).toEqual({ 'alternate-exchange': 'ae-catch' });
   });
 
@@ -147,9 +153,14 @@ describe('trace_route', () => {
   });
 
   it('matches headers with x-match all and any', async () => {
-    expect(reached(await ok('trace_route', { exchange: 'headers-ex', routing_key: '', headers: { region: 'eu', tier: 'gold' } }))).toEqual(['any', 'eu']);
+    expect(reached(await ok('trace_route', { exchange: 'headers-ex', routing_key: '', headers: { region: 'eu', tier: 'gold' } }))).toEqual([
+      'any',
+      'eu',
+    ]);
     expect(await ok('trace_route', { exchange: 'headers-ex', routing_key: '', headers: { region: 'eu' } })).toContain('reaches no queue');
-    expect(await ok('trace_route', { exchange: 'headers-ex', routing_key: '', headers: { region: 'us' } })).toContain('reaches 1 queue: any');
+    expect(await ok('trace_route', { exchange: 'headers-ex', routing_key: '', headers: { region: 'us' } })).toContain(
+      'reaches 1 queue: any',
+    );
   });
 
   it('falls back to the alternate exchange when nothing matches', async () => {

@@ -116,10 +116,16 @@ describe('publish_messages', () => {
   });
 
   it('refuses headers and properties that do not fit AMQP, naming the message', async () => {
-    const huge = await mcp.call('publish_messages', { routing_key: 'inbox', messages: [{ body: 'x' }, { body: 'y', headers: { blob: 'z'.repeat(70_000) } }] });
+    const huge = await mcp.call('publish_messages', {
+      routing_key: 'inbox',
+      messages: [{ body: 'x' }, { body: 'y', headers: { blob: 'z'.repeat(70_000) } }],
+    });
     expect(huge.isError).toBe(true);
     expect(huge.text).toContain('messages.1.headers: too large: AMQP field tables hold at most 64 KiB');
-    const long = await mcp.call('publish_messages', { routing_key: 'inbox', messages: [{ body: 'x', properties: { message_id: 'm'.repeat(300) } }] });
+    const long = await mcp.call('publish_messages', {
+      routing_key: 'inbox',
+      messages: [{ body: 'x', properties: { message_id: 'm'.repeat(300) } }],
+    });
     expect(long.isError).toBe(true);
     expect(long.text).toContain('messages.0.properties.message_id: longer than 255 bytes');
     expect(await drain('inbox')).toEqual([]);

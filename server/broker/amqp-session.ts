@@ -132,6 +132,14 @@ export class AmqpSession extends EventEmitter<{ state: [AmqpState] }> {
     if (!this.#dead.has(channel)) await channel.close().catch(() => undefined);
   }
 
+  /** The error for work cut short because the connection dropped under it. */
+  connectionLost(context: string): BrokerError {
+    return new BrokerError(
+      'unreachable',
+      `broker unreachable at ${this.address} (connection lost while ${context}); retrying in the background`,
+    );
+  }
+
   /** Maps any error from work done on this session's channels to a BrokerError. */
   explain(error: unknown, context: string): BrokerError {
     return this.#explain(error, context);
@@ -350,6 +358,9 @@ export class AmqpSession extends EventEmitter<{ state: [AmqpState] }> {
   #explain(error: unknown, context: string): BrokerError {
     if (error instanceof BrokerError) return error;
     if (!this.#model) return this.#unreachable();
+    const text = error instanceof Error ? error.message : String(error);
+    // The socket died and the connection's close event has not arrived yet.
+    if (/^(channel closed|Channel ended|Connection closed \(|Socket closed)/i.test(text)) return this.connectionLost(context);
     return fromAmqpError(error, context);
   }
 }

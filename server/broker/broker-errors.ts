@@ -44,6 +44,7 @@ export function socketReason(error: unknown): string {
     if (typeof message === 'string' && /wrong version number|packet length too long/i.test(message)) {
       return SOCKET_REASONS.ERR_SSL_WRONG_VERSION_NUMBER as string;
     }
+    if (typeof message === 'string' && /^(Unexpected close|Socket closed abruptly)/.test(message)) return 'connection closed unexpectedly';
     current = (current as { cause?: unknown }).cause;
   }
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };

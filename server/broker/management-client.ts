@@ -31,6 +31,8 @@ export interface Page<T> {
 
 export const MAX_PAGE_SIZE = 500;
 
+const STALE_SOCKET = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
@@ -148,8 +150,8 @@ export class ManagementClient {
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     const what = `${method} ${path}`;
     let response: Awaited<ReturnType<Pool['request']>>;
-    try {
-      response = await this.#pool.request({
+    const send = () =>
+      this.#pool.request({
         method,
         path: fullPath,
         headers: {
@@ -162,6 +164,12 @@ export class ManagementClient {
         signal: AbortSignal.timeout(timeoutMs),
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
+      });
+    try {
+      response = await send().catch((error: unknown) => {
+        // A kept-alive socket the broker (or a proxy) closed while idle: a GET is safe to send again.
+        if (method === 'GET' && STALE_SOCKET.has(String((error as { code?: string }).code))) return send();
+        throw error;
       });
     } catch (error) {
       throw this.#connectionError(error, what, timeoutMs);

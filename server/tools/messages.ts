@@ -353,15 +353,18 @@ interface PublishReport {
   confirmed: number;
   rejected: number[];
   returned: { index: number; routingKey: string; reason: string }[];
+  /** Messages whose fate is unknown because the channel closed before the broker confirmed them. */
+  unconfirmed: number;
 }
 
 async function publishBatch(
   channel: ConfirmChannel,
+  lost: () => BrokerError,
   exchange: string,
   batch: { routingKey: string; content: Buffer; options: Options.Publish }[],
   progress: (done: number) => Promise<void>,
 ): Promise<PublishReport> {
-  const report: PublishReport = { confirmed: 0, rejected: [], returned: [] };
+  const report: PublishReport = { confirmed: 0, rejected: [], returned: [], unconfirmed: 0 };
   // The broker returns unroutable messages in publish order, each before its confirm, so one
   // forward-moving cursor pairs every returned message with its index in the batch.
   let cursor = 0;
@@ -392,8 +395,9 @@ async function publishBatch(
       confirmations.push(
         new Promise<void>((resolve) => {
           accepted = channel.publish(exchange, message.routingKey, message.content, message.options, (error: unknown) => {
-            if (error) report.rejected.push(index);
-            else report.confirmed++;
+            if (!error) report.confirmed++;
+            else if ((error as Error).message === 'message nacked') report.rejected.push(index);
+            else report.unconfirmed++;
             resolve();
           });
         }),
@@ -406,8 +410,8 @@ async function publishBatch(
     channel.off('return', onReturn);
     channel.off('error', onError);
   }
-  if (channelError) {
-    const cause = fromAmqpError(channelError, 'publishing');
+  if (channelError || report.unconfirmed > 0) {
+    const cause = channelError ? fromAmqpError(channelError, 'publishing') : lost();
     throw new BrokerError(
       cause.kind,
       `${cause.message} (${report.confirmed} of ${batch.length} messages were confirmed before the channel closed)`,
@@ -450,8 +454,15 @@ export const publishMessages = defineTool({
     session.assertNotBlocked();
     let report: PublishReport;
     try {
-      report = await session.withChannel(`publishing to exchange ${quoted(exchange)}`, (channel) =>
-        publishBatch(channel, exchange, batch, (done) => progress(done, batch.length, `published ${done} of ${batch.length}`)),
+      const context = `publishing to exchange ${quoted(exchange)}`;
+      report = await session.withChannel(context, (channel) =>
+        publishBatch(
+          channel,
+          () => session.connectionLost(context),
+          exchange,
+          batch,
+          (done) => progress(done, batch.length, `published ${done} of ${batch.length}`),
+        ),
       );
     } catch (error) {
       if (error instanceof BrokerError && error.kind === 'not_found') {
