@@ -8,7 +8,7 @@ import type { Logger } from '../logging/logger.js';
 import type { Scrubber } from '../logging/secret-scrubber.js';
 import { advertisedSchema } from '../tools/json-schema.js';
 import { allTools, selectTools } from '../tools/registry.js';
-import type { AnyTool, ToolContext, ToolGroup } from '../tools/tool.js';
+import type { AnyTool, ToolContext, ToolGroup, ToolResult } from '../tools/tool.js';
 import { SERVER_NAME, VERSION } from '../version.js';
 
 export interface ServerDependencies {
@@ -47,9 +47,7 @@ export function describeInvalidArguments(toolName: string, error: z.ZodError): s
   return `Invalid arguments for ${toolName}: ${problems.join('; ')}. Fix them and call again.`;
 }
 
-function failure(text: string): CallToolResult {
-  return { content: [{ type: 'text', text }], isError: true };
-}
+type CallExtra = Parameters<Parameters<Server['setRequestHandler']>[1]>[1];
 
 /**
  * A new MCP server over the given broker. No side effects until a transport is connected; one
@@ -71,20 +69,21 @@ export function createServer(dependencies: ServerDependencies, options: ServerOp
 
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listed }));
 
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
-    const { name, arguments: rawArguments } = request.params;
+  /** Runs one call and says how it went; never throws. */
+  async function call(name: string, rawArguments: unknown, extra: CallExtra): Promise<{ result: ToolResult; outcome: string }> {
     const tool = byName.get(name);
     if (!tool) {
       const hidden = allTools.find((candidate) => candidate.name === name);
-      if (hidden) {
-        const needs = hidden.annotations.destructiveHint ? '--allow-destructive' : '--allow-write';
-        return failure(`${name} is disabled: this server runs ${options.safety}. Restart it with ${needs} to use it.`);
-      }
-      return failure(`Unknown tool ${name}. tools/list shows the available ones.`);
+      if (!hidden)
+        return { result: { text: `Unknown tool ${name}. tools/list shows the available ones.`, isError: true }, outcome: 'unknown' };
+      const needs = hidden.annotations.destructiveHint ? '--allow-destructive' : '--allow-write';
+      return {
+        result: { text: `${name} is disabled: this server runs ${options.safety}. Restart it with ${needs} to use it.`, isError: true },
+        outcome: 'disabled',
+      };
     }
     const parsed = tool.input.safeParse(rawArguments ?? {});
-    if (!parsed.success) return failure(describeInvalidArguments(name, parsed.error));
-
+    if (!parsed.success) return { result: { text: describeInvalidArguments(name, parsed.error), isError: true }, outcome: 'invalid' };
     const progressToken = extra._meta?.progressToken;
     const context: ToolContext = {
       broker,
@@ -97,23 +96,26 @@ export function createServer(dependencies: ServerDependencies, options: ServerOp
           .catch(() => undefined);
       },
     };
-    const started = performance.now();
     try {
       const output = await tool.handler(parsed.data, context);
       const result = typeof output === 'string' ? { text: output } : output;
-      logger.info({ tool: name, ms: Math.round(performance.now() - started), outcome: result.isError ? 'failed' : 'ok' }, 'tool call');
-      return { content: [{ type: 'text', text: scrub(result.text) }], ...(result.isError ? { isError: true } : {}) };
+      return { result, outcome: result.isError ? 'failed' : 'ok' };
     } catch (error) {
-      const ms = Math.round(performance.now() - started);
-      if (error instanceof BrokerError) {
-        logger.info({ tool: name, ms, outcome: 'failed', kind: error.kind }, 'tool call');
-        return failure(scrub(error.message));
-      }
-      logger.error({ tool: name, ms, err: error }, 'tool call crashed');
-      return failure(
-        scrub(`Internal error in ${name}: ${(error as Error)?.message ?? String(error)}. This is a bug; the server log has details.`),
-      );
+      if (error instanceof BrokerError) return { result: { text: error.message, isError: true }, outcome: `failed: ${error.kind}` };
+      logger.error({ tool: name, err: error }, 'tool call crashed');
+      const message = (error as Error)?.message ?? String(error);
+      return {
+        result: { text: `Internal error in ${name}: ${message}. This is a bug; the server log has details.`, isError: true },
+        outcome: 'crashed',
+      };
     }
+  }
+
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+    const started = performance.now();
+    const { result, outcome } = await call(request.params.name, request.params.arguments, extra);
+    logger.info({ tool: request.params.name, ms: Math.round(performance.now() - started), outcome }, 'tool call');
+    return { content: [{ type: 'text', text: scrub(result.text) }], ...(result.isError ? { isError: true } : {}) };
   });
 
   return server;

@@ -1,0 +1,140 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../server/config/load-config.js';
+import { settings } from '../server/config/settings.js';
+import { SERVER_BIN, ensureBuilt } from './support/built-server.js';
+
+function run(argv: string[], env: Record<string, string> = {}) {
+  const command = loadConfig(argv, env);
+  if (command.kind !== 'run') throw new Error(`expected run, got ${command.kind}`);
+  return command.config;
+}
+
+function failure(argv: string[], env: Record<string, string> = {}): string {
+  try {
+    loadConfig(argv, env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const pem = join(mkdtempSync(join(tmpdir(), 'mcp-config-')), 'client.pem');
+writeFileSync(pem, '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n');
+
+describe('defaults', () => {
+  it("are RabbitMQ's own: localhost, 5672, 15672, guest/guest, vhost /, read-only, stdio", () => {
+    const config = run([]);
+    expect(config.transport).toBe('stdio');
+    expect(config.safety).toBe('read-only');
+    expect(config.amqp).toEqual({ host: 'localhost', port: 5672, user: 'guest', password: 'guest', vhost: '/', tls: null });
+    expect(config.management).toEqual({ host: 'localhost', port: 15672, basePath: '', user: 'guest', password: 'guest', tls: null });
+    expect(config.connectionPoolSize).toBe(5);
+    expect(config.requestTimeoutMs).toBe(30_000);
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('move to the TLS ports when TLS is on', () => {
+    const config = run(['--amqp-use-tls', '--http-use-tls']);
+    expect(config.amqp.port).toBe(5671);
+    expect(config.management.port).toBe(15671);
+    expect(config.amqp.tls).toEqual({ ca: undefined, cert: undefined, key: undefined, verify: true });
+  });
+});
+
+describe('the environment and flags', () => {
+  it('read every seed variable', () => {
+    const config = run([], {
+      AMQP_HOST: 'rabbit.example.com',
+      AMQP_PORT: '5673',
+      AMQP_USER: 'admin',
+      AMQP_PASSWORD: 's3cret',
+      AMQP_VHOST: 'prod',
+      HTTP_PORT: '15673',
+      MCP_TRANSPORT: 'stdio',
+      LOG_LEVEL: 'WARNING',
+      CONNECTION_POOL_SIZE: '8',
+      REQUEST_TIMEOUT: '2.5',
+    });
+    expect(config.amqp).toMatchObject({ host: 'rabbit.example.com', port: 5673, user: 'admin', password: 's3cret', vhost: 'prod' });
+    expect(config.management).toMatchObject({ host: 'rabbit.example.com', port: 15673, user: 'admin' });
+    expect(config.logLevel).toBe('warn');
+    expect(config.connectionPoolSize).toBe(8);
+    expect(config.requestTimeoutMs).toBe(2500);
+  });
+
+  it('let flags win over the environment, in both --flag value and --flag=value forms', () => {
+    const config = run(['--amqp-port', '6000', '--amqp-host=flag-host'], { AMQP_PORT: '5000', AMQP_HOST: 'env-host' });
+    expect(config.amqp.port).toBe(6000);
+    expect(config.amqp.host).toBe('flag-host');
+  });
+
+  it('read safety switches, with destructive implying write', () => {
+    expect(run(['--allow-write']).safety).toBe('write');
+    expect(run(['--allow-destructive']).safety).toBe('destructive');
+    expect(run([], { MCP_ALLOW_WRITE: 'true' }).safety).toBe('write');
+    expect(run(['--allow-write=false'], { MCP_ALLOW_WRITE: 'yes' }).safety).toBe('read-only');
+  });
+
+  it('normalize the management path prefix', () => {
+    expect(run(['--http-base-path', 'rabbitmq/']).management.basePath).toBe('/rabbitmq');
+  });
+});
+
+describe('a bad value', () => {
+  it.each([
+    [['--amqp-port', 'abc'], {}, '--amqp-port "abc" is not valid: expected a port number from 1 to 65535'],
+    [[], { AMQP_PORT: '70000' }, 'AMQP_PORT "70000" is not valid: expected a port number from 1 to 65535'],
+    [[], { MCP_TRANSPORT: 'carrier-pigeon' }, 'MCP_TRANSPORT "carrier-pigeon" is not valid: expected one of stdio, http'],
+    [[], { CONNECTION_POOL_SIZE: '0' }, 'CONNECTION_POOL_SIZE "0" is not valid: expected an integer from 1 to 64'],
+    [[], { REQUEST_TIMEOUT: 'soon' }, 'REQUEST_TIMEOUT "soon" is not valid: expected a number of seconds from 0.1 to 600'],
+    [[], { LOG_LEVEL: 'loud' }, 'LOG_LEVEL "loud" is not valid: expected one of debug, info, warn, error, silent'],
+    [[], { MCP_ALLOW_WRITE: 'maybe' }, 'MCP_ALLOW_WRITE "maybe" is not valid: expected true or false'],
+    [
+      [],
+      { AMQP_USE_TLS: 'true', AMQP_TLS_KEY: '/no/such/key.pem' },
+      'AMQP_TLS_KEY "/no/such/key.pem" is not valid: cannot read file /no/such/key.pem (no such file)',
+    ],
+    [['--amqp-host', 'amqp://user:pw@host'], {}, 'expected a host name or IP address (no scheme, path or credentials)'],
+    [['--nope'], {}, 'unknown option --nope (see --help for the list)'],
+    [['stray'], {}, 'unexpected argument "stray"'],
+    [['--amqp-port'], {}, '--amqp-port needs a value'],
+  ])('%j %j fails with one line naming the setting', (argv, env, message) => {
+    const text = failure(argv as string[], env as Record<string, string>);
+    expect(text).toContain(message);
+    expect(text).not.toContain('\n');
+  });
+
+  it('never echoes the password', () => {
+    expect(settings.amqpPassword.secret).toBe(true);
+    expect(settings.amqpPassword.flag).toBeUndefined();
+  });
+
+  it('catches TLS files set without TLS, and a certificate without its key', () => {
+    expect(failure([], { AMQP_TLS_CA: pem })).toBe('AMQP_TLS_CA is set but AMQP_USE_TLS is false: set AMQP_USE_TLS=true or remove it');
+    expect(failure([], { HTTP_USE_TLS: 'true', HTTP_TLS_CERT: pem })).toContain('HTTP_TLS_KEY is missing');
+  });
+});
+
+describe('the command line', () => {
+  it('exits 2 with one line, no stack trace, on a bad value', async () => {
+    await ensureBuilt();
+    const result = spawnSync(process.execPath, [SERVER_BIN], { env: { ...process.env, AMQP_PORT: 'abc' }, encoding: 'utf8' });
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe('rabbitmq-mcp-server: AMQP_PORT "abc" is not valid: expected a port number from 1 to 65535\n');
+  });
+
+  it('prints --help with every setting and --version', async () => {
+    await ensureBuilt();
+    const help = spawnSync(process.execPath, [SERVER_BIN, '--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    for (const setting of Object.values(settings)) expect(help.stdout).toContain(`[${setting.env}]`);
+    const version = spawnSync(process.execPath, [SERVER_BIN, '--version'], { encoding: 'utf8' });
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});

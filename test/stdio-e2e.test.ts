@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestVhost } from './support/broker-admin.js';
+import { brokerEnv } from './support/mcp-harness.js';
+import { type StdioSession, launchStdio } from './support/stdio-client.js';
+
+let vhost: { name: string; remove: () => Promise<void> };
+let session: StdioSession;
+
+beforeAll(async () => {
+  vhost = await createTestVhost('mcp-e2e');
+  session = await launchStdio(brokerEnv({ AMQP_VHOST: vhost.name, LOG_LEVEL: 'info' }), ['--allow-write']);
+});
+
+afterAll(async () => {
+  await session?.close();
+  await vhost?.remove();
+});
+
+describe('the built server over stdio', () => {
+  it('initializes with its name, version and safety level in the instructions', () => {
+    expect(session.client.getServerVersion()?.name).toBe('rabbitmq-mcp-server');
+    expect(session.client.getServerCapabilities()?.tools?.listChanged).toBe(true);
+    expect(session.client.getInstructions()).toContain('Writes allowed (create, publish); destructive tools are not available.');
+    expect(session.client.getInstructions()).toContain(`defaulting to '${vhost.name}'`);
+  });
+
+  it('lists the write-level tools', async () => {
+    const { tools } = await session.client.listTools();
+    const names = tools.map((tool) => tool.name);
+    expect(names).toContain('publish_messages');
+    expect(names).not.toContain('delete_queue');
+  });
+
+  it('creates, publishes and peeks end to end', async () => {
+    expect((await session.call('create_queue', { name: 'e2e', type: 'quorum' })).isError).toBe(false);
+    const published = await session.call('publish_messages', { routing_key: 'e2e', messages: [{ body: 'hello over stdio' }] });
+    expect(published.text).toContain('1 routed and confirmed');
+    const peek = await session.call('peek_messages', { queue: 'e2e' });
+    expect(peek.text).toContain('body (16 bytes, utf-8): hello over stdio');
+  });
+
+  it('keeps serving after invalid input', async () => {
+    const bad = await session.call('peek_messages', { queue: 42 });
+    expect(bad.isError).toBe(true);
+    expect((await session.call('get_overview')).isError).toBe(false);
+  });
+
+  it('writes only JSON log lines to stderr, one per tool call', () => {
+    const lines = session.stderr().trim().split('\n');
+    for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+    const calls = lines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === 'tool call');
+    expect(calls.map((entry) => entry.tool)).toEqual([
+      'create_queue',
+      'publish_messages',
+      'peek_messages',
+      'peek_messages',
+      'get_overview',
+    ]);
+    expect(calls.map((entry) => entry.outcome)).toEqual(['ok', 'ok', 'ok', 'invalid', 'ok']);
+    expect(calls.every((entry) => typeof entry.ms === 'number')).toBe(true);
+  });
+});

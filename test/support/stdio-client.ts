@@ -1,0 +1,38 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { SERVER_BIN, ensureBuilt } from './built-server.js';
+import type { ToolAnswer } from './mcp-harness.js';
+
+export interface StdioSession {
+  client: Client;
+  stderr: () => string;
+  call(name: string, args?: Record<string, unknown>): Promise<ToolAnswer>;
+  close(): Promise<void>;
+}
+
+/** Launches the built server the way an AI client does (a child process on stdio). */
+export async function launchStdio(env: Record<string, string>, args: string[] = []): Promise<StdioSession> {
+  await ensureBuilt();
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [SERVER_BIN, ...args],
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const client = new Client({ name: 'e2e-client', version: '1.0.0' });
+  await client.connect(transport);
+  return {
+    client,
+    stderr: () => stderr,
+    async call(name, callArgs = {}) {
+      const result = await client.callTool({ name, arguments: callArgs });
+      const content = result.content as { type: string; text: string }[];
+      return { text: content.map((part) => part.text).join('\n'), isError: result.isError === true };
+    },
+    close: () => client.close(),
+  };
+}
