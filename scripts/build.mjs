@@ -4,6 +4,44 @@ import { chmod, rm } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 const outdir = 'dist/server';
+
+/**
+ * zod re-exports all its ~50 message locales as a namespace, which defeats tree shaking and adds
+ * a quarter of a megabyte to parse at every start. The server only ever uses English (zod's
+ * default), so the namespace is narrowed to it.
+ */
+/**
+ * The SDK's Server constructs an ajv JSON Schema engine unless given a validator. Ours passes
+ * its own (server/mcp/elicitation-validator.ts), so ajv, its formats and fast-uri (130 kB) are
+ * left out of the bundle; the stub fails loudly if anything ever asks for it.
+ */
+const noAjvProvider = {
+  name: 'no-ajv-provider',
+  setup(build) {
+    build.onResolve({ filter: /validation\/ajv-provider\.js$/ }, (args) =>
+      args.importer.includes('@modelcontextprotocol/sdk') ? { path: 'ajv-provider', namespace: 'no-ajv' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'no-ajv' }, () => ({
+      contents:
+        "export class AjvJsonSchemaValidator { constructor() { throw new Error('ajv is not bundled: pass jsonSchemaValidator'); } }",
+      loader: 'js',
+    }));
+  },
+};
+
+const englishOnlyZodLocales = {
+  name: 'english-only-zod-locales',
+  setup(build) {
+    build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes(`${'node_modules'}/zod/`) ? { path: 'zod-locales', namespace: 'zod-locales' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'zod-locales' }, () => ({
+      contents: "export { default as en } from 'zod/v4/locales/en.js';",
+      resolveDir: process.cwd(),
+      loader: 'js',
+    }));
+  },
+};
 await rm(outdir, { recursive: true, force: true });
 
 const shared = {
@@ -15,6 +53,7 @@ const shared = {
   sourcemap: 'linked',
   legalComments: 'linked',
   logLevel: 'warning',
+  plugins: [englishOnlyZodLocales, noAjvProvider],
   // amqplib and pino are CommonJS and require() Node built-ins; give the ESM bundle a require.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
 };
@@ -23,6 +62,9 @@ await build({
   ...shared,
   entryPoints: { 'rabbitmq-mcp-server': 'server/cli.ts' },
   outdir,
+  // undici and amqplib become chunks loaded on first use, keeping them off the start-up path.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   outExtension: { '.js': '.mjs' },
   banner: { js: `#!/usr/bin/env node\n${shared.banner.js}` },
 });

@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { type ChannelModel, type ConfirmChannel, connect } from 'amqplib';
+import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import type { BrokerEndpoint } from '../config/load-config.js';
 import type { Logger } from '../logging/logger.js';
 import { SERVER_NAME, VERSION } from '../version.js';
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from './backoff.js';
 import { BrokerError, fromAmqpError, socketReason } from './broker-errors.js';
+import { commonJsExports } from './common-js.js';
 import { readTlsFiles } from './tls-files.js';
 
 export type AmqpStatus = 'idle' | 'connecting' | 'connected' | 'waiting' | 'closed';
@@ -209,6 +210,8 @@ export class AmqpSession extends EventEmitter<{ state: [AmqpState] }> {
   async #open(): Promise<ChannelModel> {
     const { endpoint, timeoutMs } = this.#options;
     const tls = endpoint.tls ? readTlsFiles(endpoint.tls) : undefined;
+    // Loaded on the first connection, after `initialize` has been answered.
+    const { connect } = commonJsExports(await import('amqplib'));
     return connect(
       {
         protocol: endpoint.tls ? 'amqps' : 'amqp',

@@ -25,8 +25,6 @@ const SOCKET_REASONS: Record<string, string> = {
   EAI_AGAIN: 'host name lookup failed',
   ETIMEDOUT: 'timed out',
   EPIPE: 'connection closed',
-  UND_ERR_SOCKET: 'connection closed by peer',
-  UND_ERR_CONNECT_TIMEOUT: 'connect timed out',
   DEPTH_ZERO_SELF_SIGNED_CERT: 'TLS: self-signed certificate (set the TLS CA file, or verify=false)',
   SELF_SIGNED_CERT_IN_CHAIN: 'TLS: self-signed certificate in chain (set the TLS CA file)',
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS: cannot verify the certificate (set the TLS CA file)',

@@ -10,6 +10,7 @@ import { advertisedSchema } from '../tools/json-schema.js';
 import { allTools, selectTools } from '../tools/registry.js';
 import type { AnyTool, ToolContext, ToolGroup, ToolResult } from '../tools/tool.js';
 import { SERVER_NAME, VERSION } from '../version.js';
+import { elicitationValidator } from './elicitation-validator.js';
 
 export interface ServerDependencies {
   broker: Broker;
@@ -63,6 +64,7 @@ export function createServer(dependencies: ServerDependencies, options: ServerOp
     { name: SERVER_NAME, version: VERSION },
     {
       capabilities: { tools: { listChanged: true } },
+      jsonSchemaValidator: elicitationValidator,
       instructions: `RabbitMQ tools for the broker at ${broker.management.baseUrl}. ${SAFETY_NOTE[options.safety]} Tools take vhost, defaulting to '${broker.defaultVhost}'.`,
     },
   );

@@ -1,0 +1,267 @@
+/**
+ * `npm run bench`: the server against baselines measured in the same run, printed side by side.
+ * Needs the local broker (as the tests do) and the built server. Bounded: about a minute.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { connect } from 'amqplib';
+import { type StdioServer, connectStdio, peakRssMiB, timeToInitialize } from './stdio-process.js';
+
+const SERVER = 'dist/server/rabbitmq-mcp-server.mjs';
+const ECHO = 'bench/fixtures/echo-server.mjs';
+const BROKER = { host: '127.0.0.1', amqpPort: 5672, httpPort: 15672, user: 'guest', password: 'guest' };
+const AUTH = `Basic ${Buffer.from(`${BROKER.user}:${BROKER.password}`).toString('base64')}`;
+const vhost = `mcp-bench-${randomBytes(3).toString('hex')}`;
+const api = (path: string) => `http://${BROKER.host}:${BROKER.httpPort}/api${path}`;
+const env = (extra: Record<string, string> = {}) => ({
+  AMQP_HOST: BROKER.host,
+  AMQP_USER: BROKER.user,
+  AMQP_PASSWORD: BROKER.password,
+  AMQP_VHOST: vhost,
+  LOG_LEVEL: 'silent',
+  ...extra,
+});
+
+interface Row {
+  metric: string;
+  ours: number;
+  baseline: number;
+  unit: string;
+  /** ours / baseline, or a fixed budget for the size rows. */
+  ratio: number;
+  target: string;
+  pass: boolean;
+}
+const rows: Row[] = [];
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+async function management(method: string, path: string, body?: unknown): Promise<unknown> {
+  const response = await fetch(api(path), {
+    method,
+    headers: { authorization: AUTH, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok && response.status !== 404) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+  const text = await response.text();
+  return text ? JSON.parse(text) : undefined;
+}
+
+async function setUp(): Promise<void> {
+  const encoded = encodeURIComponent(vhost);
+  await management('PUT', `/vhosts/${encoded}`, {});
+  await management('PUT', `/permissions/${encoded}/${BROKER.user}`, { configure: '.*', write: '.*', read: '.*' });
+  await Promise.all(
+    Array.from({ length: 50 }, (_, i) => management('PUT', `/queues/${encoded}/listed-${String(i).padStart(2, '0')}`, { durable: true })),
+  );
+  await management('PUT', `/queues/${encoded}/publish-target`, { durable: true });
+}
+
+async function coldStart(): Promise<void> {
+  const ours: number[] = [];
+  const baseline: number[] = [];
+  await timeToInitialize(SERVER, env());
+  await timeToInitialize(ECHO, {});
+  for (let run = 0; run < 15; run++) {
+    ours.push(await timeToInitialize(SERVER, env()));
+    baseline.push(await timeToInitialize(ECHO, {}));
+  }
+  const ratio = median(ours) / median(baseline);
+  rows.push({
+    metric: 'cold start: spawn → initialize (median of 15)',
+    ours: median(ours),
+    baseline: median(baseline),
+    unit: 'ms',
+    ratio,
+    target: '≤ 0.7×',
+    pass: ratio <= 0.7,
+  });
+}
+
+async function toolCallOverhead(server: StdioServer): Promise<void> {
+  const query =
+    'page=1&page_size=50&columns=name,type,state,messages,messages_ready,messages_unacknowledged,consumers,message_stats.publish_details.rate,message_stats.deliver_get_details.rate';
+  const direct = () =>
+    fetch(api(`/queues/${encodeURIComponent(vhost)}?${query}`), { headers: { authorization: AUTH } }).then((r) => r.json());
+  const viaMcp = () => server.client.callTool({ name: 'list_queues', arguments: { page_size: 50 } });
+  for (let i = 0; i < 20; i++) {
+    await direct();
+    await viaMcp();
+  }
+  const ours: number[] = [];
+  const baseline: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    let started = performance.now();
+    await viaMcp();
+    ours.push(performance.now() - started);
+    started = performance.now();
+    await direct();
+    baseline.push(performance.now() - started);
+  }
+  const ratio = median(ours) / median(baseline);
+  rows.push({
+    metric: 'list 50 queues: MCP call vs direct fetch (median of 200)',
+    ours: median(ours),
+    baseline: median(baseline),
+    unit: 'ms',
+    ratio,
+    target: '≤ 1.3×',
+    pass: ratio <= 1.3,
+  });
+}
+
+async function batchPublish(server: StdioServer): Promise<void> {
+  const count = 10_000;
+  const messages = Array.from({ length: count }, (_, i) => ({ body: `message ${i}` }));
+  const connection = await connect({
+    hostname: BROKER.host,
+    port: BROKER.amqpPort,
+    username: BROKER.user,
+    password: BROKER.password,
+    vhost,
+  });
+  const purge = () => management('DELETE', `/queues/${encodeURIComponent(vhost)}/publish-target/contents`);
+  const raw = async () => {
+    const channel = await connection.createConfirmChannel();
+    const started = performance.now();
+    for (const message of messages) {
+      if (!channel.sendToQueue('publish-target', Buffer.from(message.body), { persistent: true }))
+        await new Promise((resolve) => channel.once('drain', resolve));
+    }
+    await channel.waitForConfirms();
+    const ms = performance.now() - started;
+    await channel.close();
+    return ms;
+  };
+  const viaMcp = async () => {
+    const started = performance.now();
+    const result = await server.client.callTool(
+      { name: 'publish_messages', arguments: { routing_key: 'publish-target', messages } },
+      undefined,
+      { timeout: 120_000 },
+    );
+    const text = (result.content as { text: string }[])[0]?.text ?? '';
+    if (!text.includes(`${count} routed and confirmed`)) throw new Error(`publish failed: ${text}`);
+    return performance.now() - started;
+  };
+  const ours: number[] = [];
+  const baseline: number[] = [];
+  for (let run = 0; run < 3; run++) {
+    baseline.push(await raw());
+    await purge();
+    ours.push(await viaMcp());
+    await purge();
+  }
+  await connection.close();
+  const oursRate = count / (median(ours) / 1000);
+  const rawRate = count / (median(baseline) / 1000);
+  const ratio = oursRate / rawRate;
+  rows.push({
+    metric: 'publish 10,000 with confirms: one tool call vs raw amqplib',
+    ours: oursRate,
+    baseline: rawRate,
+    unit: 'msg/s',
+    ratio,
+    target: '≥ 0.5×',
+    pass: ratio >= 0.5,
+  });
+}
+
+async function toolsListSizes(): Promise<void> {
+  for (const [level, args, budget] of [
+    ['read-only', [], 4500],
+    ['write', ['--allow-write'], undefined],
+    ['destructive', ['--allow-destructive'], undefined],
+  ] as const) {
+    const server = await connectStdio(SERVER, [...args], env());
+    const bytes = Buffer.byteLength(JSON.stringify(await server.client.listTools()));
+    await server.close();
+    rows.push({
+      metric: `tools/list size, ${level}`,
+      ours: bytes,
+      baseline: budget ?? Number.NaN,
+      unit: 'bytes',
+      ratio: budget ? bytes / budget : Number.NaN,
+      target: budget ? `≤ ${budget} bytes` : 'reported',
+      pass: budget ? bytes <= budget : true,
+    });
+  }
+}
+
+async function peakMemory(): Promise<void> {
+  const ours = await connectStdio(SERVER, ['--allow-write'], env());
+  const echo = await connectStdio(ECHO, [], {});
+  const calls: [string, Record<string, unknown>][] = [
+    ['list_queues', {}],
+    ['get_overview', {}],
+    ['list_queues', { name: 'listed-07' }],
+    ['peek_messages', { queue: 'listed-01' }],
+    ['trace_route', { exchange: '', routing_key: 'listed-03' }],
+    ['list_exchanges', {}],
+    ['find_problem_queues', {}],
+    ['publish_messages', { routing_key: 'listed-09', messages: [{ body: 'rss probe' }] }],
+  ];
+  for (let i = 0; i < 1000; i++) {
+    const [name, args] = calls[i % calls.length] as [string, Record<string, unknown>];
+    await ours.client.callTool({ name, arguments: args });
+    await echo.client.callTool({ name: 'echo', arguments: { text: `call ${i}` } });
+  }
+  const oursMiB = peakRssMiB(ours.pid);
+  const echoMiB = peakRssMiB(echo.pid);
+  await ours.close();
+  await echo.close();
+  rows.push({
+    metric: 'peak RSS after 1,000 tool calls (vs echo server)',
+    ours: oursMiB,
+    baseline: echoMiB,
+    unit: 'MiB',
+    ratio: oursMiB / echoMiB,
+    target: '≤ 80 MiB',
+    pass: oursMiB <= 80,
+  });
+}
+
+function print(): void {
+  const fmt = (value: number) => (Number.isNaN(value) ? '-' : value >= 100 ? value.toFixed(0) : value.toFixed(2));
+  const header = ['metric', 'ours', 'baseline', 'unit', 'ratio', 'target', 'ok'];
+  const lines = rows.map((row) => [
+    row.metric,
+    fmt(row.ours),
+    fmt(row.baseline),
+    row.unit,
+    Number.isNaN(row.ratio) ? '-' : `${row.ratio.toFixed(2)}×`,
+    row.target,
+    row.pass ? 'yes' : 'NO',
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => (line[column] as string).length)));
+  const render = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column] as number)).join('  ');
+  console.log(`\n${render(header)}\n${widths.map((width) => '-'.repeat(width)).join('  ')}\n${lines.map(render).join('\n')}\n`);
+}
+
+async function main(): Promise<void> {
+  await setUp();
+  try {
+    await coldStart();
+    const server = await connectStdio(SERVER, ['--allow-write'], env());
+    try {
+      await toolCallOverhead(server);
+      await batchPublish(server);
+    } finally {
+      await server.close();
+    }
+    await toolsListSizes();
+    await peakMemory();
+  } finally {
+    await management('DELETE', `/vhosts/${encodeURIComponent(vhost)}`);
+  }
+  print();
+  await mkdir('bench/results', { recursive: true });
+  await writeFile('bench/results/latest.json', `${JSON.stringify({ at: new Date().toISOString(), rows }, null, 2)}\n`);
+  if (rows.some((row) => !row.pass)) process.exitCode = 1;
+}
+
+await main();
