@@ -45,6 +45,10 @@ export interface QueueInfo {
   }[];
 }
 
+/** Said when the management plugin has not reported on a queue yet (it samples every few seconds). */
+export const STATS_PENDING =
+  "state '-' means the broker has not reported statistics for that queue yet (it samples every 5 s by default); its counts read 0 until then.";
+
 export function queueNotFound(name: string, vhostName: string): string {
   return `queue '${name}' not found in vhost '${vhostName}'; list_queues shows what exists`;
 }
@@ -129,8 +133,9 @@ export const listQueues = defineTool({
       rate(q.message_stats, 'publish') ?? 0,
       rate(q.message_stats, 'deliver_get') ?? 0,
     ]);
+    const fresh = page.items.some((q) => q.state === undefined) ? `\n${STATS_PENDING}` : '';
     return capOutput(
-      `Queues in vhost '${vhostName}'\n${table(['name', 'type', 'state', 'messages', 'ready', 'unacked', 'consumers', 'in/s', 'out/s'], rows)}\n${pageFooter(page, 'list_queues')}`,
+      `Queues in vhost '${vhostName}'\n${table(['name', 'type', 'state', 'messages', 'ready', 'unacked', 'consumers', 'in/s', 'out/s'], rows)}\n${pageFooter(page, 'list_queues')}${fresh}`,
     );
   },
 });
