@@ -378,7 +378,9 @@ export function describeConnectError(error: unknown, user: string, vhost: string
   if (/ACCESS_REFUSED|ACCESS-REFUSED/.test(text)) {
     return `login refused for user '${user}': check AMQP_USER and AMQP_PASSWORD (guest may only log in from localhost)`;
   }
-  if (/NOT_ALLOWED|NOT-ALLOWED|vhost .* not found|access to vhost/i.test(text)) {
+  // The broker refuses connection.open (530 NOT_ALLOWED) when the vhost is missing or forbidden;
+  // amqplib reports that as an unexpected ConnectionClose in place of ConnectionOpenOk.
+  if (/NOT_ALLOWED|NOT-ALLOWED|vhost .* not found|access to vhost|Expected ConnectionOpenOk; got <ConnectionClose/i.test(text)) {
     return `no access to vhost '${vhost}': it does not exist or user '${user}' has no permissions on it`;
   }
   if (/Socket closed abruptly during opening handshake|Unexpected close/i.test(text)) {
