@@ -4,6 +4,7 @@ import { chmod, rm } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 const outdir = 'dist/server';
+const libdir = 'dist/lib';
 
 /**
  * zod re-exports all its ~50 message locales as a namespace, which defeats tree shaking and adds
@@ -58,14 +59,32 @@ const shared = {
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
 };
 
+/** The bin needs a shebang; esbuild's banner would put it on every chunk. */
+async function addShebang(file) {
+  const { readFile, writeFile } = await import('node:fs/promises');
+  await writeFile(file, `#!/usr/bin/env node\n${await readFile(file, 'utf8')}`);
+}
+
+// The CLI: everything `initialize` needs in one file; amqplib, the HTTP transport and
+// OpenTelemetry become chunks loaded on first use.
 await build({
   ...shared,
   entryPoints: { 'rabbitmq-mcp-server': 'server/cli.ts' },
   outdir,
-  // undici and amqplib become chunks loaded on first use, keeping them off the start-up path.
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
   outExtension: { '.js': '.mjs' },
-  banner: { js: `#!/usr/bin/env node\n${shared.banner.js}` },
 });
+
+// The library entry that mounts the HTTP handler in another app (package.json "exports").
+await rm(libdir, { recursive: true, force: true });
+await build({
+  ...shared,
+  entryPoints: { index: 'server/index.ts' },
+  outdir: libdir,
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
+});
+await addShebang(`${outdir}/rabbitmq-mcp-server.mjs`);
 await chmod(`${outdir}/rabbitmq-mcp-server.mjs`, 0o755);

@@ -6,6 +6,7 @@ import { SERVER_NAME, VERSION } from '../version.js';
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from './backoff.js';
 import { BrokerError, fromAmqpError, socketReason } from './broker-errors.js';
 import { commonJsExports } from './common-js.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
 import { readTlsFiles } from './tls-files.js';
 
 export type AmqpStatus = 'idle' | 'connecting' | 'connected' | 'waiting' | 'closed';
@@ -26,6 +27,7 @@ export interface AmqpSessionOptions {
   poolSize: number;
   timeoutMs: number;
   logger: Logger;
+  telemetry?: Telemetry;
   backoff?: BackoffOptions;
 }
 
@@ -80,15 +82,17 @@ export class AmqpSession extends EventEmitter<{ state: [AmqpState] }> {
 
   /** Runs `work` on a pooled confirm channel. */
   async withChannel<T>(context: string, work: (channel: ConfirmChannel) => Promise<T>): Promise<T> {
-    const model = await this.#connected();
-    const channel = await this.#acquire(model);
-    try {
-      return await this.#bounded(context, channel, work(channel));
-    } catch (error) {
-      throw this.#explain(error, context);
-    } finally {
-      this.#release(channel);
-    }
+    return this.#traced(context, async () => {
+      const model = await this.#connected();
+      const channel = await this.#acquire(model);
+      try {
+        return await this.#bounded(context, channel, work(channel));
+      } catch (error) {
+        throw this.#explain(error, context);
+      } finally {
+        this.#release(channel);
+      }
+    });
   }
 
   /** A channel outside the pool; the caller closes it. */
@@ -108,14 +112,22 @@ export class AmqpSession extends EventEmitter<{ state: [AmqpState] }> {
    * must not hold a pooled channel or leave prefetch settings behind.
    */
   async withOwnChannel<T>(context: string, work: (channel: ConfirmChannel) => Promise<T>): Promise<T> {
-    const channel = await this.openChannel(context);
-    try {
-      return await work(channel);
-    } catch (error) {
-      throw this.#explain(error, context);
-    } finally {
-      await this.closeChannel(channel);
-    }
+    return this.#traced(context, async () => {
+      const channel = await this.openChannel(context);
+      try {
+        return await work(channel);
+      } catch (error) {
+        throw this.#explain(error, context);
+      } finally {
+        await this.closeChannel(channel);
+      }
+    });
+  }
+
+  /** A span per AMQP operation, named by its verb ("amqp publishing") to keep names few. */
+  #traced<T>(context: string, work: () => Promise<T>): Promise<T> {
+    const telemetry = this.#options.telemetry;
+    return telemetry ? telemetry.brokerRequest('amqp', context.split(' ')[0] ?? 'operation', work) : work();
   }
 
   /** Fails fast when publishing would stall on a broker alarm. */
@@ -151,7 +163,8 @@ export class AmqpSession extends EventEmitter<{ state: [AmqpState] }> {
     this.#setState({ status: 'closed', failures: 0 });
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#failWaiters(new BrokerError('unreachable', 'the server is shutting down'));
-    const model = this.#model ?? (await this.#attempt?.catch(() => null));
+    // An attempt still in flight is not waited for: it closes its connection itself if it succeeds.
+    const model = this.#model;
     this.#model = null;
     this.#idle = [];
     if (model) await model.close().catch(() => undefined);

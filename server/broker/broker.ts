@@ -1,5 +1,6 @@
 import type { ServerConfig } from '../config/load-config.js';
 import type { Logger } from '../logging/logger.js';
+import { type Telemetry, noTelemetry } from '../telemetry/telemetry.js';
 import { AmqpSessions } from './amqp-sessions.js';
 import { ManagementClient, apiPath } from './management-client.js';
 
@@ -14,15 +15,16 @@ export interface Broker {
   close(): Promise<void>;
 }
 
-export function createBroker(config: ServerConfig, logger: Logger): Broker {
+export function createBroker(config: ServerConfig, logger: Logger, telemetry: Telemetry = noTelemetry): Broker {
   const amqp = new AmqpSessions({
     endpoint: config.amqp,
     defaultVhost: config.amqp.vhost,
     poolSize: config.connectionPoolSize,
     timeoutMs: config.requestTimeoutMs,
     logger,
+    telemetry,
   });
-  const management = new ManagementClient({ endpoint: config.management, timeoutMs: config.requestTimeoutMs });
+  const management = new ManagementClient({ endpoint: config.management, timeoutMs: config.requestTimeoutMs, telemetry });
   let version: Promise<string> | undefined;
   return {
     defaultVhost: config.amqp.vhost,

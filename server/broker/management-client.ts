@@ -2,6 +2,7 @@ import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { BrokerEndpoint } from '../config/load-config.js';
 import { BrokerError, socketReason } from './broker-errors.js';
+import { type Telemetry, noTelemetry } from '../telemetry/telemetry.js';
 import { readTlsFiles } from './tls-files.js';
 
 export interface ManagementEndpoint extends BrokerEndpoint {
@@ -69,9 +70,11 @@ export class ManagementClient {
   #agent: HttpAgent;
   #authorization: string;
   #timeoutMs: number;
+  #telemetry: Telemetry;
 
-  constructor(options: { endpoint: ManagementEndpoint; timeoutMs: number }) {
+  constructor(options: { endpoint: ManagementEndpoint; timeoutMs: number; telemetry?: Telemetry }) {
     const { endpoint, timeoutMs } = options;
+    this.#telemetry = options.telemetry ?? noTelemetry;
     const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
     this.baseUrl = `${endpoint.tls ? 'https' : 'http'}://${host}:${endpoint.port}${endpoint.basePath}`;
     this.#endpoint = endpoint;
@@ -157,12 +160,16 @@ export class ManagementClient {
       ...options.headers,
     };
     let answer: { status: number; text: string };
+    // Span names keep the resource and drop the object names: "GET /api/queues".
+    const operation = `${method} ${path.split('/').slice(0, 3).join('/')}`;
     try {
-      answer = await this.#send(method, fullPath, headers, body, timeoutMs).catch((error: unknown) => {
-        // A kept-alive socket the broker (or a proxy) closed while idle: a GET is safe to send again.
-        if (method === 'GET' && (error as StaleSocket).staleSocket) return this.#send(method, fullPath, headers, body, timeoutMs);
-        throw error;
-      });
+      answer = await this.#telemetry.brokerRequest('http', operation, () =>
+        this.#send(method, fullPath, headers, body, timeoutMs).catch((error: unknown) => {
+          // A kept-alive socket the broker (or a proxy) closed while idle: a GET is safe to send again.
+          if (method === 'GET' && (error as StaleSocket).staleSocket) return this.#send(method, fullPath, headers, body, timeoutMs);
+          throw error;
+        }),
+      );
     } catch (error) {
       throw this.#connectionError(error, what, timeoutMs);
     }

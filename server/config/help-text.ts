@@ -1,6 +1,6 @@
 import { type Setting, settings } from './settings.js';
 
-const SECTIONS: Setting['section'][] = ['Server', 'Safety', 'AMQP', 'Management API', 'Operations'];
+const SECTIONS: Setting['section'][] = ['Server', 'HTTP transport', 'Safety', 'AMQP', 'Management API', 'Operations'];
 
 export function helpText(version: string): string {
   const lines = [

@@ -20,8 +20,32 @@ export interface BrokerEndpoint {
   tls: TlsFiles | null;
 }
 
+export interface HttpTransportConfig {
+  host: string;
+  port: number;
+  /** Accepted bearer tokens; empty means no authentication. Each token is a client for rate limits. */
+  authTokens: string[];
+  corsOrigins: string[];
+  /** Accepted Host header names; null turns the check off (a wildcard bind without a list). */
+  allowedHosts: string[] | null;
+  tls: { cert: string; key: string } | null;
+  /** 0 means no limit. */
+  rateLimitRpm: number;
+  trustedProxies: string[];
+  maxBodyBytes: number;
+}
+
+export interface TelemetryConfig {
+  endpoint: string;
+  serviceName: string;
+}
+
 export interface ServerConfig {
   transport: 'stdio' | 'http';
+  http: HttpTransportConfig;
+  logDir?: string;
+  logRetentionDays: number;
+  telemetry: TelemetryConfig | null;
   safety: SafetyLevel;
   amqp: BrokerEndpoint & { vhost: string };
   management: BrokerEndpoint & { basePath: string };
@@ -117,6 +141,33 @@ function tlsFiles(
   return { ca: files.ca, cert: files.cert, key: files.key, verify: files.verify ?? true };
 }
 
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]', '::1'];
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK_NAMES.includes(host) || host.startsWith('127.');
+}
+
+function httpTransport(v: SettingValues): HttpTransportConfig {
+  if ((v.tlsCert === undefined) !== (v.tlsKey === undefined)) {
+    throw new ConfigError(
+      `${v.tlsCert === undefined ? 'MCP_TLS_CERT (--tls-cert)' : 'MCP_TLS_KEY (--tls-key)'} is missing: HTTPS needs both a certificate and its key`,
+    );
+  }
+  const host = v.listenHost ?? '127.0.0.1';
+  const allowedHosts = v.allowedHosts ?? (isLoopback(host) ? [...new Set([...LOOPBACK_NAMES, host])] : null);
+  return {
+    host,
+    port: v.listenPort ?? 8000,
+    authTokens: v.authToken ?? [],
+    corsOrigins: v.corsOrigins ?? [],
+    allowedHosts: allowedHosts?.map((name) => name.toLowerCase()) ?? null,
+    tls: v.tlsCert && v.tlsKey ? { cert: v.tlsCert, key: v.tlsKey } : null,
+    rateLimitRpm: v.rateLimitRpm ?? 100,
+    trustedProxies: v.trustedProxies ?? [],
+    maxBodyBytes: v.maxBodyBytes ?? 8 * 1024 * 1024,
+  };
+}
+
 function normalizeBasePath(path: string | undefined): string {
   if (path === undefined) return '';
   const trimmed = path.trim().replace(/\/+$/, '');
@@ -140,6 +191,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Cli
     kind: 'run',
     config: {
       transport: v.transport ?? 'stdio',
+      http: httpTransport(v),
+      logDir: v.logDir,
+      logRetentionDays: v.logRetentionDays ?? 30,
+      telemetry: v.otelEndpoint ? { endpoint: v.otelEndpoint, serviceName: v.otelServiceName ?? 'rabbitmq-mcp-server' } : null,
       safety: v.allowDestructive ? 'destructive' : v.allowWrite ? 'write' : 'read-only',
       amqp: {
         host: amqpHost,

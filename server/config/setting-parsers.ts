@@ -1,4 +1,5 @@
 import { accessSync, constants, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 
 /** Thrown by a parser; the message completes "…is not valid: <message>". */
 export class InvalidValue extends Error {}
@@ -67,6 +68,63 @@ export const readableFile: Parser<string> = (raw) => {
     throw new InvalidValue(`cannot read file ${raw} (${reason})`);
   }
   return raw;
+};
+
+/** An absolute path; the folder is created at start if it does not exist. */
+export const directory: Parser<string> = (raw) => {
+  if (raw.trim() === '') throw new InvalidValue('expected a folder path');
+  return raw;
+};
+
+export function list<T>(item: Parser<T>): Parser<T[]> {
+  return (raw) =>
+    raw
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part !== '')
+      .map(item);
+}
+
+/** A browser origin: scheme, host and optional port, nothing else. */
+export const origin: Parser<string> = (raw) => {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new InvalidValue(`"${raw}" is not an origin like https://app.example.com`);
+  }
+  if (!['http:', 'https:'].includes(url.protocol) || url.pathname !== '/' || url.search || url.hash || url.username) {
+    throw new InvalidValue(`"${raw}" is not an origin like https://app.example.com (scheme, host and port only)`);
+  }
+  return url.origin;
+};
+
+/** An IP address or a CIDR range (10.0.0.0/8, ::1). */
+export const addressOrRange: Parser<string> = (raw) => {
+  const [address, bits, extra] = raw.split('/');
+  const family = isIP(address ?? '');
+  const maxBits = family === 6 ? 128 : 32;
+  if (family === 0 || extra !== undefined || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= maxBits))) {
+    throw new InvalidValue(`"${raw}" is not an IP address or CIDR range`);
+  }
+  return raw;
+};
+
+export function secretText(minLength: number, hint: string): Parser<string> {
+  return (raw) => {
+    if (raw.length < minLength) throw new InvalidValue(`expected at least ${minLength} characters (${hint})`);
+    return raw;
+  };
+}
+
+export const url: Parser<string> = (raw) => {
+  try {
+    const parsed = new URL(raw);
+    if (['http:', 'https:'].includes(parsed.protocol)) return raw.replace(/\/+$/, '');
+  } catch {
+    // fall through
+  }
+  throw new InvalidValue('expected an http:// or https:// URL');
 };
 
 export const hostname: Parser<string> = (raw) => {

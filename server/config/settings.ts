@@ -15,7 +15,7 @@ export interface Setting<T = unknown> {
   secret?: boolean;
   /** A flag that takes no value (`--allow-write`), though `--allow-write=false` also works. */
   switch?: boolean;
-  section: 'Server' | 'AMQP' | 'Management API' | 'Safety' | 'Operations';
+  section: 'Server' | 'HTTP transport' | 'AMQP' | 'Management API' | 'Safety' | 'Operations';
 }
 
 function setting<T>(definition: Setting<T>): Setting<T> {
@@ -33,6 +33,86 @@ export const settings = {
     parse: parse.oneOf(['stdio', 'http'] as const),
     defaultText: 'stdio',
     help: 'How AI clients talk to the server: stdio (launched by the client) or http.',
+  }),
+  listenHost: setting({
+    section: 'HTTP transport',
+    env: 'MCP_HTTP_HOST',
+    flag: 'host',
+    parse: parse.hostname,
+    defaultText: '127.0.0.1',
+    help: 'Address the HTTP transport listens on; 0.0.0.0 or :: exposes it to the network (set MCP_AUTH_TOKEN).',
+  }),
+  listenPort: setting({
+    section: 'HTTP transport',
+    env: 'MCP_HTTP_PORT',
+    flag: 'port',
+    parse: parse.port,
+    defaultText: '8000',
+    help: 'Port of the HTTP transport; MCP is served at /mcp and health at /mcp/health.',
+  }),
+  authToken: setting({
+    section: 'HTTP transport',
+    env: 'MCP_AUTH_TOKEN',
+    parse: parse.list(parse.secretText(16, 'generate one with: openssl rand -hex 32')),
+    defaultText: 'none',
+    secret: true,
+    help: 'Bearer token(s) HTTP requests must carry (Authorization: Bearer …); comma-separate several to tell clients apart or rotate. Environment only.',
+  }),
+  corsOrigins: setting({
+    section: 'HTTP transport',
+    env: 'MCP_CORS_ORIGINS',
+    flag: 'cors-origins',
+    parse: parse.list(parse.origin),
+    defaultText: 'none',
+    help: 'Comma-separated browser origins allowed to call the server (CORS); others get 403.',
+  }),
+  allowedHosts: setting({
+    section: 'HTTP transport',
+    env: 'MCP_ALLOWED_HOSTS',
+    flag: 'allowed-hosts',
+    parse: parse.list(parse.hostname),
+    defaultText: 'loopback names when bound to loopback',
+    help: 'Comma-separated Host header values accepted (DNS-rebinding protection); others get 403.',
+  }),
+  tlsCert: setting({
+    section: 'HTTP transport',
+    env: 'MCP_TLS_CERT',
+    flag: 'tls-cert',
+    parse: parse.readableFile,
+    defaultText: 'none',
+    help: 'PEM certificate: serve HTTPS (with MCP_TLS_KEY).',
+  }),
+  tlsKey: setting({
+    section: 'HTTP transport',
+    env: 'MCP_TLS_KEY',
+    flag: 'tls-key',
+    parse: parse.readableFile,
+    defaultText: 'none',
+    help: 'PEM private key of that certificate.',
+  }),
+  rateLimitRpm: setting({
+    section: 'HTTP transport',
+    env: 'RATE_LIMIT_RPM',
+    flag: 'rate-limit-rpm',
+    parse: parse.integer(0, 1_000_000),
+    defaultText: '100',
+    help: 'Requests per minute per client (its token, else its address); 0 turns the limit off.',
+  }),
+  trustedProxies: setting({
+    section: 'HTTP transport',
+    env: 'TRUSTED_PROXIES',
+    flag: 'trusted-proxies',
+    parse: parse.list(parse.addressOrRange),
+    defaultText: 'none',
+    help: 'Comma-separated proxy addresses or CIDR ranges whose X-Forwarded-For is believed.',
+  }),
+  maxBodyBytes: setting({
+    section: 'HTTP transport',
+    env: 'MCP_MAX_BODY_BYTES',
+    flag: 'max-body-bytes',
+    parse: parse.integer(1024, 256 * 1024 * 1024),
+    defaultText: '8388608 (8 MiB)',
+    help: 'Largest request body accepted; bigger ones get 413.',
   }),
   allowWrite: setting({
     section: 'Safety',
@@ -205,6 +285,36 @@ export const settings = {
     parse: parse.oneOf(LOG_LEVELS, { warning: 'warn', critical: 'error', fatal: 'error', trace: 'debug' }),
     defaultText: 'info',
     help: 'debug, info, warn, error or silent (case-insensitive; WARNING is warn).',
+  }),
+  logDir: setting({
+    section: 'Operations',
+    env: 'LOG_DIR',
+    flag: 'log-dir',
+    parse: parse.directory,
+    defaultText: 'none (stderr only)',
+    help: 'Also write JSON logs to this folder, one file per day.',
+  }),
+  logRetentionDays: setting({
+    section: 'Operations',
+    env: 'LOG_RETENTION_DAYS',
+    flag: 'log-retention-days',
+    parse: parse.integer(1, 3650),
+    defaultText: '30',
+    help: 'Days of log files kept in LOG_DIR; older ones are deleted.',
+  }),
+  otelEndpoint: setting({
+    section: 'Operations',
+    env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    parse: parse.url,
+    defaultText: 'none (telemetry off)',
+    help: 'OTLP/HTTP collector base URL (e.g. http://collector:4318): traces and metrics are sent there.',
+  }),
+  otelServiceName: setting({
+    section: 'Operations',
+    env: 'OTEL_SERVICE_NAME',
+    parse: parse.nonEmptyText,
+    defaultText: 'rabbitmq-mcp-server',
+    help: 'service.name of the telemetry.',
   }),
   connectionPoolSize: setting({
     section: 'Operations',

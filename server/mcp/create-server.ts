@@ -10,12 +10,14 @@ import { advertisedSchema } from '../tools/json-schema.js';
 import { allTools, selectTools } from '../tools/registry.js';
 import type { AnyTool, ToolContext, ToolGroup, ToolResult } from '../tools/tool.js';
 import { SERVER_NAME, VERSION } from '../version.js';
+import { type Telemetry, noTelemetry } from '../telemetry/telemetry.js';
 import { elicitationValidator } from './elicitation-validator.js';
 
 export interface ServerDependencies {
   broker: Broker;
   logger: Logger;
   scrub: Scrubber;
+  telemetry?: Telemetry;
 }
 
 export interface ServerOptions {
@@ -50,15 +52,28 @@ export function describeInvalidArguments(toolName: string, error: z.ZodError): s
 
 type CallExtra = Parameters<Parameters<Server['setRequestHandler']>[1]>[1];
 
+const surfaces = new Map<string, { byName: Map<string, AnyTool>; listed: Tool[] }>();
+
+/** The tools for a safety level and groups, with their advertised schemas computed once. */
+function toolSurface(options: ServerOptions): { byName: Map<string, AnyTool>; listed: Tool[] } {
+  const key = `${options.safety}|${options.groups?.join(',') ?? '*'}`;
+  let surface = surfaces.get(key);
+  if (!surface) {
+    const tools = selectTools(allTools, options);
+    surface = { byName: new Map(tools.map((tool) => [tool.name, tool])), listed: tools.map(describeTool) };
+    surfaces.set(key, surface);
+  }
+  return surface;
+}
+
 /**
  * A new MCP server over the given broker. No side effects until a transport is connected; one
- * instance per stdio session or per HTTP request.
+ * instance per stdio session or per HTTP request (cheap: the tool surface is computed once).
  */
 export function createServer(dependencies: ServerDependencies, options: ServerOptions): Server {
   const { broker, logger, scrub } = dependencies;
-  const tools = selectTools(allTools, options);
-  const byName = new Map(tools.map((tool) => [tool.name, tool]));
-  const listed = tools.map(describeTool);
+  const telemetry = dependencies.telemetry ?? noTelemetry;
+  const { byName, listed } = toolSurface(options);
 
   const server = new Server(
     { name: SERVER_NAME, version: VERSION },
@@ -115,7 +130,9 @@ export function createServer(dependencies: ServerDependencies, options: ServerOp
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const started = performance.now();
-    const { result, outcome } = await call(request.params.name, request.params.arguments, extra);
+    const { result, outcome } = await telemetry.toolCall(request.params.name, () =>
+      call(request.params.name, request.params.arguments, extra),
+    );
     logger.info({ tool: request.params.name, ms: Math.round(performance.now() - started), outcome }, 'tool call');
     return { content: [{ type: 'text', text: scrub(result.text) }], ...(result.isError ? { isError: true } : {}) };
   });

@@ -2,12 +2,13 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Broker } from '../broker/broker.js';
 import type { Logger } from '../logging/logger.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
 
 /**
  * Serves one MCP session on stdin/stdout. stdout carries nothing but JSON-RPC; the session ends
  * when the client closes stdin or the process is asked to stop.
  */
-export async function serveStdio(server: Server, broker: Broker, logger: Logger): Promise<void> {
+export async function serveStdio(server: Server, broker: Broker, logger: Logger, telemetry: Telemetry): Promise<void> {
   const transport = new StdioServerTransport();
   let stopping = false;
   const stop = async (why: string) => {
@@ -15,6 +16,7 @@ export async function serveStdio(server: Server, broker: Broker, logger: Logger)
     stopping = true;
     logger.info({ why }, 'stopping');
     await server.close().catch(() => undefined);
+    await telemetry.shutdown();
     await broker.close();
     process.exit(0);
   };

@@ -1,0 +1,261 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { Broker } from '../broker/broker.js';
+import type { HttpTransportConfig, SafetyLevel } from '../config/load-config.js';
+import type { Logger } from '../logging/logger.js';
+import type { Scrubber } from '../logging/secret-scrubber.js';
+import { createServer } from '../mcp/create-server.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
+import { clientAddress, tokenClient, trustedProxies } from './client-identity.js';
+import { HealthProbe } from './health.js';
+import { RateLimiter } from './rate-limiter.js';
+
+export interface McpHttpHandlerOptions {
+  http: HttpTransportConfig;
+  safety: SafetyLevel;
+  broker: Broker;
+  logger: Logger;
+  scrub: Scrubber;
+  telemetry: Telemetry;
+  /** Where MCP is served ("/mcp"); health is at `${basePath}/health`. "" when a framework strips the mount path. */
+  basePath: string;
+}
+
+/** A Node `http` request listener that is also Express middleware (`next` for other paths). */
+export interface McpHttpHandler {
+  (request: IncomingMessage, response: ServerResponse, next?: (error?: unknown) => void): void;
+  readonly health: HealthProbe;
+  /** Stops taking requests: health turns 503 and new requests are refused; in-flight ones go on. */
+  drain(): void;
+  /** Resolves when no request is in flight. */
+  idle(): Promise<void>;
+}
+
+const ALLOWED_HEADERS = 'authorization, content-type, accept, mcp-protocol-version, mcp-session-id, last-event-id';
+const EXPOSED_HEADERS = 'mcp-session-id, mcp-protocol-version, www-authenticate, retry-after';
+
+function jsonRpcError(response: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}): void {
+  if (response.headersSent) return;
+  response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
+  response.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+}
+
+/** Which JSON-RPC methods a body carries, for the access log ("tools/call", "initialize"…). */
+function methodsOf(body: unknown): string {
+  const messages = Array.isArray(body) ? body : [body];
+  return messages.map((message) => (message as { method?: string })?.method ?? 'response').join(',');
+}
+
+function wantsProgress(body: unknown): boolean {
+  const messages = Array.isArray(body) ? body : [body];
+  return messages.some(
+    (message) => (message as { params?: { _meta?: { progressToken?: unknown } } })?.params?._meta?.progressToken !== undefined,
+  );
+}
+
+class BodyTooLarge extends Error {}
+
+function readBody(request: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        request.removeAllListeners('data');
+        request.resume();
+        reject(new BodyTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+function hostName(hostHeader: string | undefined): string {
+  if (!hostHeader) return '';
+  const lowered = hostHeader.toLowerCase();
+  if (lowered.startsWith('[')) return lowered.slice(0, lowered.indexOf(']') + 1);
+  return lowered.replace(/:\d+$/, '');
+}
+
+/**
+ * The MCP endpoint over Streamable HTTP, stateless: every POST gets a fresh MCP server and
+ * transport, so any instance behind a load balancer can answer any request. Before a request
+ * reaches MCP it passes, in order: health (no auth), draining, Host and Origin checks, CORS,
+ * the method, the bearer token, the rate limit, the content type and the body size.
+ */
+export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHandler {
+  const { http, broker, logger, scrub, telemetry } = options;
+  const health = new HealthProbe(broker);
+  const limiter = new RateLimiter(http.rateLimitRpm);
+  const proxies = trustedProxies(http.trustedProxies);
+  const mcpPaths = new Set(options.basePath === '' ? ['', '/'] : [options.basePath, `${options.basePath}/`]);
+  const healthPath = `${options.basePath}/health`;
+  let draining = false;
+  let inFlight = 0;
+  const idleWaiters: (() => void)[] = [];
+
+  const finished = () => {
+    inFlight--;
+    if (inFlight === 0) for (const resolve of idleWaiters.splice(0)) resolve();
+  };
+
+  async function serveHealth(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: 'use GET for the health endpoint' }));
+      return;
+    }
+    const report = await health.check();
+    response.writeHead(report.status === 'healthy' ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    response.end(request.method === 'HEAD' ? undefined : JSON.stringify(report));
+  }
+
+  function corsHeaders(origin: string | undefined): Record<string, string> {
+    return origin ? { 'access-control-allow-origin': origin, vary: 'Origin', 'access-control-expose-headers': EXPOSED_HEADERS } : {};
+  }
+
+  async function serveMcp(request: IncomingMessage, response: ServerResponse, started: number): Promise<void> {
+    const origin = request.headers.origin;
+    if (http.allowedHosts && !http.allowedHosts.includes(hostName(request.headers.host))) {
+      return jsonRpcError(
+        response,
+        403,
+        -32000,
+        `Host '${request.headers.host ?? ''}' is not allowed (DNS rebinding protection); add it to MCP_ALLOWED_HOSTS`,
+      );
+    }
+    if (origin !== undefined && !http.corsOrigins.includes(origin)) {
+      return jsonRpcError(response, 403, -32000, `Origin '${origin}' is not allowed; add it to MCP_CORS_ORIGINS`);
+    }
+    const cors = corsHeaders(origin);
+    if (request.method === 'OPTIONS') {
+      response.writeHead(204, {
+        ...cors,
+        'access-control-allow-methods': 'POST, OPTIONS',
+        'access-control-allow-headers': ALLOWED_HEADERS,
+        'access-control-max-age': '600',
+      });
+      response.end();
+      return;
+    }
+    if (request.method !== 'POST') {
+      return jsonRpcError(
+        response,
+        405,
+        -32000,
+        `${request.method} is not supported: this server is stateless (no SSE stream to open, no session to delete); POST JSON-RPC messages to this URL`,
+        { ...cors, allow: 'POST, OPTIONS' },
+      );
+    }
+    let client = clientAddress(request, proxies);
+    if (http.authTokens.length > 0) {
+      const token = tokenClient(request.headers.authorization, http.authTokens);
+      if (!token.client) {
+        const challenge = token.presented ? 'Bearer realm="rabbitmq-mcp", error="invalid_token"' : 'Bearer realm="rabbitmq-mcp"';
+        return jsonRpcError(
+          response,
+          401,
+          -32001,
+          token.presented ? 'The bearer token is not valid' : 'Authorization: Bearer <token> is required',
+          {
+            ...cors,
+            'www-authenticate': challenge,
+          },
+        );
+      }
+      client = token.client;
+    }
+    const decision = limiter.take(client);
+    if (!decision.allowed) {
+      return jsonRpcError(
+        response,
+        429,
+        -32000,
+        `Rate limit of ${http.rateLimitRpm} requests per minute reached; retry in ${decision.retryAfterSeconds}s`,
+        {
+          ...cors,
+          'retry-after': String(decision.retryAfterSeconds),
+        },
+      );
+    }
+    const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+    if (contentType !== 'application/json') {
+      return jsonRpcError(response, 415, -32000, `Content-Type must be application/json (got '${contentType || 'none'}')`, cors);
+    }
+    // Mounted behind a body parser (express.json()), the body is already read and parsed.
+    let body: unknown = request.readableEnded ? (request as { body?: unknown }).body : undefined;
+    if (body === undefined) {
+      const declared = Number(request.headers['content-length'] ?? 0);
+      const tooLarge = `Request body is larger than ${http.maxBodyBytes} bytes (MCP_MAX_BODY_BYTES)`;
+      if (declared > http.maxBodyBytes) return jsonRpcError(response, 413, -32000, tooLarge, { ...cors, connection: 'close' });
+      let text: string;
+      try {
+        text = await readBody(request, http.maxBodyBytes);
+      } catch (error) {
+        if (error instanceof BodyTooLarge) return jsonRpcError(response, 413, -32000, tooLarge, { ...cors, connection: 'close' });
+        throw error;
+      }
+      try {
+        body = JSON.parse(text);
+      } catch (error) {
+        return jsonRpcError(response, 400, -32700, `Parse error: ${(error as Error).message}`, cors);
+      }
+    }
+    for (const [name, value] of Object.entries(cors)) response.setHeader(name, value);
+    const requestLogger = logger.child({ client });
+    const server = createServer({ broker, logger: requestLogger, scrub, telemetry }, { safety: options.safety });
+    // JSON responses suit load balancers best; a request that asks for progress gets an SSE stream.
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: !wantsProgress(body) });
+    response.on('close', () => {
+      void transport.close();
+      void server.close();
+    });
+    response.on('finish', () => {
+      requestLogger.info(
+        { rpc: methodsOf(body), status: response.statusCode, ms: Math.round(performance.now() - started) },
+        'http request',
+      );
+    });
+    await server.connect(transport);
+    await transport.handleRequest(request, response, body);
+  }
+
+  const handler = ((request, response, next) => {
+    const started = performance.now();
+    const path = (request.url ?? '/').split('?')[0] as string;
+    if (path === healthPath) {
+      serveHealth(request, response).catch((error: unknown) =>
+        jsonRpcError(response, 500, -32603, `health check failed: ${(error as Error).message}`),
+      );
+      return;
+    }
+    if (!mcpPaths.has(path)) {
+      if (next) return next();
+      return jsonRpcError(response, 404, -32000, `Not found: MCP is served at ${options.basePath || '/'} and health at ${healthPath}`);
+    }
+    if (draining) {
+      return jsonRpcError(response, 503, -32000, 'The server is shutting down; retry on another instance', {
+        connection: 'close',
+        'retry-after': '1',
+      });
+    }
+    inFlight++;
+    response.on('close', finished);
+    serveMcp(request, response, started).catch((error: unknown) => {
+      logger.error({ err: error }, 'http request failed');
+      jsonRpcError(response, 500, -32603, 'Internal error; the server log has details');
+    });
+  }) as McpHttpHandler;
+
+  Object.defineProperty(handler, 'health', { value: health });
+  handler.drain = () => {
+    draining = true;
+    health.markShuttingDown();
+  };
+  handler.idle = () => (inFlight === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve)));
+  return handler;
+}

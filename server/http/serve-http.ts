@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import { type Server, createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Broker } from '../broker/broker.js';
+import { type ServerConfig, isLoopback } from '../config/load-config.js';
+import type { Logger } from '../logging/logger.js';
+import type { Scrubber } from '../logging/secret-scrubber.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
+import { createMcpHttpHandler } from './mcp-http-handler.js';
+
+export interface RunningHttpServer {
+  /** Where MCP is served, e.g. http://127.0.0.1:8000/mcp. */
+  url: string;
+  /** Graceful stop: health 503 and no new requests at once, in-flight requests finish (8 s at most). */
+  close(): Promise<void>;
+}
+
+const DRAIN_LIMIT_MS = 8000;
+
+export async function serveHttp(
+  config: ServerConfig,
+  dependencies: { broker: Broker; logger: Logger; scrub: Scrubber; telemetry: Telemetry },
+): Promise<RunningHttpServer> {
+  const { http } = config;
+  const { logger } = dependencies;
+  const handler = createMcpHttpHandler({ ...dependencies, http, safety: config.safety, basePath: '/mcp' });
+  const server: Server = http.tls
+    ? createHttpsServer({ cert: readFileSync(http.tls.cert), key: readFileSync(http.tls.key) }, handler)
+    : createHttpServer(handler);
+  // Longer than the idle timeout of common load balancers (60 s), so they close first.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(http.port, http.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = http.host.includes(':') ? `[${http.host}]` : http.host;
+  const url = `${http.tls ? 'https' : 'http'}://${host}:${port}/mcp`;
+
+  if (!isLoopback(http.host) && http.authTokens.length === 0) {
+    const warning = `WARNING: listening on ${http.host} without MCP_AUTH_TOKEN: anyone who can reach port ${port} can use this broker through it. Set MCP_AUTH_TOKEN.`;
+    process.stderr.write(`\n${'!'.repeat(warning.length)}\n${warning}\n${'!'.repeat(warning.length)}\n\n`);
+    logger.warn({ host: http.host, port }, 'HTTP transport exposed without authentication');
+  }
+  if (!http.allowedHosts) logger.warn({ host: http.host }, 'Host header not checked: set MCP_ALLOWED_HOSTS to the names clients use');
+  logger.info({ url, safety: config.safety, auth: http.authTokens.length > 0, rateLimitRpm: http.rateLimitRpm }, 'serving MCP over HTTP');
+
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    close() {
+      closing ??= (async () => {
+        handler.drain();
+        server.close();
+        server.closeIdleConnections();
+        await Promise.race([handler.idle(), new Promise((resolve) => setTimeout(resolve, DRAIN_LIMIT_MS).unref())]);
+        server.closeAllConnections();
+        await dependencies.telemetry.shutdown();
+        await dependencies.broker.close();
+      })();
+      return closing;
+    },
+  };
+}
