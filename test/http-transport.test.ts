@@ -192,6 +192,34 @@ describe('rate limiting', () => {
   });
 });
 
+describe('a graceful stop', () => {
+  it('turns health to 503 and refuses new MCP requests at once, while the in-flight one finishes', async () => {
+    const stopping = await startHttpHarness({}, ['--allow-write']);
+    try {
+      await stopping.post(rpc('tools/call', { name: 'create_queue', arguments: { name: `drain-${Date.now()}`, auto_delete: true } }));
+      const messages = Array.from({ length: 10_000 }, (_, i) => ({ body: `m${i}` }));
+      const slow = stopping.post(
+        rpc('tools/call', { name: 'publish_messages', arguments: { routing_key: 'amq.rabbitmq.trace', exchange: 'amq.topic', messages } }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const closed = stopping.mcp.close();
+      const health = await fetch(`${stopping.url}/health`);
+      expect(health.status).toBe(503);
+      expect(await health.json()).toMatchObject({ status: 'shutting_down' });
+      const refused = await stopping.post(rpc('tools/list'));
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('connection')).toBe('close');
+      expect(((await refused.json()) as { error: { message: string } }).error.message).toContain('shutting down');
+      const finished = await slow;
+      expect(finished.status).toBe(200);
+      expect(JSON.stringify(await finished.json())).toContain('Published 10000 messages');
+      await closed;
+    } finally {
+      await new Promise<void>((resolve) => stopping.server.close(() => resolve()));
+    }
+  });
+});
+
 describe('GET /mcp/health', () => {
   it('reports the seed fields without authentication and without secrets', async () => {
     const response = await fetch(`${http.url}/health`);

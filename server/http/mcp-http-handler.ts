@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Broker } from '../broker/broker.js';
-import type { HttpTransportConfig, SafetyLevel } from '../config/load-config.js';
+import { type HttpTransportConfig, type SafetyLevel, isLoopback } from '../config/load-config.js';
 import type { Logger } from '../logging/logger.js';
 import type { Scrubber } from '../logging/secret-scrubber.js';
 import { createServer } from '../mcp/create-server.js';
@@ -74,6 +74,15 @@ function readBody(request: IncomingMessage, limit: number): Promise<string> {
   });
 }
 
+function isLoopbackOrigin(origin: string): boolean {
+  try {
+    const { protocol, hostname } = new URL(origin);
+    return (protocol === 'http:' || protocol === 'https:') && isLoopback(hostname);
+  } catch {
+    return false;
+  }
+}
+
 function hostName(hostHeader: string | undefined): string {
   if (!hostHeader) return '';
   const lowered = hostHeader.toLowerCase();
@@ -94,6 +103,9 @@ export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHan
   const proxies = trustedProxies(http.trustedProxies);
   const mcpPaths = new Set(options.basePath === '' ? ['', '/'] : [options.basePath, `${options.basePath}/`]);
   const healthPath = `${options.basePath}/health`;
+  // A server bound to loopback also accepts pages served from loopback (local tools, inspectors).
+  const loopbackOrigins = isLoopback(http.host);
+  const originAllowed = (origin: string) => http.corsOrigins.includes(origin) || (loopbackOrigins && isLoopbackOrigin(origin));
   let draining = false;
   let inFlight = 0;
   const idleWaiters: (() => void)[] = [];
@@ -110,7 +122,11 @@ export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHan
       return;
     }
     const report = await health.check();
-    response.writeHead(report.status === 'healthy' ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    response.writeHead(report.status === 'healthy' ? 200 : 503, {
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+      ...(draining ? { connection: 'close' } : {}),
+    });
     response.end(request.method === 'HEAD' ? undefined : JSON.stringify(report));
   }
 
@@ -128,7 +144,7 @@ export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHan
         `Host '${request.headers.host ?? ''}' is not allowed (DNS rebinding protection); add it to MCP_ALLOWED_HOSTS`,
       );
     }
-    if (origin !== undefined && !http.corsOrigins.includes(origin)) {
+    if (origin !== undefined && !originAllowed(origin)) {
       return jsonRpcError(response, 403, -32000, `Origin '${origin}' is not allowed; add it to MCP_CORS_ORIGINS`);
     }
     const cors = corsHeaders(origin);

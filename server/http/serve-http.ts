@@ -52,9 +52,10 @@ export async function serveHttp(
     url,
     close() {
       closing ??= (async () => {
+        // Health answers 503 and MCP requests are refused from now on, also on connections that
+        // are already open; the listener stops taking new connections; in-flight requests finish.
         handler.drain();
         server.close();
-        server.closeIdleConnections();
         await Promise.race([handler.idle(), new Promise((resolve) => setTimeout(resolve, DRAIN_LIMIT_MS).unref())]);
         server.closeAllConnections();
         await dependencies.telemetry.shutdown();

@@ -11,7 +11,10 @@ import { allTools, selectTools } from '../tools/registry.js';
 import type { AnyTool, ToolContext, ToolGroup, ToolResult } from '../tools/tool.js';
 import { SERVER_NAME, VERSION } from '../version.js';
 import { type Telemetry, noTelemetry } from '../telemetry/telemetry.js';
+import { registerCompletions } from './completions.js';
 import { elicitationValidator } from './elicitation-validator.js';
+import { registerPrompts } from './prompts.js';
+import { registerResources } from './resources.js';
 
 export interface ServerDependencies {
   broker: Broker;
@@ -78,13 +81,16 @@ export function createServer(dependencies: ServerDependencies, options: ServerOp
   const server = new Server(
     { name: SERVER_NAME, version: VERSION },
     {
-      capabilities: { tools: { listChanged: true } },
+      capabilities: { tools: { listChanged: true }, resources: {}, prompts: {}, completions: {}, logging: {} },
       jsonSchemaValidator: elicitationValidator,
       instructions: `RabbitMQ tools for the broker at ${broker.management.baseUrl}. ${SAFETY_NOTE[options.safety]} Tools take vhost, defaulting to '${broker.defaultVhost}'.`,
     },
   );
 
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listed }));
+  registerResources(server, broker, scrub);
+  registerPrompts(server, broker, scrub);
+  registerCompletions(server, broker);
 
   /** Runs one call and says how it went; never throws. */
   async function call(name: string, rawArguments: unknown, extra: CallExtra): Promise<{ result: ToolResult; outcome: string }> {

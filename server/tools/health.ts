@@ -85,7 +85,7 @@ function percent(part: number | undefined, whole: number | undefined): string {
   return part !== undefined && whole ? ` (${Math.round((part / whole) * 100)}%)` : '';
 }
 
-async function summary(broker: Broker): Promise<string> {
+export async function overviewText(broker: Broker): Promise<string> {
   const [overview, nodes] = await Promise.all([
     broker.management.get<Overview>(apiPath('overview')),
     broker.management.get<NodeSummary[]>(apiPath('nodes'), { query: { columns: NODE_COLUMNS.join(',') } }),
@@ -198,7 +198,7 @@ export const getOverview = defineTool({
   annotations: READ_ONLY,
   async handler(args, { broker }) {
     const parts = await Promise.all([
-      summary(broker),
+      overviewText(broker),
       args.nodes ? nodeDetails(broker).then((text) => `\nNodes\n${text}`) : '',
       args.checks ? healthChecks(broker).then((text) => `\nHealth checks\n${text}`) : '',
     ]);

@@ -151,7 +151,7 @@ export async function getQueueInfo(broker: Broker, vhostName: string, name: stri
   return broker.management.get<QueueInfo>(apiPath('queues', vhostName, name), { notFound: queueNotFound(name, vhostName) });
 }
 
-async function queueDetail(broker: Broker, vhostName: string, name: string): Promise<string> {
+export async function queueDetail(broker: Broker, vhostName: string, name: string): Promise<string> {
   const [q, bindings] = await Promise.all([
     getQueueInfo(broker, vhostName, name),
     broker.management.get<Binding[]>(apiPath('queues', vhostName, name, 'bindings')).catch(() => []),

@@ -1,0 +1,88 @@
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import {
+  ErrorCode,
+  ListResourceTemplatesRequestSchema,
+  ListResourcesRequestSchema,
+  McpError,
+  ReadResourceRequestSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import { BrokerError } from '../broker/broker-errors.js';
+import type { Broker } from '../broker/broker.js';
+import type { Scrubber } from '../logging/secret-scrubber.js';
+import { overviewText } from '../tools/health.js';
+import { queueDetail } from '../tools/queues.js';
+import { vhostTopology } from './topology-diagram.js';
+
+export const OVERVIEW_URI = 'rabbitmq://overview';
+const QUEUE_TEMPLATE = 'rabbitmq://vhosts/{vhost}/queues/{queue}';
+const TOPOLOGY_TEMPLATE = 'rabbitmq://vhosts/{vhost}/topology';
+/** The MCP error code for a resource that does not exist. */
+const RESOURCE_NOT_FOUND = -32002;
+const QUEUE_URI = /^rabbitmq:\/\/vhosts\/([^/]+)\/queues\/([^/]+)$/;
+const TOPOLOGY_URI = /^rabbitmq:\/\/vhosts\/([^/]+)\/topology$/;
+
+function decode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new McpError(ErrorCode.InvalidParams, `"${part}" is not a valid URI component`);
+  }
+}
+
+/** Read-only views of the broker as MCP resources; vhost and queue names are URL-encoded in URIs. */
+export function registerResources(server: Server, broker: Broker, scrub: Scrubber): void {
+  server.setRequestHandler(ListResourcesRequestSchema, () => ({
+    resources: [
+      {
+        uri: OVERVIEW_URI,
+        name: 'broker-overview',
+        title: 'Broker overview',
+        description: 'Version, totals, message rates, alarms and listeners of the broker.',
+        mimeType: 'text/plain',
+      },
+    ],
+  }));
+
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({
+    resourceTemplates: [
+      {
+        uriTemplate: QUEUE_TEMPLATE,
+        name: 'queue',
+        title: 'Queue',
+        description: 'One queue in detail: arguments, policy, counts, rates, consumers, bindings. Names are URL-encoded (vhost / is %2F).',
+        mimeType: 'text/plain',
+      },
+      {
+        uriTemplate: TOPOLOGY_TEMPLATE,
+        name: 'topology',
+        title: 'Vhost topology',
+        description: 'Exchanges, queues and bindings of a vhost as a Mermaid flowchart.',
+        mimeType: 'text/vnd.mermaid',
+      },
+    ],
+  }));
+
+  server.setRequestHandler(ReadResourceRequestSchema, async (request) => {
+    const { uri } = request.params;
+    let text: string;
+    let mimeType = 'text/plain';
+    try {
+      const queue = QUEUE_URI.exec(uri);
+      const topology = TOPOLOGY_URI.exec(uri);
+      if (uri === OVERVIEW_URI) text = await overviewText(broker);
+      else if (queue) text = await queueDetail(broker, decode(queue[1] as string), decode(queue[2] as string));
+      else if (topology) {
+        text = await vhostTopology(broker, decode(topology[1] as string));
+        mimeType = 'text/vnd.mermaid';
+      } else
+        throw new McpError(RESOURCE_NOT_FOUND, `Unknown resource ${uri}; resources/list and resources/templates/list show what exists`);
+    } catch (error) {
+      if (error instanceof BrokerError)
+        throw new McpError(error.kind === 'not_found' ? RESOURCE_NOT_FOUND : ErrorCode.InternalError, scrub(error.message));
+      throw error;
+    }
+    return { contents: [{ uri, mimeType, text: scrub(text) }] };
+  });
+}
+
+export { QUEUE_TEMPLATE, TOPOLOGY_TEMPLATE };

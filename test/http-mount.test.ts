@@ -1,0 +1,52 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import express from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RabbitMqMcp, createRabbitMqMcp } from '../server/index.js';
+import { brokerEnv } from './support/mcp-harness.js';
+
+let mcp: RabbitMqMcp;
+let server: Server;
+let origin: string;
+
+beforeAll(async () => {
+  mcp = await createRabbitMqMcp({ env: brokerEnv({ LOG_LEVEL: 'silent' }) });
+  const app = express();
+  app.use(express.json());
+  app.get('/status', (_request, response) => {
+    response.json({ app: 'still mine' });
+  });
+  app.use('/tools/rabbit', mcp.handler);
+  server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await mcp.close();
+});
+
+describe('mounted in an Express app at any path', () => {
+  it('serves MCP at the mount path, behind express.json()', async () => {
+    const client = new Client({ name: 'express-test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${origin}/tools/rabbit`)));
+    const result = await client.callTool({ name: 'list_vhosts', arguments: {} });
+    expect((result.content as { text: string }[])[0]?.text).toContain('vhosts (default for tools: /)');
+    await client.close();
+  });
+
+  it('serves health under the mount path', async () => {
+    const response = await fetch(`${origin}/tools/rabbit/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: 'healthy' });
+    expect(await mcp.health()).toMatchObject({ status: 'healthy', amqp_connected: true });
+  });
+
+  it("leaves the app's other routes alone", async () => {
+    expect(await (await fetch(`${origin}/status`)).json()).toEqual({ app: 'still mine' });
+    expect((await fetch(`${origin}/tools/rabbit/elsewhere`)).status).toBe(404);
+  });
+});

@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestVhost } from './support/broker-admin.js';
+import { type Harness, startHarness } from './support/mcp-harness.js';
+
+let vhost: { name: string; remove: () => Promise<void> };
+let mcp: Harness;
+
+beforeAll(async () => {
+  vhost = await createTestVhost('mcp-resources');
+  mcp = await startHarness({ args: ['--allow-write'], env: { AMQP_VHOST: vhost.name } });
+  await mcp.call('create_exchange', { name: 'orders', type: 'topic' });
+  for (const name of ['billing', 'bookkeeping', 'shipping']) await mcp.call('create_queue', { name });
+  await mcp.call('create_binding', { source: 'orders', destination: 'billing', routing_key: 'order.*.paid' });
+  await mcp.call('create_binding', { source: 'orders', destination: 'shipping', routing_key: 'order.#' });
+});
+
+afterAll(async () => {
+  await mcp?.close();
+  await vhost?.remove();
+});
+
+function text(result: { contents: unknown[] }): string {
+  return (result.contents[0] as { text: string }).text;
+}
+
+describe('resources', () => {
+  it('lists the broker overview and templates for a queue and a vhost topology', async () => {
+    expect((await mcp.client.listResources()).resources.map((r) => r.uri)).toEqual(['rabbitmq://overview']);
+    expect((await mcp.client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate)).toEqual([
+      'rabbitmq://vhosts/{vhost}/queues/{queue}',
+      'rabbitmq://vhosts/{vhost}/topology',
+    ]);
+  });
+
+  it('reads the overview and a queue by URI (names URL-encoded)', async () => {
+    expect(text(await mcp.client.readResource({ uri: 'rabbitmq://overview' }))).toContain('broker: RabbitMQ');
+    const queue = text(await mcp.client.readResource({ uri: `rabbitmq://vhosts/${encodeURIComponent(vhost.name)}/queues/billing` }));
+    expect(queue).toContain(`queue: billing (classic) in vhost '${vhost.name}'`);
+    expect(queue).toContain("'orders' key 'order.*.paid'");
+  });
+
+  it('draws the topology as Mermaid', async () => {
+    const result = await mcp.client.readResource({ uri: `rabbitmq://vhosts/${encodeURIComponent(vhost.name)}/topology` });
+    expect((result.contents[0] as { mimeType: string }).mimeType).toBe('text/vnd.mermaid');
+    const diagram = text(result);
+    expect(diagram.split('\n')[0]).toBe('flowchart LR');
+    expect(diagram).toContain('{{"orders (topic)"}}');
+    expect(diagram).toContain('[("billing")]');
+    expect(diagram).toMatch(/x_\w+ -->\|"order\.\*\.paid"\| q_\w+/);
+  });
+
+  it('says when a resource does not exist', async () => {
+    await expect(mcp.client.readResource({ uri: `rabbitmq://vhosts/${encodeURIComponent(vhost.name)}/queues/nope` })).rejects.toThrow(
+      /queue 'nope' not found/,
+    );
+    await expect(mcp.client.readResource({ uri: 'rabbitmq://nothing' })).rejects.toThrow(/Unknown resource/);
+  });
+});
+
+describe('completion', () => {
+  it('completes vhost names and queue names within the chosen vhost', async () => {
+    const vhosts = await mcp.client.complete({
+      ref: { type: 'ref/resource', uri: 'rabbitmq://vhosts/{vhost}/queues/{queue}' },
+      argument: { name: 'vhost', value: 'mcp-resources' },
+    });
+    expect(vhosts.completion.values).toContain(vhost.name);
+    const queues = await mcp.client.complete({
+      ref: { type: 'ref/resource', uri: 'rabbitmq://vhosts/{vhost}/queues/{queue}' },
+      argument: { name: 'queue', value: 'b' },
+      context: { arguments: { vhost: vhost.name } },
+    });
+    expect(queues.completion.values).toEqual(['billing', 'bookkeeping']);
+  });
+});
+
+describe('prompts', () => {
+  it('lists the dead-letter, backlog and topology prompts', async () => {
+    expect((await mcp.client.listPrompts()).prompts.map((p) => p.name)).toEqual([
+      'dead_letter_triage',
+      'backlog_diagnosis',
+      'topology_diagram',
+    ]);
+  });
+
+  it('fills the backlog prompt with the queue and the tools to use', async () => {
+    const prompt = await mcp.client.getPrompt({ name: 'backlog_diagnosis', arguments: { queue: 'billing' } });
+    const message = (prompt.messages[0]?.content as { text: string }).text;
+    expect(message).toContain(`Queue 'billing' in vhost '${vhost.name}' keeps growing`);
+    expect(message).toContain("list_queues with name='billing'");
+    await expect(mcp.client.getPrompt({ name: 'backlog_diagnosis', arguments: {} })).rejects.toThrow(/needs the argument queue/);
+  });
+
+  it('embeds the live topology in the topology prompt', async () => {
+    const prompt = await mcp.client.getPrompt({ name: 'topology_diagram', arguments: {} });
+    expect((prompt.messages[0]?.content as { text: string }).text).toContain('```mermaid\nflowchart LR');
+  });
+});
