@@ -5,7 +5,9 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { connect } from 'amqplib';
 import { admin, createTestVhost, eventually, uniqueName } from './support/broker-admin.js';
+import { BROKER } from './support/broker-env.js';
 import { INITIALIZE, rpc } from './support/http-harness.js';
 import { startHttpProcess } from './support/http-process.js';
 
@@ -94,7 +96,7 @@ describe('the HTTP server process', () => {
     }
   });
 
-  it('on SIGTERM: new connections are refused at once, the in-flight request finishes, exit 0 within 10 s', async () => {
+  it('on SIGTERM: health turns 503 and new requests are refused at once, the in-flight request finishes, exit 0 within 10 s', async () => {
     const vhost = await createTestVhost('mcp-drain');
     const server = await startHttpProcess({ AMQP_VHOST: vhost.name }, ['--allow-write']);
     try {
@@ -104,20 +106,32 @@ describe('the HTTP server process', () => {
       const slow = send(server.url, {
         body: rpc('tools/call', { name: 'publish_messages', arguments: { routing_key: 'drain', messages } }),
       }).catch((error: Error) => ({ status: -1, body: error.message, headers: {} }));
-      // SIGTERM once the publish is under way: the first messages are in the queue.
-      await eventually(async () => {
-        const queue = await admin<{ messages?: number }>('GET', `/queues/${encodeURIComponent(vhost.name)}/drain?columns=messages`);
-        return (queue.messages ?? 0) > 0 ? true : undefined;
-      }, 'the publish to start');
+      // SIGTERM once the publish is under way: the first messages are in the queue (live count).
+      const probe = await connect({
+        hostname: BROKER.host,
+        port: BROKER.amqpPort,
+        username: BROKER.user,
+        password: BROKER.password,
+        vhost: vhost.name,
+      });
+      const channel = await probe.createChannel();
+      while ((await channel.checkQueue('drain')).messageCount === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      await probe.close();
       const started = Date.now();
       server.child.kill('SIGTERM');
       while (!server.stderr().includes('shutting down')) await new Promise((resolve) => setTimeout(resolve, 5));
-      await expect(send(server.url, { body: INITIALIZE })).rejects.toThrow(/ECONNREFUSED|ECONNRESET|socket hang up/);
+      const health = await send(`${server.url}/health`, { method: 'GET' });
+      expect(health.status).toBe(503);
+      expect(JSON.parse(health.body)).toMatchObject({ status: 'shutting_down' });
+      const refused = await send(server.url, { body: INITIALIZE });
+      expect(refused.status).toBe(503);
+      expect(JSON.parse(refused.body).error.message).toContain('shutting down');
       const finished = await slow;
       expect(finished.status, `${finished.body}\n${server.stderr()}`).toBe(200);
       expect(JSON.parse(finished.body).result.content[0].text).toContain('10000 routed and confirmed');
       expect(await server.exited).toBe(0);
       expect(Date.now() - started).toBeLessThan(10_000);
+      await expect(send(server.url, { body: INITIALIZE })).rejects.toThrow(/ECONNREFUSED/);
     } finally {
       await server.stop('SIGKILL');
       await vhost.remove();

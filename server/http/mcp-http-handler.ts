@@ -254,10 +254,16 @@ export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHan
       return jsonRpcError(response, 404, -32000, `Not found: MCP is served at ${options.basePath || '/'} and health at ${healthPath}`);
     }
     if (draining) {
-      return jsonRpcError(response, 503, -32000, 'The server is shutting down; retry on another instance', {
-        connection: 'close',
-        'retry-after': '1',
-      });
+      // Not processed, so safe for a proxy to retry elsewhere, even a POST.
+      return jsonRpcError(
+        response,
+        503,
+        -32000,
+        'The server is shutting down; this request was not processed, retry it on another instance',
+        {
+          'retry-after': '1',
+        },
+      );
     }
     inFlight++;
     response.on('close', finished);

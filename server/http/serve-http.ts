@@ -12,11 +12,15 @@ import { createMcpHttpHandler } from './mcp-http-handler.js';
 export interface RunningHttpServer {
   /** Where MCP is served, e.g. http://127.0.0.1:8000/mcp. */
   url: string;
-  /** Graceful stop: health 503 and no new requests at once, in-flight requests finish (8 s at most). */
+  /** Graceful stop: health 503 and new requests refused (503) at once, in-flight ones finish (8 s at most), then the port closes. */
   close(): Promise<void>;
 }
 
 const DRAIN_LIMIT_MS = 8000;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
 
 export async function serveHttp(
   config: ServerConfig,
@@ -52,11 +56,15 @@ export async function serveHttp(
     url,
     close() {
       closing ??= (async () => {
-        // Health answers 503 and MCP requests are refused from now on, also on connections that
-        // are already open; the listener stops taking new connections; in-flight requests finish.
+        // From now on health answers 503 and new MCP requests get a 503 that promises they were not
+        // processed (a proxy may retry them elsewhere). The listener stays open until the requests
+        // in flight have finished: closing it earlier would reset connections a proxy has already
+        // sent a request on.
         handler.drain();
-        server.close();
-        await Promise.race([handler.idle(), new Promise((resolve) => setTimeout(resolve, DRAIN_LIMIT_MS).unref())]);
+        await Promise.race([handler.idle(), sleep(DRAIN_LIMIT_MS)]);
+        // Stop listening and close idle connections; give requests that just arrived on open
+        // ones (answered 503 at once) a moment to be answered before cutting what is left.
+        await Promise.race([new Promise((resolve) => server.close(resolve)), sleep(1000)]);
         server.closeAllConnections();
         await dependencies.telemetry.shutdown();
         await dependencies.broker.close();
