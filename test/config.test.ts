@@ -46,6 +46,38 @@ describe('defaults', () => {
   });
 });
 
+describe('the HTTP transport settings', () => {
+  it('default to a loopback bind with loopback Host names, no token, 100 requests per minute', () => {
+    const { http, transport } = run(['--transport', 'http']);
+    expect(transport).toBe('http');
+    expect(http).toMatchObject({
+      host: '127.0.0.1',
+      port: 8000,
+      authTokens: [],
+      rateLimitRpm: 100,
+      tls: null,
+      corsOrigins: [],
+      trustedProxies: [],
+    });
+    expect(http.allowedHosts).toEqual(expect.arrayContaining(['localhost', '127.0.0.1', '[::1]']));
+  });
+
+  it('read the seed flags and variables, with several tokens and origins', () => {
+    const { http } = run(['--host', '0.0.0.0', '--port', '9000', '--cors-origins', 'https://a.example, https://b.example:8443'], {
+      MCP_AUTH_TOKEN: 'first-token-abcdefgh,second-token-abcdefgh',
+      TRUSTED_PROXIES: '10.0.0.0/8,::1',
+    });
+    expect(http).toMatchObject({
+      host: '0.0.0.0',
+      port: 9000,
+      authTokens: ['first-token-abcdefgh', 'second-token-abcdefgh'],
+      trustedProxies: ['10.0.0.0/8', '::1'],
+    });
+    expect(http.corsOrigins).toEqual(['https://a.example', 'https://b.example:8443']);
+    expect(http.allowedHosts).toBeNull();
+  });
+});
+
 describe('the environment and flags', () => {
   it('read every seed variable', () => {
     const config = run([], {
@@ -100,6 +132,27 @@ describe('a bad value', () => {
       'AMQP_TLS_KEY "/no/such/key.pem" is not valid: cannot read file /no/such/key.pem (no such file)',
     ],
     [['--amqp-host', 'amqp://user:pw@host'], {}, 'expected a host name or IP address (no scheme, path or credentials)'],
+    [['--port', 'abc'], {}, '--port "abc" is not valid: expected a port number from 1 to 65535'],
+    [
+      [],
+      { MCP_AUTH_TOKEN: 'short' },
+      'MCP_AUTH_TOKEN is not valid: expected at least 16 characters (generate one with: openssl rand -hex 32)',
+    ],
+    [['--cors-origins', 'https://ok.example,not a url'], {}, 'is not an origin like https://app.example.com'],
+    [['--cors-origins', 'https://app.example.com/path'], {}, '(scheme, host and port only)'],
+    [
+      [],
+      { TRUSTED_PROXIES: '10.0.0.0/33' },
+      'TRUSTED_PROXIES "10.0.0.0/33" is not valid: "10.0.0.0/33" is not an IP address or CIDR range',
+    ],
+    [[], { RATE_LIMIT_RPM: '-1' }, 'RATE_LIMIT_RPM "-1" is not valid: expected an integer from 0 to 1000000'],
+    [
+      [],
+      { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' },
+      'OTEL_EXPORTER_OTLP_ENDPOINT "collector:4318" is not valid: expected an http:// or https:// URL',
+    ],
+    [[], { LOG_RETENTION_DAYS: '0' }, 'LOG_RETENTION_DAYS "0" is not valid: expected an integer from 1 to 3650'],
+    [['--tls-cert', pem], {}, 'MCP_TLS_KEY (--tls-key) is missing: HTTPS needs both a certificate and its key'],
     [['--nope'], {}, 'unknown option --nope (see --help for the list)'],
     [['stray'], {}, 'unexpected argument "stray"'],
     [['--amqp-port'], {}, '--amqp-port needs a value'],

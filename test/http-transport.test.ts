@@ -243,6 +243,9 @@ describe('GET /mcp/health', () => {
       expect(Date.now() - started).toBeLessThan(2000);
       expect(response.status).toBe(503);
       expect(await response.json()).toMatchObject({ status: 'unhealthy', amqp_connected: false, http_connected: false });
+      const liveness = await fetch(`${stuck.url}/health?probe=liveness`);
+      expect(liveness.status, 'a broker outage must not fail the liveness probe').toBe(200);
+      expect(await liveness.json()).toMatchObject({ status: 'unhealthy' });
     } finally {
       await stuck.close();
       hung.close();

@@ -122,7 +122,9 @@ export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHan
       return;
     }
     const report = await health.check();
-    response.writeHead(report.status === 'healthy' ? 200 : 503, {
+    // Liveness asks whether this process serves, not whether the broker does.
+    const live = /[?&]probe=liveness(&|$)/.test(request.url ?? '') && !draining;
+    response.writeHead(report.status === 'healthy' || live ? 200 : 503, {
       'content-type': 'application/json',
       'cache-control': 'no-store',
       ...(draining ? { connection: 'close' } : {}),
