@@ -3,8 +3,8 @@
  * Needs the local broker (as the tests do) and the built server. Bounded: about a minute.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { connect } from 'amqplib';
+import { type Row, median, report } from './report.js';
 import { type StdioServer, connectStdio, peakRssMiB, timeToInitialize } from './stdio-process.js';
 
 const SERVER = 'dist/server/rabbitmq-mcp-server.mjs';
@@ -22,23 +22,7 @@ const env = (extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-interface Row {
-  metric: string;
-  ours: number;
-  baseline: number;
-  unit: string;
-  /** ours / baseline, or a fixed budget for the size rows. */
-  ratio: number;
-  target: string;
-  pass: boolean;
-}
 const rows: Row[] = [];
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-}
 
 async function management(method: string, path: string, body?: unknown): Promise<unknown> {
   const response = await fetch(api(path), {
@@ -225,23 +209,6 @@ async function peakMemory(): Promise<void> {
   });
 }
 
-function print(): void {
-  const fmt = (value: number) => (Number.isNaN(value) ? '-' : value >= 100 ? value.toFixed(0) : value.toFixed(2));
-  const header = ['metric', 'ours', 'baseline', 'unit', 'ratio', 'target', 'ok'];
-  const lines = rows.map((row) => [
-    row.metric,
-    fmt(row.ours),
-    fmt(row.baseline),
-    row.unit,
-    Number.isNaN(row.ratio) ? '-' : `${row.ratio.toFixed(2)}×`,
-    row.target,
-    row.pass ? 'yes' : 'NO',
-  ]);
-  const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => (line[column] as string).length)));
-  const render = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column] as number)).join('  ');
-  console.log(`\n${render(header)}\n${widths.map((width) => '-'.repeat(width)).join('  ')}\n${lines.map(render).join('\n')}\n`);
-}
-
 async function main(): Promise<void> {
   await setUp();
   try {
@@ -258,10 +225,7 @@ async function main(): Promise<void> {
   } finally {
     await management('DELETE', `/vhosts/${encodeURIComponent(vhost)}`);
   }
-  print();
-  await mkdir('bench/results', { recursive: true });
-  await writeFile('bench/results/latest.json', `${JSON.stringify({ at: new Date().toISOString(), rows }, null, 2)}\n`);
-  if (rows.some((row) => !row.pass)) process.exitCode = 1;
+  await report('stdio server', rows);
 }
 
 await main();

@@ -1,5 +1,6 @@
 // Bundles the server into one file: no node_modules lookups at start-up, so it starts fast and
 // the packed npm tarball (and the desktop app) need no runtime dependencies.
+import { execFileSync } from 'node:child_process';
 import { chmod, rm } from 'node:fs/promises';
 import { build } from 'esbuild';
 
@@ -86,5 +87,8 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   outExtension: { '.js': '.mjs' },
 });
+// Type declarations of the library entry for TypeScript users.
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.lib.json'], { stdio: 'inherit' });
+
 await addShebang(`${outdir}/rabbitmq-mcp-server.mjs`);
 await chmod(`${outdir}/rabbitmq-mcp-server.mjs`, 0o755);

@@ -10,7 +10,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createBroker } from './broker/broker.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
-import type { HealthReport } from './http/health.js';
+import type { HealthReport } from './http/health-report.js';
 import { createMcpHttpHandler } from './http/mcp-http-handler.js';
 import { createLogger } from './logging/logger.js';
 import { createScrubber } from './logging/secret-scrubber.js';

@@ -1,12 +1,8 @@
 import type { Broker } from '../broker/broker.js';
 import { apiPath } from '../broker/management-client.js';
+import type { HealthReport } from './health-report.js';
 
-export interface HealthReport {
-  status: 'healthy' | 'unhealthy' | 'shutting_down';
-  amqp_connected: boolean;
-  http_connected: boolean;
-  timestamp: string;
-}
+export type { HealthReport };
 
 /**
  * The seed's health answer. AMQP is read from the session state (no I/O); the management API is

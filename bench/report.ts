@@ -1,0 +1,47 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+
+export interface Row {
+  metric: string;
+  ours: number;
+  baseline: number;
+  unit: string;
+  /** ours / baseline (or against a fixed budget); NaN when only reported. */
+  ratio: number;
+  target: string;
+  pass: boolean;
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** Prints the rows side by side, saves them under bench/results, and fails the run on a missed target. */
+export async function report(name: string, rows: Row[]): Promise<void> {
+  const fmt = (value: number) => (Number.isNaN(value) ? '-' : value >= 100 ? value.toFixed(0) : value.toFixed(2));
+  const header = ['metric', 'ours', 'baseline', 'unit', 'ratio', 'target', 'ok'];
+  const lines = rows.map((row) => [
+    row.metric,
+    fmt(row.ours),
+    fmt(row.baseline),
+    row.unit,
+    Number.isNaN(row.ratio) ? '-' : `${row.ratio.toFixed(2)}×`,
+    row.target,
+    row.pass ? 'yes' : 'NO',
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => (line[column] as string).length)));
+  const render = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column] as number)).join('  ');
+  console.log(`\n${name}\n${render(header)}\n${widths.map((width) => '-'.repeat(width)).join('  ')}\n${lines.map(render).join('\n')}\n`);
+  await mkdir('bench/results', { recursive: true });
+  await writeFile(
+    `bench/results/${name.toLowerCase().replace(/\W+/g, '-')}.json`,
+    `${JSON.stringify({ at: new Date().toISOString(), rows }, null, 2)}\n`,
+  );
+  if (rows.some((row) => !row.pass)) process.exitCode = 1;
+}
