@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
-import { connect } from 'node:net';
+import { portOpen, waitForPort } from '../test/support/ports.js';
 import { type Row, percentile, report } from './report.js';
 import { peakRssMiB } from './stdio-process.js';
 
@@ -24,34 +24,15 @@ async function management(method: string, path: string, body?: unknown): Promise
 }
 
 async function freePortFrom(start: number): Promise<number> {
-  for (let port = start; ; port++) {
-    const taken = await new Promise<boolean>((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port });
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (!taken) return port;
-  }
+  let port = start;
+  while (await portOpen(port)) port++;
+  return port;
 }
 
 async function startServer(args: string[], env: Record<string, string>, port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' });
-  for (let i = 0; i < 200; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port });
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (up) return child;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`server on ${port} did not start`);
+  if (!(await waitForPort(port, 10))) throw new Error(`server on ${port} did not start`);
+  return child;
 }
 
 /** Closed-loop load: `concurrency` workers, each sending the next request when the last answered. */

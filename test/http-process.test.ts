@@ -5,9 +5,8 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connect } from 'amqplib';
+import { connectRaw } from './support/raw-amqp.js';
 import { admin, createTestVhost, eventually, uniqueName } from './support/broker-admin.js';
-import { BROKER } from './support/broker-env.js';
 import { INITIALIZE, rpc } from './support/http-harness.js';
 import { startHttpProcess } from './support/http-process.js';
 
@@ -107,13 +106,7 @@ describe('the HTTP server process', () => {
         body: rpc('tools/call', { name: 'publish_messages', arguments: { routing_key: 'drain', messages } }),
       }).catch((error: Error) => ({ status: -1, body: error.message, headers: {} }));
       // SIGTERM once the publish is under way: the first messages are in the queue (live count).
-      const probe = await connect({
-        hostname: BROKER.host,
-        port: BROKER.amqpPort,
-        username: BROKER.user,
-        password: BROKER.password,
-        vhost: vhost.name,
-      });
+      const probe = await connectRaw(vhost.name);
       const channel = await probe.createChannel();
       while ((await channel.checkQueue('drain')).messageCount === 0) await new Promise((resolve) => setTimeout(resolve, 5));
       await probe.close();

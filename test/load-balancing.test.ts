@@ -2,6 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
+import { waitForPort } from './support/ports.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -98,22 +99,6 @@ function startLoad(url: string): { stop: () => Promise<Tally> } {
   };
 }
 
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port });
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`port ${port} did not open`);
-}
-
 async function startInstances(): Promise<{ ports: number[]; instances: HttpProcess[] }> {
   const ports = await Promise.all(Array.from({ length: INSTANCES }, () => freePort()));
   const instances = await Promise.all(ports.map((port) => startHttpProcess(instanceEnv(), [], port)));
@@ -177,7 +162,7 @@ http {
     );
     const server: ChildProcess = spawn(nginx, ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
     try {
-      await waitForPort(lbPort);
+      expect(await waitForPort(lbPort, 10)).toBe(true);
       const load = startLoad(`http://127.0.0.1:${lbPort}/mcp`);
       const exitCodes = await rollingRestart(instances, ports, 5500);
       const tally = await load.stop();
@@ -232,7 +217,7 @@ describe('behind HAProxy (deploy/haproxy/haproxy.cfg)', () => {
         client.end('show stat\n');
       });
     try {
-      await waitForPort(lbPort);
+      expect(await waitForPort(lbPort, 10)).toBe(true);
       const load = startLoad(`http://127.0.0.1:${lbPort}/mcp`);
       const seenDown: string[] = [];
       const exitCodes = await rollingRestart(instances, ports, 700, async (index) => {

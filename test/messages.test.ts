@@ -1,8 +1,8 @@
-import { type ChannelModel, connect } from 'amqplib';
+import type { ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestVhost } from './support/broker-admin.js';
-import { BROKER } from './support/broker-env.js';
 import { type Harness, startHarness } from './support/mcp-harness.js';
+import { connectRaw, takeAll } from './support/raw-amqp.js';
 
 let vhost: { name: string; remove: () => Promise<void> };
 let mcp: Harness;
@@ -10,31 +10,17 @@ let raw: ChannelModel;
 
 /** Takes every message off a queue with a plain amqplib client, outside the server. */
 async function drain(queue: string): Promise<{ body: string; headers: Record<string, unknown>; properties: Record<string, unknown> }[]> {
-  const channel = await raw.createChannel();
-  const out = [];
-  for (;;) {
-    const message = await channel.get(queue, { noAck: true });
-    if (message === false) break;
-    out.push({
-      body: message.content.toString(),
-      headers: message.properties.headers ?? {},
-      properties: message.properties as unknown as Record<string, unknown>,
-    });
-  }
-  await channel.close();
-  return out;
+  return (await takeAll(raw, queue)).map((message) => ({
+    body: message.content.toString(),
+    headers: message.properties.headers ?? {},
+    properties: message.properties as unknown as Record<string, unknown>,
+  }));
 }
 
 beforeAll(async () => {
   vhost = await createTestVhost();
   mcp = await startHarness({ args: ['--allow-destructive'], env: { AMQP_VHOST: vhost.name } });
-  raw = await connect({
-    hostname: BROKER.host,
-    port: BROKER.amqpPort,
-    username: BROKER.user,
-    password: BROKER.password,
-    vhost: vhost.name,
-  });
+  raw = await connectRaw(vhost.name);
   await mcp.call('create_queue', { name: 'inbox', type: 'classic' });
   await mcp.call('create_exchange', { name: 'events', type: 'topic' });
   await mcp.call('create_binding', { source: 'events', destination: 'inbox', routing_key: 'order.*' });

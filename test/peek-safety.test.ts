@@ -1,9 +1,9 @@
-import { type ChannelModel, connect } from 'amqplib';
+import type { ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { versionAtLeast } from '../server/broker/broker.js';
 import { createTestVhost } from './support/broker-admin.js';
-import { BROKER } from './support/broker-env.js';
 import { type Harness, startHarness } from './support/mcp-harness.js';
+import { connectRaw, takeAll } from './support/raw-amqp.js';
 
 const MESSAGES = 1000;
 const PAGE = 100;
@@ -24,28 +24,14 @@ async function fill(queue: string, count: number): Promise<string[]> {
   return bodies;
 }
 
-async function takeAll(queue: string): Promise<string[]> {
-  const channel = await raw.createChannel();
-  const bodies: string[] = [];
-  for (;;) {
-    const message = await channel.get(queue, { noAck: true });
-    if (message === false) break;
-    bodies.push(message.content.toString());
-  }
-  await channel.close();
-  return bodies;
+async function bodiesLeft(queue: string): Promise<string[]> {
+  return (await takeAll(raw, queue)).map((message) => message.content.toString());
 }
 
 beforeAll(async () => {
   vhost = await createTestVhost('mcp-peek');
   mcp = await startHarness({ args: ['--allow-write'], env: { AMQP_VHOST: vhost.name } });
-  raw = await connect({
-    hostname: BROKER.host,
-    port: BROKER.amqpPort,
-    username: BROKER.user,
-    password: BROKER.password,
-    vhost: vhost.name,
-  });
+  raw = await connectRaw(vhost.name);
 });
 
 afterAll(async () => {
@@ -75,7 +61,7 @@ describe.each(['classic', 'quorum'] as const)('peeking a %s queue of 1,000 messa
     // Going back to an earlier, smaller page after the big ones must not shuffle anything either.
     const again = await mcp.call('peek_messages', { queue, offset: 0, count: 5, max_body: 100 });
     expect([...again.text.matchAll(/^body \(\d+ bytes, utf-8\): (.+)$/gm)].map((match) => match[1])).toEqual(published.slice(0, 5));
-    expect(await takeAll(queue)).toEqual(published);
+    expect(await bodiesLeft(queue)).toEqual(published);
   });
 });
 
@@ -97,6 +83,6 @@ describe('quorum delivery limit', () => {
     expect(second.text).toContain(
       'WARNING: 3 messages reached the delivery limit: peeking them again makes RabbitMQ dead-letter or drop them',
     );
-    expect(await takeAll('limited')).toHaveLength(3);
+    expect(await bodiesLeft('limited')).toHaveLength(3);
   });
 });

@@ -1,20 +1,13 @@
-import { connect } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectRaw } from './support/raw-amqp.js';
 import { admin, createTestVhost, eventually } from './support/broker-admin.js';
-import { BROKER } from './support/broker-env.js';
 import { type Harness, startHarness } from './support/mcp-harness.js';
 
 let vhost: { name: string; remove: () => Promise<void> };
 let mcp: Harness;
 
 async function publishRaw(queue: string, count: number): Promise<void> {
-  const connection = await connect({
-    hostname: BROKER.host,
-    port: BROKER.amqpPort,
-    username: BROKER.user,
-    password: BROKER.password,
-    vhost: vhost.name,
-  });
+  const connection = await connectRaw(vhost.name);
   const channel = await connection.createConfirmChannel();
   for (let i = 0; i < count; i++) channel.sendToQueue(queue, Buffer.from(`m${i}`));
   await channel.waitForConfirms();

@@ -10,7 +10,15 @@ import { confirm, exchangeName, objectName, paging, routingKey, table as argumen
 import { READ_ONLY, defineTool, destroys, writes } from './tool.js';
 import { queueNotFound } from './queues.js';
 
-const destinationType = z.enum(['queue', 'exchange']).optional().describe('Default queue');
+/** What names one binding: create_binding and delete_binding take the same fields. */
+const bindingFields = {
+  vhost,
+  source: objectName('source exchange'),
+  destination: objectName('destination'),
+  destination_type: z.enum(['queue', 'exchange']).optional().describe('Default queue'),
+  routing_key: routingKey.optional(),
+  arguments: argumentTable.optional(),
+};
 
 function destinationSegment(type: 'queue' | 'exchange'): 'q' | 'e' {
   return type === 'queue' ? 'q' : 'e';
@@ -75,14 +83,7 @@ export const createBinding = defineTool({
   name: 'create_binding',
   group: 'exchanges',
   description: 'Bind exchange source to a queue or exchange destination, with a routing key or (headers exchanges) arguments.',
-  input: z.strictObject({
-    vhost,
-    source: objectName('source exchange'),
-    destination: objectName('destination'),
-    destination_type: destinationType,
-    routing_key: routingKey.optional(),
-    arguments: argumentTable.optional(),
-  }),
+  input: z.strictObject(bindingFields),
   annotations: writes(true),
   async handler(args, { broker }) {
     const vhostName = args.vhost ?? broker.defaultVhost;
@@ -107,15 +108,7 @@ export const deleteBinding = defineTool({
   name: 'delete_binding',
   group: 'exchanges',
   description: 'Remove a binding (arguments needed only if bindings differ by them). Without confirm: true, previews it.',
-  input: z.strictObject({
-    vhost,
-    source: objectName('source exchange'),
-    destination: objectName('destination'),
-    destination_type: destinationType,
-    routing_key: routingKey.optional(),
-    arguments: argumentTable.optional(),
-    confirm,
-  }),
+  input: z.strictObject({ ...bindingFields, confirm }),
   annotations: destroys(true),
   async handler(args, { broker }) {
     const vhostName = args.vhost ?? broker.defaultVhost;

@@ -1,34 +1,9 @@
 import { execFile } from 'node:child_process';
-import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import { BROKER, HOW_TO_START } from './broker-env.js';
+import { portOpen, waitForPort } from './ports.js';
 
 const run = promisify(execFile);
-
-function portOpen(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    socket.setTimeout(1000);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
-}
-
-async function waitForPort(host: string, port: number, seconds: number): Promise<boolean> {
-  const deadline = Date.now() + seconds * 1000;
-  while (Date.now() < deadline) {
-    if (await portOpen(host, port)) return true;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  return false;
-}
 
 async function managementAnswers(): Promise<boolean> {
   const auth = Buffer.from(`${BROKER.user}:${BROKER.password}`).toString('base64');
@@ -55,16 +30,16 @@ async function tryCommand(command: string, args: string[]): Promise<void> {
  */
 export default async function setup(): Promise<void> {
   const local = BROKER.host === '127.0.0.1' || BROKER.host === 'localhost';
-  if (!(await portOpen(BROKER.host, BROKER.amqpPort)) && local) {
+  if (!(await portOpen(BROKER.amqpPort, BROKER.host)) && local) {
     await tryCommand('rabbitmq-server', ['-detached']);
   }
-  if (!(await waitForPort(BROKER.host, BROKER.amqpPort, local ? 90 : 5))) {
+  if (!(await waitForPort(BROKER.amqpPort, local ? 90 : 5, BROKER.host))) {
     throw new Error(`RabbitMQ is not reachable at ${BROKER.host}:${BROKER.amqpPort}.\n${HOW_TO_START}`);
   }
   if (local) await tryCommand('rabbitmqctl', ['await_startup', '--timeout', '60']);
   if (!(await managementAnswers()) && local) {
     await tryCommand('rabbitmq-plugins', ['enable', 'rabbitmq_management']);
-    await waitForPort(BROKER.host, BROKER.httpPort, 60);
+    await waitForPort(BROKER.httpPort, 60, BROKER.host);
   }
   const deadline = Date.now() + 30_000;
   while (!(await managementAnswers())) {

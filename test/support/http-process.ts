@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { SERVER_BIN, ensureBuilt } from './built-server.js';
 import { brokerEnv } from './mcp-harness.js';
+import { waitForPort } from './ports.js';
 
 export interface HttpProcess {
   child: ChildProcess;
@@ -22,17 +23,6 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-function portAnswers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 /** The built server in HTTP mode as a child process; resolves once its port accepts connections. */
 export async function startHttpProcess(env: Record<string, string> = {}, args: string[] = [], port?: number): Promise<HttpProcess> {
   await ensureBuilt();
@@ -48,12 +38,12 @@ export async function startHttpProcess(env: Record<string, string> = {}, args: s
   });
   // Serving means the port answers (whatever the health status): poll it, whatever LOG_LEVEL says.
   const scheme = args.includes('--tls-cert') ? 'https' : 'http';
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}) before serving:\n${stderr}`);
-    if (await portAnswers(listenPort)) break;
-    if (Date.now() > deadline) throw new Error(`server did not start within 15 s:\n${stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  if (!(await waitForPort(listenPort, 15))) {
+    throw new Error(
+      child.exitCode !== null
+        ? `server exited (${child.exitCode}) before serving:\n${stderr}`
+        : `server did not start within 15 s:\n${stderr}`,
+    );
   }
   return {
     child,
