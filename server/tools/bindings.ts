@@ -4,11 +4,11 @@ import type { Broker } from '../broker/broker.js';
 import { type Binding, type ExchangeFacts, RouteError, type RoutingTopology, traceRoute } from '../broker/exchange-routing.js';
 import { apiPath } from '../broker/management-client.js';
 import { dryRun } from './dry-run.js';
-import { type ExchangeInfo, describeBinding, exchangeNotFound } from './exchanges.js';
+import { exchangeNotFound, queueNotFound, vhostNotFound } from './not-found.js';
+import { type ExchangeInfo, describeBinding } from './exchanges.js';
 import { capOutput, pageFooter, plural, quoted, table } from './output.js';
 import { confirm, exchangeName, objectName, paging, routingKey, table as argumentTable, vhost } from './schemas.js';
 import { READ_ONLY, defineTool, destroys, writes } from './tool.js';
-import { queueNotFound } from './queues.js';
 
 /** What names one binding: create_binding and delete_binding take the same fields. */
 const bindingFields = {
@@ -57,7 +57,7 @@ export const listBindings = defineTool({
       scope = `from or to exchange '${args.exchange}'`;
     } else {
       bindings = await broker.management.get<Binding[]>(apiPath('bindings', vhostName), {
-        notFound: `vhost '${vhostName}' not found; list_vhosts shows the existing ones`,
+        notFound: vhostNotFound(vhostName),
       });
       scope = `in vhost '${vhostName}'`;
     }

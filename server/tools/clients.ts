@@ -3,6 +3,7 @@ import type { Broker } from '../broker/broker.js';
 import { apiPath } from '../broker/management-client.js';
 import { SERVER_NAME } from '../version.js';
 import { dryRun } from './dry-run.js';
+import { vhostNotFound } from './not-found.js';
 import { capOutput, pageFooter, plural, rate, record, table } from './output.js';
 import { checkRegex, confirm, nameFilter, objectName, paging, vhost } from './schemas.js';
 import { READ_ONLY, defineTool, destroys } from './tool.js';
@@ -63,6 +64,43 @@ function pageLocally<T>(items: readonly T[], page = 1, pageSize = 50) {
   return { items: items.slice((current - 1) * pageSize, current * pageSize), page: current, pageCount, filteredCount: items.length };
 }
 
+interface ClientListArgs {
+  vhost?: string;
+  filter?: string;
+  page?: number;
+  page_size?: number;
+}
+
+/**
+ * Connections or channels, one page. Across all vhosts the broker filters, sorts and pages; for
+ * one vhost its API returns everything, so the same is done here.
+ */
+async function pageOfClients<T extends { name: string; messages_unacknowledged?: number }>(
+  broker: Broker,
+  resource: 'connections' | 'channels',
+  args: ClientListArgs,
+  order: { sort: string; sortReverse: boolean; columns: readonly string[] },
+) {
+  const pageSize = args.page_size ?? 50;
+  if (args.vhost === undefined) {
+    return broker.management.getPage<T>(apiPath(resource), { page: args.page, pageSize, name: args.filter, useRegex: true, ...order });
+  }
+  const all = await broker.management.get<T[]>(apiPath('vhosts', args.vhost, resource), { notFound: vhostNotFound(args.vhost) });
+  const pattern = args.filter ? new RegExp(args.filter) : undefined;
+  const key = order.sort as keyof T;
+  const sorted = all
+    .filter((item) => !pattern || pattern.test(item.name))
+    .sort((a, b) => {
+      const difference = a[key] === b[key] ? 0 : (a[key] ?? 0) < (b[key] ?? 0) ? -1 : 1;
+      return order.sortReverse ? -difference : difference;
+    });
+  return pageLocally(sorted, args.page, pageSize);
+}
+
+function noneFound(what: string, args: ClientListArgs): string {
+  return `No ${what}${args.vhost ? ` in vhost '${args.vhost}'` : ''}${args.filter ? ` matching /${args.filter}/` : ''}.`;
+}
+
 const CONNECTION_COLUMNS = ['name', 'user', 'vhost', 'state', 'channels', 'client_properties', 'recv_oct_details', 'send_oct_details'];
 
 export const listConnections = defineTool({
@@ -81,30 +119,12 @@ export const listConnections = defineTool({
     if (args.name !== undefined) return connectionDetail(broker, args.name);
     const badRegex = checkRegex(args.filter);
     if (badRegex) return { text: badRegex, isError: true };
-    const pageSize = args.page_size ?? 50;
-    let page;
-    if (args.vhost !== undefined) {
-      const all = await broker.management.get<ConnectionInfo[]>(apiPath('vhosts', args.vhost, 'connections'), {
-        notFound: `vhost '${args.vhost}' not found; list_vhosts shows the existing ones`,
-      });
-      const pattern = args.filter ? new RegExp(args.filter) : undefined;
-      page = pageLocally(
-        all.filter((c) => !pattern || pattern.test(c.name)),
-        args.page,
-        pageSize,
-      );
-    } else {
-      page = await broker.management.getPage<ConnectionInfo>(apiPath('connections'), {
-        page: args.page,
-        pageSize,
-        name: args.filter,
-        useRegex: true,
-        sort: 'name',
-        columns: CONNECTION_COLUMNS,
-      });
-    }
-    if (page.filteredCount === 0)
-      return `No connections${args.vhost ? ` in vhost '${args.vhost}'` : ''}${args.filter ? ` matching /${args.filter}/` : ''}.`;
+    const page = await pageOfClients<ConnectionInfo>(broker, 'connections', args, {
+      sort: 'name',
+      sortReverse: false,
+      columns: CONNECTION_COLUMNS,
+    });
+    if (page.filteredCount === 0) return noneFound('connections', args);
     const rows = page.items.map((c) => [
       c.name,
       c.user,
@@ -182,30 +202,12 @@ export const listChannels = defineTool({
   async handler(args, { broker }) {
     const badRegex = checkRegex(args.filter);
     if (badRegex) return { text: badRegex, isError: true };
-    const pageSize = args.page_size ?? 50;
-    let page;
-    if (args.vhost !== undefined) {
-      const all = await broker.management.get<ChannelInfo[]>(apiPath('vhosts', args.vhost, 'channels'), {
-        notFound: `vhost '${args.vhost}' not found; list_vhosts shows the existing ones`,
-      });
-      const pattern = args.filter ? new RegExp(args.filter) : undefined;
-      const sorted = all
-        .filter((c) => !pattern || pattern.test(c.name))
-        .sort((a, b) => (b.messages_unacknowledged ?? 0) - (a.messages_unacknowledged ?? 0));
-      page = pageLocally(sorted, args.page, pageSize);
-    } else {
-      page = await broker.management.getPage<ChannelInfo>(apiPath('channels'), {
-        page: args.page,
-        pageSize,
-        name: args.filter,
-        useRegex: true,
-        sort: 'messages_unacknowledged',
-        sortReverse: true,
-        columns: CHANNEL_COLUMNS,
-      });
-    }
-    if (page.filteredCount === 0)
-      return `No channels${args.vhost ? ` in vhost '${args.vhost}'` : ''}${args.filter ? ` matching /${args.filter}/` : ''}.`;
+    const page = await pageOfClients<ChannelInfo>(broker, 'channels', args, {
+      sort: 'messages_unacknowledged',
+      sortReverse: true,
+      columns: CHANNEL_COLUMNS,
+    });
+    if (page.filteredCount === 0) return noneFound('channels', args);
     return capOutput(`${table(CHANNEL_HEADER, page.items.map(channelRow))}\n${pageFooter(page, 'list_channels')}`);
   },
 });
@@ -219,7 +221,7 @@ export const listConsumers = defineTool({
   async handler(args, { broker }) {
     const vhostName = args.vhost ?? broker.defaultVhost;
     const all = await broker.management.get<ConsumerInfo[]>(apiPath('consumers', vhostName), {
-      notFound: `vhost '${vhostName}' not found; list_vhosts shows the existing ones`,
+      notFound: vhostNotFound(vhostName),
     });
     const matching = args.queue === undefined ? all : all.filter((c) => c.queue.name === args.queue);
     if (matching.length === 0) return `No consumers in vhost '${vhostName}'${args.queue ? ` on queue '${args.queue}'` : ''}.`;

@@ -4,6 +4,7 @@ import type { Broker } from '../broker/broker.js';
 import type { Binding } from '../broker/exchange-routing.js';
 import { apiPath } from '../broker/management-client.js';
 import { dryRun } from './dry-run.js';
+import { exchangeNotFound, vhostNotFound } from './not-found.js';
 import { capOutput, pageFooter, plural, quoted, rate, record, table } from './output.js';
 import { checkRegex, confirm, exchangeName, nameFilter, objectName, paging, table as argumentTable, vhost } from './schemas.js';
 import { READ_ONLY, defineTool, destroys, writes } from './tool.js';
@@ -18,10 +19,6 @@ export interface ExchangeInfo {
   arguments?: Record<string, unknown>;
   policy?: string;
   message_stats?: Record<string, unknown>;
-}
-
-export function exchangeNotFound(name: string, vhostName: string): string {
-  return `exchange ${quoted(name)} not found in vhost '${vhostName}'; list_exchanges shows what exists`;
 }
 
 export function getExchangeInfo(broker: Broker, vhostName: string, name: string): Promise<ExchangeInfo> {
@@ -71,7 +68,7 @@ export const listExchanges = defineTool({
     const page = await broker.management.getPage<ExchangeInfo>(
       apiPath('exchanges', vhostName),
       { page: args.page, pageSize: args.page_size ?? 50, name: args.filter, useRegex: true, sort: 'name', columns: LIST_COLUMNS },
-      { notFound: `vhost '${vhostName}' not found; list_vhosts shows the existing ones` },
+      { notFound: vhostNotFound(vhostName) },
     );
     if (page.filteredCount === 0) return `No exchange in vhost '${vhostName}' matches /${args.filter ?? ''}/.`;
     const rows = page.items.map((e) => [
@@ -169,7 +166,7 @@ export const createExchange = defineTool({
         internal: args.internal ?? false,
         arguments: exchangeArguments,
       },
-      { notFound: `vhost '${vhostName}' not found; list_vhosts shows the existing ones` },
+      { notFound: vhostNotFound(vhostName) },
     );
     return existed
       ? `Exchange '${args.name}' already existed in vhost '${vhostName}' with the same settings; nothing changed.`

@@ -6,6 +6,7 @@ import type { Binding } from '../broker/exchange-routing.js';
 import { bytes, capOutput, pageFooter, plural, quoted, rate, record, table } from './output.js';
 import { checkRegex, confirm, exchangeName, nameFilter, objectName, paging, routingKey, table as argumentTable, vhost } from './schemas.js';
 import { dryRun } from './dry-run.js';
+import { queueNotFound, vhostNotFound } from './not-found.js';
 import { READ_ONLY, defineTool, destroys, writes } from './tool.js';
 
 export interface QueueInfo {
@@ -48,10 +49,6 @@ export interface QueueInfo {
 /** Said when the management plugin has not reported on a queue yet (it samples every few seconds). */
 export const STATS_PENDING =
   "state '-' means the broker has not reported statistics for that queue yet (it samples every 5 s by default); its counts read 0 until then.";
-
-export function queueNotFound(name: string, vhostName: string): string {
-  return `queue '${name}' not found in vhost '${vhostName}'; list_queues shows what exists`;
-}
 
 /** Exact ready-message and consumer counts through AMQP (management stats lag by seconds). */
 export async function liveQueueCounts(broker: Broker, vhostName: string, name: string): Promise<{ messages: number; consumers: number }> {
@@ -115,7 +112,7 @@ export const listQueues = defineTool({
         sortReverse: args.sort !== undefined && args.sort !== 'name',
         columns: LIST_COLUMNS,
       },
-      { notFound: `vhost '${vhostName}' not found; list_vhosts shows the existing ones` },
+      { notFound: vhostNotFound(vhostName) },
     );
     if (page.filteredCount === 0) {
       return args.filter
@@ -354,7 +351,7 @@ export const createQueue = defineTool({
       await broker.management.put(
         path,
         { durable, auto_delete: args.auto_delete ?? false, arguments: queueArguments },
-        { notFound: `vhost '${vhostName}' not found; list_vhosts shows the existing ones` },
+        { notFound: vhostNotFound(vhostName) },
       );
     } catch (error) {
       const conflict = error instanceof BrokerError && /inequivalent arg[^:]*: .*/.exec(error.message);

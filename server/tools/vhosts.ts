@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { apiPath } from '../broker/management-client.js';
 import { capOutput, rate, record, table } from './output.js';
+import { vhostNotFound } from './not-found.js';
 import { objectName } from './schemas.js';
 import { READ_ONLY, defineTool } from './tool.js';
 
@@ -45,7 +46,7 @@ export const listVhosts = defineTool({
         `${vhosts.length} vhosts (default for tools: ${broker.defaultVhost})\n${table(['name', 'state', 'messages', 'ready', 'unacked', 'in/s', 'out/s', 'description'], rows)}`,
       );
     }
-    const notFound = `vhost '${name}' not found; list_vhosts shows the existing ones`;
+    const notFound = vhostNotFound(name);
     const [vhost, limits, permissions] = await Promise.all([
       broker.management.get<Vhost>(apiPath('vhosts', name), { notFound }),
       broker.management.get<{ value: Record<string, number> }[]>(apiPath('vhost-limits', name), { notFound }),

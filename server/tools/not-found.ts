@@ -1,0 +1,15 @@
+import { quoted } from './output.js';
+
+/** The answers for missing objects: what is missing, where, and the tool that shows what exists. */
+
+export function vhostNotFound(name: string): string {
+  return `vhost '${name}' not found; list_vhosts shows the existing ones`;
+}
+
+export function queueNotFound(name: string, vhost: string): string {
+  return `queue '${name}' not found in vhost '${vhost}'; list_queues shows what exists`;
+}
+
+export function exchangeNotFound(name: string, vhost: string): string {
+  return `exchange ${quoted(name)} not found in vhost '${vhost}'; list_exchanges shows what exists`;
+}
