@@ -1,0 +1,223 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { type Node, type ParseError, findNodeAtLocation, parseTree, printParseErrorCode } from 'jsonc-parser';
+
+/**
+ * Safe edits of AI clients' JSON configuration files (JSON with comments for VS Code): only our
+ * entry changes, everything else stays byte for byte (comments, key order, indentation, BOM,
+ * line endings); a file that does not parse is never overwritten; writes are atomic and refuse
+ * to clobber a file someone changed after we read it.
+ */
+
+export interface ConfigSnapshot {
+  path: string;
+  exists: boolean;
+  /** The text without BOM, line endings as in the file. */
+  text: string;
+  bom: boolean;
+  eol: '\n' | '\r\n';
+  /** sha256 of the file's bytes ('' when it does not exist), to detect changes by others. */
+  hash: string;
+  tree: Node | undefined;
+}
+
+export class ConfigParseError extends Error {
+  override name = 'ConfigParseError';
+  constructor(
+    readonly path: string,
+    readonly line: number,
+    readonly column: number,
+    readonly reason: string,
+  ) {
+    super(`${path} is not valid JSON at line ${line}, column ${column} (${reason}); fix it or move it away, nothing was changed`);
+  }
+}
+
+export class ConfigConflictError extends Error {
+  override name = 'ConfigConflictError';
+  constructor(readonly path: string) {
+    super(`${path} was changed by another program while it was being updated; nothing was written, try again`);
+  }
+}
+
+const BOM = '\uFEFF';
+
+function sha256(bytes: Buffer | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, column: offset - before.lastIndexOf('\n') };
+}
+
+export async function readConfig(path: string): Promise<ConfigSnapshot> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    return { path, exists: false, text: '', bom: false, eol: '\n', hash: '', tree: undefined };
+  }
+  const raw = bytes.toString('utf8');
+  const bom = raw.startsWith(BOM);
+  const text = bom ? raw.slice(1) : raw;
+  const snapshot: ConfigSnapshot = {
+    path,
+    exists: true,
+    text,
+    bom,
+    eol: text.includes('\r\n') ? '\r\n' : '\n',
+    hash: sha256(bytes),
+    tree: undefined,
+  };
+  if (text.trim() === '') return snapshot;
+  const errors: ParseError[] = [];
+  const tree = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
+  const first = errors[0];
+  if (first) {
+    const { line, column } = lineAndColumn(text, first.offset);
+    throw new ConfigParseError(path, line, column, printParseErrorCode(first.error));
+  }
+  if (tree?.type !== 'object') throw new ConfigParseError(path, 1, 1, 'the top level is not an object');
+  return { ...snapshot, tree };
+}
+
+/** The JSON value at a key path, or undefined. */
+export function valueAt(snapshot: ConfigSnapshot, keyPath: readonly string[]): unknown {
+  const node = snapshot.tree ? findNodeAtLocation(snapshot.tree, [...keyPath]) : undefined;
+  return node ? JSON.parse(snapshot.text.slice(node.offset, node.offset + node.length)) : undefined;
+}
+
+function indentUnit(text: string): string {
+  const match = /\n([ \t]+)"/.exec(text);
+  return match?.[1]?.startsWith('\t') ? '\t' : ' '.repeat(Math.min(match?.[1]?.length ?? 2, 8) || 2);
+}
+
+function lineIndent(text: string, offset: number): string {
+  const start = text.lastIndexOf('\n', offset - 1) + 1;
+  return /^[ \t]*/.exec(text.slice(start))?.[0] ?? '';
+}
+
+/** JSON for `value`, indented as if it started at `indent`, with the file's unit and line ending. */
+function render(value: unknown, indent: string, unit: string, eol: string): string {
+  return JSON.stringify(value, null, unit).split('\n').join(`${eol}${indent}`);
+}
+
+/**
+ * The file's new text with `keyPath` set to `value`: the value is replaced in place if present,
+ * else inserted after the last member of the nearest existing object, creating the missing
+ * parent objects. Nothing outside that range changes.
+ */
+export function withValue(snapshot: ConfigSnapshot, keyPath: readonly string[], value: unknown): string {
+  const { text, eol } = snapshot;
+  const unit = indentUnit(text);
+  if (!snapshot.tree) {
+    const nested = keyPath.reduceRight<unknown>((inner, key) => ({ [key]: inner }), value);
+    return `${render(nested, '', unit, eol)}${eol}`;
+  }
+  const existing = findNodeAtLocation(snapshot.tree, [...keyPath]);
+  if (existing) {
+    const property = existing.parent as Node;
+    return (
+      text.slice(0, existing.offset) +
+      render(value, lineIndent(text, property.offset), unit, eol) +
+      text.slice(existing.offset + existing.length)
+    );
+  }
+  // The deepest object on the path that exists, and what is missing under it.
+  let container = snapshot.tree;
+  let depth = 0;
+  for (; depth < keyPath.length - 1; depth++) {
+    const next = findNodeAtLocation(container, [keyPath[depth] as string]);
+    if (!next) break;
+    if (next.type !== 'object') throw new Error(`${keyPath.slice(0, depth + 1).join('.')} in ${snapshot.path} is not an object`);
+    container = next;
+  }
+  const missing = keyPath.slice(depth);
+  const inserted = missing.slice(1).reduceRight<unknown>((inner, key) => ({ [key]: inner }), value);
+  const members = container.children ?? [];
+  const containerIndent = lineIndent(text, container.parent?.offset ?? container.offset);
+  const memberIndent = members[0] ? lineIndent(text, members[0].offset) : `${containerIndent}${unit}`;
+  const member = `"${missing[0]}": ${render(inserted, memberIndent, unit, eol)}`;
+  const last = members.at(-1);
+  const close = container.offset + container.length - 1;
+  if (last) {
+    // After the last member's line (keeping its trailing comma and comment with it), adding the
+    // comma it lacks; on a one-line object, right after the member.
+    const end = last.offset + last.length;
+    const trailingComma = /^[ \t]*,/.exec(text.slice(end, close))?.[0] ?? '';
+    const newline = text.indexOf('\n', end);
+    const at = newline !== -1 && newline < close ? newline - (text[newline - 1] === '\r' ? 1 : 0) : end + trailingComma.length;
+    return `${text.slice(0, end)}${trailingComma ? '' : ','}${text.slice(end, at)}${eol}${memberIndent}${member}${text.slice(at)}`;
+  }
+  // An empty object: open it up.
+  return `${text.slice(0, container.offset + 1)}${eol}${memberIndent}${member}${eol}${containerIndent}${text.slice(close)}`;
+}
+
+export interface WriteResult {
+  /** Where the previous content was saved; null when the file did not exist before. */
+  backupPath: string | null;
+  /** sha256 of what was written, to tell later whether someone changed it since. */
+  writtenHash: string;
+}
+
+function stamp(now: Date): string {
+  return now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
+/**
+ * Writes the new text next to the file and renames it over the original (atomic on one file
+ * system), after saving a timestamped backup. Refuses when the file no longer matches what was
+ * read. The BOM and file mode are kept.
+ */
+export async function writeConfig(snapshot: ConfigSnapshot, text: string, now = new Date()): Promise<WriteResult> {
+  const bytes = Buffer.from(`${snapshot.bom ? BOM : ''}${text}`, 'utf8');
+  await mkdir(dirname(snapshot.path), { recursive: true });
+  const current = await readFile(snapshot.path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null;
+    throw error;
+  });
+  if ((current === null ? '' : sha256(current)) !== snapshot.hash) throw new ConfigConflictError(snapshot.path);
+  let backupPath: string | null = null;
+  let mode = 0o600;
+  if (current !== null) {
+    backupPath = `${snapshot.path}.rabbitmq-mcp-${stamp(now)}.bak`;
+    await writeFile(backupPath, current, { mode: 0o600 });
+    mode = (await stat(snapshot.path)).mode & 0o777;
+  }
+  const temporary = `${snapshot.path}.${randomBytes(6).toString('hex')}.tmp`;
+  const handle = await open(temporary, 'w', mode);
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  // Last check right before the rename: a change in between is reported, not overwritten.
+  const again = await readFile(snapshot.path).catch(() => null);
+  if ((again === null ? '' : sha256(again)) !== snapshot.hash) {
+    await rm(temporary, { force: true });
+    throw new ConfigConflictError(snapshot.path);
+  }
+  await rename(temporary, snapshot.path);
+  return { backupPath, writtenHash: sha256(bytes) };
+}
+
+/** Puts the file back as it was before a write: the backup's bytes, or no file if there was none. */
+export async function restoreConfig(path: string, backupPath: string | null, expectedHash: string): Promise<void> {
+  const current = await readFile(path).catch(() => null);
+  if (current !== null && sha256(current) !== expectedHash) {
+    throw new ConfigConflictError(path);
+  }
+  if (backupPath === null) {
+    await rm(path, { force: true });
+    return;
+  }
+  const original = await readFile(backupPath);
+  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(temporary, original);
+  await rename(temporary, path);
+}

@@ -1,0 +1,211 @@
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type ClientId, type LaunchSpec, type Platform, clients } from '../electron/core/clients/client-catalog.js';
+import { type SetupRecord, ClientSetup } from '../electron/core/clients/client-setup.js';
+import { ConfigConflictError, ConfigParseError, readConfig, withValue, writeConfig } from '../electron/core/clients/config-file.js';
+
+const LAUNCH: Record<Platform['os'], LaunchSpec> = {
+  darwin: {
+    command: '/Applications/RabbitMQ MCP.app/Contents/MacOS/RabbitMQ MCP',
+    args: ['/Applications/RabbitMQ MCP.app/Contents/Resources/stdio-entry.mjs'],
+    env: { ELECTRON_RUN_AS_NODE: '1', RABBITMQ_MCP_HOME: '/Users/ana/Library/Application Support/RabbitMQ MCP' },
+  },
+  win32: {
+    command: 'C:\\Users\\ana\\AppData\\Local\\Programs\\RabbitMQ MCP\\RabbitMQ MCP.exe',
+    args: ['C:\\Users\\ana\\AppData\\Local\\Programs\\RabbitMQ MCP\\resources\\stdio-entry.mjs'],
+    env: { ELECTRON_RUN_AS_NODE: '1', RABBITMQ_MCP_HOME: 'C:\\Users\\ana\\AppData\\Roaming\\RabbitMQ MCP' },
+  },
+  linux: {
+    command: '/opt/RabbitMQ MCP/rabbitmq-mcp',
+    args: ['/opt/RabbitMQ MCP/resources/stdio-entry.mjs'],
+    env: { ELECTRON_RUN_AS_NODE: '1', RABBITMQ_MCP_HOME: '/home/ana/.config/RabbitMQ MCP' },
+  },
+};
+
+const PLATFORMS: Record<Platform['os'], Platform> = {
+  darwin: { os: 'darwin', home: '/Users/ana', env: {} },
+  win32: {
+    os: 'win32',
+    home: 'C:\\Users\\ana',
+    env: { APPDATA: 'C:\\Users\\ana\\AppData\\Roaming', LOCALAPPDATA: 'C:\\Users\\ana\\AppData\\Local' },
+  },
+  linux: { os: 'linux', home: '/home/ana', env: {} },
+};
+
+function memoryRecords() {
+  const map = new Map<ClientId, SetupRecord>();
+  return {
+    get: (id: ClientId) => map.get(id),
+    set: (id: ClientId, record: SetupRecord) => map.set(id, record),
+    delete: (id: ClientId) => map.delete(id),
+  };
+}
+
+describe('where each client keeps its configuration', () => {
+  it.each([
+    ['claude-desktop', 'darwin', ['/Users/ana/Library/Application Support/Claude/claude_desktop_config.json']],
+    [
+      'claude-desktop',
+      'win32',
+      [
+        'C:\\Users\\ana\\AppData\\Local\\Packages\\Claude_pzs8sxrjxfjjc\\LocalCache\\Roaming\\Claude\\claude_desktop_config.json',
+        'C:\\Users\\ana\\AppData\\Roaming\\Claude\\claude_desktop_config.json',
+      ],
+    ],
+    ['claude-desktop', 'linux', ['/home/ana/.config/Claude/claude_desktop_config.json']],
+    ['claude-code', 'darwin', ['/Users/ana/.claude.json']],
+    ['claude-code', 'win32', ['C:\\Users\\ana\\.claude.json']],
+    ['cursor', 'linux', ['/home/ana/.cursor/mcp.json']],
+    ['cursor', 'win32', ['C:\\Users\\ana\\.cursor\\mcp.json']],
+    ['vscode', 'darwin', ['/Users/ana/Library/Application Support/Code/User/mcp.json']],
+    ['vscode', 'win32', ['C:\\Users\\ana\\AppData\\Roaming\\Code\\User\\mcp.json']],
+    ['vscode', 'linux', ['/home/ana/.config/Code/User/mcp.json']],
+    ['windsurf', 'darwin', ['/Users/ana/.codeium/windsurf/mcp_config.json']],
+    ['windsurf', 'win32', ['C:\\Users\\ana\\.codeium\\windsurf\\mcp_config.json']],
+  ] as const)('%s on %s', (id, os, expected) => {
+    const client = clients.find((candidate) => candidate.id === id);
+    expect(client?.configPaths(PLATFORMS[os])).toEqual(expected);
+  });
+});
+
+describe.each(Object.keys(PLATFORMS) as Platform['os'][])('the entry written into a new file on %s', (os) => {
+  it.each(clients.map((client) => client.id))('%s matches its golden file', async (id) => {
+    const client = clients.find((candidate) => candidate.id === id);
+    const empty = { path: 'new.json', exists: false, text: '', bom: false, eol: '\n' as const, hash: '', tree: undefined };
+    const text = withValue(empty, [...(client?.serversKey ?? []), 'rabbitmq'], client?.entry(LAUNCH[os]));
+    await expect(text).toMatchFileSnapshot(`__golden__/clients/${id}-${os}.json`);
+  });
+});
+
+describe('connecting a client on disk', () => {
+  let home: string;
+  let platform: Platform;
+  const launch = LAUNCH.linux;
+
+  beforeEach(() => {
+    home = mkdtempSync(join(tmpdir(), 'mcp-clients-'));
+    platform = { os: 'linux', home, env: {} };
+  });
+  afterEach(() => rmSync(home, { recursive: true, force: true }));
+
+  function put(path: string, content: string | Buffer): string {
+    const full = join(home, path);
+    mkdirSync(dirname(full), { recursive: true });
+    writeFileSync(full, content);
+    return full;
+  }
+
+  it('reports not installed, then not configured, configured, and out of date', async () => {
+    const setup = new ClientSetup({ platform, launch, records: memoryRecords() });
+    expect((await setup.status('cursor')).state).toBe('not-installed');
+    mkdirSync(join(home, '.cursor'));
+    expect((await setup.status('cursor')).state).toBe('not-configured');
+    await setup.connect('cursor');
+    expect((await setup.status('cursor')).state).toBe('configured');
+    const moved = new ClientSetup({ platform, launch: { ...launch, command: '/elsewhere/rabbitmq-mcp' }, records: memoryRecords() });
+    const status = await moved.status('cursor');
+    expect(status.state).toBe('out-of-date');
+    expect(status.detail).toContain('connect again');
+  });
+
+  it('keeps every other key, server and comment of a VS Code mcp.json byte for byte', async () => {
+    const before = [
+      '{',
+      '\t// my servers',
+      '\t"servers": {',
+      '\t\t"github": { "type": "http", "url": "https://api.githubcopilot.com/mcp/" }, // remote',
+      '\t},',
+      '\t"inputs": []',
+      '}',
+      '',
+    ].join('\n');
+    const path = put('.config/Code/User/mcp.json', before);
+    const setup = new ClientSetup({ platform, launch, records: memoryRecords() });
+    const result = await setup.connect('vscode');
+    expect(result.message).toContain('Reload the VS Code window');
+    const after = readFileSync(path, 'utf8');
+    await expect(after).toMatchFileSnapshot('__golden__/clients/vscode-existing-after.jsonc');
+    // Taking our entry out again gives back the original bytes.
+    const start = after.indexOf('\n\t\t"rabbitmq"');
+    expect(after.slice(0, start) + after.slice(after.indexOf('\n\t},'))).toBe(before);
+  });
+
+  it('keeps a BOM and CRLF line endings', async () => {
+    const path = put('.cursor/mcp.json', '\uFEFF{\r\n  "mcpServers": {}\r\n}\r\n');
+    await new ClientSetup({ platform, launch, records: memoryRecords() }).connect('cursor');
+    const bytes = readFileSync(path);
+    expect(bytes.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+    const text = bytes.toString('utf8').slice(1);
+    expect(text.split('\r\n').length).toBeGreaterThan(5);
+    expect(text.replace(/\r\n/g, '')).not.toContain('\n');
+    expect(JSON.parse(text).mcpServers.rabbitmq.command).toBe(launch.command);
+  });
+
+  it('never overwrites a file that does not parse, and says where it breaks', async () => {
+    const broken = '{\n  "mcpServers": {\n    "other": { "command": "x" }\n  \n  "theme": "dark"\n}\n';
+    const path = put('.claude.json', broken);
+    const setup = new ClientSetup({ platform, launch, records: memoryRecords() });
+    const status = await setup.status('claude-code');
+    expect(status.state).toBe('unreadable');
+    expect(status.detail).toContain('line 5, column 3 (CommaExpected)');
+    await expect(setup.connect('claude-code')).rejects.toThrow(ConfigParseError);
+    expect(readFileSync(path, 'utf8')).toBe(broken);
+    expect(readdirSync(home).filter((name) => name.includes('.bak'))).toEqual([]);
+  });
+
+  it('does not clobber a file another program changed between read and write', async () => {
+    const path = put('.cursor/mcp.json', '{ "mcpServers": {} }\n');
+    const snapshot = await readConfig(path);
+    writeFileSync(path, '{ "mcpServers": { "theirs": { "command": "y" } } }\n');
+    await expect(writeConfig(snapshot, withValue(snapshot, ['mcpServers', 'rabbitmq'], { command: 'z' }))).rejects.toThrow(
+      ConfigConflictError,
+    );
+    expect(readFileSync(path, 'utf8')).toBe('{ "mcpServers": { "theirs": { "command": "y" } } }\n');
+  });
+
+  it('saves a timestamped backup and undoes to the exact previous bytes', async () => {
+    const original = '{\n    "numStartups": 41,\n    "mcpServers": {\n        "other": {"command": "x"}\n    }\n}';
+    const path = put('.claude.json', original);
+    const setup = new ClientSetup({ platform, launch, records: memoryRecords() });
+    const connected = await setup.connect('claude-code');
+    const backup = readdirSync(home).find((name) => /^\.claude\.json\.rabbitmq-mcp-\d{8}-\d{6}\.bak$/.test(name));
+    expect(backup).toBeDefined();
+    expect(readFileSync(join(home, backup as string), 'utf8')).toBe(original);
+    expect(connected.message).toContain(backup);
+    expect(readFileSync(path, 'utf8')).toContain('        "rabbitmq": {\n            "type": "stdio"');
+    expect((await setup.status('claude-code')).canUndo).toBe(true);
+    await setup.undo('claude-code');
+    expect(readFileSync(path, 'utf8')).toBe(original);
+    expect((await setup.status('claude-code')).state).toBe('not-configured');
+  });
+
+  it('undoes a file it created by removing it, and refuses when the file changed since', async () => {
+    mkdirSync(join(home, '.codeium', 'windsurf'), { recursive: true });
+    const setup = new ClientSetup({ platform, launch, records: memoryRecords() });
+    await setup.connect('windsurf');
+    const path = join(home, '.codeium', 'windsurf', 'mcp_config.json');
+    writeFileSync(path, `${readFileSync(path, 'utf8')} `);
+    await expect(setup.undo('windsurf')).rejects.toThrow(/changed after it was connected/);
+    expect(readFileSync(path, 'utf8')).toContain('rabbitmq');
+    const fresh = new ClientSetup({ platform, launch, records: memoryRecords() });
+    mkdirSync(join(home, '.cursor'));
+    await fresh.connect('cursor');
+    await fresh.undo('cursor');
+    expect(readdirSync(join(home, '.cursor'))).toEqual([]);
+  });
+
+  it('updates an out-of-date entry in place, leaving the rest alone', async () => {
+    const path = put(
+      '.config/Claude/claude_desktop_config.json',
+      '{\n  "mcpServers": {\n    "rabbitmq": {\n      "command": "/old/path"\n    },\n    "fs": {\n      "command": "npx"\n    }\n  },\n  "globalShortcut": ""\n}\n',
+    );
+    await new ClientSetup({ platform, launch, records: memoryRecords() }).connect('claude-desktop');
+    const after = JSON.parse(readFileSync(path, 'utf8'));
+    expect(after.mcpServers.rabbitmq).toEqual({ command: launch.command, args: launch.args, env: launch.env });
+    expect(after.mcpServers.fs).toEqual({ command: 'npx' });
+    expect(after.globalShortcut).toBe('');
+    expect(readFileSync(path, 'utf8')).toMatch(/^\{\n {2}"mcpServers": \{\n {4}"rabbitmq": \{\n {6}"command"/);
+  });
+});
