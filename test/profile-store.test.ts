@@ -1,0 +1,90 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openPlainStore } from '../electron/core/profiles/open-store.js';
+import { defaultProfileInput, serverEnvironment } from '../electron/core/profiles/profile.js';
+import { ProfileStore, ProfileValidationError } from '../electron/core/profiles/profile-store.js';
+import { KeyFileSecretStore } from '../electron/core/secrets/secret-store.js';
+
+let folder: string;
+let profiles: ProfileStore;
+const PASSWORD = 'Sup3r-Secret-Passw0rd!';
+
+beforeEach(() => {
+  folder = mkdtempSync(join(tmpdir(), 'mcp-profiles-'));
+  profiles = new ProfileStore(openPlainStore(folder), new KeyFileSecretStore(join(folder, 'key')));
+});
+afterEach(() => rmSync(folder, { recursive: true, force: true }));
+
+describe('profiles', () => {
+  it('are created with RabbitMQ defaults, the first one active', async () => {
+    const created = await profiles.create(defaultProfileInput('Dev'), PASSWORD);
+    expect(profiles.active()?.id).toBe(created.id);
+    expect(created.amqp).toEqual({ host: 'localhost', port: 5672, tls: { enabled: false, verify: true } });
+    expect(await profiles.password(created.id)).toBe(PASSWORD);
+  });
+
+  it('keep the password encrypted and apart: never in the store file in clear, never exported', async () => {
+    const created = await profiles.create(defaultProfileInput('Dev'), PASSWORD);
+    const file = readFileSync(join(folder, 'rabbitmq-mcp.json'), 'utf8');
+    expect(file).not.toContain(PASSWORD);
+    expect(file).not.toContain(Buffer.from(PASSWORD).toString('base64'));
+    expect(JSON.stringify(profiles.exportProfiles())).not.toContain(PASSWORD);
+    expect(profiles.exportProfiles()[0]).not.toHaveProperty('id');
+    expect(created).not.toHaveProperty('password');
+  });
+
+  it('reject bad input with one message per field', async () => {
+    const input = { ...defaultProfileInput(''), amqp: { host: 'amqp://x', port: 70000, tls: { enabled: false, verify: true } } };
+    const error = await profiles.create(input, PASSWORD).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProfileValidationError);
+    expect((error as ProfileValidationError).problems).toEqual([
+      { field: 'name', message: 'give the profile a name' },
+      { field: 'amqp.host', message: 'a host name only: no scheme (amqp://), path or user@' },
+      { field: 'amqp.port', message: 'ports go from 1 to 65535' },
+    ]);
+    await profiles.create(defaultProfileInput('Dev'), PASSWORD);
+    await expect(profiles.create(defaultProfileInput('Dev'), PASSWORD)).rejects.toThrow('a profile named "Dev" already exists');
+  });
+
+  it('update, duplicate (with the password) and delete, moving the active profile', async () => {
+    const dev = await profiles.create(defaultProfileInput('Dev'), PASSWORD);
+    const updated = await profiles.update(dev.id, { ...defaultProfileInput('Dev'), vhost: 'orders', safety: 'write' });
+    expect(updated.vhost).toBe('orders');
+    expect(await profiles.password(dev.id)).toBe(PASSWORD);
+    const copy = await profiles.duplicate(dev.id);
+    expect(copy.name).toBe('Dev (copy)');
+    expect(await profiles.password(copy.id)).toBe(PASSWORD);
+    expect((await profiles.duplicate(dev.id)).name).toBe('Dev (copy 2)');
+    profiles.delete(dev.id);
+    expect(profiles.active()?.id).toBe(copy.id);
+  });
+
+  it('survive reopening the store (schema and migrations run once)', async () => {
+    const dev = await profiles.create(defaultProfileInput('Dev'), PASSWORD);
+    const reopened = new ProfileStore(openPlainStore(folder), new KeyFileSecretStore(join(folder, 'key')));
+    expect(reopened.get(dev.id).name).toBe('Dev');
+    expect(await reopened.password(dev.id)).toBe(PASSWORD);
+  });
+
+  it('turn into the server settings a person would set by hand', () => {
+    const env = serverEnvironment(
+      {
+        ...defaultProfileInput(),
+        safety: 'destructive',
+        amqp: { host: 'rabbit', port: 5671, tls: { enabled: true, verify: false, caFile: '/ca.pem' } },
+      },
+      PASSWORD,
+    );
+    expect(env).toMatchObject({
+      AMQP_HOST: 'rabbit',
+      AMQP_PORT: '5671',
+      AMQP_USE_TLS: 'true',
+      AMQP_TLS_VERIFY: 'false',
+      AMQP_TLS_CA: '/ca.pem',
+      MCP_ALLOW_DESTRUCTIVE: 'true',
+    });
+    expect(env).not.toHaveProperty('HTTP_USE_TLS');
+  });
+});
