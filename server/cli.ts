@@ -83,6 +83,11 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  // The parent holds our stdin; it closes when the parent exits, however it exits.
+  if (config.http.exitOnStdinClose) {
+    process.stdin.once('end', () => stop('stdin closed'));
+    process.stdin.resume();
+  }
 }
 
 main().catch((error: unknown) => {

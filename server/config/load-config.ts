@@ -33,6 +33,7 @@ export interface HttpTransportConfig {
   rateLimitRpm: number;
   trustedProxies: string[];
   maxBodyBytes: number;
+  exitOnStdinClose: boolean;
 }
 
 export interface TelemetryConfig {
@@ -165,6 +166,7 @@ function httpTransport(v: SettingValues): HttpTransportConfig {
     rateLimitRpm: v.rateLimitRpm ?? 100,
     trustedProxies: v.trustedProxies ?? [],
     maxBodyBytes: v.maxBodyBytes ?? 8 * 1024 * 1024,
+    exitOnStdinClose: v.exitOnStdinClose ?? false,
   };
 }
 

@@ -114,6 +114,15 @@ export const settings = {
     defaultText: '8388608 (8 MiB)',
     help: 'Largest request body accepted; bigger ones get 413.',
   }),
+  exitOnStdinClose: setting({
+    section: 'HTTP transport',
+    env: 'MCP_EXIT_ON_STDIN_CLOSE',
+    flag: 'exit-on-stdin-close',
+    switch: true,
+    parse: parse.boolean,
+    defaultText: 'false',
+    help: 'HTTP transport: exit when stdin closes, so a supervising app never leaves this server behind.',
+  }),
   allowWrite: setting({
     section: 'Safety',
     env: 'MCP_ALLOW_WRITE',

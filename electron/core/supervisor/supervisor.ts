@@ -1,0 +1,315 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { SafetyLevel } from '../profiles/profile.js';
+import { type RuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.js';
+
+/** What the supervised server serves: one profile, as environment variables. */
+export interface SupervisorTarget {
+  profileId: string;
+  profileName: string;
+  safety: SafetyLevel;
+  env: Record<string, string>;
+}
+
+export type SupervisorState =
+  | { status: 'stopped' }
+  | { status: 'starting'; profileId: string; profileName: string; pid: number }
+  | { status: 'healthy'; profileId: string; profileName: string; pid: number; url: string }
+  | { status: 'degraded'; profileId: string; profileName: string; pid: number; url: string; reason: string }
+  | { status: 'crashed'; profileId: string; profileName: string; exit: string; restartInMs: number; crashes: number; lastLines: string[] }
+  | { status: 'failed'; profileId: string; profileName: string; exit: string; crashes: number; lastLines: string[]; message: string };
+
+export interface SupervisorOptions {
+  /** The command that runs Node: the app's own binary (with ELECTRON_RUN_AS_NODE=1), or node. */
+  command: string;
+  /** The bundled server, e.g. resources/server/rabbitmq-mcp-server.mjs. */
+  serverEntry: string;
+  /** Environment for the command itself, e.g. { ELECTRON_RUN_AS_NODE: '1' }. */
+  commandEnv?: Record<string, string>;
+  runtimeFile: string;
+  logDir: string;
+  healthIntervalMs?: number;
+  /** Crashes within the window that make it give up instead of restarting. */
+  crashLimit?: number;
+  crashWindowMs?: number;
+  stopTimeoutMs?: number;
+  startTimeoutMs?: number;
+}
+
+interface Running {
+  child: ChildProcess;
+  target: SupervisorTarget;
+  url: string;
+  token: string;
+  lastLines: string[];
+  /** Set when we asked it to stop: its exit is not a crash. */
+  stopping: boolean;
+  published: boolean;
+  startedAt: number;
+}
+
+const KEEP_LINES = 40;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The environment a child gets from us: what the OS needs, nothing of the app's own settings. */
+function baseEnvironment(): Record<string, string> {
+  const keep = ['PATH', 'HOME', 'USERPROFILE', 'SystemRoot', 'TEMP', 'TMP', 'TMPDIR', 'LANG', 'APPDATA', 'LOCALAPPDATA'];
+  return Object.fromEntries(keep.filter((key) => process.env[key] !== undefined).map((key) => [key, process.env[key] as string]));
+}
+
+/** The reason a server is degraded, from its health answer. */
+function degradedReason(health: { amqp_connected?: boolean; http_connected?: boolean }): string {
+  const down = [health.amqp_connected ? undefined : 'AMQP', health.http_connected ? undefined : 'management API'].filter(Boolean);
+  return `broker down: ${down.join(' and ') || 'unknown'} unreachable`;
+}
+
+/**
+ * Runs the server for the active profile as a child process (HTTP on a loopback port with a
+ * random token), watches its health, restarts it with capped backoff when it crashes, gives up
+ * and reports its last lines after repeated crashes, and swaps it when the profile changes.
+ * The child exits by itself if the app dies: it watches the stdin we hold.
+ */
+export class Supervisor extends EventEmitter<{ state: [SupervisorState] }> {
+  #options: Required<SupervisorOptions>;
+  #state: SupervisorState = { status: 'stopped' };
+  #running: Running | null = null;
+  #target: SupervisorTarget | null = null;
+  #crashes: number[] = [];
+  #restartTimer: NodeJS.Timeout | null = null;
+  #healthTimer: NodeJS.Timeout | null = null;
+  #generation = 0;
+
+  constructor(options: SupervisorOptions) {
+    super();
+    this.#options = {
+      commandEnv: {},
+      healthIntervalMs: 2000,
+      crashLimit: 5,
+      crashWindowMs: 120_000,
+      stopTimeoutMs: 5000,
+      startTimeoutMs: 20_000,
+      ...options,
+    };
+  }
+
+  get state(): SupervisorState {
+    return this.#state;
+  }
+
+  /** Starts the server for a target, or swaps the running one for it. */
+  async start(target: SupervisorTarget): Promise<void> {
+    this.#target = target;
+    this.#crashes = [];
+    this.#clearRestart();
+    const previous = this.#running;
+    const next = await this.#spawn(target);
+    // Clients keep talking to the old server until the new one serves; then the file flips.
+    await this.#waitUntilServing(next);
+    if (previous) await this.#terminate(previous);
+  }
+
+  /** After a crash loop: try again from scratch. */
+  async restart(): Promise<void> {
+    if (this.#target) await this.start(this.#target);
+  }
+
+  async stop(): Promise<void> {
+    this.#target = null;
+    this.#clearRestart();
+    this.#stopHealth();
+    const running = this.#running;
+    this.#running = null;
+    if (running) await this.#terminate(running);
+    await removeRuntimeInfo(this.#options.runtimeFile);
+    this.#setState({ status: 'stopped' });
+  }
+
+  #setState(state: SupervisorState): void {
+    this.#state = state;
+    this.emit('state', state);
+  }
+
+  async #spawn(target: SupervisorTarget): Promise<Running> {
+    const port = await freePort();
+    const token = randomBytes(32).toString('hex');
+    const child = spawn(this.#options.command, [this.#options.serverEntry], {
+      env: {
+        ...baseEnvironment(),
+        ...this.#options.commandEnv,
+        ...target.env,
+        MCP_TRANSPORT: 'http',
+        MCP_HTTP_HOST: '127.0.0.1',
+        MCP_HTTP_PORT: String(port),
+        MCP_AUTH_TOKEN: token,
+        RATE_LIMIT_RPM: '0',
+        MCP_EXIT_ON_STDIN_CLOSE: 'true',
+        LOG_DIR: this.#options.logDir,
+      },
+      stdio: ['pipe', 'ignore', 'pipe'],
+      windowsHide: true,
+    });
+    const running: Running = {
+      child,
+      target,
+      url: `http://127.0.0.1:${port}/mcp`,
+      token,
+      lastLines: [],
+      stopping: false,
+      published: false,
+      startedAt: Date.now(),
+    };
+    let partial = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      running.lastLines.push(...lines.filter(Boolean));
+      running.lastLines.splice(0, Math.max(0, running.lastLines.length - KEEP_LINES));
+    });
+    child.stdin?.on('error', () => undefined);
+    child.once('exit', (code, signal) => this.#exited(running, code, signal));
+    child.once('error', (error) => {
+      running.lastLines.push(`cannot start the server: ${error.message}`);
+    });
+    this.#running = running;
+    this.#generation++;
+    this.#setState({ status: 'starting', profileId: target.profileId, profileName: target.profileName, pid: child.pid ?? 0 });
+    this.#startHealth(running, this.#generation);
+    return running;
+  }
+
+  #startHealth(running: Running, generation: number): void {
+    this.#stopHealth();
+    const poll = async () => {
+      if (generation !== this.#generation || this.#running !== running) return;
+      await this.#checkHealth(running);
+      if (generation === this.#generation && this.#running === running)
+        this.#healthTimer = setTimeout(poll, this.#options.healthIntervalMs);
+    };
+    this.#healthTimer = setTimeout(poll, 100);
+  }
+
+  #stopHealth(): void {
+    if (this.#healthTimer) clearTimeout(this.#healthTimer);
+    this.#healthTimer = null;
+  }
+
+  async #checkHealth(running: Running): Promise<void> {
+    const { target } = running;
+    let answer: { status: number; body: Record<string, boolean> } | null = null;
+    try {
+      const response = await fetch(`${running.url}/health`, { signal: AbortSignal.timeout(2500) });
+      answer = { status: response.status, body: (await response.json()) as Record<string, boolean> };
+    } catch {
+      answer = null;
+    }
+    if (this.#running !== running || running.stopping) return;
+    if (!answer) {
+      if (!running.published && Date.now() - running.startedAt > this.#options.startTimeoutMs) {
+        running.lastLines.push(`the server did not answer within ${this.#options.startTimeoutMs / 1000}s`);
+        running.child.kill('SIGKILL');
+      }
+      return;
+    }
+    if (!running.published) await this.#publish(running);
+    const base = { profileId: target.profileId, profileName: target.profileName, pid: running.child.pid ?? 0, url: running.url };
+    if (answer.status === 200) {
+      if (this.#state.status !== 'healthy') this.#setState({ status: 'healthy', ...base });
+    } else {
+      const reason = degradedReason(answer.body);
+      if (this.#state.status !== 'degraded' || this.#state.reason !== reason) this.#setState({ status: 'degraded', ...base, reason });
+    }
+  }
+
+  async #publish(running: Running): Promise<void> {
+    running.published = true;
+    const info: RuntimeInfo = {
+      version: 1,
+      url: running.url,
+      token: running.token,
+      pid: running.child.pid ?? 0,
+      appPid: process.pid,
+      profileId: running.target.profileId,
+      profileName: running.target.profileName,
+      safety: running.target.safety,
+      startedAt: new Date(running.startedAt).toISOString(),
+    };
+    await writeRuntimeInfo(this.#options.runtimeFile, info);
+  }
+
+  /** Resolves once the server answers its health check (any status), or fails. */
+  async #waitUntilServing(running: Running): Promise<void> {
+    const deadline = Date.now() + this.#options.startTimeoutMs;
+    while (Date.now() < deadline) {
+      if (running.child.exitCode !== null || running.child.signalCode !== null) return;
+      if (running.published) return;
+      await this.#checkHealth(running);
+      if (running.published) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  #exited(running: Running, code: number | null, signal: NodeJS.Signals | null): void {
+    if (running.stopping || this.#running !== running) return;
+    this.#stopHealth();
+    const exit = signal ? `killed by ${signal}` : `exit code ${code}`;
+    const now = Date.now();
+    this.#crashes = [...this.#crashes.filter((at) => now - at < this.#options.crashWindowMs), now];
+    const { target } = running;
+    const base = {
+      profileId: target.profileId,
+      profileName: target.profileName,
+      exit,
+      crashes: this.#crashes.length,
+      lastLines: [...running.lastLines],
+    };
+    if (this.#crashes.length >= this.#options.crashLimit) {
+      this.#running = null;
+      void removeRuntimeInfo(this.#options.runtimeFile);
+      this.#setState({
+        status: 'failed',
+        ...base,
+        message: `The server crashed ${this.#crashes.length} times in ${Math.round(this.#options.crashWindowMs / 1000)}s and was not restarted; its last lines say why.`,
+      });
+      return;
+    }
+    const restartInMs = Math.min(500 * 2 ** (this.#crashes.length - 1), 15_000);
+    this.#setState({ status: 'crashed', ...base, restartInMs });
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = null;
+      if (this.#target === target && this.#running === running) {
+        this.#running = null;
+        this.#spawn(target).catch(() => undefined);
+      }
+    }, restartInMs);
+  }
+
+  #clearRestart(): void {
+    if (this.#restartTimer) clearTimeout(this.#restartTimer);
+    this.#restartTimer = null;
+  }
+
+  /** SIGTERM (the server drains), then SIGKILL if it is still there after the timeout. */
+  async #terminate(running: Running): Promise<void> {
+    running.stopping = true;
+    const { child } = running;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), this.#options.stopTimeoutMs);
+    await exited;
+    clearTimeout(killer);
+  }
+}

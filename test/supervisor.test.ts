@@ -1,0 +1,166 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { defaultProfileInput, serverEnvironment } from '../electron/core/profiles/profile.js';
+import { processAlive, readRuntimeInfo } from '../electron/core/supervisor/runtime-file.js';
+import { Supervisor, type SupervisorState, type SupervisorTarget } from '../electron/core/supervisor/supervisor.js';
+import { createTestVhost, eventually } from './support/broker-admin.js';
+import { BROKER } from './support/broker-env.js';
+import { SERVER_BIN, ensureBuilt } from './support/built-server.js';
+
+const folder = mkdtempSync(join(tmpdir(), 'mcp-supervisor-'));
+let vhostA: { name: string; remove: () => Promise<void> };
+let vhostB: { name: string; remove: () => Promise<void> };
+let supervisor: Supervisor | undefined;
+
+function target(vhost: string, name: string, extra: Record<string, string> = {}): SupervisorTarget {
+  const profile = {
+    ...defaultProfileInput(name),
+    amqp: { host: BROKER.host, port: BROKER.amqpPort, tls: { enabled: false, verify: true } },
+    vhost,
+  };
+  return {
+    profileId: name.toLowerCase(),
+    profileName: name,
+    safety: 'read-only',
+    env: {
+      ...serverEnvironment(
+        { ...profile, management: { ...profile.management, host: BROKER.host, port: BROKER.httpPort } },
+        BROKER.password,
+      ),
+      ...extra,
+    },
+  };
+}
+
+function newSupervisor(options: { crashLimit?: number } = {}): Supervisor {
+  supervisor = new Supervisor({
+    command: process.execPath,
+    serverEntry: SERVER_BIN,
+    runtimeFile: join(folder, 'runtime.json'),
+    logDir: join(folder, 'logs'),
+    healthIntervalMs: 200,
+    ...options,
+  });
+  return supervisor;
+}
+
+function until(status: SupervisorState['status'], timeoutMs = 20_000): Promise<SupervisorState> {
+  return eventually(async () => (supervisor?.state.status === status ? supervisor.state : undefined), `state ${status}`, timeoutMs);
+}
+
+async function overviewThrough(url: string, token: string): Promise<string> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_overview', arguments: {} } }),
+  });
+  return ((await response.json()) as { result: { content: { text: string }[] } }).result.content[0]?.text ?? '';
+}
+
+beforeAll(async () => {
+  await ensureBuilt();
+  vhostA = await createTestVhost('mcp-sup-a');
+  vhostB = await createTestVhost('mcp-sup-b');
+});
+
+afterEach(async () => {
+  await supervisor?.stop();
+  supervisor = undefined;
+});
+
+afterAll(async () => {
+  await vhostA?.remove();
+  await vhostB?.remove();
+  rmSync(folder, { recursive: true, force: true });
+});
+
+describe('the supervisor', () => {
+  it('starts the server for a profile, reports it healthy and publishes where to reach it', async () => {
+    const states: string[] = [];
+    newSupervisor().on('state', (state) => states.push(state.status));
+    await supervisor?.start(target(vhostA.name, 'Alpha'));
+    await until('healthy');
+    expect(states[0]).toBe('starting');
+    const runtime = await readRuntimeInfo(join(folder, 'runtime.json'));
+    expect(runtime).toMatchObject({ profileName: 'Alpha', safety: 'read-only', appPid: process.pid });
+    expect(await overviewThrough(runtime?.url as string, runtime?.token as string)).toContain(`on vhost ${vhostA.name}`);
+  });
+
+  it('is back and healthy within seconds after the server is killed with SIGKILL', async () => {
+    newSupervisor();
+    await supervisor?.start(target(vhostA.name, 'Alpha'));
+    const first = (await until('healthy')) as { pid: number };
+    process.kill(first.pid, 'SIGKILL');
+    const crashed = (await until('crashed')) as { exit: string; restartInMs: number };
+    expect(crashed.exit).toBe('killed by SIGKILL');
+    const again = (await until('healthy', 10_000)) as { pid: number };
+    expect(again.pid).not.toBe(first.pid);
+    const runtime = await readRuntimeInfo(join(folder, 'runtime.json'));
+    expect(runtime?.pid).toBe(again.pid);
+  });
+
+  it('reports a crash loop with the last lines instead of spinning', async () => {
+    newSupervisor({ crashLimit: 3 });
+    await supervisor?.start(target(vhostA.name, 'Broken', { AMQP_PORT: 'not-a-port' }));
+    const failed = (await until('failed', 15_000)) as { crashes: number; lastLines: string[]; message: string };
+    expect(failed.crashes).toBe(3);
+    expect(failed.lastLines.join('\n')).toContain('AMQP_PORT "not-a-port" is not valid: expected a port number from 1 to 65535');
+    expect(failed.message).toContain('crashed 3 times');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(supervisor?.state.status).toBe('failed');
+    expect(await readRuntimeInfo(join(folder, 'runtime.json'))).toBeNull();
+  });
+
+  it('says the broker is down when the server runs but cannot reach it', async () => {
+    newSupervisor();
+    await supervisor?.start(target(vhostA.name, 'Nowhere', { AMQP_PORT: '1', HTTP_PORT: '2' }));
+    const degraded = (await until('degraded')) as { reason: string };
+    expect(degraded.reason).toBe('broker down: AMQP and management API unreachable');
+  });
+
+  it('swaps the server when the profile changes, then stops the old one', async () => {
+    newSupervisor();
+    await supervisor?.start(target(vhostA.name, 'Alpha'));
+    const alpha = (await until('healthy')) as { pid: number };
+    await supervisor?.start(target(vhostB.name, 'Beta'));
+    const runtime = await readRuntimeInfo(join(folder, 'runtime.json'));
+    expect(runtime?.profileName).toBe('Beta');
+    expect(await overviewThrough(runtime?.url as string, runtime?.token as string)).toContain(`on vhost ${vhostB.name}`);
+    expect(processAlive(alpha.pid)).toBe(false);
+  });
+
+  it('stops the server cleanly and removes the runtime file', async () => {
+    newSupervisor();
+    await supervisor?.start(target(vhostA.name, 'Alpha'));
+    const { pid } = (await until('healthy')) as { pid: number };
+    await supervisor?.stop();
+    expect(supervisor?.state.status).toBe('stopped');
+    expect(processAlive(pid)).toBe(false);
+    expect(await readRuntimeInfo(join(folder, 'runtime.json'))).toBeNull();
+  });
+
+  it('leaves no orphan when the app itself is killed', async () => {
+    const script = join(folder, 'app.mts');
+    const runtimeFile = join(folder, 'orphan-runtime.json');
+    writeFileSync(
+      script,
+      `import { Supervisor } from ${JSON.stringify(new URL('../electron/core/supervisor/supervisor.ts', import.meta.url).pathname)};
+const supervisor = new Supervisor({ command: process.execPath, serverEntry: ${JSON.stringify(SERVER_BIN)}, runtimeFile: ${JSON.stringify(runtimeFile)}, logDir: ${JSON.stringify(join(folder, 'logs'))} });
+await supervisor.start(${JSON.stringify(target(vhostA.name, 'Orphan'))});
+setInterval(() => undefined, 1000);
+`,
+    );
+    const app = spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'ignore' });
+    try {
+      const runtime = await eventually(() => readRuntimeInfo(runtimeFile).then((info) => info ?? undefined), 'the app to start its server');
+      expect(processAlive(runtime.pid)).toBe(true);
+      app.kill('SIGKILL');
+      await eventually(async () => (processAlive(runtime.pid) ? undefined : true), 'the server to exit with its app', 10_000);
+    } finally {
+      app.kill('SIGKILL');
+    }
+  });
+});
