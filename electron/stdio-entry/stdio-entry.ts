@@ -1,0 +1,235 @@
+/**
+ * What AI clients launch (through the app's own binary, ELECTRON_RUN_AS_NODE=1): an MCP server
+ * on stdio that forwards every message to the server the app supervises, found through the
+ * runtime file. A profile switch in the app rewrites that file, so the client's next call goes
+ * to the new server without the client reconnecting; a change of safety level is announced
+ * with notifications/tools/list_changed. When the app is not running it is started in the
+ * background and waited for; if that fails, calls answer with a clear error.
+ */
+import { spawn } from 'node:child_process';
+import { watchFile } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { DailyLogFile } from '../../server/logging/daily-log-file.js';
+import { type RuntimeInfo, processAlive, readRuntimeInfo } from '../core/supervisor/runtime-file.js';
+
+const home = process.env.RABBITMQ_MCP_HOME ?? join(homedir(), '.rabbitmq-mcp');
+const runtimeFile = join(home, 'runtime.json');
+const START_WAIT_MS = 30_000;
+const RETRY_WINDOW_MS = 15_000;
+
+let logFile: DailyLogFile | null = null;
+try {
+  logFile = new DailyLogFile({ dir: join(home, 'logs'), prefix: 'stdio-entry', retentionDays: 30 });
+} catch {
+  // No log folder: keep serving, stdout must stay clean either way.
+}
+
+function log(level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}): void {
+  logFile?.write(`${JSON.stringify({ level, time: new Date().toISOString(), pid: process.pid, source: 'stdio-entry', ...fields, msg })}\n`);
+}
+
+interface JsonRpcMessage {
+  jsonrpc: '2.0';
+  id?: string | number | null;
+  method?: string;
+  params?: unknown;
+}
+
+function send(message: unknown): void {
+  process.stdout.write(`${JSON.stringify(message)}\n`);
+}
+
+async function currentServer(): Promise<RuntimeInfo | null> {
+  const info = await readRuntimeInfo(runtimeFile);
+  return info && processAlive(info.appPid) ? info : null;
+}
+
+let launching: Promise<RuntimeInfo | null> | null = null;
+
+/** How to start the app: RABBITMQ_MCP_LAUNCH (a JSON array), else this very binary when it is the app's. */
+function launchCommand(): string[] | null {
+  if (process.env.RABBITMQ_MCP_LAUNCH) return JSON.parse(process.env.RABBITMQ_MCP_LAUNCH) as string[];
+  if (process.versions.electron) return [process.execPath, '--hidden'];
+  return null;
+}
+
+/** Starts the app in the background (tray only) once, and waits until its server is published. */
+function startApp(): Promise<RuntimeInfo | null> {
+  launching ??= (async () => {
+    const command = launchCommand();
+    if (!command) return null;
+    const env = { ...process.env };
+    delete env.ELECTRON_RUN_AS_NODE;
+    log('info', 'starting the app', { command: command[0] });
+    let failed = false;
+    try {
+      const child = spawn(command[0] as string, command.slice(1), { detached: true, stdio: 'ignore', env, windowsHide: true });
+      child.on('error', (error) => {
+        failed = true;
+        log('error', 'cannot start the app', { reason: error.message });
+      });
+      child.unref();
+    } catch (error) {
+      log('error', 'cannot start the app', { reason: (error as Error).message });
+      return null;
+    }
+    const deadline = Date.now() + START_WAIT_MS;
+    while (!failed && Date.now() < deadline) {
+      const info = await currentServer();
+      if (info) return info;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    return null;
+  })().finally(() => {
+    setTimeout(() => {
+      launching = null;
+    }, 5000);
+  });
+  return launching;
+}
+
+class Unavailable extends Error {}
+
+async function post(info: RuntimeInfo, message: JsonRpcMessage): Promise<Response> {
+  return fetch(info.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${info.token}` },
+    body: JSON.stringify(message),
+  });
+}
+
+/** Posts one message, riding out a profile switch or restart (503, refused, new token). */
+async function deliver(message: JsonRpcMessage): Promise<Response> {
+  if (!(await currentServer()) && !(await startApp())) {
+    throw new Unavailable(launchCommand() ? 'the RabbitMQ MCP app could not be started' : 'the RabbitMQ MCP app is not running');
+  }
+  const deadline = Date.now() + RETRY_WINDOW_MS;
+  let lastProblem = '';
+  for (;;) {
+    const info = await currentServer();
+    if (!info) throw new Unavailable('the RabbitMQ MCP app stopped');
+    try {
+      const response = await post(info, message);
+      if (response.status !== 503 && response.status !== 401) return response;
+      lastProblem = `the app's server answered ${response.status}`;
+      await response.body?.cancel();
+    } catch (error) {
+      lastProblem = `the app's server is not reachable (${(error as Error).message})`;
+    }
+    if (Date.now() > deadline) throw new Unavailable(lastProblem);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Copies a JSON or SSE answer to stdout, message by message. */
+async function relay(response: Response): Promise<void> {
+  if (response.status === 202) return;
+  const type = response.headers.get('content-type') ?? '';
+  if (type.includes('text/event-stream') && response.body) {
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of response.body) {
+      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+      let boundary = buffer.indexOf('\n\n');
+      while (boundary !== -1) {
+        const event = buffer.slice(0, boundary);
+        buffer = buffer.slice(boundary + 2);
+        const data = event
+          .split('\n')
+          .filter((line) => line.startsWith('data:'))
+          .map((line) => line.slice(5).trimStart())
+          .join('\n');
+        if (data) process.stdout.write(`${data}\n`);
+        boundary = buffer.indexOf('\n\n');
+      }
+    }
+    return;
+  }
+  const text = (await response.text()).trim();
+  if (text) process.stdout.write(`${text.replace(/\n/g, ' ')}\n`);
+}
+
+/**
+ * The answer when the app's server cannot be reached: the client still gets through initialize
+ * (so it stays connected and picks the tools up once the app runs: see watchServer), an empty
+ * tool list, and tool calls that say what to do.
+ */
+function unavailableAnswer(message: JsonRpcMessage, reason: string): unknown {
+  const text = `RabbitMQ MCP: ${reason}. Open the RabbitMQ MCP app (it starts the server for the active profile), then try again.`;
+  const params = (message.params ?? {}) as { protocolVersion?: string };
+  switch (message.method) {
+    case 'initialize':
+      return {
+        jsonrpc: '2.0',
+        id: message.id,
+        result: {
+          protocolVersion: params.protocolVersion ?? '2025-06-18',
+          capabilities: { tools: { listChanged: true } },
+          serverInfo: { name: 'rabbitmq-mcp-server', version: 'stdio-entry' },
+          instructions: text,
+        },
+      };
+    case 'tools/list':
+      return { jsonrpc: '2.0', id: message.id, result: { tools: [] } };
+    case 'ping':
+      return { jsonrpc: '2.0', id: message.id, result: {} };
+    case 'tools/call':
+      return { jsonrpc: '2.0', id: message.id, result: { content: [{ type: 'text', text }], isError: true } };
+    default:
+      return { jsonrpc: '2.0', id: message.id, error: { code: -32603, message: text } };
+  }
+}
+
+async function handle(line: string): Promise<void> {
+  let message: JsonRpcMessage;
+  try {
+    message = JSON.parse(line) as JsonRpcMessage;
+  } catch {
+    send({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } });
+    return;
+  }
+  const started = Date.now();
+  try {
+    const response = await deliver(message);
+    await relay(response);
+    log('info', 'forwarded', { rpc: message.method ?? 'response', status: response.status, ms: Date.now() - started });
+  } catch (error) {
+    const reason = error instanceof Unavailable ? error.message : `forwarding failed: ${(error as Error).message}`;
+    log('warn', 'not forwarded', { rpc: message.method, reason });
+    if (message.id !== undefined && message.method !== undefined) send(unavailableAnswer(message, reason));
+  }
+}
+
+/**
+ * Announces a new tool set when the app's server appears (the app was opened) or the app switches
+ * to a profile of another safety level.
+ */
+async function watchServer(): Promise<void> {
+  let seen = (await currentServer())?.safety ?? 'none';
+  watchFile(runtimeFile, { interval: 500, persistent: false }, () => {
+    void currentServer().then((info) => {
+      const now = info?.safety ?? 'none';
+      if (now === seen) return;
+      seen = now;
+      if (!info) return;
+      log('info', 'tool set changed', { safety: info.safety, profile: info.profileName });
+      send({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
+    });
+  });
+}
+
+const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+const pending = new Set<Promise<void>>();
+lines.on('line', (line) => {
+  if (line.trim() === '') return;
+  const work = handle(line);
+  pending.add(work);
+  void work.finally(() => pending.delete(work));
+});
+lines.on('close', () => {
+  void Promise.allSettled([...pending]).then(() => process.exit(0));
+});
+log('info', 'stdio entry started', { home });
+void watchServer();

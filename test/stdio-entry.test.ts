@@ -1,0 +1,158 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultProfileInput, serverEnvironment } from '../electron/core/profiles/profile.js';
+import { Supervisor, type SupervisorTarget } from '../electron/core/supervisor/supervisor.js';
+import { createTestVhost, eventually } from './support/broker-admin.js';
+import { BROKER } from './support/broker-env.js';
+import { SERVER_BIN, ensureBuilt } from './support/built-server.js';
+
+const ENTRY = fileURLToPath(new URL('../dist/app/stdio-entry.mjs', import.meta.url));
+const home = mkdtempSync(join(tmpdir(), 'mcp-entry-'));
+let vhostA: { name: string; remove: () => Promise<void> };
+let vhostB: { name: string; remove: () => Promise<void> };
+
+function target(vhost: string, name: string, safety: SupervisorTarget['safety']): SupervisorTarget {
+  const profile = {
+    ...defaultProfileInput(name),
+    amqp: { host: BROKER.host, port: BROKER.amqpPort, tls: { enabled: false, verify: true } },
+    management: { host: BROKER.host, port: BROKER.httpPort, basePath: '', tls: { enabled: false, verify: true } },
+    vhost,
+    safety,
+  };
+  return { profileId: name, profileName: name, safety, env: serverEnvironment(profile, BROKER.password) };
+}
+
+function supervisorIn(folder: string): Supervisor {
+  return new Supervisor({
+    command: process.execPath,
+    serverEntry: SERVER_BIN,
+    runtimeFile: join(folder, 'runtime.json'),
+    logDir: join(folder, 'logs'),
+    healthIntervalMs: 300,
+  });
+}
+
+async function connectThroughEntry(env: Record<string, string>): Promise<Client> {
+  const client = new Client({ name: 'entry-test', version: '1.0.0' });
+  await client.connect(
+    new StdioClientTransport({ command: process.execPath, args: [ENTRY], env: { PATH: process.env.PATH ?? '', ...env } }),
+  );
+  return client;
+}
+
+async function overview(client: Client): Promise<{ text: string; isError: boolean }> {
+  const result = await client.callTool({ name: 'get_overview', arguments: {} });
+  return { text: (result.content as { text: string }[])[0]?.text ?? '', isError: result.isError === true };
+}
+
+beforeAll(async () => {
+  await ensureBuilt();
+  vhostA = await createTestVhost('mcp-entry-a');
+  vhostB = await createTestVhost('mcp-entry-b');
+});
+
+afterAll(async () => {
+  await vhostA?.remove();
+  await vhostB?.remove();
+  rmSync(home, { recursive: true, force: true });
+});
+
+describe('the stdio entry that AI clients launch', () => {
+  it('follows a profile switch on the next call, without the client reconnecting, and announces the new tool set', async () => {
+    const supervisor = supervisorIn(home);
+    await supervisor.start(target(vhostA.name, 'Alpha', 'read-only'));
+    const client = await connectThroughEntry({ RABBITMQ_MCP_HOME: home }).catch(async (error) => {
+      await supervisor.stop();
+      throw error;
+    });
+    try {
+      expect((await overview(client)).text).toContain(`on vhost ${vhostA.name}`);
+      expect((await client.listTools()).tools.map((tool) => tool.name)).not.toContain('publish_messages');
+      let changed = 0;
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+        changed++;
+      });
+      await supervisor.start(target(vhostB.name, 'Beta', 'write'));
+      expect((await overview(client)).text).toContain(`on vhost ${vhostB.name}`);
+      await eventually(async () => (changed > 0 ? true : undefined), 'tools/list_changed');
+      expect((await client.listTools()).tools.map((tool) => tool.name)).toContain('publish_messages');
+      const logs = readdirSync(join(home, 'logs')).filter((name) => name.startsWith('stdio-entry-'));
+      expect(readFileSync(join(home, 'logs', logs[0] as string), 'utf8')).toContain('"msg":"tool set changed"');
+    } finally {
+      await client.close();
+      await supervisor.stop();
+    }
+  });
+
+  it('starts the app in the background when it is not running, and waits for it', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'mcp-entry-launch-'));
+    const app = join(folder, 'fake-app.mts');
+    writeFileSync(
+      app,
+      `import { Supervisor } from ${JSON.stringify(fileURLToPath(new URL('../electron/core/supervisor/supervisor.ts', import.meta.url)))};
+const supervisor = new Supervisor({ command: process.execPath, serverEntry: ${JSON.stringify(SERVER_BIN)}, runtimeFile: ${JSON.stringify(join(folder, 'runtime.json'))}, logDir: ${JSON.stringify(join(folder, 'logs'))} });
+await supervisor.start(${JSON.stringify(target(vhostA.name, 'Launched', 'read-only'))});
+process.on('SIGTERM', () => supervisor.stop().then(() => process.exit(0)));
+setInterval(() => undefined, 1000);
+`,
+    );
+    const client = await connectThroughEntry({
+      RABBITMQ_MCP_HOME: folder,
+      RABBITMQ_MCP_LAUNCH: JSON.stringify([process.execPath, '--import', fileURLToPath(import.meta.resolve('tsx')), app]),
+    });
+    try {
+      const answer = await overview(client);
+      expect(answer.isError).toBe(false);
+      expect(answer.text).toContain(`on vhost ${vhostA.name}`);
+    } finally {
+      await client.close();
+      const runtime = JSON.parse(readFileSync(join(folder, 'runtime.json'), 'utf8')) as { appPid: number };
+      process.kill(runtime.appPid, 'SIGTERM');
+      await eventually(async () => {
+        try {
+          process.kill(runtime.appPid, 0);
+          return undefined;
+        } catch {
+          return true;
+        }
+      }, 'the fake app to stop');
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('stays connected when the app cannot be started: each call says to open it, and the tools come once it runs', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'mcp-entry-missing-'));
+    const client = await connectThroughEntry({
+      RABBITMQ_MCP_HOME: folder,
+      RABBITMQ_MCP_LAUNCH: JSON.stringify([join(folder, 'no-such-app')]),
+    });
+    const supervisor = supervisorIn(folder);
+    try {
+      expect(client.getInstructions()).toContain('Open the RabbitMQ MCP app');
+      expect((await client.listTools()).tools).toEqual([]);
+      const answer = await overview(client);
+      expect(answer.isError).toBe(true);
+      expect(answer.text).toBe(
+        'RabbitMQ MCP: the RabbitMQ MCP app could not be started. Open the RabbitMQ MCP app (it starts the server for the active profile), then try again.',
+      );
+      let changed = 0;
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+        changed++;
+      });
+      await supervisor.start(target(vhostA.name, 'Opened', 'read-only'));
+      await eventually(async () => (changed > 0 ? true : undefined), 'tools/list_changed once the app runs');
+      expect((await client.listTools()).tools.length).toBeGreaterThan(5);
+      expect((await overview(client)).text).toContain(`on vhost ${vhostA.name}`);
+    } finally {
+      await supervisor.stop();
+      await client.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
