@@ -89,19 +89,21 @@ async function load(
 
 async function main(): Promise<void> {
   const encoded = encodeURIComponent(vhost);
-  await management('PUT', `/vhosts/${encoded}`, {});
-  await management('PUT', `/permissions/${encoded}/guest`, { configure: '.*', write: '.*', read: '.*' });
-  await Promise.all(Array.from({ length: 20 }, (_, i) => management('PUT', `/queues/${encoded}/q-${i}`, { durable: true })));
-  const oursPort = await freePortFrom(18_700);
-  const ours = await startServer(
-    ['dist/server/rabbitmq-mcp-server.mjs', '--transport', 'http', '--port', String(oursPort)],
-    { AMQP_HOST: '127.0.0.1', AMQP_VHOST: vhost, MCP_AUTH_TOKEN: TOKEN, RATE_LIMIT_RPM: '1000000', LOG_LEVEL: 'info' },
-    oursPort,
-  );
-  const basePort = await freePortFrom(oursPort + 1);
-  const baseline = await startServer(['bench/fixtures/echo-http-server.mjs', String(basePort)], {}, basePort);
   const rows: Row[] = [];
+  let ours: ChildProcess | undefined;
+  let baseline: ChildProcess | undefined;
   try {
+    await management('PUT', `/vhosts/${encoded}`, {});
+    await management('PUT', `/permissions/${encoded}/guest`, { configure: '.*', write: '.*', read: '.*' });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => management('PUT', `/queues/${encoded}/q-${i}`, { durable: true })));
+    const oursPort = await freePortFrom(18_700);
+    ours = await startServer(
+      ['dist/server/rabbitmq-mcp-server.mjs', '--transport', 'http', '--port', String(oursPort)],
+      { AMQP_HOST: '127.0.0.1', AMQP_VHOST: vhost, MCP_AUTH_TOKEN: TOKEN, RATE_LIMIT_RPM: '1000000', LOG_LEVEL: 'info' },
+      oursPort,
+    );
+    const basePort = await freePortFrom(oursPort + 1);
+    baseline = await startServer(['bench/fixtures/echo-http-server.mjs', String(basePort)], {}, basePort);
     const list = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} });
     const read = JSON.stringify({
       jsonrpc: '2.0',
@@ -151,8 +153,8 @@ async function main(): Promise<void> {
       pass: rss <= 150,
     });
   } finally {
-    ours.kill('SIGTERM');
-    baseline.kill('SIGTERM');
+    ours?.kill('SIGTERM');
+    baseline?.kill('SIGTERM');
     await management('DELETE', `/vhosts/${encoded}`);
   }
   await report('HTTP transport', rows);

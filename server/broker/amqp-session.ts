@@ -220,28 +220,8 @@ export class AmqpSession extends EventEmitter<{ state: [AmqpState] }> {
     );
   }
 
-  async #open(): Promise<ChannelModel> {
-    const { endpoint, timeoutMs } = this.#options;
-    const tls = endpoint.tls ? readTlsFiles(endpoint.tls) : undefined;
-    // Loaded on the first connection, after `initialize` has been answered.
-    const { connect } = commonJsExports(await import('amqplib'));
-    return connect(
-      {
-        protocol: endpoint.tls ? 'amqps' : 'amqp',
-        hostname: endpoint.host,
-        port: endpoint.port,
-        username: endpoint.user,
-        password: endpoint.password,
-        vhost: this.vhost,
-        heartbeat: HEARTBEAT_SECONDS,
-      },
-      {
-        timeout: Math.min(timeoutMs, 10_000),
-        noDelay: true,
-        ...(tls ? { ...tls, servername: isIpAddress(endpoint.host) ? undefined : endpoint.host } : {}),
-        clientProperties: { connection_name: `${SERVER_NAME} ${VERSION} (pid ${process.pid})`, product: SERVER_NAME, version: VERSION },
-      },
-    );
+  #open(): Promise<ChannelModel> {
+    return connectAmqp(this.#options.endpoint, this.vhost, this.#options.timeoutMs);
   }
 
   #adopt(model: ChannelModel): void {
@@ -379,6 +359,30 @@ export class AmqpSession extends EventEmitter<{ state: [AmqpState] }> {
     if (/^(channel closed|Channel ended|Connection closed \(|Socket closed)/i.test(text)) return this.connectionLost(context);
     return fromAmqpError(error, context);
   }
+}
+
+/** One AMQP connection with our client properties (name shown in the management UI) and TLS files. */
+export async function connectAmqp(endpoint: BrokerEndpoint, vhost: string, timeoutMs: number): Promise<ChannelModel> {
+  const tls = endpoint.tls ? readTlsFiles(endpoint.tls) : undefined;
+  // Loaded on the first connection, after `initialize` has been answered.
+  const { connect } = commonJsExports(await import('amqplib'));
+  return connect(
+    {
+      protocol: endpoint.tls ? 'amqps' : 'amqp',
+      hostname: endpoint.host,
+      port: endpoint.port,
+      username: endpoint.user,
+      password: endpoint.password,
+      vhost,
+      heartbeat: HEARTBEAT_SECONDS,
+    },
+    {
+      timeout: Math.min(timeoutMs, 10_000),
+      noDelay: true,
+      ...(tls ? { ...tls, servername: isIpAddress(endpoint.host) ? undefined : endpoint.host } : {}),
+      clientProperties: { connection_name: `${SERVER_NAME} ${VERSION} (pid ${process.pid})`, product: SERVER_NAME, version: VERSION },
+    },
+  );
 }
 
 function isIpAddress(host: string): boolean {

@@ -231,6 +231,14 @@ export class ManagementClient {
     const reason = brokerReason(body) ?? (text.trim().slice(0, 200) || `HTTP ${status}`);
     switch (status) {
       case 401:
+        // RabbitMQ answers 401 both for a failed login and for a user whose tags do not allow the call.
+        if (!/login failed/i.test(reason) && /administrator|not_authorised|policymaker|monitoring/i.test(`${reason} ${text}`)) {
+          return new BrokerError(
+            'forbidden',
+            `user '${this.#endpoint.user}' may not ${what} (${reason}); it needs the right user tag (monitoring, policymaker or administrator)`,
+            status,
+          );
+        }
         return new BrokerError(
           'credentials',
           `the management API rejected the login of user '${this.#endpoint.user}' (401): check AMQP_USER and AMQP_PASSWORD`,

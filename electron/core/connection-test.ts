@@ -1,0 +1,148 @@
+import { connectAmqp, describeConnectError } from '../../server/broker/amqp-session.js';
+import { BrokerError } from '../../server/broker/broker-errors.js';
+import { ManagementClient, apiPath } from '../../server/broker/management-client.js';
+import type { TlsFiles } from '../../server/config/load-config.js';
+import type { ProfileSettings } from './profiles/profile.js';
+
+export interface CheckStep {
+  name: 'AMQP' | 'Management API' | 'Virtual host' | 'Permissions';
+  ok: boolean;
+  /** What happened, in plain words. */
+  detail: string;
+  /** What to change when it failed. */
+  fix?: string;
+}
+
+export interface ConnectionCheck {
+  ok: boolean;
+  summary: string;
+  steps: CheckStep[];
+}
+
+function tlsFiles(tls: ProfileSettings['amqp']['tls']): TlsFiles | null {
+  return tls.enabled ? { ca: tls.caFile, cert: tls.certFile, key: tls.keyFile, verify: tls.verify } : null;
+}
+
+/** A fix for an AMQP connection failure, from its reason. */
+function amqpFix(reason: string, profile: ProfileSettings): string {
+  if (/login refused/.test(reason))
+    return 'Check the user name and password. The guest user can only log in from the broker host itself: create a user for remote access.';
+  if (/no access to vhost/.test(reason))
+    return `Pick an existing virtual host, or create '${profile.vhost}' and give the user permissions on it.`;
+  if (/connection refused/.test(reason))
+    return `Nothing accepts connections on ${profile.amqp.host}:${profile.amqp.port}. Check the host, the AMQP port (5672, or 5671 with TLS) and that RabbitMQ runs.`;
+  if (/host name not found|lookup failed/.test(reason)) return `The host name '${profile.amqp.host}' does not resolve: check its spelling.`;
+  if (/TLS|handshake/.test(reason)) {
+    return profile.amqp.tls.enabled
+      ? 'This port does not speak TLS: turn TLS off (port 5672) or use the TLS port (usually 5671).'
+      : 'This port expects TLS: turn TLS on, or use the plain AMQP port (usually 5672).';
+  }
+  if (/timed out|unreachable/.test(reason)) return 'No answer: a firewall may drop the connection, or the host is wrong.';
+  return 'Check the host, port and TLS settings.';
+}
+
+function managementFix(error: BrokerError, profile: ProfileSettings): string {
+  switch (error.kind) {
+    case 'credentials':
+      return 'The management API refused the user name or password: check them (they are the same as for AMQP).';
+    case 'forbidden':
+      return 'Give the user the monitoring tag (or administrator): rabbitmqctl set_user_tags <user> monitoring.';
+    case 'unreachable':
+      if (/connection refused/.test(error.message)) {
+        return `Nothing answers on ${profile.management.host}:${profile.management.port}. Enable the management plugin (rabbitmq-plugins enable rabbitmq_management) or fix the management port (15672, or 15671 with TLS).`;
+      }
+      if (/TLS/.test(error.message)) {
+        return profile.management.tls.enabled
+          ? 'This port does not speak HTTPS: turn TLS off for the management API or use its HTTPS port.'
+          : 'This port expects HTTPS: turn TLS on for the management API.';
+      }
+      return 'The management API does not answer: check its host, port and TLS settings.';
+    case 'timeout':
+      return 'The management API did not answer in time: check the host and any firewall.';
+    default:
+      return 'Check the management API settings.';
+  }
+}
+
+/**
+ * "Test connection": tries AMQP and the management API with the profile's settings, then the
+ * vhost and the user's permissions on it, and explains each failure with what to change.
+ */
+export async function testConnection(profile: ProfileSettings, password: string, timeoutMs = 8000): Promise<ConnectionCheck> {
+  const steps: CheckStep[] = [];
+  const endpoint = { host: profile.amqp.host, port: profile.amqp.port, user: profile.user, password, tls: tlsFiles(profile.amqp.tls) };
+  try {
+    const model = await connectAmqp(endpoint, profile.vhost, timeoutMs);
+    const version = (model.connection.serverProperties as { version?: string }).version;
+    steps.push({
+      name: 'AMQP',
+      ok: true,
+      detail: `Connected to ${profile.amqp.host}:${profile.amqp.port}${version ? ` (RabbitMQ ${version})` : ''} as ${profile.user} on vhost '${profile.vhost}'.`,
+    });
+    await model.close().catch(() => undefined);
+  } catch (error) {
+    const reason = describeConnectError(error, profile.user, profile.vhost);
+    steps.push({
+      name: 'AMQP',
+      ok: false,
+      detail: `AMQP connection to ${profile.amqp.host}:${profile.amqp.port} failed: ${reason}.`,
+      fix: amqpFix(reason, profile),
+    });
+  }
+
+  const management = new ManagementClient({
+    endpoint: {
+      host: profile.management.host,
+      port: profile.management.port,
+      basePath: profile.management.basePath,
+      user: profile.user,
+      password,
+      tls: tlsFiles(profile.management.tls),
+    },
+    timeoutMs,
+  });
+  try {
+    const whoami = await management.get<{ name: string; tags: string[] | string }>(apiPath('whoami'));
+    const tags = Array.isArray(whoami.tags) ? whoami.tags : String(whoami.tags).split(',').filter(Boolean);
+    steps.push({
+      name: 'Management API',
+      ok: true,
+      detail: `${management.baseUrl} answers; user ${whoami.name} has tags: ${tags.join(', ') || 'none'}.`,
+    });
+    if (!tags.some((tag) => ['monitoring', 'administrator', 'management', 'policymaker'].includes(tag))) {
+      steps.push({
+        name: 'Permissions',
+        ok: false,
+        detail: 'The user has no management tag, so the management API shows it almost nothing.',
+        fix: 'Give the user the monitoring tag (or administrator).',
+      });
+    }
+    // Any tag may list the vhosts it can use; only administrators may read one vhost or permissions.
+    const visible = await management.get<{ name: string }[]>(apiPath('vhosts'), { query: { columns: 'name' } });
+    if (visible.some((candidate) => candidate.name === profile.vhost)) {
+      steps.push({ name: 'Virtual host', ok: true, detail: `Vhost '${profile.vhost}' exists and ${profile.user} may use it.` });
+    } else {
+      steps.push({
+        name: 'Virtual host',
+        ok: false,
+        detail: `Vhost '${profile.vhost}' does not exist, or ${profile.user} has no permissions on it.`,
+        fix: `Pick an existing vhost (${visible.map((v) => `'${v.name}'`).join(', ') || 'none visible'}), create it with rabbitmqctl add_vhost '${profile.vhost}', or grant access: rabbitmqctl set_permissions -p '${profile.vhost}' ${profile.user} '.*' '.*' '.*'.`,
+      });
+    }
+  } catch (error) {
+    if (!(error instanceof BrokerError)) throw error;
+    steps.push({ name: 'Management API', ok: false, detail: error.message, fix: managementFix(error, profile) });
+  } finally {
+    await management.close();
+  }
+
+  const failed = steps.filter((step) => !step.ok);
+  return {
+    ok: failed.length === 0,
+    summary:
+      failed.length === 0
+        ? 'Everything works: AMQP and the management API answer, and the user may use the vhost.'
+        : `${failed.map((step) => step.name).join(', ')}: ${failed[0]?.detail}`,
+    steps,
+  };
+}
