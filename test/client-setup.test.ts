@@ -2,26 +2,26 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ClientId, type LaunchSpec, type Platform, clients } from '../electron/core/clients/client-catalog.js';
+import { type ClientId, type LaunchSpec, type Platform, clients, stdioEntryLaunch } from '../electron/core/clients/client-catalog.js';
 import { type SetupRecord, ClientSetup } from '../electron/core/clients/client-setup.js';
 import { ConfigConflictError, ConfigParseError, readConfig, withValue, writeConfig } from '../electron/core/clients/config-file.js';
 
 const LAUNCH: Record<Platform['os'], LaunchSpec> = {
-  darwin: {
-    command: '/Applications/RabbitMQ MCP.app/Contents/MacOS/RabbitMQ MCP',
-    args: ['/Applications/RabbitMQ MCP.app/Contents/Resources/stdio-entry.mjs'],
-    env: { ELECTRON_RUN_AS_NODE: '1', RABBITMQ_MCP_HOME: '/Users/ana/Library/Application Support/RabbitMQ MCP' },
-  },
-  win32: {
-    command: 'C:\\Users\\ana\\AppData\\Local\\Programs\\RabbitMQ MCP\\RabbitMQ MCP.exe',
-    args: ['C:\\Users\\ana\\AppData\\Local\\Programs\\RabbitMQ MCP\\resources\\stdio-entry.mjs'],
-    env: { ELECTRON_RUN_AS_NODE: '1', RABBITMQ_MCP_HOME: 'C:\\Users\\ana\\AppData\\Roaming\\RabbitMQ MCP' },
-  },
-  linux: {
-    command: '/opt/RabbitMQ MCP/rabbitmq-mcp',
-    args: ['/opt/RabbitMQ MCP/resources/stdio-entry.mjs'],
-    env: { ELECTRON_RUN_AS_NODE: '1', RABBITMQ_MCP_HOME: '/home/ana/.config/RabbitMQ MCP' },
-  },
+  darwin: stdioEntryLaunch(
+    '/Applications/RabbitMQ MCP.app/Contents/MacOS/RabbitMQ MCP',
+    '/Applications/RabbitMQ MCP.app/Contents/Resources/stdio-entry.mjs',
+    '/Users/ana/Library/Application Support/RabbitMQ MCP',
+  ),
+  win32: stdioEntryLaunch(
+    'C:\\Users\\ana\\AppData\\Local\\Programs\\RabbitMQ MCP\\RabbitMQ MCP.exe',
+    'C:\\Users\\ana\\AppData\\Local\\Programs\\RabbitMQ MCP\\resources\\stdio-entry.mjs',
+    'C:\\Users\\ana\\AppData\\Roaming\\RabbitMQ MCP',
+  ),
+  linux: stdioEntryLaunch(
+    '/opt/RabbitMQ MCP/rabbitmq-mcp',
+    '/opt/RabbitMQ MCP/resources/stdio-entry.mjs',
+    '/home/ana/.config/RabbitMQ MCP',
+  ),
 };
 
 const PLATFORMS: Record<Platform['os'], Platform> = {

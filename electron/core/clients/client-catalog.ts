@@ -33,6 +33,14 @@ export interface ClientDefinition {
 
 export const ENTRY_NAME = 'rabbitmq';
 
+/**
+ * What AI clients run: the app's own executable as Node (ELECTRON_RUN_AS_NODE), so no system
+ * Node is needed, with the stdio entry shipped in the app's resources. No secret goes in here.
+ */
+export function stdioEntryLaunch(appExecutable: string, entryPath: string, appHome: string): LaunchSpec {
+  return { command: appExecutable, args: [entryPath], env: { ELECTRON_RUN_AS_NODE: '1', RABBITMQ_MCP_HOME: appHome } };
+}
+
 function paths(platform: Platform) {
   return platform.os === 'win32' ? win32 : posix;
 }

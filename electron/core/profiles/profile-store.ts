@@ -128,6 +128,10 @@ export class ProfileStore {
     return profile;
   }
 
+  hasPassword(id: string): boolean {
+    return this.#store.get('secrets')[id] !== undefined;
+  }
+
   async password(id: string): Promise<string> {
     const encrypted = this.#store.get('secrets')[id];
     return encrypted === undefined ? '' : this.#secrets.decrypt(encrypted);

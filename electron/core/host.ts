@@ -1,0 +1,248 @@
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import { ManagementClient } from '../../server/broker/management-client.js';
+import { DailyLogFile } from '../../server/logging/daily-log-file.js';
+import type { AppApi, AppEventName, AppEvents, ProfileView } from './api.js';
+import type { LaunchSpec, Platform } from './clients/client-catalog.js';
+import { ClientSetup } from './clients/client-setup.js';
+import { testConnection } from './connection-test.js';
+import { HealthSampler } from './health/health-sampler.js';
+import { LogReader } from './logs/log-reader.js';
+import { type Profile, type ProfileInput, profileInputSchema, serverEnvironment } from './profiles/profile.js';
+import { type KeyValueStore, ProfileStore, type StoreShape } from './profiles/profile-store.js';
+import type { SecretStore } from './secrets/secret-store.js';
+import { Supervisor } from './supervisor/supervisor.js';
+
+export interface HostOptions {
+  /** The app's data folder: the store, runtime.json (for the stdio entries) and logs/. */
+  home: string;
+  store: KeyValueStore<StoreShape>;
+  secrets: SecretStore;
+  platform: Platform;
+  /** How AI clients start the stdio entry (written into their configs). */
+  launch: LaunchSpec;
+  /** How to run the bundled server: the app binary as Node (or node) and the bundle's path. */
+  server: { command: string; entry: string; commandEnv?: Record<string, string> };
+  version: string;
+  healthIntervalMs?: number;
+}
+
+/**
+ * The app's logic behind one typed API: profiles, the supervised server, AI client setup, logs
+ * and health, wired together. Electron's main process exposes it to the window through the
+ * preload; tests drive it directly. It imports nothing from Electron.
+ */
+export class AppHost implements AppApi {
+  readonly logDir: string;
+  #options: HostOptions;
+  #profiles: ProfileStore;
+  #supervisor: Supervisor;
+  #setup: ClientSetup;
+  #logs: LogReader;
+  #sampler: HealthSampler;
+  #management: ManagementClient | null = null;
+  #bus = new EventEmitter();
+  #log: DailyLogFile;
+
+  constructor(options: HostOptions) {
+    this.#options = options;
+    this.logDir = join(options.home, 'logs');
+    this.#log = new DailyLogFile({ dir: this.logDir, prefix: 'app', retentionDays: 30 });
+    this.#profiles = new ProfileStore(options.store, options.secrets);
+    this.#supervisor = new Supervisor({
+      command: options.server.command,
+      serverEntry: options.server.entry,
+      commandEnv: options.server.commandEnv,
+      runtimeFile: join(options.home, 'runtime.json'),
+      logDir: this.logDir,
+    });
+    this.#setup = new ClientSetup({ platform: options.platform, launch: options.launch, records: this.#profiles.setupRecords() });
+    this.#logs = new LogReader(this.logDir);
+    this.#sampler = new HealthSampler({
+      intervalMs: options.healthIntervalMs,
+      management: () => this.#management,
+      server: () => this.#supervisor.state.status,
+    });
+    this.#supervisor.on('state', (state) => {
+      this.#write('info', `server ${state.status}`, {
+        profile: 'profileName' in state ? state.profileName : undefined,
+        ...('reason' in state ? { reason: state.reason } : {}),
+      });
+      this.#bus.emit('server-state', state);
+    });
+    this.#sampler.on('sample', (sample) => this.#bus.emit('health-sample', sample));
+  }
+
+  /** Starts the server for the active profile and the health sampling. */
+  async start(): Promise<void> {
+    this.#write('info', 'app started', { version: this.#options.version });
+    const active = this.#profiles.active();
+    if (active) await this.#serve(active);
+    this.#sampler.start();
+  }
+
+  async dispose(): Promise<void> {
+    this.#sampler.stop();
+    await this.#supervisor.stop();
+    await this.#management?.close();
+    this.#write('info', 'app stopped');
+    this.#log.close();
+  }
+
+  readonly app: AppApi['app'] = {
+    info: async () => ({
+      version: this.#options.version,
+      firstRun: !this.#profiles.firstRunDone(),
+      secretProtection: this.#options.secrets.protection(),
+      logDir: this.logDir,
+    }),
+    completeFirstRun: async () => this.#profiles.markFirstRunDone(),
+  };
+
+  readonly profiles: AppApi['profiles'] = {
+    list: async () => this.#views(),
+    create: async (input, password) => {
+      const hadActive = this.#profiles.active() !== null;
+      const profile = await this.#profiles.create(input, password);
+      this.#write('info', 'profile created', { profile: profile.name });
+      if (!hadActive) await this.#serve(profile);
+      return this.#changed(profile.id);
+    },
+    update: async (id, input, password) => {
+      const profile = await this.#profiles.update(id, input, password);
+      this.#write('info', 'profile updated', { profile: profile.name });
+      if (this.#profiles.active()?.id === id) await this.#serve(profile);
+      return this.#changed(id);
+    },
+    duplicate: async (id) => {
+      const copy = await this.#profiles.duplicate(id);
+      return this.#changed(copy.id);
+    },
+    remove: async (id) => {
+      const wasActive = this.#profiles.active()?.id === id;
+      const name = this.#profiles.get(id).name;
+      this.#profiles.delete(id);
+      this.#write('info', 'profile deleted', { profile: name });
+      if (wasActive) {
+        const next = this.#profiles.active();
+        if (next) await this.#serve(next);
+        else await this.#stopServing();
+      }
+      this.#bus.emit('profiles-changed', this.#views());
+    },
+    activate: async (id) => {
+      const from = this.#profiles.active();
+      const profile = this.#profiles.setActive(id);
+      this.#write('info', 'profile switched', { from: from?.name, to: profile.name, safety: profile.safety });
+      await this.#serve(profile);
+      return this.#changed(id);
+    },
+    exportAll: async () => this.#profiles.exportProfiles(),
+  };
+
+  readonly connection: AppApi['connection'] = {
+    test: async (input, password, profileId) => {
+      const settings = profileInputSchema.parse(input);
+      const secret = password ?? (profileId ? await this.#profiles.password(profileId) : '');
+      const check = await testConnection(settings, secret);
+      this.#write(check.ok ? 'info' : 'warn', 'connection tested', { profile: settings.name, ok: check.ok, summary: check.summary });
+      return check;
+    },
+  };
+
+  readonly server: AppApi['server'] = {
+    state: async () => this.#supervisor.state,
+    restart: async () => {
+      const active = this.#profiles.active();
+      if (active) await this.#serve(active);
+    },
+  };
+
+  readonly clients: AppApi['clients'] = {
+    list: () => this.#setup.statusAll(),
+    connect: async (id) => {
+      const result = await this.#setup.connect(id);
+      this.#write('info', 'client connected', { client: id, path: result.status.configPath });
+      return result;
+    },
+    undo: async (id) => {
+      const result = await this.#setup.undo(id);
+      this.#write('info', 'client setup undone', { client: id });
+      return result;
+    },
+  };
+
+  readonly logs: AppApi['logs'] = {
+    tail: (query) => this.#logs.tail(query),
+    exportTo: (path, query) => this.#logs.export(path, query),
+  };
+
+  readonly health: AppApi['health'] = {
+    history: async () => this.#sampler.history(),
+  };
+
+  readonly events: AppApi['events'] = {
+    on: <E extends AppEventName>(event: E, listener: (payload: AppEvents[E]) => void) => {
+      this.#bus.on(event, listener);
+      return () => {
+        this.#bus.off(event, listener);
+      };
+    },
+  };
+
+  async #serve(profile: Profile): Promise<void> {
+    const password = await this.#profiles.password(profile.id);
+    await this.#management?.close();
+    this.#management = new ManagementClient({
+      endpoint: {
+        host: profile.management.host,
+        port: profile.management.port,
+        basePath: profile.management.basePath,
+        user: profile.user,
+        password,
+        tls: profile.management.tls.enabled
+          ? {
+              ca: profile.management.tls.caFile,
+              cert: profile.management.tls.certFile,
+              key: profile.management.tls.keyFile,
+              verify: profile.management.tls.verify,
+            }
+          : null,
+      },
+      timeoutMs: 5000,
+    });
+    this.#sampler.reset();
+    await this.#supervisor.start({
+      profileId: profile.id,
+      profileName: profile.name,
+      safety: profile.safety,
+      env: serverEnvironment(profile, password),
+    });
+  }
+
+  async #stopServing(): Promise<void> {
+    await this.#supervisor.stop();
+    await this.#management?.close();
+    this.#management = null;
+  }
+
+  #views(): ProfileView[] {
+    const activeId = this.#profiles.active()?.id;
+    return this.#profiles
+      .list()
+      .map((profile) => ({ ...profile, active: profile.id === activeId, hasPassword: this.#profiles.hasPassword(profile.id) }));
+  }
+
+  #changed(id: string): ProfileView {
+    const views = this.#views();
+    this.#bus.emit('profiles-changed', views);
+    return views.find((view) => view.id === id) as ProfileView;
+  }
+
+  /** The app's own log lines, next to the server's, for the Logs page. Never a password. */
+  #write(level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}): void {
+    this.#log.write(`${JSON.stringify({ level, time: new Date().toISOString(), pid: process.pid, source: 'app', ...fields, msg })}\n`);
+  }
+}
+
+export type { ProfileInput };

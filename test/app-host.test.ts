@@ -1,0 +1,167 @@
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppHost } from '../electron/core/host.js';
+import { openPlainStore } from '../electron/core/profiles/open-store.js';
+import type { ProfileInput } from '../electron/core/profiles/profile.js';
+import { KeyFileSecretStore } from '../electron/core/secrets/secret-store.js';
+import type { SupervisorState } from '../electron/core/supervisor/supervisor.js';
+import { admin, createTestVhost, eventually, uniqueName } from './support/broker-admin.js';
+import { BROKER } from './support/broker-env.js';
+import { SERVER_BIN, ensureBuilt } from './support/built-server.js';
+
+const root = mkdtempSync(join(tmpdir(), 'mcp-host-'));
+const home = join(root, 'app');
+const userHome = join(root, 'home');
+const user = uniqueName('mcp-host-user');
+const password = `Host-Pw-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+let vhostA: { name: string; remove: () => Promise<void> };
+let vhostB: { name: string; remove: () => Promise<void> };
+let host: AppHost;
+const states: SupervisorState[] = [];
+
+function profile(name: string, vhost: string, safety: ProfileInput['safety']): ProfileInput {
+  return {
+    name,
+    amqp: { host: BROKER.host, port: BROKER.amqpPort, tls: { enabled: false, verify: true } },
+    management: { host: BROKER.host, port: BROKER.httpPort, basePath: '', tls: { enabled: false, verify: true } },
+    user,
+    vhost,
+    safety,
+  };
+}
+
+function filesUnder(folder: string): string[] {
+  return readdirSync(folder, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name));
+}
+
+beforeAll(async () => {
+  await ensureBuilt();
+  vhostA = await createTestVhost('mcp-host-a');
+  vhostB = await createTestVhost('mcp-host-b');
+  await admin('PUT', `/users/${user}`, { password, tags: 'monitoring' });
+  for (const vhost of [vhostA, vhostB])
+    await admin('PUT', `/permissions/${encodeURIComponent(vhost.name)}/${user}`, { configure: '.*', write: '.*', read: '.*' });
+  mkdirSync(join(userHome, '.config', 'Claude'), { recursive: true });
+  mkdirSync(home, { recursive: true });
+  host = new AppHost({
+    home,
+    store: openPlainStore(home),
+    secrets: new KeyFileSecretStore(join(home, 'secret.key')),
+    platform: { os: 'linux', home: userHome, env: {} },
+    launch: {
+      command: process.execPath,
+      args: [fileURLToPath(new URL('../dist/app/stdio-entry.mjs', import.meta.url))],
+      env: { RABBITMQ_MCP_HOME: home },
+    },
+    server: { command: process.execPath, entry: SERVER_BIN },
+    version: '0.0.0-test',
+    healthIntervalMs: 300,
+  });
+  host.events.on('server-state', (state) => states.push(state));
+  await host.start();
+});
+
+afterAll(async () => {
+  await host?.dispose();
+  await admin('DELETE', `/users/${user}`);
+  await vhostA?.remove();
+  await vhostB?.remove();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('the app host', () => {
+  it('starts with the first-run wizard due and no server', async () => {
+    const info = await host.app.info();
+    expect(info).toMatchObject({ firstRun: true, version: '0.0.0-test', secretProtection: 'plain' });
+    expect((await host.server.state()).status).toBe('stopped');
+  });
+
+  it('explains a failed connection test, then serves the first profile it saves', async () => {
+    const failed = await host.connection.test(profile('Alpha', vhostA.name, 'read-only'), 'not-the-password');
+    expect(failed.ok).toBe(false);
+    expect(failed.steps[0]?.fix).toContain('Check the user name and password');
+    const passed = await host.connection.test(profile('Alpha', vhostA.name, 'read-only'), password);
+    expect(passed.ok).toBe(true);
+    const alpha = await host.profiles.create(profile('Alpha', vhostA.name, 'read-only'), password);
+    expect(alpha).toMatchObject({ active: true, hasPassword: true });
+    await eventually(async () => (states.at(-1)?.status === 'healthy' ? true : undefined), 'the server to be healthy');
+    await host.app.completeFirstRun();
+    expect((await host.app.info()).firstRun).toBe(false);
+  });
+
+  it('tests a saved profile with its stored password', async () => {
+    const [alpha] = await host.profiles.list();
+    const { id, createdAt: _c, updatedAt: _u, active: _a, hasPassword: _h, ...input } = alpha as NonNullable<typeof alpha>;
+    expect((await host.connection.test(input, undefined, id)).ok).toBe(true);
+  });
+
+  it('connects Claude Desktop with a config that holds no secret', async () => {
+    const result = await host.clients.connect('claude-desktop');
+    expect(result.message).toContain('Quit Claude Desktop completely');
+    const status = (await host.clients.list()).find((client) => client.id === 'claude-desktop');
+    expect(status).toMatchObject({ installed: true, state: 'configured', canUndo: true });
+    const config = JSON.parse(readFileSync(join(userHome, '.config', 'Claude', 'claude_desktop_config.json'), 'utf8'));
+    expect(config.mcpServers.rabbitmq.env).toEqual({ RABBITMQ_MCP_HOME: home });
+  });
+
+  it('switches the server to another profile and logs the switch', async () => {
+    const beta = await host.profiles.create(profile('Beta', vhostB.name, 'write'), password);
+    expect(beta.active).toBe(false);
+    const switched = await host.profiles.activate(beta.id);
+    expect(switched.active).toBe(true);
+    await eventually(async () => {
+      const state = await host.server.state();
+      return state.status === 'healthy' && state.profileName === 'Beta' ? true : undefined;
+    }, 'Beta to be served');
+    const runtime = JSON.parse(readFileSync(join(home, 'runtime.json'), 'utf8'));
+    expect(runtime).toMatchObject({ profileName: 'Beta', safety: 'write' });
+    const entries = await host.logs.tail({ search: 'profile switched' });
+    expect(entries.at(-1)).toMatchObject({
+      source: 'app',
+      msg: 'profile switched',
+      fields: expect.objectContaining({ from: 'Alpha', to: 'Beta' }),
+    });
+  });
+
+  it('keeps a health history with the broker overview', async () => {
+    const history = await eventually(async () => {
+      const samples = await host.health.history();
+      return samples.some((sample) => sample.broker) ? samples : undefined;
+    }, 'a broker sample');
+    const sample = history.findLast((candidate) => candidate.broker);
+    expect(sample?.broker?.version).toMatch(/^3\.\d+\.\d+/);
+    expect(sample?.broker?.alarms).toEqual([]);
+    expect(['healthy', 'starting', 'degraded']).toContain(sample?.server);
+  });
+
+  it('filters and exports logs, the server’s and its own', async () => {
+    const warnings = await host.logs.tail({ level: 'warn' });
+    expect(warnings.every((entry) => ['warn', 'error', 'fatal'].includes(entry.level))).toBe(true);
+    const sources = new Set((await host.logs.tail({ limit: 1000 })).map((entry) => entry.source));
+    expect(sources).toEqual(new Set(['app', 'rabbitmq-mcp-server']));
+    const exported = await host.logs.exportTo(join(root, 'export.jsonl'), { search: 'profile' });
+    expect(exported.count).toBeGreaterThan(1);
+    expect(statSync(exported.path).size).toBeGreaterThan(0);
+  });
+
+  it('never writes the password in clear anywhere: store, runtime file, logs, client configs, exports', async () => {
+    await host.profiles.exportAll().then((exported) => expect(JSON.stringify(exported)).not.toContain(password));
+    const files = [...filesUnder(home), ...filesUnder(userHome), join(root, 'export.jsonl')];
+    expect(files.length).toBeGreaterThan(5);
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8');
+      expect(text.includes(password), file).toBe(false);
+      expect(text.includes(Buffer.from(`${user}:${password}`).toString('base64')), file).toBe(false);
+    }
+  });
+
+  it('undoes the client setup and stops the server on dispose', async () => {
+    await host.clients.undo('claude-desktop');
+    expect(readdirSync(join(userHome, '.config', 'Claude'))).toEqual([]);
+  });
+});
