@@ -89,7 +89,12 @@ await build({
 });
 // The stdio entry the desktop app ships for AI clients to launch: small, no dependencies.
 await rm('dist/app', { recursive: true, force: true });
-await build({ ...shared, entryPoints: { 'stdio-entry': 'electron/stdio-entry/stdio-entry.ts' }, outdir: 'dist/app', outExtension: { '.js': '.mjs' } });
+await build({
+  ...shared,
+  entryPoints: { 'stdio-entry': 'electron/stdio-entry/stdio-entry.ts' },
+  outdir: 'dist/app',
+  outExtension: { '.js': '.mjs' },
+});
 
 // Type declarations of the library entry for TypeScript users.
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.lib.json'], { stdio: 'inherit' });
