@@ -30,7 +30,9 @@ function parse(line: string, fileSource: string): LogEntry | null {
     const { time, level, msg, source, ...fields } = JSON.parse(line) as Record<string, unknown>;
     return {
       time: String(time ?? ''),
-      level: (typeof level === 'number' ? (Object.entries(RANK).find(([, rank]) => rank === level)?.[0] ?? 'info') : String(level ?? 'info')) as LogEntry['level'],
+      level: (typeof level === 'number'
+        ? (Object.entries(RANK).find(([, rank]) => rank === level)?.[0] ?? 'info')
+        : String(level ?? 'info')) as LogEntry['level'],
       source: typeof source === 'string' ? source : fileSource,
       msg: String(msg ?? ''),
       fields,
@@ -61,7 +63,7 @@ export class LogReader {
       .sort((a, b) => (b.match[2] as string).localeCompare(a.match[2] as string));
     const entries: LogEntry[] = [];
     // Newest day first, until enough lines match; then in time order.
-    for (let index = 0; index < files.length && entries.length < limit; ) {
+    for (let index = 0; index < files.length && entries.length < limit;) {
       const day = files[index]?.match[2];
       const sameDay = files.filter((file) => file.match[2] === day);
       index += sameDay.length;
@@ -83,7 +85,13 @@ export class LogReader {
   /** Writes what `tail` would show to a file, one JSON line per entry. */
   async export(path: string, query: LogQuery = {}): Promise<{ path: string; count: number }> {
     const entries = await this.tail({ ...query, limit: query.limit ?? 5000 });
-    await writeFile(path, entries.map((entry) => JSON.stringify({ time: entry.time, level: entry.level, source: entry.source, msg: entry.msg, ...entry.fields })).join('\n') + (entries.length ? '\n' : ''), { mode: 0o600 });
+    await writeFile(
+      path,
+      entries
+        .map((entry) => JSON.stringify({ time: entry.time, level: entry.level, source: entry.source, msg: entry.msg, ...entry.fields }))
+        .join('\n') + (entries.length ? '\n' : ''),
+      { mode: 0o600 },
+    );
     return { path, count: entries.length };
   }
 }
