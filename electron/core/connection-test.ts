@@ -2,22 +2,10 @@ import { connectAmqp, describeConnectError } from '../../server/broker/amqp-sess
 import { BrokerError } from '../../server/broker/broker-errors.js';
 import { ManagementClient, apiPath } from '../../server/broker/management-client.js';
 import type { TlsFiles } from '../../server/config/load-config.js';
+import type { CheckStep, ConnectionCheck } from '../shared/contract.js';
 import type { ProfileSettings } from './profiles/profile.js';
 
-export interface CheckStep {
-  name: 'AMQP' | 'Management API' | 'Virtual host' | 'Permissions';
-  ok: boolean;
-  /** What happened, in plain words. */
-  detail: string;
-  /** What to change when it failed. */
-  fix?: string;
-}
-
-export interface ConnectionCheck {
-  ok: boolean;
-  summary: string;
-  steps: CheckStep[];
-}
+export type { CheckStep, ConnectionCheck };
 
 function tlsFiles(tls: ProfileSettings['amqp']['tls']): TlsFiles | null {
   return tls.enabled ? { ca: tls.caFile, cert: tls.certFile, key: tls.keyFile, verify: tls.verify } : null;

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { ManagementClient } from '../../server/broker/management-client.js';
 import { DailyLogFile } from '../../server/logging/daily-log-file.js';
-import type { AppApi, AppEventName, AppEvents, ProfileView } from './api.js';
+import type { AppApi, AppEventName, AppEvents, ProfileView } from '../shared/contract.js';
 import type { LaunchSpec, Platform } from './clients/client-catalog.js';
 import { ClientSetup } from './clients/client-setup.js';
 import { testConnection } from './connection-test.js';

@@ -1,6 +1,8 @@
 import { posix, win32 } from 'node:path';
 
-export type ClientId = 'claude-desktop' | 'claude-code' | 'cursor' | 'vscode' | 'windsurf';
+import type { ClientId } from '../../shared/contract.js';
+
+export type { ClientId };
 
 /** The machine a path is computed for: injected, so every OS is tested on any OS. */
 export interface Platform {

@@ -1,22 +1,9 @@
 import { access } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
+import type { ClientStatus, SetupResult } from '../../shared/contract.js';
 import { type ClientDefinition, type ClientId, ENTRY_NAME, type LaunchSpec, type Platform, clientById, clients } from './client-catalog.js';
+export type { ClientState, ClientStatus, SetupResult } from '../../shared/contract.js';
 import { ConfigConflictError, ConfigParseError, readConfig, restoreConfig, valueAt, withValue, writeConfig } from './config-file.js';
-
-export type ClientState = 'not-installed' | 'not-configured' | 'configured' | 'out-of-date' | 'unreadable';
-
-export interface ClientStatus {
-  id: ClientId;
-  name: string;
-  installed: boolean;
-  state: ClientState;
-  configPath: string;
-  /** Why it is unreadable or out of date, in words. */
-  detail?: string;
-  /** Whether undo can put the file back as it was before our last change. */
-  canUndo: boolean;
-  relaunch: string;
-}
 
 /** What we changed, kept so that undo restores exactly the previous bytes. */
 export interface SetupRecord {
@@ -30,11 +17,6 @@ export interface SetupRecords {
   get(id: ClientId): SetupRecord | undefined;
   set(id: ClientId, record: SetupRecord): void;
   delete(id: ClientId): void;
-}
-
-export interface SetupResult {
-  status: ClientStatus;
-  message: string;
 }
 
 async function exists(path: string): Promise<boolean> {

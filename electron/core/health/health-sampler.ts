@@ -2,24 +2,9 @@ import { EventEmitter } from 'node:events';
 import type { ManagementClient } from '../../../server/broker/management-client.js';
 import { apiPath } from '../../../server/broker/management-client.js';
 import { alarmsOf } from '../../../server/tools/health.js';
-import type { SupervisorState } from '../supervisor/supervisor.js';
+import type { HealthSample, SupervisorState } from '../../shared/contract.js';
 
-export interface HealthSample {
-  at: string;
-  server: SupervisorState['status'];
-  /** Null when the broker could not be asked. */
-  broker: {
-    version: string;
-    alarms: string[];
-    publishRate: number;
-    deliverRate: number;
-    messagesReady: number;
-    messagesUnacked: number;
-    queues: number;
-    connections: number;
-  } | null;
-  error?: string;
-}
+export type { HealthSample };
 
 interface Overview {
   rabbitmq_version: string;

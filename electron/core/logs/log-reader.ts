@@ -1,26 +1,8 @@
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { LogEntry, LogQuery } from '../../shared/contract.js';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-
-export interface LogEntry {
-  time: string;
-  level: LogLevel | 'fatal';
-  /** Which process wrote it: the server, a stdio entry, or the app. */
-  source: string;
-  msg: string;
-  /** Everything else on the line (tool, client, ms, outcome…). */
-  fields: Record<string, unknown>;
-}
-
-export interface LogQuery {
-  /** The lowest level shown. */
-  level?: LogLevel;
-  /** Case-insensitive text anywhere in the line. */
-  search?: string;
-  /** Newest entries to return (default 200, at most 5000). */
-  limit?: number;
-}
+export type { LogEntry, LogLevel, LogQuery } from '../../shared/contract.js';
 
 const RANK: Record<string, number> = { trace: 5, debug: 10, info: 20, warn: 30, error: 40, fatal: 50 };
 const FILE = /^(.+)-(\d{4}-\d{2}-\d{2})\.log$/;

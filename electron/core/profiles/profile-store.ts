@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ClientId } from '../clients/client-catalog.js';
 import type { SetupRecord, SetupRecords } from '../clients/client-setup.js';
+import type { ProfileExport } from '../../shared/contract.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { type Profile, type ProfileInput, type ProfileSettings, describeProfileErrors, profileInputSchema } from './profile.js';
 
@@ -49,8 +50,7 @@ export class ProfileValidationError extends Error {
   }
 }
 
-/** A profile as the outside world may see it: everything but the password. */
-export type ProfileExport = Omit<Profile, 'id' | 'createdAt' | 'updatedAt'>;
+export type { ProfileExport };
 
 /**
  * Connection profiles: validated, with their passwords encrypted by the secret store and kept

@@ -4,7 +4,10 @@ import { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { SafetyLevel } from '../profiles/profile.js';
+import type { SupervisorState } from '../../shared/contract.js';
 import { type RuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.js';
+
+export type { SupervisorState };
 
 /** What the supervised server serves: one profile, as environment variables. */
 export interface SupervisorTarget {
@@ -13,14 +16,6 @@ export interface SupervisorTarget {
   safety: SafetyLevel;
   env: Record<string, string>;
 }
-
-export type SupervisorState =
-  | { status: 'stopped' }
-  | { status: 'starting'; profileId: string; profileName: string; pid: number }
-  | { status: 'healthy'; profileId: string; profileName: string; pid: number; url: string }
-  | { status: 'degraded'; profileId: string; profileName: string; pid: number; url: string; reason: string }
-  | { status: 'crashed'; profileId: string; profileName: string; exit: string; restartInMs: number; crashes: number; lastLines: string[] }
-  | { status: 'failed'; profileId: string; profileName: string; exit: string; crashes: number; lastLines: string[]; message: string };
 
 export interface SupervisorOptions {
   /** The command that runs Node: the app's own binary (with ELECTRON_RUN_AS_NODE=1), or node. */

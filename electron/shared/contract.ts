@@ -1,11 +1,97 @@
-import type { ClientId } from './clients/client-catalog.js';
-import type { ClientStatus, SetupResult } from './clients/client-setup.js';
-import type { ConnectionCheck } from './connection-test.js';
-import type { HealthSample } from './health/health-sampler.js';
-import type { LogEntry, LogQuery } from './logs/log-reader.js';
-import type { Profile, ProfileInput } from './profiles/profile.js';
-import type { ProfileExport } from './profiles/profile-store.js';
-import type { SupervisorState } from './supervisor/supervisor.js';
+/**
+ * The one contract between the app's main process (AppHost), the preload and the window: the
+ * API and every type that crosses it. Nothing here imports Node or Electron, so the renderer
+ * compiles against it with browser types only.
+ */
+import type { Profile, ProfileInput } from '../core/profiles/profile.js';
+
+export type { Profile, ProfileInput };
+
+export type SupervisorState =
+  | { status: 'stopped' }
+  | { status: 'starting'; profileId: string; profileName: string; pid: number }
+  | { status: 'healthy'; profileId: string; profileName: string; pid: number; url: string }
+  | { status: 'degraded'; profileId: string; profileName: string; pid: number; url: string; reason: string }
+  | { status: 'crashed'; profileId: string; profileName: string; exit: string; restartInMs: number; crashes: number; lastLines: string[] }
+  | { status: 'failed'; profileId: string; profileName: string; exit: string; crashes: number; lastLines: string[]; message: string };
+
+export type ClientState = 'not-installed' | 'not-configured' | 'configured' | 'out-of-date' | 'unreadable';
+
+export interface ClientStatus {
+  id: ClientId;
+  name: string;
+  installed: boolean;
+  state: ClientState;
+  configPath: string;
+  /** Why it is unreadable or out of date, in words. */
+  detail?: string;
+  /** Whether undo can put the file back as it was before our last change. */
+  canUndo: boolean;
+  relaunch: string;
+}
+
+export interface SetupResult {
+  status: ClientStatus;
+  message: string;
+}
+
+export interface CheckStep {
+  name: 'AMQP' | 'Management API' | 'Virtual host' | 'Permissions';
+  ok: boolean;
+  /** What happened, in plain words. */
+  detail: string;
+  /** What to change when it failed. */
+  fix?: string;
+}
+
+export interface ConnectionCheck {
+  ok: boolean;
+  summary: string;
+  steps: CheckStep[];
+}
+
+export interface HealthSample {
+  at: string;
+  server: SupervisorState['status'];
+  /** Null when the broker could not be asked. */
+  broker: {
+    version: string;
+    alarms: string[];
+    publishRate: number;
+    deliverRate: number;
+    messagesReady: number;
+    messagesUnacked: number;
+    queues: number;
+    connections: number;
+  } | null;
+  error?: string;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface LogEntry {
+  time: string;
+  level: LogLevel | 'fatal';
+  /** Which process wrote it: the server, a stdio entry, or the app. */
+  source: string;
+  msg: string;
+  /** Everything else on the line (tool, client, ms, outcome…). */
+  fields: Record<string, unknown>;
+}
+
+export interface LogQuery {
+  /** The lowest level shown. */
+  level?: LogLevel;
+  /** Case-insensitive text anywhere in the line. */
+  search?: string;
+  /** Newest entries to return (default 200, at most 5000). */
+  limit?: number;
+}
+
+export type ClientId = 'claude-desktop' | 'claude-code' | 'cursor' | 'vscode' | 'windsurf';
+
+/** A profile as the outside world may see it: everything but the password. */
+export type ProfileExport = Omit<Profile, 'id' | 'createdAt' | 'updatedAt'>;
 
 /** A profile as the window sees it: never the password, only whether one is set. */
 export interface ProfileView extends Profile {
