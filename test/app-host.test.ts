@@ -144,14 +144,16 @@ describe('the app host', () => {
     expect(warnings.every((entry) => ['warn', 'error', 'fatal'].includes(entry.level))).toBe(true);
     const sources = new Set((await host.logs.tail({ limit: 1000 })).map((entry) => entry.source));
     expect(sources).toEqual(new Set(['app', 'rabbitmq-mcp-server']));
-    const exported = await host.logs.exportTo(join(root, 'export.jsonl'), { search: 'profile' });
-    expect(exported.count).toBeGreaterThan(1);
-    expect(statSync(exported.path).size).toBeGreaterThan(0);
+    const exported = await host.logs.export({ search: 'profile' });
+    expect(exported?.count).toBeGreaterThan(1);
+    expect(exported?.path.startsWith(join(home, 'exports'))).toBe(true);
+    expect(statSync(exported?.path as string).size).toBeGreaterThan(0);
   });
 
   it('never writes the password in clear anywhere: store, runtime file, logs, client configs, exports', async () => {
     await host.profiles.exportAll().then((exported) => expect(JSON.stringify(exported)).not.toContain(password));
-    const files = [...filesUnder(home), ...filesUnder(userHome), join(root, 'export.jsonl')];
+    const files = [...filesUnder(home), ...filesUnder(userHome)];
+    expect(files.some((file) => file.includes('exports'))).toBe(true);
     expect(files.length).toBeGreaterThan(5);
     for (const file of files) {
       const text = readFileSync(file, 'utf8');

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -59,6 +59,24 @@ describe('profiles', () => {
     expect((await profiles.duplicate(dev.id)).name).toBe('Dev (copy 2)');
     profiles.delete(dev.id);
     expect(profiles.active()?.id).toBe(copy.id);
+  });
+
+  it('migrate a store file of an older layout, and refuse one from a newer app', async () => {
+    writeFileSync(join(folder, 'rabbitmq-mcp.json'), JSON.stringify({ profiles: [] }));
+    const older = openPlainStore(folder);
+    new ProfileStore(older, new KeyFileSecretStore(join(folder, 'key')));
+    expect(older.store).toEqual({
+      schemaVersion: 1,
+      profiles: [],
+      activeProfileId: null,
+      secrets: {},
+      clientSetups: {},
+      firstRunDone: false,
+    });
+    writeFileSync(join(folder, 'rabbitmq-mcp.json'), JSON.stringify({ schemaVersion: 99 }));
+    expect(() => new ProfileStore(openPlainStore(folder), new KeyFileSecretStore(join(folder, 'key')))).toThrow(
+      /written by a newer version of RabbitMQ MCP \(layout 99, this one knows 1\)/,
+    );
   });
 
   it('survive reopening the store (schema and migrations run once)', async () => {

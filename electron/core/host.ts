@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { ManagementClient } from '../../server/broker/management-client.js';
 import { DailyLogFile } from '../../server/logging/daily-log-file.js';
 import type { AppApi, AppEventName, AppEvents, ProfileView } from '../shared/contract.js';
@@ -25,6 +26,8 @@ export interface HostOptions {
   server: { command: string; entry: string; commandEnv?: Record<string, string> };
   version: string;
   healthIntervalMs?: number;
+  /** Asks where to save an export (a save dialog in the app); null means cancelled. */
+  chooseExportPath?: (suggestedName: string) => Promise<string | null>;
 }
 
 /**
@@ -174,7 +177,17 @@ export class AppHost implements AppApi {
 
   readonly logs: AppApi['logs'] = {
     tail: (query) => this.#logs.tail(query),
-    exportTo: (path, query) => this.#logs.export(path, query),
+    export: async (query) => {
+      const suggested = `rabbitmq-mcp-logs-${new Date().toISOString().slice(0, 19).replace(/:/g, '-')}.jsonl`;
+      const path = this.#options.chooseExportPath
+        ? await this.#options.chooseExportPath(suggested)
+        : join(this.logDir, '..', 'exports', suggested);
+      if (!path) return null;
+      await mkdir(dirname(path), { recursive: true });
+      const result = await this.#logs.export(path, query);
+      this.#write('info', 'logs exported', { path: result.path, count: result.count });
+      return result;
+    },
   };
 
   readonly health: AppApi['health'] = {

@@ -153,8 +153,8 @@ export interface AppApi {
   };
   logs: {
     tail(query: LogQuery): Promise<LogEntry[]>;
-    /** Writes the entries the query selects to a file (chosen by the user in the app). */
-    exportTo(path: string, query: LogQuery): Promise<{ path: string; count: number }>;
+    /** Writes the entries the query selects to a file the user picks; null when they cancel. */
+    export(query: LogQuery): Promise<{ path: string; count: number } | null>;
   };
   health: {
     history(): Promise<HealthSample[]>;
@@ -172,7 +172,7 @@ export const API_METHODS = {
   connection: ['test'],
   server: ['state', 'restart'],
   clients: ['list', 'connect', 'undo'],
-  logs: ['tail', 'exportTo'],
+  logs: ['tail', 'export'],
   health: ['history'],
 } as const satisfies { [N in Exclude<keyof AppApi, 'events'>]: readonly (keyof AppApi[N])[] };
 

@@ -7,6 +7,8 @@ import { type Profile, type ProfileInput, type ProfileSettings, describeProfileE
 
 /** What the app keeps on disk (electron-store in the app, its base `conf` in tests). */
 export interface StoreShape {
+  /** The layout version of this file; see migrations below. */
+  schemaVersion: number;
   profiles: Profile[];
   activeProfileId: string | null;
   /** Encrypted passwords by profile id: never next to the profile, never exported. */
@@ -19,23 +21,50 @@ export interface StoreShape {
 export interface KeyValueStore<T> {
   get<K extends keyof T>(key: K): T[K];
   set<K extends keyof T>(key: K, value: T[K]): void;
+  has(key: keyof T): boolean;
   readonly path: string;
 }
 
-/** The store's version and migrations: add an entry here whenever StoreShape changes. */
-export const STORE_VERSION = '1.0.0';
-export const storeMigrations = {
-  '1.0.0': (store: { set(key: string, value: unknown): void; has(key: string): boolean }) => {
-    if (!store.has('profiles')) store.set('profiles', []);
-    if (!store.has('activeProfileId')) store.set('activeProfileId', null);
-    if (!store.has('secrets')) store.set('secrets', {});
-    if (!store.has('clientSetups')) store.set('clientSetups', {});
-    if (!store.has('firstRunDone')) store.set('firstRunDone', false);
+type Migration = { version: number; describe: string; up(store: KeyValueStore<StoreShape>): void };
+
+/**
+ * Layout changes of the store file, applied in order when the app opens a file written by an
+ * older version (electron-store's own migrations follow the app version; these follow the
+ * file's). Append one whenever StoreShape changes; never edit a shipped one.
+ */
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    describe: 'the first layout: profiles, the active one, encrypted secrets, client setups, first-run flag',
+    up(store) {
+      if (!store.has('profiles')) store.set('profiles', []);
+      if (!store.has('activeProfileId')) store.set('activeProfileId', null);
+      if (!store.has('secrets')) store.set('secrets', {});
+      if (!store.has('clientSetups')) store.set('clientSetups', {});
+      if (!store.has('firstRunDone')) store.set('firstRunDone', false);
+    },
   },
-};
+];
+
+export const STORE_VERSION = migrations.at(-1)?.version ?? 0;
+
+export function migrate(store: KeyValueStore<StoreShape>): void {
+  const current = store.has('schemaVersion') ? store.get('schemaVersion') : 0;
+  if (current > STORE_VERSION) {
+    throw new Error(
+      `${store.path} was written by a newer version of RabbitMQ MCP (layout ${current}, this one knows ${STORE_VERSION}); update the app`,
+    );
+  }
+  for (const migration of migrations) {
+    if (migration.version <= current) continue;
+    migration.up(store);
+    store.set('schemaVersion', migration.version);
+  }
+}
 
 /** JSON Schema of the top level, checked by the store on every write. */
 export const storeSchema = {
+  schemaVersion: { type: 'integer', minimum: 0 },
   profiles: { type: 'array', items: { type: 'object' } },
   activeProfileId: { type: ['string', 'null'] },
   secrets: { type: 'object', additionalProperties: { type: 'string' } },
@@ -61,6 +90,7 @@ export class ProfileStore {
   #secrets: SecretStore;
 
   constructor(store: KeyValueStore<StoreShape>, secrets: SecretStore) {
+    migrate(store);
     this.#store = store;
     this.#secrets = secrets;
   }
