@@ -14,7 +14,9 @@ import { isAppPage, webPreferences } from './shell/window-security.js';
 const hidden = process.argv.includes('--hidden');
 if (!app.requestSingleInstanceLock()) app.quit();
 
-const resources = app.isPackaged ? process.resourcesPath : join(app.getAppPath(), 'dist');
+// Packaged: the app's resources folder. From a checkout: dist/ (this file is dist/electron/main.cjs).
+// Either way it holds renderer/, app/, server/ and tray/ (see electron-builder.yml).
+const resources = app.isPackaged ? process.resourcesPath : join(__dirname, '..');
 const home = app.getPath('userData');
 const pageUrl = pathToFileURL(join(resources, 'renderer', 'index.html')).toString();
 let window: BrowserWindow | null = null;
@@ -62,10 +64,10 @@ async function refreshTray(): Promise<void> {
   const state: TrayState = {
     server: await host.server.state(),
     profiles: await host.profiles.list(),
-    openAtLogin: app.getLoginItemSettings().openAtLogin,
+    openAtLogin: process.platform === 'linux' ? null : app.getLoginItemSettings().openAtLogin,
   };
   const icon = trayIcon(state);
-  tray.setImage(nativeImage.createFromPath(join(resources, 'build', 'tray', `tray-${icon.color}.png`)));
+  tray.setImage(nativeImage.createFromPath(join(resources, 'tray', `tray-${icon.color}.png`)));
   tray.setToolTip(icon.tooltip);
   const actions: Record<string, () => unknown> = {
     open: showWindow,
@@ -92,7 +94,7 @@ app.on('before-quit', (event) => {
 
 void app.whenReady().then(async () => {
   registerApiHandlers(ipcMain, host, (url) => isAppPage(url, pageUrl));
-  tray = new Tray(nativeImage.createFromPath(join(resources, 'build', 'tray', 'tray-grey.png')));
+  tray = new Tray(nativeImage.createFromPath(join(resources, 'tray', 'tray-grey.png')));
   tray.on('click', showWindow);
   host.events.on('server-state', () => void refreshTray());
   host.events.on('profiles-changed', () => void refreshTray());

@@ -1,7 +1,7 @@
 // Bundles the server into one file: no node_modules lookups at start-up, so it starts fast and
 // the packed npm tarball (and the desktop app) need no runtime dependencies.
 import { execFileSync } from 'node:child_process';
-import { chmod, rm } from 'node:fs/promises';
+import { chmod, cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 const outdir = 'dist/server';
@@ -62,7 +62,6 @@ const shared = {
 
 /** The bin needs a shebang; esbuild's banner would put it on every chunk. */
 async function addShebang(file) {
-  const { readFile, writeFile } = await import('node:fs/promises');
   await writeFile(file, `#!/usr/bin/env node\n${await readFile(file, 'utf8')}`);
 }
 
@@ -95,6 +94,35 @@ await build({
   outdir: 'dist/app',
   outExtension: { '.js': '.mjs' },
 });
+
+// The desktop app: Electron's main process and the preload, CommonJS (a sandboxed preload must
+// be), with electron-store and the app's logic bundled in; the window is built by Vite; the tray
+// icons are copied so dist/ has the packaged app's resources layout (renderer/, app/, server/,
+// tray/) and `npm run app` runs from a checkout.
+await rm('dist/electron', { recursive: true, force: true });
+await build({
+  ...shared,
+  entryPoints: { main: 'electron/main.ts', preload: 'electron/preload.ts' },
+  outdir: 'dist/electron',
+  format: 'cjs',
+  banner: {},
+  external: ['electron'],
+  outExtension: { '.js': '.cjs' },
+});
+// `electron dist/electron` (npm run app) reads this; the packaged app gets the same names from
+// electron-builder.yml, so both keep their data in the same "RabbitMQ MCP" folder.
+const { version } = JSON.parse(await readFile('package.json', 'utf8'));
+await writeFile(
+  'dist/electron/package.json',
+  `${JSON.stringify({ name: 'rabbitmq-mcp', productName: 'RabbitMQ MCP', version, main: 'main.cjs' }, null, 2)}\n`,
+);
+await rm('dist/tray', { recursive: true, force: true });
+await cp('build/tray', 'dist/tray', { recursive: true });
+if (!process.argv.includes('--no-renderer')) {
+  execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'], {
+    stdio: 'inherit',
+  });
+}
 
 // Type declarations of the library entry for TypeScript users.
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.lib.json'], { stdio: 'inherit' });

@@ -4,7 +4,8 @@ import type { SupervisorState } from '../shared/contract.js';
 export interface TrayState {
   server: SupervisorState;
   profiles: readonly { id: string; name: string; active: boolean }[];
-  openAtLogin: boolean;
+  /** Null where the system has no login items the app can set (Linux). */
+  openAtLogin: boolean | null;
 }
 
 export type TrayColor = 'green' | 'amber' | 'red' | 'grey';
@@ -66,10 +67,7 @@ export function trayMenu(state: TrayState): TrayMenuItem[] {
   }
   items.push({ type: 'separator' }, { action: 'open', label: 'Open RabbitMQ MCP…' });
   if (state.server.status === 'failed') items.push({ action: 'restart', label: 'Restart the server' });
-  items.push(
-    { action: 'login', label: 'Start at login', type: 'checkbox', checked: state.openAtLogin },
-    { type: 'separator' },
-    { action: 'quit', label: 'Quit' },
-  );
+  if (state.openAtLogin !== null) items.push({ action: 'login', label: 'Start at login', type: 'checkbox', checked: state.openAtLogin });
+  items.push({ type: 'separator' }, { action: 'quit', label: 'Quit' });
   return items;
 }

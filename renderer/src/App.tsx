@@ -1,0 +1,107 @@
+import {
+  ActionIcon,
+  Alert,
+  AppShell,
+  Group,
+  NavLink,
+  Select,
+  Text,
+  Title,
+  useComputedColorScheme,
+  useMantineColorScheme,
+} from '@mantine/core';
+import { useState } from 'react';
+import { api, errorText } from './api';
+import { ServerStatusBadge } from './components/ServerStatusBadge';
+import { useAppData } from './components/useAppData';
+import { ClientsPage } from './pages/ClientsPage';
+import { HealthPage } from './pages/HealthPage';
+import { LogsPage } from './pages/LogsPage';
+import { ProfilesPage } from './pages/ProfilesPage';
+import { Wizard } from './pages/Wizard';
+
+const PAGES = [
+  { id: 'profiles', label: 'Broker profiles' },
+  { id: 'clients', label: 'AI clients' },
+  { id: 'health', label: 'Health' },
+  { id: 'logs', label: 'Logs' },
+] as const;
+
+type PageId = (typeof PAGES)[number]['id'];
+
+function ColorSchemeToggle() {
+  const { setColorScheme } = useMantineColorScheme();
+  const scheme = useComputedColorScheme('light');
+  const next = scheme === 'dark' ? 'light' : 'dark';
+  return (
+    <ActionIcon variant="default" size="lg" onClick={() => setColorScheme(next)} aria-label={`Switch to ${next} theme`}>
+      {scheme === 'dark' ? '☀' : '☾'}
+    </ActionIcon>
+  );
+}
+
+export function App() {
+  const data = useAppData();
+  const [page, setPage] = useState<PageId>('profiles');
+  const [problem, setProblem] = useState<string | null>(null);
+  const active = data.profiles.find((profile) => profile.active);
+
+  const switchTo = (id: string | null) => {
+    if (!id || id === active?.id) return;
+    setProblem(null);
+    api.profiles.activate(id).catch((error) => setProblem(errorText(error)));
+  };
+
+  return (
+    <AppShell header={{ height: 60 }} navbar={{ width: 210, breakpoint: 'xs' }} padding="lg">
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Title order={1} size="h3">
+            RabbitMQ MCP
+          </Title>
+          <Group wrap="nowrap">
+            <Select
+              aria-label="Active broker"
+              placeholder="No broker yet"
+              data={data.profiles.map((profile) => ({ value: profile.id, label: profile.name }))}
+              value={active?.id ?? null}
+              onChange={switchTo}
+              allowDeselect={false}
+              w={220}
+              data-testid="profile-switcher"
+            />
+            <ServerStatusBadge server={data.server} />
+            <ColorSchemeToggle />
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" component="nav" aria-label="Pages">
+        {PAGES.map((entry) => (
+          <NavLink
+            key={entry.id}
+            label={entry.label}
+            active={page === entry.id}
+            onClick={() => setPage(entry.id)}
+            aria-current={page === entry.id ? 'page' : undefined}
+            component="button"
+          />
+        ))}
+        <Text size="xs" c="dimmed" mt="auto" p="xs">
+          {data.info ? `Version ${data.info.version}` : ''}
+        </Text>
+      </AppShell.Navbar>
+      <AppShell.Main>
+        {problem && (
+          <Alert color="red" withCloseButton onClose={() => setProblem(null)} mb="md" title="Could not switch brokers">
+            {problem}
+          </Alert>
+        )}
+        {page === 'profiles' && <ProfilesPage data={data} />}
+        {page === 'clients' && <ClientsPage />}
+        {page === 'health' && <HealthPage data={data} />}
+        {page === 'logs' && <LogsPage />}
+      </AppShell.Main>
+      <Wizard opened={data.info?.firstRun === true} onDone={() => void data.reload()} />
+    </AppShell>
+  );
+}

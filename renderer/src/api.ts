@@ -1,0 +1,10 @@
+import type { AppApi } from '../../electron/shared/contract';
+
+/** The app's API, as the preload exposes it. */
+export const api: AppApi = window.rabbitmqMcp;
+
+/** The message of an error thrown across IPC ("Error invoking remote method …: Error: x" → "x"). */
+export function errorText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/^Error invoking remote method '[^']+': (Error: )?/, '');
+}

@@ -1,0 +1,140 @@
+import { Divider, Fieldset, Group, NumberInput, PasswordInput, SimpleGrid, Switch, TextInput } from '@mantine/core';
+import { type UseFormReturnType, useForm } from '@mantine/form';
+import type { ProfileInput, ProfileView } from '../../../electron/shared/contract';
+import { SafetyLevelField } from './SafetyLevel';
+
+export interface ProfileFormValues {
+  name: string;
+  amqpHost: string;
+  amqpPort: number;
+  amqpTls: boolean;
+  amqpCa: string;
+  managementHost: string;
+  managementPort: number;
+  managementTls: boolean;
+  managementBasePath: string;
+  user: string;
+  password: string;
+  vhost: string;
+  safety: ProfileInput['safety'];
+}
+
+export const NEW_PROFILE: ProfileFormValues = {
+  name: 'Local RabbitMQ',
+  amqpHost: 'localhost',
+  amqpPort: 5672,
+  amqpTls: false,
+  amqpCa: '',
+  managementHost: 'localhost',
+  managementPort: 15672,
+  managementTls: false,
+  managementBasePath: '',
+  user: 'guest',
+  password: '',
+  vhost: '/',
+  safety: 'read-only',
+};
+
+export function valuesOf(profile: ProfileView): ProfileFormValues {
+  return {
+    name: profile.name,
+    amqpHost: profile.amqp.host,
+    amqpPort: profile.amqp.port,
+    amqpTls: profile.amqp.tls.enabled,
+    amqpCa: profile.amqp.tls.caFile ?? '',
+    managementHost: profile.management.host,
+    managementPort: profile.management.port,
+    managementTls: profile.management.tls.enabled,
+    managementBasePath: profile.management.basePath,
+    user: profile.user,
+    password: '',
+    vhost: profile.vhost,
+    safety: profile.safety,
+  };
+}
+
+export function inputOf(values: ProfileFormValues): ProfileInput {
+  const tls = (enabled: boolean, caFile: string) => ({ enabled, verify: true, ...(enabled && caFile ? { caFile } : {}) });
+  return {
+    name: values.name,
+    amqp: { host: values.amqpHost, port: Number(values.amqpPort), tls: tls(values.amqpTls, values.amqpCa) },
+    management: {
+      host: values.managementHost,
+      port: Number(values.managementPort),
+      basePath: values.managementBasePath,
+      tls: tls(values.managementTls, values.amqpCa),
+    },
+    user: values.user,
+    vhost: values.vhost,
+    safety: values.safety,
+  };
+}
+
+const required = (label: string) => (value: unknown) => (String(value ?? '').trim() === '' ? `${label} is needed` : null);
+const port = (value: number) => (Number.isInteger(Number(value)) && value >= 1 && value <= 65535 ? null : 'Ports go from 1 to 65535');
+
+export function useProfileForm(initial: ProfileFormValues) {
+  return useForm<ProfileFormValues>({
+    mode: 'controlled',
+    initialValues: initial,
+    validate: {
+      name: required('A name'),
+      amqpHost: (value) => required('The host')(value) ?? (/[\s/@]/.test(value) ? 'A host name only: no amqp://, path or user@' : null),
+      amqpPort: port,
+      managementHost: required('The management host'),
+      managementPort: port,
+      user: required('The user'),
+      vhost: required('The virtual host'),
+    },
+  });
+}
+
+/** The broker settings of a profile; the management host follows the AMQP host until edited. */
+export function ProfileFields({ form, editing }: { form: UseFormReturnType<ProfileFormValues>; editing: boolean }) {
+  return (
+    <>
+      <TextInput label="Profile name" description="How this broker appears in the tray, e.g. Production" {...form.getInputProps('name')} />
+      <Fieldset legend="Broker (AMQP)">
+        <SimpleGrid cols={{ base: 1, sm: 3 }}>
+          <TextInput
+            label="Host"
+            {...form.getInputProps('amqpHost')}
+            onChange={(event) => {
+              const next = event.currentTarget.value;
+              if (form.getValues().managementHost === form.getValues().amqpHost) form.setFieldValue('managementHost', next);
+              form.setFieldValue('amqpHost', next);
+            }}
+          />
+          <NumberInput label="AMQP port" min={1} max={65535} {...form.getInputProps('amqpPort')} />
+          <Switch mt={30} label="Use TLS (amqps)" {...form.getInputProps('amqpTls', { type: 'checkbox' })} />
+        </SimpleGrid>
+        {form.getValues().amqpTls && (
+          <TextInput
+            mt="sm"
+            label="CA certificate file (PEM)"
+            description="Leave empty to trust the system's certificates"
+            {...form.getInputProps('amqpCa')}
+          />
+        )}
+      </Fieldset>
+      <Fieldset legend="Management API">
+        <SimpleGrid cols={{ base: 1, sm: 3 }}>
+          <TextInput label="Management host" {...form.getInputProps('managementHost')} />
+          <NumberInput label="Management port" min={1} max={65535} {...form.getInputProps('managementPort')} />
+          <Switch mt={30} label="Use HTTPS" {...form.getInputProps('managementTls', { type: 'checkbox' })} />
+        </SimpleGrid>
+      </Fieldset>
+      <Group grow align="flex-start">
+        <TextInput label="User" {...form.getInputProps('user')} />
+        <PasswordInput
+          label="Password"
+          description={editing ? 'Leave empty to keep the saved password' : 'Stored encrypted by your operating system'}
+          {...form.getInputProps('password')}
+        />
+        <TextInput label="Virtual host" description='"/" is the default one' {...form.getInputProps('vhost')} />
+      </Group>
+      <Divider />
+      <SafetyLevelField value={form.getValues().safety} onChange={(value) => form.setFieldValue('safety', value)} />
+    </>
+  );
+}

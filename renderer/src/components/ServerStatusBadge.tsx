@@ -1,0 +1,39 @@
+import { Badge, Tooltip } from '@mantine/core';
+import type { SupervisorState } from '../../../electron/shared/contract';
+
+const LOOK: Record<SupervisorState['status'], { color: string; label: string }> = {
+  healthy: { color: 'green', label: 'Connected' },
+  starting: { color: 'yellow', label: 'Starting' },
+  degraded: { color: 'yellow', label: 'Broker down' },
+  crashed: { color: 'yellow', label: 'Restarting' },
+  failed: { color: 'red', label: 'Failed' },
+  stopped: { color: 'gray', label: 'Not running' },
+};
+
+export function serverSummary(server: SupervisorState): string {
+  switch (server.status) {
+    case 'healthy':
+      return `The server for ${server.profileName} runs and reaches the broker.`;
+    case 'starting':
+      return `Starting the server for ${server.profileName}…`;
+    case 'degraded':
+      return `The server for ${server.profileName} runs, but ${server.reason}.`;
+    case 'crashed':
+      return `The server for ${server.profileName} stopped (${server.exit}); restarting in ${Math.ceil(server.restartInMs / 1000)} s.`;
+    case 'failed':
+      return server.message;
+    default:
+      return 'No server runs: add or activate a broker profile.';
+  }
+}
+
+export function ServerStatusBadge({ server }: { server: SupervisorState }) {
+  const look = LOOK[server.status];
+  return (
+    <Tooltip label={serverSummary(server)} withArrow>
+      <Badge color={look.color} variant="dot" size="lg" aria-label={`Server status: ${look.label}`} data-testid="server-status">
+        {look.label}
+      </Badge>
+    </Tooltip>
+  );
+}

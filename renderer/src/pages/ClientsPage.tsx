@@ -1,0 +1,114 @@
+import { Alert, Badge, Button, Card, Code, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { useCallback, useEffect, useState } from 'react';
+import type { ClientId, ClientState, ClientStatus } from '../../../electron/shared/contract';
+import { api, errorText } from '../api';
+
+const STATE: Record<ClientState, { color: string; label: string }> = {
+  configured: { color: 'green', label: 'Connected' },
+  'out-of-date': { color: 'yellow', label: 'Needs an update' },
+  'not-configured': { color: 'gray', label: 'Not connected' },
+  'not-installed': { color: 'gray', label: 'Not found' },
+  unreadable: { color: 'red', label: 'Settings file unreadable' },
+};
+
+function ClientCard({ client, onResult }: { client: ClientStatus; onResult: (message: string, ok: boolean) => void }) {
+  const [busy, setBusy] = useState(false);
+  const look = STATE[client.state];
+  const act = async (work: () => Promise<{ message: string }>) => {
+    setBusy(true);
+    try {
+      onResult((await work()).message, true);
+    } catch (error) {
+      onResult(errorText(error), false);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const connect = (id: ClientId) => act(() => api.clients.connect(id));
+  return (
+    <Card withBorder padding="lg" data-testid={`client-${client.id}`} aria-label={client.name} component="section">
+      <Group justify="space-between" mb="xs">
+        <Title order={3} size="h4">
+          {client.name}
+        </Title>
+        <Badge color={look.color} variant="light">
+          {look.label}
+        </Badge>
+      </Group>
+      <Text size="xs" c="dimmed">
+        Settings file
+      </Text>
+      <Code block mb="xs">
+        {client.configPath}
+      </Code>
+      {client.detail && (
+        <Text size="sm" c={client.state === 'unreadable' ? 'red' : 'dimmed'} mb="xs">
+          {client.detail}
+        </Text>
+      )}
+      {!client.installed && (
+        <Text size="sm" c="dimmed" mb="xs">
+          Not found on this computer. You can still connect it: the settings file is created for when you install it.
+        </Text>
+      )}
+      <Group mt="auto">
+        {client.state !== 'configured' && (
+          <Button loading={busy} disabled={client.state === 'unreadable'} onClick={() => connect(client.id)}>
+            {client.state === 'out-of-date' ? 'Update' : 'Connect'}
+          </Button>
+        )}
+        {client.state === 'configured' && (
+          <Button variant="default" loading={busy} onClick={() => connect(client.id)}>
+            Write again
+          </Button>
+        )}
+        {client.canUndo && (
+          <Button variant="subtle" color="red" loading={busy} onClick={() => act(() => api.clients.undo(client.id))}>
+            Undo our change
+          </Button>
+        )}
+      </Group>
+    </Card>
+  );
+}
+
+/** Which AI apps use RabbitMQ MCP, and one click to connect or disconnect each. */
+export function ClientsPage() {
+  const [clients, setClients] = useState<ClientStatus[]>([]);
+  const [notice, setNotice] = useState<{ message: string; ok: boolean } | null>(null);
+  const load = useCallback(() => api.clients.list().then(setClients, (error) => setNotice({ message: errorText(error), ok: false })), []);
+  useEffect(() => void load(), [load]);
+
+  return (
+    <Stack>
+      <Title order={2}>AI clients</Title>
+      <Text c="dimmed">
+        Connecting adds one entry, <Code>rabbitmq</Code>, to the app&apos;s MCP settings and keeps a backup of the file. Switching brokers
+        later needs no change here: connected clients follow the active profile.
+      </Text>
+      {notice && (
+        <Alert
+          color={notice.ok ? 'green' : 'red'}
+          withCloseButton
+          onClose={() => setNotice(null)}
+          role="status"
+          data-testid="client-notice"
+        >
+          {notice.message}
+        </Alert>
+      )}
+      <SimpleGrid cols={{ base: 1, md: 2 }}>
+        {clients.map((client) => (
+          <ClientCard
+            key={client.id}
+            client={client}
+            onResult={(message, ok) => {
+              setNotice({ message, ok });
+              void load();
+            }}
+          />
+        ))}
+      </SimpleGrid>
+    </Stack>
+  );
+}

@@ -1,0 +1,137 @@
+import { AreaChart, LineChart } from '@mantine/charts';
+import { Alert, Button, Card, Code, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { useState } from 'react';
+import { api, errorText } from '../api';
+import { ServerStatusBadge, serverSummary } from '../components/ServerStatusBadge';
+import type { AppData } from '../components/useAppData';
+
+function Stat({ label, value }: { label: string; value: string | number }) {
+  return (
+    <Card withBorder padding="md">
+      <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
+        {label}
+      </Text>
+      <Text size="xl" fw={700}>
+        {value}
+      </Text>
+    </Card>
+  );
+}
+
+const time = (at: string) => new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const round = (value: number) => Math.round(value * 10) / 10;
+
+/** Is the server up, is the broker well, and how busy is it: the last few minutes at a glance. */
+export function HealthPage({ data }: { data: AppData }) {
+  const [problem, setProblem] = useState<string | null>(null);
+  const [restarting, setRestarting] = useState(false);
+  const { server, health } = data;
+  const latest = health.at(-1);
+  const broker = latest?.broker ?? null;
+  const points = health
+    .filter((sample) => sample.broker)
+    .map((sample) => ({
+      time: time(sample.at),
+      Published: round(sample.broker?.publishRate ?? 0),
+      Delivered: round(sample.broker?.deliverRate ?? 0),
+      Ready: sample.broker?.messagesReady ?? 0,
+      Unacked: sample.broker?.messagesUnacked ?? 0,
+    }));
+
+  const restart = async () => {
+    setRestarting(true);
+    setProblem(null);
+    try {
+      await api.server.restart();
+    } catch (error) {
+      setProblem(errorText(error));
+    } finally {
+      setRestarting(false);
+    }
+  };
+
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Title order={2}>Health</Title>
+        <Button variant="default" loading={restarting} onClick={restart} disabled={server.status === 'stopped'}>
+          Restart the server
+        </Button>
+      </Group>
+      <Card withBorder padding="lg">
+        <Group>
+          <ServerStatusBadge server={server} />
+          <Text data-testid="server-summary">{serverSummary(server)}</Text>
+        </Group>
+        {(server.status === 'failed' || server.status === 'crashed') && server.lastLines.length > 0 && (
+          <>
+            <Text size="sm" mt="md" fw={600}>
+              Its last words
+            </Text>
+            <Code block mt={4}>
+              {server.lastLines.join('\n')}
+            </Code>
+          </>
+        )}
+      </Card>
+      {problem && <Alert color="red">{problem}</Alert>}
+      {latest?.error && !broker && (
+        <Alert color="yellow" title="The broker could not be asked">
+          {latest.error}
+        </Alert>
+      )}
+      {broker && broker.alarms.length > 0 && (
+        <Alert color="red" title="Broker alarms" data-testid="broker-alarms">
+          {broker.alarms.join(', ')}: publishers are blocked until it clears.
+        </Alert>
+      )}
+      {broker && (
+        <SimpleGrid cols={{ base: 2, md: 4 }} data-testid="broker-stats">
+          <Stat label="RabbitMQ" value={broker.version} />
+          <Stat label="Queues" value={broker.queues} />
+          <Stat label="Connections" value={broker.connections} />
+          <Stat label="Alarms" value={broker.alarms.length === 0 ? 'None' : broker.alarms.length} />
+        </SimpleGrid>
+      )}
+      {points.length > 1 ? (
+        <SimpleGrid cols={{ base: 1, lg: 2 }}>
+          <Card withBorder padding="md">
+            <Text fw={600} mb="sm">
+              Messages per second
+            </Text>
+            <LineChart
+              h={220}
+              data={points}
+              dataKey="time"
+              series={[
+                { name: 'Published', color: 'orange.6' },
+                { name: 'Delivered', color: 'teal.6' },
+              ]}
+              curveType="monotone"
+              withDots={false}
+            />
+          </Card>
+          <Card withBorder padding="md">
+            <Text fw={600} mb="sm">
+              Messages waiting
+            </Text>
+            <AreaChart
+              h={220}
+              data={points}
+              dataKey="time"
+              type="stacked"
+              series={[
+                { name: 'Ready', color: 'blue.6' },
+                { name: 'Unacked', color: 'grape.6' },
+              ]}
+              curveType="monotone"
+              withDots={false}
+            />
+          </Card>
+        </SimpleGrid>
+      ) : (
+        <Text c="dimmed">Charts appear after a few samples (one every few seconds while a broker is connected).</Text>
+      )}
+    </Stack>
+  );
+}

@@ -1,0 +1,178 @@
+import { ActionIcon, Alert, Badge, Button, Drawer, Group, Menu, Modal, Stack, Table, Text, Title } from '@mantine/core';
+import { useState } from 'react';
+import type { ConnectionCheck, ProfileView } from '../../../electron/shared/contract';
+import { api, errorText } from '../api';
+import { ConnectionResult } from '../components/ConnectionResult';
+import { NEW_PROFILE, ProfileFields, inputOf, useProfileForm, valuesOf } from '../components/ProfileFields';
+import { SAFETY_TEXT } from '../components/SafetyLevel';
+import type { AppData } from '../components/useAppData';
+
+function ProfileEditor({ profile, onClose }: { profile: ProfileView | null; onClose: () => void }) {
+  const form = useProfileForm(profile ? valuesOf(profile) : { ...NEW_PROFILE, name: 'New broker' });
+  const [check, setCheck] = useState<ConnectionCheck | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+
+  const run = async (work: () => Promise<void>) => {
+    setBusy(true);
+    setProblem(null);
+    try {
+      await work();
+    } catch (error) {
+      setProblem(errorText(error));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const password = () => form.getValues().password || undefined;
+
+  return (
+    <Stack>
+      <ProfileFields form={form} editing={profile !== null} />
+      {check && <ConnectionResult check={check} />}
+      {problem && (
+        <Alert color="red" title="Not saved">
+          {problem}
+        </Alert>
+      )}
+      <Group justify="flex-end">
+        <Button
+          variant="light"
+          loading={busy}
+          onClick={() => run(async () => setCheck(await api.connection.test(inputOf(form.getValues()), password(), profile?.id)))}
+        >
+          Test connection
+        </Button>
+        <Button
+          loading={busy}
+          onClick={() =>
+            !form.validate().hasErrors &&
+            run(async () => {
+              if (profile) await api.profiles.update(profile.id, inputOf(form.getValues()), password());
+              else await api.profiles.create(inputOf(form.getValues()), form.getValues().password);
+              onClose();
+            })
+          }
+        >
+          Save
+        </Button>
+      </Group>
+    </Stack>
+  );
+}
+
+export function ProfilesPage({ data }: { data: AppData }) {
+  const [editing, setEditing] = useState<ProfileView | null | 'new'>(null);
+  const [deleting, setDeleting] = useState<ProfileView | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const act = (work: () => Promise<unknown>) => work().catch((error) => setProblem(errorText(error)));
+
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Title order={2}>Broker profiles</Title>
+        <Button onClick={() => setEditing('new')}>Add a broker</Button>
+      </Group>
+      {data.info?.secretProtection === 'plain' && (
+        <Alert color="yellow" title="Passwords are not protected by a keyring">
+          This system has no keyring (GNOME Keyring or KWallet), so saved passwords are only obscured, not encrypted. Install and unlock a
+          keyring to protect them.
+        </Alert>
+      )}
+      {problem && (
+        <Alert color="red" withCloseButton onClose={() => setProblem(null)}>
+          {problem}
+        </Alert>
+      )}
+      <Table highlightOnHover verticalSpacing="sm" data-testid="profiles-table">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>Name</Table.Th>
+            <Table.Th>Broker</Table.Th>
+            <Table.Th>User and vhost</Table.Th>
+            <Table.Th>Assistant may</Table.Th>
+            <Table.Th aria-label="Actions" />
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {data.profiles.map((profile) => (
+            <Table.Tr key={profile.id}>
+              <Table.Td>
+                <Group gap="xs">
+                  <Text fw={600}>{profile.name}</Text>
+                  {profile.active && <Badge color="green">Active</Badge>}
+                </Group>
+              </Table.Td>
+              <Table.Td>
+                {profile.amqp.host}:{profile.amqp.port}
+                {profile.amqp.tls.enabled ? ' (TLS)' : ''}
+              </Table.Td>
+              <Table.Td>
+                {profile.user} on {profile.vhost}
+              </Table.Td>
+              <Table.Td>
+                <Badge color={SAFETY_TEXT[profile.safety].color} variant="light">
+                  {SAFETY_TEXT[profile.safety].label}
+                </Badge>
+              </Table.Td>
+              <Table.Td>
+                <Group gap="xs" justify="flex-end">
+                  {!profile.active && (
+                    <Button size="xs" variant="light" onClick={() => act(() => api.profiles.activate(profile.id))}>
+                      Use this broker
+                    </Button>
+                  )}
+                  <Button size="xs" variant="default" onClick={() => setEditing(profile)}>
+                    Edit
+                  </Button>
+                  <Menu position="bottom-end">
+                    <Menu.Target>
+                      <ActionIcon variant="subtle" aria-label={`More actions for ${profile.name}`}>
+                        ⋯
+                      </ActionIcon>
+                    </Menu.Target>
+                    <Menu.Dropdown>
+                      <Menu.Item onClick={() => act(() => api.profiles.duplicate(profile.id))}>Duplicate</Menu.Item>
+                      <Menu.Item color="red" onClick={() => setDeleting(profile)}>
+                        Delete…
+                      </Menu.Item>
+                    </Menu.Dropdown>
+                  </Menu>
+                </Group>
+              </Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+      <Drawer
+        opened={editing !== null}
+        onClose={() => setEditing(null)}
+        position="right"
+        size="xl"
+        title={editing === 'new' ? 'Add a broker' : 'Edit broker'}
+      >
+        {editing !== null && <ProfileEditor profile={editing === 'new' ? null : editing} onClose={() => setEditing(null)} />}
+      </Drawer>
+      <Modal opened={deleting !== null} onClose={() => setDeleting(null)} title="Delete this profile?">
+        <Text>
+          {deleting?.name} and its saved password will be removed. {deleting?.active ? 'The app will switch to another profile.' : ''}
+        </Text>
+        <Group justify="flex-end" mt="md">
+          <Button variant="default" onClick={() => setDeleting(null)}>
+            Keep it
+          </Button>
+          <Button
+            color="red"
+            onClick={() => {
+              const target = deleting;
+              setDeleting(null);
+              if (target) void act(() => api.profiles.remove(target.id));
+            }}
+          >
+            Delete
+          </Button>
+        </Group>
+      </Modal>
+    </Stack>
+  );
+}

@@ -1,0 +1,157 @@
+import { Alert, Button, Checkbox, Group, List, Modal, Stack, Stepper, Text, Title } from '@mantine/core';
+import { useEffect, useState } from 'react';
+import type { ClientId, ClientStatus, ConnectionCheck, SetupResult } from '../../../electron/shared/contract';
+import { api, errorText } from '../api';
+import { ConnectionResult } from '../components/ConnectionResult';
+import { NEW_PROFILE, ProfileFields, inputOf, useProfileForm } from '../components/ProfileFields';
+
+/** First run: broker details → test connection → pick AI clients → done. */
+export function Wizard({ opened, onDone }: { opened: boolean; onDone: () => void }) {
+  const form = useProfileForm(NEW_PROFILE);
+  const [step, setStep] = useState(0);
+  const [check, setCheck] = useState<ConnectionCheck | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [clients, setClients] = useState<ClientStatus[]>([]);
+  const [chosen, setChosen] = useState<ClientId[]>([]);
+  const [results, setResults] = useState<SetupResult[]>([]);
+
+  useEffect(() => {
+    if (step === 2)
+      void api.clients.list().then((list) => {
+        setClients(list);
+        setChosen(list.filter((client) => client.installed && client.state !== 'configured').map((client) => client.id));
+      });
+  }, [step]);
+
+  const run = async (work: () => Promise<void>) => {
+    setBusy(true);
+    setProblem(null);
+    try {
+      await work();
+    } catch (error) {
+      setProblem(errorText(error));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const test = () => run(async () => setCheck(await api.connection.test(inputOf(form.getValues()), form.getValues().password)));
+  const save = () =>
+    run(async () => {
+      await api.profiles.create(inputOf(form.getValues()), form.getValues().password);
+      setStep(2);
+    });
+  const connect = () =>
+    run(async () => {
+      const done: SetupResult[] = [];
+      for (const id of chosen) done.push(await api.clients.connect(id));
+      setResults(done);
+      setStep(3);
+    });
+  const finish = () =>
+    run(async () => {
+      await api.app.completeFirstRun();
+      onDone();
+    });
+
+  return (
+    <Modal
+      opened={opened}
+      onClose={() => undefined}
+      withCloseButton={false}
+      fullScreen
+      title={<Title order={2}>Welcome to RabbitMQ MCP</Title>}
+      data-testid="wizard"
+    >
+      <Stepper active={step} allowNextStepsSelect={false} mt="md">
+        <Stepper.Step label="Your broker" description="Where RabbitMQ runs">
+          <Stack mt="lg" maw={900}>
+            <Text c="dimmed">
+              Tell the app how to reach your RabbitMQ. You can add more brokers (staging, production…) later and switch between them from
+              the tray.
+            </Text>
+            <ProfileFields form={form} editing={false} />
+            <Group justify="flex-end">
+              <Button onClick={() => !form.validate().hasErrors && setStep(1)}>Next: test the connection</Button>
+            </Group>
+          </Stack>
+        </Stepper.Step>
+        <Stepper.Step label="Test connection" description="Check it works">
+          <Stack mt="lg" maw={900}>
+            <Text>
+              The app tries AMQP on {form.getValues().amqpHost}:{form.getValues().amqpPort} and the management API on{' '}
+              {form.getValues().managementHost}:{form.getValues().managementPort} as {form.getValues().user}.
+            </Text>
+            {check && <ConnectionResult check={check} />}
+            {problem && <Alert color="red">{problem}</Alert>}
+            <Group justify="space-between">
+              <Button variant="default" onClick={() => setStep(0)}>
+                Back: change the details
+              </Button>
+              <Group>
+                <Button variant="light" loading={busy} onClick={test}>
+                  Test connection
+                </Button>
+                <Button disabled={!check?.ok} loading={busy} onClick={save}>
+                  Save and continue
+                </Button>
+              </Group>
+            </Group>
+          </Stack>
+        </Stepper.Step>
+        <Stepper.Step label="AI clients" description="Where you chat">
+          <Stack mt="lg" maw={900}>
+            <Text>
+              Pick the AI apps that should use RabbitMQ. Only their MCP settings change, with a backup you can restore from the AI clients
+              page.
+            </Text>
+            {clients.map((client) => (
+              <Checkbox
+                key={client.id}
+                label={`${client.name}${client.installed ? '' : ' (not found on this computer)'}`}
+                description={client.configPath}
+                disabled={!client.installed}
+                checked={chosen.includes(client.id)}
+                onChange={(event) =>
+                  setChosen((list) => (event.currentTarget.checked ? [...list, client.id] : list.filter((id) => id !== client.id)))
+                }
+              />
+            ))}
+            {problem && <Alert color="red">{problem}</Alert>}
+            <Group justify="flex-end">
+              <Button variant="default" onClick={() => setStep(3)}>
+                Skip
+              </Button>
+              <Button loading={busy} disabled={chosen.length === 0} onClick={connect}>
+                Connect {chosen.length === 1 ? 'it' : 'them'}
+              </Button>
+            </Group>
+          </Stack>
+        </Stepper.Step>
+        <Stepper.Completed>
+          <Stack mt="lg" maw={900}>
+            <Title order={3}>All set</Title>
+            {results.length > 0 ? (
+              <Alert color="orange" title="One more step in each AI app">
+                <List size="sm">
+                  {results.map((result) => (
+                    <List.Item key={result.status.id}>{result.message}</List.Item>
+                  ))}
+                </List>
+              </Alert>
+            ) : (
+              <Text>You can connect AI apps any time from the AI clients page.</Text>
+            )}
+            <Text c="dimmed">The app keeps running in the tray: switch brokers there, or open this window from it.</Text>
+            <Group justify="flex-end">
+              <Button loading={busy} onClick={finish}>
+                Open the app
+              </Button>
+            </Group>
+          </Stack>
+        </Stepper.Completed>
+      </Stepper>
+    </Modal>
+  );
+}
