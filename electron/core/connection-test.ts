@@ -14,7 +14,9 @@ function tlsFiles(tls: ProfileSettings['amqp']['tls']): TlsFiles | null {
 /** A fix for an AMQP connection failure, from its reason. */
 function amqpFix(reason: string, profile: ProfileSettings): string {
   if (/login refused/.test(reason))
-    return 'Check the user name and password. The guest user can only log in from the broker host itself: create a user for remote access.';
+    return profile.user === 'guest'
+      ? 'Check the password. The guest user can only log in from the broker host itself: for a remote broker, create a user of your own.'
+      : 'Check the user name and password.';
   if (/no access to vhost/.test(reason))
     return `Pick an existing virtual host, or create '${profile.vhost}' and give the user permissions on it.`;
   if (/connection refused/.test(reason))
@@ -53,6 +55,14 @@ function managementFix(error: BrokerError, profile: ProfileSettings): string {
 }
 
 /**
+ * The server's errors end with advice in its own terms ("check AMQP_USER and AMQP_PASSWORD");
+ * in the app each step carries its own fix in the window's terms instead.
+ */
+function withoutServerAdvice(message: string): string {
+  return message.replace(/: check [A-Z_]+(?: and [A-Z_]+)?(?: \([^)]*\))?/, '');
+}
+
+/**
  * "Test connection": tries AMQP and the management API with the profile's settings, then the
  * vhost and the user's permissions on it, and explains each failure with what to change.
  */
@@ -73,7 +83,7 @@ export async function testConnection(profile: ProfileSettings, password: string,
     steps.push({
       name: 'AMQP',
       ok: false,
-      detail: `AMQP connection to ${profile.amqp.host}:${profile.amqp.port} failed: ${reason}.`,
+      detail: `AMQP connection to ${profile.amqp.host}:${profile.amqp.port} failed: ${withoutServerAdvice(reason)}.`,
       fix: amqpFix(reason, profile),
     });
   }
@@ -119,7 +129,7 @@ export async function testConnection(profile: ProfileSettings, password: string,
     }
   } catch (error) {
     if (!(error instanceof BrokerError)) throw error;
-    steps.push({ name: 'Management API', ok: false, detail: error.message, fix: managementFix(error, profile) });
+    steps.push({ name: 'Management API', ok: false, detail: withoutServerAdvice(error.message), fix: managementFix(error, profile) });
   } finally {
     await management.close();
   }
@@ -130,7 +140,7 @@ export async function testConnection(profile: ProfileSettings, password: string,
     summary:
       failed.length === 0
         ? 'Everything works: AMQP and the management API answer, and the user may use the vhost.'
-        : `${failed.map((step) => step.name).join(', ')}: ${failed[0]?.detail}`,
+        : `${failed.map((step) => step.name).join(' and ')} failed. ${failed[0]?.fix ?? failed[0]?.detail ?? ''}`.trim(),
     steps,
   };
 }

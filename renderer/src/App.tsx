@@ -92,7 +92,14 @@ export function App() {
       </AppShell.Navbar>
       <AppShell.Main>
         {problem && (
-          <Alert color="red" withCloseButton onClose={() => setProblem(null)} mb="md" title="Could not switch brokers">
+          <Alert
+            color="red"
+            withCloseButton
+            closeButtonLabel="Dismiss"
+            onClose={() => setProblem(null)}
+            mb="md"
+            title="Could not switch brokers"
+          >
             {problem}
           </Alert>
         )}

@@ -105,7 +105,7 @@ export function ProfileFields({ form, editing }: { form: UseFormReturnType<Profi
               form.setFieldValue('amqpHost', next);
             }}
           />
-          <NumberInput label="AMQP port" min={1} max={65535} {...form.getInputProps('amqpPort')} />
+          <NumberInput hideControls label="AMQP port" min={1} max={65535} {...form.getInputProps('amqpPort')} />
           <Switch mt={30} label="Use TLS (amqps)" {...form.getInputProps('amqpTls', { type: 'checkbox' })} />
         </SimpleGrid>
         {form.getValues().amqpTls && (
@@ -120,7 +120,7 @@ export function ProfileFields({ form, editing }: { form: UseFormReturnType<Profi
       <Fieldset legend="Management API">
         <SimpleGrid cols={{ base: 1, sm: 3 }}>
           <TextInput label="Management host" {...form.getInputProps('managementHost')} />
-          <NumberInput label="Management port" min={1} max={65535} {...form.getInputProps('managementPort')} />
+          <NumberInput hideControls label="Management port" min={1} max={65535} {...form.getInputProps('managementPort')} />
           <Switch mt={30} label="Use HTTPS" {...form.getInputProps('managementTls', { type: 'checkbox' })} />
         </SimpleGrid>
       </Fieldset>

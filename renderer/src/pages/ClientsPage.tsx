@@ -90,6 +90,7 @@ export function ClientsPage() {
         <Alert
           color={notice.ok ? 'green' : 'red'}
           withCloseButton
+          closeButtonLabel="Dismiss"
           onClose={() => setNotice(null)}
           role="status"
           data-testid="client-notice"

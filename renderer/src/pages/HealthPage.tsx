@@ -7,7 +7,7 @@ import type { AppData } from '../components/useAppData';
 
 function Stat({ label, value }: { label: string; value: string | number }) {
   return (
-    <Card withBorder padding="md">
+    <Card withBorder padding="md" aria-label={`${label}: ${value}`} data-testid={`stat-${label.toLowerCase().replaceAll(' ', '-')}`}>
       <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
         {label}
       </Text>
@@ -86,9 +86,10 @@ export function HealthPage({ data }: { data: AppData }) {
         </Alert>
       )}
       {broker && (
-        <SimpleGrid cols={{ base: 2, md: 4 }} data-testid="broker-stats">
+        <SimpleGrid cols={{ base: 2, md: 5 }} data-testid="broker-stats">
           <Stat label="RabbitMQ" value={broker.version} />
           <Stat label="Queues" value={broker.queues} />
+          <Stat label="Messages waiting" value={broker.messagesReady + broker.messagesUnacked} />
           <Stat label="Connections" value={broker.connections} />
           <Stat label="Alarms" value={broker.alarms.length === 0 ? 'None' : broker.alarms.length} />
         </SimpleGrid>

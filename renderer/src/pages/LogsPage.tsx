@@ -74,7 +74,7 @@ export function LogsPage() {
         />
       </Group>
       {notice && (
-        <Alert color={notice.ok ? 'green' : 'red'} withCloseButton onClose={() => setNotice(null)} role="status">
+        <Alert color={notice.ok ? 'green' : 'red'} withCloseButton closeButtonLabel="Dismiss" onClose={() => setNotice(null)} role="status">
           {notice.message}
         </Alert>
       )}

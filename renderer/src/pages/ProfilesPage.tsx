@@ -80,7 +80,7 @@ export function ProfilesPage({ data }: { data: AppData }) {
         </Alert>
       )}
       {problem && (
-        <Alert color="red" withCloseButton onClose={() => setProblem(null)}>
+        <Alert color="red" withCloseButton closeButtonLabel="Dismiss" onClose={() => setProblem(null)}>
           {problem}
         </Alert>
       )}
@@ -116,7 +116,7 @@ export function ProfilesPage({ data }: { data: AppData }) {
                 </Badge>
               </Table.Td>
               <Table.Td>
-                <Group gap="xs" justify="flex-end">
+                <Group gap="xs" justify="flex-end" wrap="nowrap">
                   {!profile.active && (
                     <Button size="xs" variant="light" onClick={() => act(() => api.profiles.activate(profile.id))}>
                       Use this broker

@@ -1,0 +1,267 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type Page, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppHost } from '../electron/core/host.js';
+import { openPlainStore } from '../electron/core/profiles/open-store.js';
+import { KeyFileSecretStore } from '../electron/core/secrets/secret-store.js';
+import { API_METHODS } from '../electron/shared/contract.js';
+import { admin, createTestVhost, uniqueName } from './support/broker-admin.js';
+import { BROKER } from './support/broker-env.js';
+import { SERVER_BIN, ensureBuilt } from './support/built-server.js';
+import { installBridgeApi, startWindowBridge } from './support/window-bridge.js';
+
+/**
+ * The desktop window, built as shipped (dist/renderer), in a real headless Chromium, driving
+ * the real AppHost (profiles, supervised server, client setup, health, logs) against the real
+ * broker: the flow a new user goes through, checked the way they would check it.
+ * UPDATE_SCREENSHOTS=1 saves the pages into docs/screenshots for the README.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const RENDERER = fileURLToPath(new URL('../dist/renderer', import.meta.url));
+const STDIO_ENTRY = fileURLToPath(new URL('../dist/app/stdio-entry.mjs', import.meta.url));
+const root = mkdtempSync(join(tmpdir(), 'mcp-window-'));
+const home = join(root, 'app');
+const userHome = join(root, 'home');
+const claudeConfig = join(userHome, '.config', 'Claude', 'claude_desktop_config.json');
+const shots = process.env.UPDATE_SCREENSHOTS ? fileURLToPath(new URL('../docs/screenshots', import.meta.url)) : join(root, 'screenshots');
+const user = uniqueName('mcp-window-user');
+const password = `Window-Pw-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+const existingClaudeConfig = `${JSON.stringify({ mcpServers: { filesystem: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem', '/tmp'] } } }, null, 2)}\n`;
+
+let vhostA: { name: string; remove: () => Promise<void> };
+let vhostB: { name: string; remove: () => Promise<void> };
+let host: AppHost;
+let bridge: Awaited<ReturnType<typeof startWindowBridge>>;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+async function shot(name: string): Promise<void> {
+  await page.waitForTimeout(300); // transitions
+  await page.screenshot({ path: join(shots, `${name}.png`) });
+}
+
+async function fill(label: string, value: string): Promise<void> {
+  const field = page.getByLabel(label, { exact: true });
+  await field.fill(value);
+}
+
+beforeAll(async () => {
+  await ensureBuilt();
+  if (!existsSync(join(RENDERER, 'index.html')))
+    throw new Error(`${RENDERER} is missing: run \`npm run build\` first (\`npm test\` does).`);
+  if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: install it (apt-get install chromium) or set CHROMIUM_PATH.`);
+  vhostA = await createTestVhost('mcp-window-a');
+  vhostB = await createTestVhost('mcp-window-b');
+  await admin('PUT', `/users/${user}`, { password, tags: 'monitoring' });
+  for (const vhost of [vhostA, vhostB])
+    await admin('PUT', `/permissions/${encodeURIComponent(vhost.name)}/${user}`, { configure: '.*', write: '.*', read: '.*' });
+  mkdirSync(join(userHome, '.config', 'Claude'), { recursive: true });
+  writeFileSync(claudeConfig, existingClaudeConfig);
+  mkdirSync(home, { recursive: true });
+  mkdirSync(shots, { recursive: true });
+  host = new AppHost({
+    home,
+    store: openPlainStore(home),
+    secrets: new KeyFileSecretStore(join(home, 'secret.key')),
+    platform: { os: 'linux', home: userHome, env: {} },
+    launch: { command: process.execPath, args: [STDIO_ENTRY], env: { RABBITMQ_MCP_HOME: home } },
+    server: { command: process.execPath, entry: SERVER_BIN },
+    version: '0.1.0-test',
+    healthIntervalMs: 400,
+    chooseExportPath: async (name) => join(root, name),
+  });
+  await host.start();
+  bridge = await startWindowBridge(RENDERER, host);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  const context = await browser.newContext({ viewport: { width: 1200, height: 820 }, colorScheme: 'light' });
+  await context.addInitScript(installBridgeApi, API_METHODS);
+  page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageErrors.push(message.text());
+  });
+  await page.goto(bridge.url);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await bridge?.close();
+  await host?.dispose();
+  await admin('DELETE', `/users/${user}`);
+  await vhostA?.remove();
+  await vhostB?.remove();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('the desktop window', () => {
+  it('greets a new user with the wizard, and explains a wrong password with what to fix', async () => {
+    const wizard = page.getByRole('dialog', { name: 'Welcome to RabbitMQ MCP' });
+    await expect.poll(() => wizard.isVisible()).toBe(true);
+    await fill('Profile name', 'Orders (local)');
+    await fill('Host', BROKER.host);
+    await fill('AMQP port', String(BROKER.amqpPort));
+    await fill('Management port', String(BROKER.httpPort));
+    await fill('User', user);
+    await fill('Password', 'not-the-password');
+    await fill('Virtual host', vhostA.name);
+    await shot('wizard');
+    await page.getByRole('button', { name: 'Next: test the connection' }).click();
+    await page.getByRole('button', { name: 'Test connection', exact: true }).click();
+    const result = page.getByTestId('connection-result');
+    await expect.poll(() => result.textContent(), { timeout: 20_000 }).toMatch(/Connection failed/);
+    expect(await result.textContent()).toMatch(/AMQP and Management API failed\. Check the user name and password\./);
+    expect(await result.textContent()).not.toContain('AMQP_PASSWORD'); // the server's advice, not the window's
+    expect(await page.getByTestId('connection-fix').first().textContent()).toMatch(/What to do: /);
+    expect(await page.getByRole('button', { name: 'Save and continue' }).isDisabled()).toBe(true);
+    await shot('wizard-wrong-password');
+  });
+
+  it('saves the profile once the test passes, and connects Claude Desktop without losing its other servers', async () => {
+    await page.getByRole('button', { name: 'Back: change the details' }).click();
+    await fill('Password', password);
+    await page.getByRole('button', { name: 'Next: test the connection' }).click();
+    await page.getByRole('button', { name: 'Test connection', exact: true }).click();
+    await expect.poll(() => page.getByTestId('connection-result').textContent(), { timeout: 20_000 }).toMatch(/Connection works/);
+    await page.getByRole('button', { name: 'Save and continue' }).click();
+
+    const claude = page.getByRole('checkbox', { name: 'Claude Desktop' });
+    await expect.poll(() => claude.isChecked()).toBe(true);
+    expect(await page.getByRole('checkbox', { name: /Cursor/ }).isDisabled()).toBe(true); // not installed here
+    await shot('wizard-clients');
+    await page.getByRole('button', { name: /^Connect it$/ }).click();
+    await expect.poll(() => page.getByText('All set').isVisible()).toBe(true);
+    expect(await page.getByRole('dialog').textContent()).toMatch(/Claude Desktop/);
+
+    const config = JSON.parse(readFileSync(claudeConfig, 'utf8')) as { mcpServers: Record<string, { command: string; args: string[] }> };
+    expect(Object.keys(config.mcpServers).sort()).toEqual(['filesystem', 'rabbitmq']);
+    expect(config.mcpServers.rabbitmq).toMatchObject({ command: process.execPath, args: [STDIO_ENTRY] });
+    expect(readFileSync(claudeConfig, 'utf8')).not.toContain(password);
+
+    await page.getByRole('button', { name: 'Open the app' }).click();
+    await expect.poll(() => page.getByRole('dialog', { name: 'Welcome to RabbitMQ MCP' }).count()).toBe(0);
+    expect((await host.app.info()).firstRun).toBe(false);
+  });
+
+  it('shows the saved profile as active and the server connected', async () => {
+    const table = page.getByTestId('profiles-table');
+    await expect.poll(() => table.textContent()).toMatch(/Orders \(local\)Active/);
+    expect(await table.textContent()).toContain(`${user} on ${vhostA.name}`);
+    expect(await table.textContent()).toContain('Read-only');
+    await expect.poll(() => page.getByTestId('server-status').textContent(), { timeout: 30_000 }).toBe('Connected');
+    await shot('profiles');
+  });
+
+  it('adds a second broker with its safety level explained, and switches to it from the header', async () => {
+    await page.getByRole('button', { name: 'Add a broker' }).click();
+    const drawer = page.getByRole('dialog', { name: 'Add a broker' });
+    await drawer.getByLabel('Profile name', { exact: true }).fill('Billing (local)');
+    await drawer.getByLabel('Host', { exact: true }).fill(BROKER.host);
+    await drawer.getByLabel('AMQP port', { exact: true }).fill(String(BROKER.amqpPort));
+    await drawer.getByLabel('Management port', { exact: true }).fill(String(BROKER.httpPort));
+    await drawer.getByLabel('User', { exact: true }).fill(user);
+    await drawer.getByLabel('Password', { exact: true }).fill(password);
+    await drawer.getByLabel('Virtual host', { exact: true }).fill(vhostB.name);
+    const explanation = drawer.getByTestId('safety-explanation');
+    expect(await explanation.textContent()).toMatch(/cannot change anything/);
+    await drawer.getByText('Write', { exact: true }).click();
+    expect(await explanation.textContent()).toMatch(/create queues, exchanges and bindings, and publish/);
+    await shot('profile-editor');
+    await drawer.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => drawer.count()).toBe(0);
+    await expect.poll(() => page.getByTestId('profiles-table').textContent()).toContain('Billing (local)');
+
+    await page.getByRole('combobox', { name: 'Active broker' }).click();
+    await page.getByRole('option', { name: 'Billing (local)' }).click();
+    await expect.poll(() => host.profiles.list().then((list) => list.find((profile) => profile.active)?.name)).toBe('Billing (local)');
+    await expect.poll(() => page.getByTestId('profiles-table').textContent()).toMatch(/Billing \(local\)Active/);
+    await expect
+      .poll(
+        async () => {
+          const state = await host.server.state();
+          return state.status === 'healthy' ? state.profileName : state.status;
+        },
+        { timeout: 30_000 },
+      )
+      .toBe('Billing (local)');
+    await expect.poll(() => page.getByTestId('server-status').textContent(), { timeout: 30_000 }).toBe('Connected');
+  });
+
+  it('shows the broker’s health: version, messages waiting and the rate charts', async () => {
+    const vhost = encodeURIComponent(vhostB.name);
+    await admin('PUT', `/queues/${vhost}/invoices`, { durable: false });
+    for (let index = 0; index < 25; index += 1)
+      await admin('POST', `/exchanges/${vhost}/amq.default/publish`, {
+        routing_key: 'invoices',
+        payload: `invoice ${index}`,
+        payload_encoding: 'string',
+        properties: {},
+      });
+    await page.getByRole('button', { name: 'Health', exact: true }).click();
+    const stats = page.getByTestId('broker-stats');
+    await expect.poll(() => stats.isVisible(), { timeout: 20_000 }).toBe(true);
+    const overview = await admin<{ rabbitmq_version: string }>('GET', '/overview');
+    expect(await stats.textContent()).toContain(overview.rabbitmq_version);
+    // Other test files share the broker, so at least ours.
+    await expect
+      .poll(async () => Number((await page.getByTestId('stat-messages-waiting').textContent())?.replace(/\D/g, '')), { timeout: 20_000 })
+      .toBeGreaterThanOrEqual(25);
+    expect(await page.getByTestId('server-summary').textContent()).toBe('The server for Billing (local) runs and reaches the broker.');
+    await expect.poll(() => page.locator('.recharts-surface').count(), { timeout: 20_000 }).toBe(2);
+    await shot('health');
+  });
+
+  it('shows the app’s log, filtered as the user types, and exports it', async () => {
+    await page.getByRole('button', { name: 'Logs', exact: true }).click();
+    const table = page.getByTestId('log-table');
+    await expect.poll(() => table.textContent(), { timeout: 10_000 }).toContain('profile switched');
+    await page.getByLabel('Search').fill('Billing');
+    await expect.poll(() => table.locator('tbody tr').count()).toBeGreaterThan(0);
+    await expect
+      .poll(async () => (await table.locator('tbody tr').allTextContents()).every((row) => row.includes('Billing')), { timeout: 5_000 })
+      .toBe(true);
+    await shot('logs');
+    await page.getByRole('button', { name: 'Export…' }).click();
+    const notice = page.getByRole('status').filter({ hasText: 'Saved' });
+    await expect.poll(() => notice.textContent()).toMatch(/^Saved \d+ entries to /);
+    const path = (await notice.textContent())?.replace(/^Saved \d+ entries to /, '') ?? '';
+    expect(readFileSync(path, 'utf8')).toContain('Billing (local)');
+    expect(readFileSync(path, 'utf8')).not.toContain(password);
+  });
+
+  it('shows Claude Desktop connected, and undo puts its settings file back as it was', async () => {
+    await page.getByRole('button', { name: 'AI clients', exact: true }).click();
+    const card = page.getByTestId('client-claude-desktop');
+    await expect.poll(() => card.textContent()).toContain('Connected');
+    expect(await card.textContent()).toContain(claudeConfig);
+    await shot('clients');
+    await card.getByRole('button', { name: 'Undo our change' }).click();
+    await expect.poll(() => card.textContent()).toContain('Not connected');
+    expect(readFileSync(claudeConfig, 'utf8')).toBe(existingClaudeConfig);
+  });
+
+  it('labels every control for screen readers and raised no page errors', async () => {
+    // Runs in the page; a string because the tests compile without the DOM library.
+    const unlabelled = (await page.evaluate(`
+      Array.from(document.querySelectorAll('button, input:not([type=hidden]), select, textarea, a[href]'))
+        .filter((element) => !(element.getAttribute('aria-label') || element.getAttribute('aria-labelledby') || element.labels?.length || element.textContent.trim()))
+        .map((element) => element.outerHTML.slice(0, 160))
+    `)) as string[];
+    expect(unlabelled).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});
