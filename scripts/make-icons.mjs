@@ -91,7 +91,7 @@ const STATUS = { green: [46, 160, 67], amber: [230, 160, 0], red: [215, 45, 45],
 mkdirSync('build/tray', { recursive: true });
 writeFileSync('build/icon.png', draw(512, { tile: ORANGE, markColor: WHITE }));
 for (const [name, color] of Object.entries(STATUS)) {
-  writeFileSync(`build/tray/tray-${name}.png`, draw(32, { markColor: [60, 60, 60], dot: color }));
-  writeFileSync(`build/tray/tray-${name}@2x.png`, draw(64, { markColor: [60, 60, 60], dot: color }));
+  writeFileSync(`build/tray/tray-${name}.png`, draw(16, { markColor: [60, 60, 60], dot: color }));
+  writeFileSync(`build/tray/tray-${name}@2x.png`, draw(32, { markColor: [60, 60, 60], dot: color }));
 }
 console.log('icons written to build/');
