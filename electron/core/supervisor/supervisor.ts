@@ -32,6 +32,8 @@ export interface SupervisorOptions {
   crashWindowMs?: number;
   stopTimeoutMs?: number;
   startTimeoutMs?: number;
+  /** How long a new server may report the broker unreachable while it connects before that counts as degraded. */
+  connectGraceMs?: number;
 }
 
 interface Running {
@@ -96,6 +98,7 @@ export class Supervisor extends EventEmitter<{ state: [SupervisorState] }> {
       crashWindowMs: 120_000,
       stopTimeoutMs: 5000,
       startTimeoutMs: 20_000,
+      connectGraceMs: 5000,
       ...options,
     };
   }
@@ -222,6 +225,8 @@ export class Supervisor extends EventEmitter<{ state: [SupervisorState] }> {
     const base = { profileId: target.profileId, profileName: target.profileName, pid: running.child.pid ?? 0, url: running.url };
     if (answer.status === 200) {
       if (this.#state.status !== 'healthy') this.#setState({ status: 'healthy', ...base });
+    } else if (this.#state.status === 'starting' && Date.now() - running.startedAt < this.#options.connectGraceMs) {
+      // Its first AMQP connection is still under way: not "broker down" yet (no amber flash).
     } else {
       const reason = degradedReason(answer.body);
       if (this.#state.status !== 'degraded' || this.#state.reason !== reason) this.#setState({ status: 'degraded', ...base, reason });
