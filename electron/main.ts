@@ -12,7 +12,11 @@ import { isAppPage, webPreferences } from './shell/window-security.js';
 
 // Thin wiring only: the logic lives in core/ and shell/, which are tested without Electron.
 const hidden = process.argv.includes('--hidden');
-if (!app.requestSingleInstanceLock()) app.quit();
+if (!app.requestSingleInstanceLock()) {
+  // The running instance gets 'second-instance' and shows its window; this one leaves before
+  // it opens the store or starts a server.
+  process.exit(0);
+}
 
 // Packaged: the app's resources folder. From a checkout: dist/ (this file is dist/electron/main.cjs).
 // Either way it holds renderer/, app/, server/ and tray/ (see electron-builder.yml).
