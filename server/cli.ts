@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   const broker = createBroker(config, logger, telemetry);
 
   if (config.transport === 'stdio') {
-    const server = createServer({ broker, logger, scrub, telemetry }, { safety: config.safety });
+    const server = createServer({ broker, logger, scrub, telemetry }, { safety: config.safety, groups: config.tools });
     await serveStdio(server, broker, logger, telemetry);
     logger.info(
       { safety: config.safety, broker: broker.management.baseUrl, vhost: config.amqp.vhost },

@@ -49,6 +49,7 @@ export async function createRabbitMqMcp(options: RabbitMqMcpOptions = {}): Promi
   const handler = createMcpHttpHandler({
     http: config.http,
     safety: config.safety,
+    groups: config.tools,
     broker,
     logger,
     scrub,

@@ -117,6 +117,22 @@ describe('the environment and flags', () => {
   });
 });
 
+describe('tool groups and scope', () => {
+  it('offer every group and everything by default', () => {
+    expect(run([])).toMatchObject({ tools: undefined, scope: { vhosts: [], queues: [] } });
+  });
+
+  it('read groups and patterns from flags or the environment', () => {
+    expect(run(['--tools', 'queues,messages,health,queues'])).toMatchObject({ tools: ['queues', 'messages', 'health'] });
+    expect(
+      run([], { MCP_TOOLS: 'admin', MCP_VHOSTS: 'prod-*, !prod-billing', MCP_QUEUES: '!*.audit', AMQP_VHOST: 'prod-eu' }),
+    ).toMatchObject({
+      tools: ['admin'],
+      scope: { vhosts: ['prod-*', '!prod-billing'], queues: ['!*.audit'] },
+    });
+  });
+});
+
 describe('a bad value', () => {
   it.each([
     [['--amqp-port', 'abc'], {}, '--amqp-port "abc" is not valid: expected a port number from 1 to 65535'],
@@ -153,6 +169,19 @@ describe('a bad value', () => {
     ],
     [[], { LOG_RETENTION_DAYS: '0' }, 'LOG_RETENTION_DAYS "0" is not valid: expected an integer from 1 to 3650'],
     [['--tls-cert', pem], {}, 'MCP_TLS_KEY (--tls-key) is missing: HTTPS needs both a certificate and its key'],
+    [
+      ['--tools', 'queues,cats'],
+      {},
+      '--tools "queues,cats" is not valid: expected one of health, vhosts, queues, exchanges, messages, clients, admin, definitions, api',
+    ],
+    [[], { MCP_TOOLS: ' , ' }, 'MCP_TOOLS (--tools) is empty: name at least one group'],
+    [['--vhosts', 'prod,!'], {}, '--vhosts "prod,!" is not valid: "!" is empty: use a name or a glob like orders-*'],
+    [['--queues', 'a!b'], {}, '--queues "a!b" is not valid: "a!b": only a leading ! (deny) is allowed'],
+    [
+      ['--vhosts', 'prod-*'],
+      { AMQP_VHOST: 'staging' },
+      "AMQP_VHOST 'staging' is outside MCP_VHOSTS (--vhosts prod-*): pick a vhost in scope or widen the scope",
+    ],
     [['--nope'], {}, 'unknown option --nope (see --help for the list)'],
     [['stray'], {}, 'unexpected argument "stray"'],
     [['--amqp-port'], {}, '--amqp-port needs a value'],

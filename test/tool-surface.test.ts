@@ -104,3 +104,22 @@ describe.each(LEVELS)('tools/list at %s', (level, args) => {
     }
   });
 });
+
+describe('--tools', () => {
+  it('offers only the chosen groups, and says which group a missing tool needs', async () => {
+    const mcp = await startHarness({ args: ['--allow-destructive', '--tools', 'queues,health'] });
+    try {
+      const { tools } = await mcp.client.listTools();
+      const expected = allTools.filter((tool) => tool.group === 'queues' || tool.group === 'health').map((tool) => tool.name);
+      expect(tools.map((tool) => tool.name)).toEqual(expected);
+      expect(expected).toContain('list_queues');
+      const answer = await mcp.call('publish_messages', { messages: [{ body: 'x' }] });
+      expect(answer).toEqual({
+        isError: true,
+        text: 'publish_messages is not offered: this server runs with --tools queues,health; add messages to use it.',
+      });
+    } finally {
+      await mcp.close();
+    }
+  });
+});

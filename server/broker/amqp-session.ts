@@ -4,6 +4,7 @@ import type { BrokerEndpoint } from '../config/load-config.js';
 import type { Logger } from '../logging/logger.js';
 import { SERVER_NAME, VERSION } from '../version.js';
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from './backoff.js';
+import { type Scope, scopedChannel, unscoped } from './scope.js';
 import { BrokerError, fromAmqpError, socketReason } from './broker-errors.js';
 import { commonJsExports } from './common-js.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
@@ -29,6 +30,8 @@ export interface AmqpSessionOptions {
   logger: Logger;
   telemetry?: Telemetry;
   backoff?: BackoffOptions;
+  /** Queues out of scope are refused on every channel this session lends. */
+  scope?: Scope;
 }
 
 interface Waiter {
@@ -86,7 +89,7 @@ export class AmqpSession extends EventEmitter<{ state: [AmqpState] }> {
       const model = await this.#connected();
       const channel = await this.#acquire(model);
       try {
-        return await this.#bounded(context, channel, work(channel));
+        return await this.#bounded(context, channel, work(this.#scoped(channel)));
       } catch (error) {
         throw this.#explain(error, context);
       } finally {
@@ -101,7 +104,7 @@ export class AmqpSession extends EventEmitter<{ state: [AmqpState] }> {
     try {
       const channel = await model.createConfirmChannel();
       this.#watch(channel);
-      return channel;
+      return this.#scoped(channel);
     } catch (error) {
       throw this.#explain(error, context);
     }
@@ -142,7 +145,12 @@ export class AmqpSession extends EventEmitter<{ state: [AmqpState] }> {
 
   /** Closes a channel from openChannel unless the broker already did. */
   async closeChannel(channel: ConfirmChannel): Promise<void> {
-    if (!this.#dead.has(channel)) await channel.close().catch(() => undefined);
+    const original = unscoped(channel);
+    if (!this.#dead.has(original)) await original.close().catch(() => undefined);
+  }
+
+  #scoped(channel: ConfirmChannel): ConfirmChannel {
+    return this.#options.scope ? scopedChannel(channel, this.#options.scope, this.vhost) : channel;
   }
 
   /** The error for work cut short because the connection dropped under it. */

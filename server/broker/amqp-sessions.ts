@@ -27,6 +27,7 @@ export class AmqpSessions {
   }
 
   forVhost(vhost: string): AmqpSession {
+    this.#options.scope?.checkVhost(vhost);
     if (vhost === this.default.vhost) return this.default;
     const known = this.#extra.get(vhost);
     if (known) {

@@ -3,6 +3,7 @@ import type { Logger } from '../logging/logger.js';
 import { type Telemetry, noTelemetry } from '../telemetry/telemetry.js';
 import { AmqpSessions } from './amqp-sessions.js';
 import { ManagementClient, apiPath } from './management-client.js';
+import { Scope } from './scope.js';
 
 /** Everything tools use to reach one broker: AMQP sessions per vhost and the management API. */
 export interface Broker {
@@ -10,13 +11,17 @@ export interface Broker {
   readonly user: string;
   readonly amqp: AmqpSessions;
   readonly management: ManagementClient;
+  /** What this server may see and touch (--vhosts, --queues). */
+  readonly scope: Scope;
   /** The broker version from the overview, fetched once ("3.10.8"). */
   version(): Promise<string>;
   close(): Promise<void>;
 }
 
 export function createBroker(config: ServerConfig, logger: Logger, telemetry: Telemetry = noTelemetry): Broker {
+  const scope = new Scope(config.scope.vhosts, config.scope.queues);
   const amqp = new AmqpSessions({
+    scope,
     endpoint: config.amqp,
     defaultVhost: config.amqp.vhost,
     poolSize: config.connectionPoolSize,
@@ -24,13 +29,14 @@ export function createBroker(config: ServerConfig, logger: Logger, telemetry: Te
     logger,
     telemetry,
   });
-  const management = new ManagementClient({ endpoint: config.management, timeoutMs: config.requestTimeoutMs, telemetry });
+  const management = new ManagementClient({ endpoint: config.management, timeoutMs: config.requestTimeoutMs, telemetry, scope });
   let version: Promise<string> | undefined;
   return {
     defaultVhost: config.amqp.vhost,
     user: config.amqp.user,
     amqp,
     management,
+    scope,
     version() {
       version ??= management.get<{ rabbitmq_version: string }>(apiPath('overview'), { query: { columns: 'rabbitmq_version' } }).then(
         (overview) => overview.rabbitmq_version,

@@ -2,6 +2,7 @@ import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { BrokerEndpoint } from '../config/load-config.js';
 import { BrokerError, socketReason } from './broker-errors.js';
+import { Scope } from './scope.js';
 import { type Telemetry, noTelemetry } from '../telemetry/telemetry.js';
 import { readTlsFiles } from './tls-files.js';
 
@@ -71,10 +72,12 @@ export class ManagementClient {
   #authorization: string;
   #timeoutMs: number;
   #telemetry: Telemetry;
+  readonly scope: Scope;
 
-  constructor(options: { endpoint: ManagementEndpoint; timeoutMs: number; telemetry?: Telemetry }) {
+  constructor(options: { endpoint: ManagementEndpoint; timeoutMs: number; telemetry?: Telemetry; scope?: Scope }) {
     const { endpoint, timeoutMs } = options;
     this.#telemetry = options.telemetry ?? noTelemetry;
+    this.scope = options.scope ?? Scope.everything;
     const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
     this.baseUrl = `${endpoint.tls ? 'https' : 'http'}://${host}:${endpoint.port}${endpoint.basePath}`;
     this.#endpoint = endpoint;
@@ -105,6 +108,12 @@ export class ManagementClient {
 
   /** One page of a list endpoint, filtered and sorted by the broker. */
   async getPage<T>(path: string, query: PageQuery, options: RequestOptions = {}): Promise<Page<T>> {
+    if (this.scope.active) return this.#scopedPage<T>(path, query, options);
+    return this.#brokerPage<T>(path, query, options);
+  }
+
+  /** A page as the broker cuts it (items out of scope already dropped by request()). */
+  async #brokerPage<T>(path: string, query: PageQuery, options: RequestOptions): Promise<Page<T>> {
     const pageSize = Math.min(query.pageSize ?? 100, MAX_PAGE_SIZE);
     const raw = await this.get<{
       items: T[];
@@ -136,11 +145,33 @@ export class ManagementClient {
     };
   }
 
+  /**
+   * With a scope, the broker's pages and counts would include what the scope hides, so the
+   * whole (filtered, sorted) list is fetched, what is out of scope dropped, and the page cut
+   * here. Full objects are fetched: the scope needs their vhost and name whatever the columns.
+   */
+  async #scopedPage<T>(path: string, query: PageQuery, options: RequestOptions): Promise<Page<T>> {
+    const pageSize = Math.min(query.pageSize ?? 100, MAX_PAGE_SIZE);
+    const unpaged = { ...query, columns: undefined, page: undefined, pageSize: undefined };
+    const visible = await this.getAll<T>(path, unpaged, 100_000, options);
+    const total = query.name ? (await this.getAll<T>(path, { ...unpaged, name: undefined }, 100_000, options)).length : visible.length;
+    const pageCount = Math.max(1, Math.ceil(visible.length / pageSize));
+    const page = query.page ?? 1;
+    return {
+      items: visible.slice((page - 1) * pageSize, page * pageSize),
+      page,
+      pageCount,
+      pageSize,
+      filteredCount: visible.length,
+      totalCount: total,
+    };
+  }
+
   /** Every item of a list endpoint, fetched page by page (for summaries across a vhost). */
-  async getAll<T>(path: string, query: Omit<PageQuery, 'page' | 'pageSize'>, limit = 100_000): Promise<T[]> {
+  async getAll<T>(path: string, query: Omit<PageQuery, 'page' | 'pageSize'>, limit = 100_000, options: RequestOptions = {}): Promise<T[]> {
     const items: T[] = [];
     for (let page = 1; ; page++) {
-      const result = await this.getPage<T>(path, { ...query, page, pageSize: MAX_PAGE_SIZE });
+      const result = await this.#brokerPage<T>(path, { ...query, page, pageSize: MAX_PAGE_SIZE }, options);
       items.push(...result.items);
       if (page >= result.pageCount || items.length >= limit) return items;
     }
@@ -149,9 +180,13 @@ export class ManagementClient {
   async request<T>(method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, options: RequestOptions = {}): Promise<Response<T>> {
     const search = new URLSearchParams();
     for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) search.set(key, String(value));
+    // The scope needs every object's vhost and name (and a binding's destination): whole objects.
+    if (this.scope.active) search.delete('columns');
     const fullPath = `${this.#endpoint.basePath}${path}${search.size > 0 ? `?${search}` : ''}`;
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     const what = `${method} ${path}`;
+    this.scope.checkPath(path);
+    if (options.body !== undefined) this.scope.checkBody(path, options.body);
     const body = options.body !== undefined ? JSON.stringify(options.body) : undefined;
     const headers: Record<string, string> = {
       authorization: this.#authorization,
@@ -175,7 +210,9 @@ export class ManagementClient {
     }
     const parsed = parseJson(answer.text);
     const { status } = answer;
-    if ((status >= 200 && status < 300) || options.acceptStatus?.includes(status)) return { status, body: parsed as T };
+    if ((status >= 200 && status < 300) || options.acceptStatus?.includes(status)) {
+      return { status, body: (method === 'GET' ? this.scope.filterBody(path, parsed) : parsed) as T };
+    }
     throw this.#httpError(status, parsed, answer.text, what, options.notFound);
   }
 

@@ -1,3 +1,5 @@
+import { NamePatterns } from '../broker/scope.js';
+import type { ToolGroup } from '../tools/groups.js';
 import { InvalidValue } from './setting-parsers.js';
 import { type LogLevel, type Setting, type SettingKey, type SettingValues, settings } from './settings.js';
 
@@ -53,6 +55,10 @@ export interface ServerConfig {
   logLevel: LogLevel;
   connectionPoolSize: number;
   requestTimeoutMs: number;
+  /** Undefined means every group. */
+  tools?: ToolGroup[];
+  /** --vhosts and --queues patterns; empty means everything. */
+  scope: { vhosts: string[]; queues: string[] };
 }
 
 export type CliCommand = { kind: 'run'; config: ServerConfig } | { kind: 'help' } | { kind: 'version' };
@@ -188,6 +194,14 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Cli
   const user = v.amqpUser ?? 'guest';
   const password = v.amqpPassword ?? 'guest';
   const amqpHost = v.amqpHost ?? 'localhost';
+  const vhost = v.amqpVhost ?? '/';
+  if (v.tools !== undefined && v.tools.length === 0)
+    throw new ConfigError(`MCP_TOOLS (--tools) is empty: name at least one group, or leave it unset for all`);
+  if (v.vhosts && !new NamePatterns(v.vhosts).matches(vhost)) {
+    throw new ConfigError(
+      `AMQP_VHOST '${vhost}' is outside MCP_VHOSTS (--vhosts ${v.vhosts.join(',')}): pick a vhost in scope or widen the scope`,
+    );
+  }
 
   return {
     kind: 'run',
@@ -203,7 +217,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Cli
         port: v.amqpPort ?? (amqpTls ? 5671 : 5672),
         user,
         password,
-        vhost: v.amqpVhost ?? '/',
+        vhost,
         tls: amqpTls,
       },
       management: {
@@ -217,6 +231,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Cli
       logLevel: v.logLevel ?? 'info',
       connectionPoolSize: v.connectionPoolSize ?? 5,
       requestTimeoutMs: Math.round((v.requestTimeout ?? 30) * 1000),
+      tools: v.tools ? [...new Set(v.tools)] : undefined,
+      scope: { vhosts: v.vhosts ?? [], queues: v.queues ?? [] },
     },
   };
 }

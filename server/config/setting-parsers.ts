@@ -1,5 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { patternProblem } from '../broker/scope.js';
 
 /** Thrown by a parser; the message completes "…is not valid: <message>". */
 export class InvalidValue extends Error {}
@@ -73,6 +74,13 @@ export const readableFile: Parser<string> = (raw) => {
 /** An absolute path; the folder is created at start if it does not exist. */
 export const directory: Parser<string> = (raw) => {
   if (raw.trim() === '') throw new InvalidValue('expected a folder path');
+  return raw;
+};
+
+/** A --vhosts / --queues pattern: a name or glob, ! in front to deny. */
+export const scopePattern: Parser<string> = (raw) => {
+  const problem = patternProblem(raw);
+  if (problem) throw new InvalidValue(problem);
   return raw;
 };
 

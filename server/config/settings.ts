@@ -1,3 +1,4 @@
+import { TOOL_GROUPS } from '../tools/groups.js';
 import * as parse from './setting-parsers.js';
 
 /**
@@ -140,6 +141,30 @@ export const settings = {
     parse: parse.boolean,
     defaultText: 'false',
     help: 'Unlock delete, purge, close and consume (implies --allow-write); each still needs confirm: true.',
+  }),
+  tools: setting({
+    section: 'Safety',
+    env: 'MCP_TOOLS',
+    flag: 'tools',
+    parse: parse.list(parse.oneOf(TOOL_GROUPS)),
+    defaultText: 'all',
+    help: `Tool groups to offer, comma-separated: ${TOOL_GROUPS.join(', ')}. Fewer groups, smaller tools/list.`,
+  }),
+  vhosts: setting({
+    section: 'Safety',
+    env: 'MCP_VHOSTS',
+    flag: 'vhosts',
+    parse: parse.list(parse.scopePattern),
+    defaultText: 'all',
+    help: 'Vhosts this server may see and touch: comma-separated globs, !glob denies (prod-*,!prod-billing). Enforced in every tool.',
+  }),
+  queues: setting({
+    section: 'Safety',
+    env: 'MCP_QUEUES',
+    flag: 'queues',
+    parse: parse.list(parse.scopePattern),
+    defaultText: 'all',
+    help: 'Queues this server may see and touch, the same way (orders.*,!*.audit). Others are invisible and refused.',
   }),
   amqpHost: setting({
     section: 'AMQP',

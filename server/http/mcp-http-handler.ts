@@ -3,6 +3,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import type { Broker } from '../broker/broker.js';
 import { type HttpTransportConfig, type SafetyLevel, isLoopback } from '../config/load-config.js';
 import type { Logger } from '../logging/logger.js';
+import type { ToolGroup } from '../tools/groups.js';
 import type { Scrubber } from '../logging/secret-scrubber.js';
 import { createServer } from '../mcp/create-server.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
@@ -13,6 +14,8 @@ import { RateLimiter } from './rate-limiter.js';
 export interface McpHttpHandlerOptions {
   http: HttpTransportConfig;
   safety: SafetyLevel;
+  /** Tool groups offered; undefined means all. */
+  groups?: readonly ToolGroup[];
   broker: Broker;
   logger: Logger;
   scrub: Scrubber;
@@ -225,7 +228,7 @@ export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHan
     }
     for (const [name, value] of Object.entries(cors)) response.setHeader(name, value);
     const requestLogger = logger.child({ client });
-    const server = createServer({ broker, logger: requestLogger, scrub, telemetry }, { safety: options.safety });
+    const server = createServer({ broker, logger: requestLogger, scrub, telemetry }, { safety: options.safety, groups: options.groups });
     // JSON responses suit load balancers best; a request that asks for progress gets an SSE stream.
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: !wantsProgress(body) });
     response.on('close', () => {

@@ -6,6 +6,7 @@ import type { Broker } from '../broker/broker.js';
 import type { SafetyLevel } from '../config/load-config.js';
 import type { Logger } from '../logging/logger.js';
 import type { Scrubber } from '../logging/secret-scrubber.js';
+import { dryRun } from '../tools/dry-run.js';
 import { advertisedSchema } from '../tools/json-schema.js';
 import { allTools, selectTools } from '../tools/registry.js';
 import type { AnyTool, ToolContext, ToolGroup, ToolResult } from '../tools/tool.js';
@@ -34,14 +35,27 @@ const SAFETY_NOTE: Record<SafetyLevel, string> = {
   destructive: 'Destructive tools are available; each previews its impact unless called with confirm: true.',
 };
 
+/**
+ * The hints as tools/list carries them: only what differs from the protocol's defaults
+ * (readOnlyHint false, destructiveHint true, idempotentHint false), plus destructiveHint: true
+ * stated for clients that do not apply defaults. Every byte here is in every client's context.
+ */
+export function advertisedAnnotations(tool: Pick<AnyTool, 'annotations'>): Tool['annotations'] {
+  const { readOnlyHint, destructiveHint, idempotentHint } = tool.annotations;
+  if (readOnlyHint) return { readOnlyHint: true };
+  return { destructiveHint, ...(idempotentHint ? { idempotentHint: true } : {}) };
+}
+
 function describeTool(tool: AnyTool): Tool {
   return {
     name: tool.name,
     description: tool.description,
     inputSchema: advertisedSchema(tool.input) as Tool['inputSchema'],
-    annotations: tool.annotations,
+    annotations: advertisedAnnotations(tool),
   };
 }
+
+const ELICITATION_TIMEOUT_MS = 5 * 60_000;
 
 /** "page_size: Too big: expected number to be <=500" lines, one per problem. */
 export function describeInvalidArguments(toolName: string, error: z.ZodError): string {
@@ -83,7 +97,7 @@ export function createServer(dependencies: ServerDependencies, options: ServerOp
     {
       capabilities: { tools: { listChanged: true }, resources: {}, prompts: {}, completions: {}, logging: {} },
       jsonSchemaValidator: elicitationValidator,
-      instructions: `RabbitMQ tools for the broker at ${broker.management.baseUrl}. ${SAFETY_NOTE[options.safety]} Tools take vhost, defaulting to '${broker.defaultVhost}'.`,
+      instructions: `RabbitMQ tools for the broker at ${broker.management.baseUrl}. ${SAFETY_NOTE[options.safety]} Tools take vhost, defaulting to '${broker.defaultVhost}'.${broker.scope.active ? ` Scope: ${broker.scope.describe()}; nothing else is visible.` : ''}`,
     },
   );
 
@@ -92,6 +106,34 @@ export function createServer(dependencies: ServerDependencies, options: ServerOp
   registerPrompts(server, broker, scrub);
   registerCompletions(server, broker);
 
+  /**
+   * A destructive call without confirm: the user is asked through the client (elicitation)
+   * when it can ask, with the preview; otherwise the answer is the dry run, as always.
+   */
+  async function askToConfirm(tool: string, preview: string, signal: AbortSignal): Promise<string | undefined> {
+    if (!server.getClientCapabilities()?.elicitation?.form) return dryRun(preview, tool);
+    let answer: Awaited<ReturnType<Server['elicitInput']>>;
+    try {
+      answer = await server.elicitInput(
+        {
+          mode: 'form',
+          message: `${tool} ${preview}. Go ahead?`,
+          requestedSchema: {
+            type: 'object',
+            properties: { confirm: { type: 'boolean', title: 'Yes, do it', description: 'This cannot be undone.' } },
+            required: ['confirm'],
+          },
+        },
+        { signal, timeout: ELICITATION_TIMEOUT_MS },
+      );
+    } catch (error) {
+      logger.warn({ tool, err: error }, 'confirmation request failed; answering with the dry run');
+      return dryRun(preview, tool);
+    }
+    if (answer.action === 'accept' && answer.content?.confirm === true) return undefined;
+    return `Not done: the user ${answer.action === 'cancel' ? 'dismissed' : 'declined'} the confirmation (${preview}). Nothing was changed.`;
+  }
+
   /** Runs one call and says how it went; never throws. */
   async function call(name: string, rawArguments: unknown, extra: CallExtra): Promise<{ result: ToolResult; outcome: string }> {
     const tool = byName.get(name);
@@ -99,6 +141,15 @@ export function createServer(dependencies: ServerDependencies, options: ServerOp
       const hidden = allTools.find((candidate) => candidate.name === name);
       if (!hidden)
         return { result: { text: `Unknown tool ${name}. tools/list shows the available ones.`, isError: true }, outcome: 'unknown' };
+      if (options.groups && !options.groups.includes(hidden.group)) {
+        return {
+          result: {
+            text: `${name} is not offered: this server runs with --tools ${options.groups.join(',')}; add ${hidden.group} to use it.`,
+            isError: true,
+          },
+          outcome: 'disabled',
+        };
+      }
       const needs = hidden.annotations.destructiveHint ? '--allow-destructive' : '--allow-write';
       return {
         result: { text: `${name} is disabled: this server runs ${options.safety}. Restart it with ${needs} to use it.`, isError: true },
@@ -118,10 +169,18 @@ export function createServer(dependencies: ServerDependencies, options: ServerOp
           .sendNotification({ method: 'notifications/progress', params: { progressToken, progress: done, total, message } })
           .catch(() => undefined);
       },
+      confirm: (confirmed, preview) => (confirmed ? Promise.resolve(undefined) : askToConfirm(name, preview, extra.signal)),
+      async log(level, message) {
+        await server.sendLoggingMessage({ level, logger: 'rabbitmq', data: scrub(message) }, extra.sessionId).catch(() => undefined);
+      },
     };
     try {
       const output = await tool.handler(parsed.data, context);
       const result = typeof output === 'string' ? { text: output } : output;
+      // Changes and failures also go to the client's log (notifications/message).
+      const headline = result.text.split('\n', 1)[0] ?? '';
+      if (result.isError) await context.log('warning', `${name} failed: ${headline}`);
+      else if (!tool.annotations.readOnlyHint) await context.log('notice', `${name}: ${headline}`);
       return { result, outcome: result.isError ? 'failed' : 'ok' };
     } catch (error) {
       if (error instanceof BrokerError) return { result: { text: error.message, isError: true }, outcome: `failed: ${error.kind}` };

@@ -3,7 +3,6 @@ import { BrokerError } from '../broker/broker-errors.js';
 import type { Broker } from '../broker/broker.js';
 import { type Binding, type ExchangeFacts, RouteError, type RoutingTopology, traceRoute } from '../broker/exchange-routing.js';
 import { apiPath } from '../broker/management-client.js';
-import { dryRun } from './dry-run.js';
 import { exchangeNotFound, queueNotFound, vhostNotFound } from './not-found.js';
 import { type ExchangeInfo, describeBinding } from './exchanges.js';
 import { capOutput, pageFooter, plural, quoted, table } from './output.js';
@@ -110,7 +109,7 @@ export const deleteBinding = defineTool({
   description: 'Remove a binding (arguments needed only if bindings differ by them). Without confirm: true, previews it.',
   input: z.strictObject({ ...bindingFields, confirm }),
   annotations: destroys(true),
-  async handler(args, { broker }) {
+  async handler(args, { broker, confirm }) {
     const vhostName = args.vhost ?? broker.defaultVhost;
     const type = args.destination_type ?? 'queue';
     const key = args.routing_key ?? '';
@@ -136,7 +135,8 @@ export const deleteBinding = defineTool({
       };
     }
     const binding = matches[0] as Binding;
-    if (!args.confirm) return dryRun(`would remove binding ${describeBinding(binding)} in vhost '${vhostName}'`, 'delete_binding');
+    const declined = await confirm(args.confirm, `would remove binding ${describeBinding(binding)} in vhost '${vhostName}'`);
+    if (declined) return declined;
     await broker.management.delete(
       apiPath('bindings', vhostName, 'e', args.source, destinationSegment(type), args.destination, binding.properties_key ?? '~'),
       {

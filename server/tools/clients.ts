@@ -2,7 +2,6 @@ import { z } from 'zod';
 import type { Broker } from '../broker/broker.js';
 import { apiPath } from '../broker/management-client.js';
 import { SERVER_NAME } from '../version.js';
-import { dryRun } from './dry-run.js';
 import { vhostNotFound } from './not-found.js';
 import { capOutput, pageFooter, plural, rate, record, table } from './output.js';
 import { checkRegex, confirm, nameFilter, objectName, paging, vhost } from './schemas.js';
@@ -220,6 +219,7 @@ export const listConsumers = defineTool({
   annotations: READ_ONLY,
   async handler(args, { broker }) {
     const vhostName = args.vhost ?? broker.defaultVhost;
+    if (args.queue !== undefined) broker.scope.checkQueue(vhostName, args.queue);
     const all = await broker.management.get<ConsumerInfo[]>(apiPath('consumers', vhostName), {
       notFound: vhostNotFound(vhostName),
     });
@@ -252,7 +252,7 @@ export const closeConnection = defineTool({
     confirm,
   }),
   annotations: destroys(true),
-  async handler(args, { broker }) {
+  async handler(args, { broker, confirm }) {
     const notFound = `connection '${args.name}' not found (it may have closed already); list_connections shows the open ones`;
     const connection = await broker.management.get<ConnectionInfo>(apiPath('connections', args.name), { notFound });
     if (clientName(connection).startsWith(SERVER_NAME) && clientName(connection).includes(`pid ${process.pid}`)) {
@@ -262,8 +262,8 @@ export const closeConnection = defineTool({
       };
     }
     const impact = `connection '${args.name}' (user ${connection.user}, vhost ${connection.vhost}, client ${clientName(connection) || 'unnamed'}, ${plural(connection.channels ?? 0, 'channel')})`;
-    if (!args.confirm)
-      return dryRun(`would close ${impact}; its consumers stop and their unacked messages are requeued`, 'close_connection');
+    const declined = await confirm(args.confirm, `would close ${impact}; its consumers stop and their unacked messages are requeued`);
+    if (declined) return declined;
     await broker.management.delete(apiPath('connections', args.name), {
       headers: { 'x-reason': args.reason ?? `closed by ${SERVER_NAME}` },
       notFound,

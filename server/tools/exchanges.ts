@@ -3,7 +3,6 @@ import { BrokerError } from '../broker/broker-errors.js';
 import type { Broker } from '../broker/broker.js';
 import type { Binding } from '../broker/exchange-routing.js';
 import { apiPath } from '../broker/management-client.js';
-import { dryRun } from './dry-run.js';
 import { exchangeNotFound, vhostNotFound } from './not-found.js';
 import { capOutput, pageFooter, plural, quoted, rate, record, table } from './output.js';
 import { checkRegex, confirm, exchangeName, nameFilter, objectName, paging, table as argumentTable, vhost } from './schemas.js';
@@ -185,7 +184,7 @@ export const deleteExchange = defineTool({
     confirm,
   }),
   annotations: destroys(true),
-  async handler(args, { broker }) {
+  async handler(args, { broker, confirm }) {
     const vhostName = args.vhost ?? broker.defaultVhost;
     const reserved = reservedExchange(args.name);
     if (reserved) return { text: `Exchange not deleted: ${reserved}.`, isError: true };
@@ -200,7 +199,8 @@ export const deleteExchange = defineTool({
     const impact = `${exchange.type} exchange '${args.name}' in vhost '${vhostName}' with ${plural(outgoing.length, 'outgoing binding')} (to ${
       [...new Set(outgoing.map((b) => b.destination))].slice(0, 10).join(', ') || 'nothing'
     }) and ${plural(incoming.length, 'incoming exchange binding')}`;
-    if (!args.confirm) return dryRun(`would delete ${impact}; publishers to it would get a NOT_FOUND channel error`, 'delete_exchange');
+    const declined = await confirm(args.confirm, `would delete ${impact}; publishers to it would get a NOT_FOUND channel error`);
+    if (declined) return declined;
     await broker.management.delete(apiPath('exchanges', vhostName, args.name), {
       query: { 'if-unused': args.if_unused ? 'true' : undefined },
       notFound: exchangeNotFound(args.name, vhostName),

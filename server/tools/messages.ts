@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { BrokerError, fromAmqpError } from '../broker/broker-errors.js';
 import type { AmqpSession } from '../broker/amqp-session.js';
 import { type Broker, versionAtLeast } from '../broker/broker.js';
-import { dryRun } from './dry-run.js';
 import { MAX_OUTPUT_CHARS, plural, quoted, record } from './output.js';
 import { deliveryLimit, getQueueInfo, liveQueueCounts, type QueueInfo } from './queues.js';
 import { confirm, exchangeName, objectName, routingKey, shortString, table as argumentTable, vhost } from './schemas.js';
@@ -509,7 +508,7 @@ export const consumeMessages = defineTool({
     confirm,
   }),
   annotations: destroys(false),
-  async handler(args, { broker }) {
+  async handler(args, { broker, confirm }) {
     const vhostName = args.vhost ?? broker.defaultVhost;
     const count = args.count ?? 1;
     const queue = await getQueueInfo(broker, vhostName, args.queue);
@@ -519,12 +518,11 @@ export const consumeMessages = defineTool({
         isError: true,
       };
     const live = await liveQueueCounts(broker, vhostName, args.queue);
-    if (!args.confirm) {
-      return dryRun(
-        `would remove and return ${plural(Math.min(count, live.messages), 'message')} of ${live.messages} ready in queue '${args.queue}' (vhost '${vhostName}'); they would be gone from the queue`,
-        'consume_messages',
-      );
-    }
+    const declined = await confirm(
+      args.confirm,
+      `would remove and return ${plural(Math.min(count, live.messages), 'message')} of ${live.messages} ready in queue '${args.queue}' (vhost '${vhostName}'); they would be gone from the queue`,
+    );
+    if (declined) return declined;
     const taken = await broker.amqp.forVhost(vhostName).withOwnChannel(`consuming from queue '${args.queue}'`, async (channel) => {
       const messages: GetMessage[] = [];
       while (messages.length < count) {

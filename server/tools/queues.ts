@@ -5,7 +5,6 @@ import { apiPath } from '../broker/management-client.js';
 import type { Binding } from '../broker/exchange-routing.js';
 import { bytes, capOutput, pageFooter, plural, quoted, rate, record, table } from './output.js';
 import { checkRegex, confirm, exchangeName, nameFilter, objectName, paging, routingKey, table as argumentTable, vhost } from './schemas.js';
-import { dryRun } from './dry-run.js';
 import { queueNotFound, vhostNotFound } from './not-found.js';
 import { READ_ONLY, defineTool, destroys, writes } from './tool.js';
 
@@ -382,7 +381,7 @@ export const deleteQueue = defineTool({
     confirm,
   }),
   annotations: destroys(true),
-  async handler(args, { broker }) {
+  async handler(args, { broker, confirm }) {
     const vhostName = args.vhost ?? broker.defaultVhost;
     const { messages, consumers } = await liveQueueCounts(broker, vhostName, args.name);
     const blockers = [
@@ -391,7 +390,8 @@ export const deleteQueue = defineTool({
     ].filter(Boolean);
     if (blockers.length > 0) return { text: `Queue '${args.name}' was not deleted: ${blockers.join(' and ')}.`, isError: true };
     const impact = `queue '${args.name}' in vhost '${vhostName}' with ${plural(messages, 'ready message')} and ${plural(consumers, 'consumer')}`;
-    if (!args.confirm) return dryRun(`would delete ${impact}`, 'delete_queue');
+    const declined = await confirm(args.confirm, `would delete ${impact}`);
+    if (declined) return declined;
     await broker.management.delete(apiPath('queues', vhostName, args.name), {
       query: { 'if-empty': args.if_empty ? 'true' : undefined, 'if-unused': args.if_unused ? 'true' : undefined },
       notFound: queueNotFound(args.name, vhostName),
@@ -406,15 +406,14 @@ export const purgeQueue = defineTool({
   description: 'Remove all ready messages from a queue. Without confirm: true, previews the count.',
   input: z.strictObject({ vhost, name: objectName('queue name'), confirm }),
   annotations: destroys(false),
-  async handler(args, { broker }) {
+  async handler(args, { broker, confirm }) {
     const vhostName = args.vhost ?? broker.defaultVhost;
     const { messages, consumers } = await liveQueueCounts(broker, vhostName, args.name);
-    if (!args.confirm) {
-      return dryRun(
-        `would purge ${plural(messages, 'ready message')} from queue '${args.name}' in vhost '${vhostName}' (${plural(consumers, 'consumer')}; unacked messages stay)`,
-        'purge_queue',
-      );
-    }
+    const declined = await confirm(
+      args.confirm,
+      `would purge ${plural(messages, 'ready message')} from queue '${args.name}' in vhost '${vhostName}' (${plural(consumers, 'consumer')}; unacked messages stay)`,
+    );
+    if (declined) return declined;
     const reply = await broker.amqp
       .forVhost(vhostName)
       .withChannel(`purging queue '${args.name}'`, (channel) => channel.purgeQueue(args.name));

@@ -3,7 +3,9 @@ import type { Broker } from '../broker/broker.js';
 import type { SafetyLevel } from '../config/load-config.js';
 import type { Logger } from '../logging/logger.js';
 
-export type ToolGroup = 'health' | 'vhosts' | 'queues' | 'exchanges' | 'messages' | 'clients';
+import type { ToolGroup } from './groups.js';
+
+export type { ToolGroup };
 
 /**
  * The three hints every tool states explicitly. (openWorldHint is left at the protocol default:
@@ -22,6 +24,14 @@ export interface ToolContext {
   signal: AbortSignal;
   /** Reports progress when the client asked for it (a progress token); a no-op otherwise. */
   progress(done: number, total?: number, message?: string): Promise<void>;
+  /**
+   * The gate of a destructive action. Resolves undefined to go ahead: the call had confirm:
+   * true, or the client supports elicitation and the user accepted the preview. Otherwise it
+   * resolves the text to answer: the dry run (how to confirm), or that the user declined.
+   */
+  confirm(confirmed: boolean | undefined, preview: string): Promise<string | undefined>;
+  /** A log message to the client (notifications/message), if its logging/setLevel lets it through. */
+  log(level: 'debug' | 'info' | 'notice' | 'warning' | 'error', message: string): Promise<void>;
 }
 
 /** A handler returns text for the model; `isError` marks an expected failure it can recover from. */

@@ -1,5 +1,6 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { type Broker, createBroker } from '../../server/broker/broker.js';
 import { type ServerConfig, loadConfig } from '../../server/config/load-config.js';
 import { createLogger } from '../../server/logging/logger.js';
@@ -39,7 +40,15 @@ export function brokerEnv(overrides: Record<string, string> = {}): Record<string
  * A real server (real broker, real management API) driven by a real SDK client over the SDK's
  * in-memory transport: everything a stdio client sees, without a child process.
  */
-export async function startHarness(options: { args?: string[]; env?: Record<string, string> } = {}): Promise<Harness> {
+export async function startHarness(
+  options: {
+    args?: string[];
+    env?: Record<string, string>;
+    /** What the client declares (e.g. elicitation), and handlers to set before it connects. */
+    capabilities?: ClientCapabilities;
+    beforeConnect?: (client: Client) => void;
+  } = {},
+): Promise<Harness> {
   const command = loadConfig(options.args ?? [], brokerEnv(options.env));
   if (command.kind !== 'run') throw new Error('expected a run command');
   const { config } = command;
@@ -48,8 +57,9 @@ export async function startHarness(options: { args?: string[]; env?: Record<stri
   const logger = createLogger({ level: config.logLevel, scrub, write: (line) => logs.push(line) });
   const broker = createBroker(config, logger);
   broker.amqp.start();
-  const server = createServer({ broker, logger, scrub }, { safety: config.safety });
-  const client = new Client({ name: 'test-client', version: '1.0.0' });
+  const server = createServer({ broker, logger, scrub }, { safety: config.safety, groups: config.tools });
+  const client = new Client({ name: 'test-client', version: '1.0.0' }, { capabilities: options.capabilities ?? {} });
+  options.beforeConnect?.(client);
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   await server.connect(serverTransport);
   await client.connect(clientTransport);

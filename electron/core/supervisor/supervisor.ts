@@ -46,6 +46,8 @@ interface Running {
   stopping: boolean;
   published: boolean;
   startedAt: number;
+  /** Unhealthy answers in a row: one slow probe does not turn the tray amber. */
+  unhealthy: number;
 }
 
 const KEEP_LINES = 40;
@@ -165,6 +167,7 @@ export class Supervisor extends EventEmitter<{ state: [SupervisorState] }> {
       url: `http://127.0.0.1:${port}/mcp`,
       token,
       lastLines: [],
+      unhealthy: 0,
       stopping: false,
       published: false,
       startedAt: Date.now(),
@@ -223,10 +226,13 @@ export class Supervisor extends EventEmitter<{ state: [SupervisorState] }> {
     }
     if (!running.published) await this.#publish(running);
     const base = { profileId: target.profileId, profileName: target.profileName, pid: running.child.pid ?? 0, url: running.url };
+    running.unhealthy = answer.status === 200 ? 0 : running.unhealthy + 1;
     if (answer.status === 200) {
       if (this.#state.status !== 'healthy') this.#setState({ status: 'healthy', ...base });
     } else if (this.#state.status === 'starting' && Date.now() - running.startedAt < this.#options.connectGraceMs) {
       // Its first AMQP connection is still under way: not "broker down" yet (no amber flash).
+    } else if (this.#state.status === 'healthy' && running.unhealthy < 2) {
+      // One unhealthy answer (a probe that timed out under load) is not an outage yet.
     } else {
       const reason = degradedReason(answer.body);
       if (this.#state.status !== 'degraded' || this.#state.reason !== reason) this.#setState({ status: 'degraded', ...base, reason });

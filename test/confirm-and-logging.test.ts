@@ -1,0 +1,114 @@
+import { ElicitRequestSchema, LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { admin, createTestVhost } from './support/broker-admin.js';
+import { type Harness, startHarness } from './support/mcp-harness.js';
+
+let vhost: { name: string; remove: () => Promise<void> };
+
+beforeAll(async () => {
+  vhost = await createTestVhost('mcp-confirm');
+});
+
+afterAll(async () => {
+  await vhost?.remove();
+});
+
+async function queueExists(name: string): Promise<boolean> {
+  const queues = await admin<{ name: string }[]>('GET', `/queues/${encodeURIComponent(vhost.name)}?columns=name`);
+  return queues.some((queue) => queue.name === name);
+}
+
+/** A client that can be asked (elicitation) and answers as `answer` says, recording the questions. */
+async function askingClient(answer: { action: 'accept' | 'decline' | 'cancel'; confirm?: boolean }) {
+  const questions: string[] = [];
+  const mcp = await startHarness({
+    args: ['--allow-destructive'],
+    env: { AMQP_VHOST: vhost.name },
+    capabilities: { elicitation: {} },
+    beforeConnect: (client) =>
+      client.setRequestHandler(ElicitRequestSchema, async (request) => {
+        questions.push(request.params.message);
+        return answer.action === 'accept' ? { action: 'accept', content: { confirm: answer.confirm ?? true } } : { action: answer.action };
+      }),
+  });
+  return { mcp, questions };
+}
+
+describe('a destructive call without confirm', () => {
+  it('asks the user through the client when it can ask, and does it when they accept', async () => {
+    await admin('PUT', `/queues/${encodeURIComponent(vhost.name)}/ask-accept`, { durable: true });
+    const { mcp, questions } = await askingClient({ action: 'accept' });
+    try {
+      const answer = await mcp.call('delete_queue', { name: 'ask-accept' });
+      expect(answer.isError).toBe(false);
+      expect(answer.text).toMatch(/^Deleted queue 'ask-accept'/);
+      expect(questions).toEqual([
+        `delete_queue would delete queue 'ask-accept' in vhost '${vhost.name}' with 0 ready messages and 0 consumers. Go ahead?`,
+      ]);
+      expect(await queueExists('ask-accept')).toBe(false);
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('changes nothing when the user declines, dismisses, or answers no', async () => {
+    await admin('PUT', `/queues/${encodeURIComponent(vhost.name)}/ask-decline`, { durable: true });
+    for (const answer of [{ action: 'decline' }, { action: 'cancel' }, { action: 'accept', confirm: false }] as const) {
+      const { mcp, questions } = await askingClient(answer);
+      try {
+        const result = await mcp.call('delete_queue', { name: 'ask-decline' });
+        expect(result.text).toMatch(/^Not done: the user (declined|dismissed) the confirmation \(would delete queue 'ask-decline'/);
+        expect(questions).toHaveLength(1);
+        expect(await queueExists('ask-decline')).toBe(true);
+      } finally {
+        await mcp.close();
+      }
+    }
+  });
+
+  it('answers with the dry run when the client cannot ask, and confirm: true still works without asking', async () => {
+    await admin('PUT', `/queues/${encodeURIComponent(vhost.name)}/no-ask`, { durable: true });
+    const mcp = await startHarness({ args: ['--allow-destructive'], env: { AMQP_VHOST: vhost.name } });
+    try {
+      const dry = await mcp.call('delete_queue', { name: 'no-ask' });
+      expect(dry.text).toMatch(/^Dry run: would delete queue 'no-ask'.*call delete_queue again with confirm: true\.$/);
+      expect(await queueExists('no-ask')).toBe(true);
+      expect((await mcp.call('delete_queue', { name: 'no-ask', confirm: true })).text).toMatch(/^Deleted queue 'no-ask'/);
+      expect(await queueExists('no-ask')).toBe(false);
+    } finally {
+      await mcp.close();
+    }
+  });
+});
+
+describe('logging notifications', () => {
+  let mcp: Harness;
+  const messages: { level: string; data: unknown }[] = [];
+
+  beforeAll(async () => {
+    mcp = await startHarness({ args: ['--allow-write'], env: { AMQP_VHOST: vhost.name } });
+    mcp.client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => {
+      messages.push({ level: notification.params.level, data: notification.params.data });
+    });
+  });
+
+  afterAll(async () => {
+    await mcp?.close();
+  });
+
+  it('tell the client what changed and what failed, at the level it set', async () => {
+    await mcp.client.setLoggingLevel('notice');
+    await mcp.call('create_queue', { name: 'logged' });
+    await mcp.call('list_queues', {});
+    await mcp.call('create_queue', { name: 'logged', type: 'quorum' }); // conflicts with the classic one
+    await expect.poll(() => messages.length).toBe(2);
+    expect(messages[0]).toEqual({ level: 'notice', data: expect.stringMatching(/^create_queue: Created durable queue 'logged' in vhost/) });
+    expect(messages[1]).toEqual({ level: 'warning', data: expect.stringMatching(/^create_queue failed: /) });
+
+    await mcp.client.setLoggingLevel('error');
+    await mcp.call('create_queue', { name: 'logged-quietly' });
+    await mcp.call('create_queue', { name: 'logged', type: 'quorum' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(messages).toHaveLength(2);
+  });
+});

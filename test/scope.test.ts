@@ -1,0 +1,157 @@
+import type { ChannelModel } from 'amqplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { admin, createTestVhost, eventually } from './support/broker-admin.js';
+import { type Harness, startHarness } from './support/mcp-harness.js';
+import { connectRaw } from './support/raw-amqp.js';
+
+/**
+ * --vhosts and --queues: what is out of scope is invisible and untouchable through every tool.
+ * The server may use vhost IN, and there every queue but *.audit; vhost OUT is denied.
+ */
+let inside: { name: string; remove: () => Promise<void> };
+let outside: { name: string; remove: () => Promise<void> };
+let mcp: Harness;
+let outsideConnection: ChannelModel;
+const DENIED = 'payroll.audit';
+const ALLOWED = 'orders';
+const q = (vhost: string) => encodeURIComponent(vhost);
+
+async function readyIn(queue: string): Promise<number> {
+  const [first] = await admin<{ messages_ready?: number }[]>(
+    'GET',
+    `/queues/${q(inside.name)}?name=${encodeURIComponent(`^${queue.replace('.', '\\.')}$`)}&use_regex=true&columns=messages_ready,name`,
+  );
+  return first?.messages_ready ?? -1;
+}
+
+beforeAll(async () => {
+  inside = await createTestVhost('mcp-scope-in');
+  outside = await createTestVhost('mcp-scope-out');
+  for (const queue of [ALLOWED, DENIED]) {
+    await admin('PUT', `/queues/${q(inside.name)}/${queue}`, { durable: true });
+    await admin('POST', `/bindings/${q(inside.name)}/e/amq.direct/q/${queue}`, { routing_key: 'payday' });
+    await admin('POST', `/exchanges/${q(inside.name)}/amq.default/publish`, {
+      routing_key: queue,
+      payload: `secret of ${queue}`,
+      payload_encoding: 'string',
+      properties: {},
+    });
+  }
+  await admin('PUT', `/queues/${q(outside.name)}/${ALLOWED}`, { durable: true });
+  outsideConnection = await connectRaw(outside.name);
+  mcp = await startHarness({
+    args: ['--allow-destructive', '--vhosts', `mcp-scope-in-*`, '--queues', '!*.audit'],
+    env: { AMQP_VHOST: inside.name },
+  });
+  await eventually(async () => ((await readyIn(DENIED)) === 1 ? true : undefined), 'the denied queue to show its message');
+});
+
+afterAll(async () => {
+  await mcp?.close();
+  await outsideConnection?.close().catch(() => undefined);
+  await inside?.remove();
+  await outside?.remove();
+});
+
+const REFUSED_QUEUE = new RegExp(
+  `Queue '${DENIED.replace('.', '\\.')}' in vhost '.*' is outside this server's scope \\(--queues !\\*\\.audit\\)`,
+);
+const REFUSED_VHOST = /Vhost '.*' is outside this server's scope \(--vhosts mcp-scope-in-\*\)/;
+
+describe('a vhost out of scope', () => {
+  it('is not listed', async () => {
+    const answer = await mcp.call('list_vhosts', {});
+    expect(answer.text).toContain(inside.name);
+    expect(answer.text).not.toContain(outside.name);
+  });
+
+  it('is refused by every tool that names it', async () => {
+    for (const [tool, args] of [
+      ['list_queues', {}],
+      ['list_exchanges', {}],
+      ['list_bindings', {}],
+      ['peek_messages', { queue: ALLOWED }],
+      ['create_queue', { name: 'sneaky' }],
+      ['delete_queue', { name: ALLOWED, confirm: true }],
+      ['publish_messages', { routing_key: ALLOWED, messages: [{ body: 'x' }] }],
+      ['trace_route', { exchange: 'amq.direct', routing_key: 'payday' }],
+      ['list_consumers', {}],
+    ] as const) {
+      const answer = await mcp.call(tool, { ...args, vhost: outside.name });
+      expect(answer.isError, tool).toBe(true);
+      expect(answer.text, tool).toMatch(REFUSED_VHOST);
+    }
+    const queues = await admin<{ name: string }[]>('GET', `/queues/${q(outside.name)}?columns=name`);
+    expect(queues.map((queue) => queue.name)).toEqual([ALLOWED]);
+  });
+
+  it('hides its connections', async () => {
+    const answer = await mcp.call('list_connections', {});
+    expect(answer.isError).toBe(false);
+    expect(answer.text).not.toContain(outside.name);
+  });
+});
+
+describe('a queue out of scope', () => {
+  it('is not listed, not found by name and not in bindings, routes or problem lists', async () => {
+    const list = await mcp.call('list_queues', {});
+    expect(list.text).toContain(ALLOWED);
+    expect(list.text).not.toContain(DENIED);
+    expect(list.text).not.toMatch(/of 2\b/);
+    expect((await mcp.call('list_queues', { name: DENIED })).text).toMatch(REFUSED_QUEUE);
+    expect((await mcp.call('list_bindings', {})).text).not.toContain(DENIED);
+    expect((await mcp.call('list_bindings', { queue: DENIED })).text).toMatch(REFUSED_QUEUE);
+    const route = await mcp.call('trace_route', { exchange: 'amq.direct', routing_key: 'payday' });
+    expect(route.text).toContain(ALLOWED);
+    expect(route.text).not.toContain(DENIED);
+    expect((await mcp.call('find_problem_queues', {})).text).not.toContain(DENIED);
+  });
+
+  it('cannot be read, consumed, purged, deleted, published to, bound or created', async () => {
+    for (const [tool, args] of [
+      ['peek_messages', { queue: DENIED }],
+      ['consume_messages', { queue: DENIED, confirm: true }],
+      ['purge_queue', { name: DENIED, confirm: true }],
+      ['delete_queue', { name: DENIED, confirm: true }],
+      ['publish_messages', { routing_key: DENIED, messages: [{ body: 'x' }] }],
+      ['create_binding', { source: 'amq.topic', destination: DENIED, routing_key: '#' }],
+      ['delete_binding', { source: 'amq.direct', destination: DENIED, routing_key: 'payday', confirm: true }],
+      ['create_queue', { name: 'new.audit' }],
+      ['list_consumers', { queue: DENIED }],
+    ] as const) {
+      const answer = await mcp.call(tool, args);
+      expect(answer.isError, tool).toBe(true);
+      expect(answer.text, tool).toMatch(/is outside this server's scope/);
+    }
+    expect(await readyIn(DENIED)).toBe(1);
+    const queues = await admin<{ name: string }[]>('GET', `/queues/${q(inside.name)}?columns=name`);
+    expect(queues.map((queue) => queue.name).sort()).toEqual([ALLOWED, DENIED]);
+    const bindings = await admin<{ source: string }[]>('GET', `/queues/${q(inside.name)}/${DENIED}/bindings`);
+    expect(bindings.map((binding) => binding.source).sort()).toEqual(['', 'amq.direct']);
+  });
+
+  it('is neither a resource nor a completion', async () => {
+    await expect(mcp.client.readResource({ uri: `rabbitmq://vhosts/${q(inside.name)}/queues/${DENIED}` })).rejects.toThrow(
+      /outside this server's scope/,
+    );
+    const completion = await mcp.client.complete({
+      ref: { type: 'ref/resource', uri: 'rabbitmq://vhosts/{vhost}/queues/{queue}' },
+      argument: { name: 'queue', value: '' },
+      context: { arguments: { vhost: inside.name } },
+    });
+    expect(completion.completion.values).toContain(ALLOWED);
+    expect(completion.completion.values).not.toContain(DENIED);
+    const vhosts = await mcp.client.complete({
+      ref: { type: 'ref/resource', uri: 'rabbitmq://vhosts/{vhost}/queues/{queue}' },
+      argument: { name: 'vhost', value: 'mcp-scope' },
+    });
+    expect(vhosts.completion.values).not.toContain(outside.name);
+  });
+
+  it('still lets everything in scope work', async () => {
+    const peek = await mcp.call('peek_messages', { queue: ALLOWED });
+    expect(peek.text).toContain(`secret of ${ALLOWED}`);
+    const publish = await mcp.call('publish_messages', { routing_key: ALLOWED, messages: [{ body: 'more' }] });
+    expect(publish.isError).toBe(false);
+  });
+});
