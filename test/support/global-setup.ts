@@ -15,6 +15,25 @@ async function managementAnswers(): Promise<boolean> {
   }
 }
 
+const PLUGINS = [
+  'rabbitmq_management',
+  'rabbitmq_shovel',
+  'rabbitmq_shovel_management',
+  'rabbitmq_federation',
+  'rabbitmq_federation_management',
+];
+
+/** Whether the shovel management plugin answers (GET /api/shovels). */
+async function shovelsAnswer(): Promise<boolean> {
+  const auth = Buffer.from(`${BROKER.user}:${BROKER.password}`).toString('base64');
+  try {
+    const response = await fetch(`http://${BROKER.host}:${BROKER.httpPort}/api/shovels`, { headers: { authorization: `Basic ${auth}` } });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
 async function tryCommand(command: string, args: string[]): Promise<void> {
   try {
     await run(command, args, { timeout: 120_000 });
@@ -38,9 +57,11 @@ export default async function setup(): Promise<void> {
   }
   if (local) await tryCommand('rabbitmqctl', ['await_startup', '--timeout', '60']);
   if (!(await managementAnswers()) && local) {
-    await tryCommand('rabbitmq-plugins', ['enable', 'rabbitmq_management']);
+    await tryCommand('rabbitmq-plugins', ['enable', ...PLUGINS]);
     await waitForPort(BROKER.httpPort, 60, BROKER.host);
   }
+  // Shovels and federation (the admin tools' tests); enabling is idempotent and needs no restart.
+  if (local && !(await shovelsAnswer())) await tryCommand('rabbitmq-plugins', ['enable', ...PLUGINS]);
   const deadline = Date.now() + 30_000;
   while (!(await managementAnswers())) {
     if (Date.now() > deadline) {
