@@ -155,6 +155,106 @@ async function batchPublish(server: StdioServer): Promise<void> {
   });
 }
 
+/**
+ * move_messages against the same move done by hand with amqplib: get a batch (manual ack),
+ * publish it with confirms, ack up to the last one. Both lose nothing and keep the order.
+ */
+async function moveBetweenQueues(): Promise<void> {
+  const count = 10_000;
+  const batch = 1000;
+  const encoded = encodeURIComponent(vhost);
+  await management('PUT', `/queues/${encoded}/move-from`, { durable: true });
+  await management('PUT', `/queues/${encoded}/move-to`, { durable: true });
+  const connection = await connect({
+    hostname: BROKER.host,
+    port: BROKER.amqpPort,
+    username: BROKER.user,
+    password: BROKER.password,
+    vhost,
+  });
+  const server = await connectStdio(SERVER, ['--allow-destructive'], env());
+  const purge = () => Promise.all(['move-from', 'move-to'].map((queue) => management('DELETE', `/queues/${encoded}/${queue}/contents`)));
+  const fill = async () => {
+    const channel = await connection.createConfirmChannel();
+    for (let i = 0; i < count; i++) {
+      if (!channel.sendToQueue('move-from', Buffer.from(`message ${i}`), { persistent: true }))
+        await new Promise((resolve) => channel.once('drain', resolve));
+    }
+    await channel.waitForConfirms();
+    await channel.close();
+  };
+  const arrived = async () => {
+    const channel = await connection.createChannel();
+    const { messageCount } = await channel.checkQueue('move-to');
+    await channel.close();
+    if (messageCount !== count) throw new Error(`move lost messages: ${messageCount} of ${count} arrived`);
+  };
+  const raw = async () => {
+    const channel = await connection.createConfirmChannel();
+    const started = performance.now();
+    for (;;) {
+      const taken = [];
+      while (taken.length < batch) {
+        const message = await channel.get('move-from', { noAck: false });
+        if (message === false) break;
+        taken.push(message);
+      }
+      const last = taken.at(-1);
+      if (!last) break;
+      for (const message of taken) {
+        if (!channel.sendToQueue('move-to', message.content, message.properties))
+          await new Promise((resolve) => channel.once('drain', resolve));
+      }
+      await channel.waitForConfirms();
+      channel.ack(last, true);
+    }
+    const ms = performance.now() - started;
+    await channel.close();
+    return ms;
+  };
+  const viaMcp = async () => {
+    const started = performance.now();
+    const result = await server.client.callTool(
+      { name: 'move_messages', arguments: { from: 'move-from', to: 'move-to', count, confirm: true } },
+      undefined,
+      { timeout: 120_000 },
+    );
+    const ms = performance.now() - started;
+    const text = (result.content as { text: string }[])[0]?.text ?? '';
+    if (!text.startsWith(`Moved ${count} messages`)) throw new Error(`move failed: ${text}`);
+    return ms;
+  };
+  const ours: number[] = [];
+  const baseline: number[] = [];
+  try {
+    for (let run = 0; run < 3; run++) {
+      await fill();
+      baseline.push(await raw());
+      await arrived();
+      await purge();
+      await fill();
+      ours.push(await viaMcp());
+      await arrived();
+      await purge();
+    }
+  } finally {
+    await server.close();
+    await connection.close();
+  }
+  const oursRate = count / (median(ours) / 1000);
+  const rawRate = count / (median(baseline) / 1000);
+  const ratio = oursRate / rawRate;
+  rows.push({
+    metric: 'move 10,000 between queues: one tool call vs amqplib get/publish/confirm/ack',
+    ours: oursRate,
+    baseline: rawRate,
+    unit: 'msg/s',
+    ratio,
+    target: '≥ 1.0×',
+    pass: ratio >= 1,
+  });
+}
+
 async function toolsListSizes(): Promise<void> {
   for (const [level, args, budget] of [
     ['read-only', [], 4500],
@@ -220,6 +320,7 @@ async function main(): Promise<void> {
     } finally {
       await server.close();
     }
+    await moveBetweenQueues();
     await toolsListSizes();
     await peakMemory();
   } finally {

@@ -34,7 +34,7 @@ function wrongValues(schema: PropertySchema): unknown[] {
   }
 }
 
-const VALID: Record<string, unknown> = { messages: [{ body: 'x' }], type: 'direct' };
+const VALID: Record<string, unknown> = { messages: [{ body: 'x' }], type: 'direct', definitions: {}, kind: 'policy', count: 1 };
 
 /** Minimal valid values for the required properties, so one bad field is the only problem. */
 function baseline(required: string[] = []): Record<string, unknown> {

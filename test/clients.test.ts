@@ -41,8 +41,13 @@ async function appConnectionName(): Promise<string> {
 describe('connections, channels and consumers', () => {
   it('lists the application connection with its client name and user', async () => {
     const name = await appConnectionName();
-    const listed = await mcp.call('list_connections', { vhost: vhost.name });
-    expect(listed.text).toContain(`${name} | guest | ${vhost.name} | ${appName} | running | 1`);
+    // Its state and channel count settle a moment after the connection appears.
+    const row = `${name} | guest | ${vhost.name} | ${appName} | running | 1`;
+    const listed = await eventually(async () => {
+      const answer = await mcp.call('list_connections', { vhost: vhost.name });
+      return answer.text.includes(row) ? answer.text : undefined;
+    }, 'the connection to be running with its channel');
+    expect(listed).toContain(row);
   });
 
   it('shows one connection in detail with its channel prefetch and unacked count', async () => {
@@ -57,7 +62,7 @@ describe('connections, channels and consumers', () => {
 
   it('lists channels across vhosts, most unacked first', async () => {
     const answer = await eventually(async () => {
-      const listed = await mcp.call('list_channels', { vhost: vhost.name });
+      const listed = await mcp.call('list_connections', { show: 'channels', vhost: vhost.name });
       return listed.text.includes('| 7 | 3 | 1 |') ? listed.text : undefined;
     }, 'channel statistics');
     expect(answer.split('\n')[0]).toBe('name | user | vhost | state | prefetch | unacked | consumers | confirm | publish/s | deliver/s');
@@ -65,7 +70,7 @@ describe('connections, channels and consumers', () => {
 
   it('lists consumers of a queue', async () => {
     const answer = await eventually(async () => {
-      const listed = await mcp.call('list_consumers', { queue: 'work' });
+      const listed = await mcp.call('list_connections', { show: 'consumers', queue: 'work' });
       return listed.text.includes('worker-1') ? listed.text : undefined;
     }, 'the consumer');
     expect(answer).toMatch(/work \| worker-1 \| .* \| guest \| 7 \| manual \| yes \| no/);

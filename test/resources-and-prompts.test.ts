@@ -24,11 +24,12 @@ function text(result: { contents: unknown[] }): string {
 }
 
 describe('resources', () => {
-  it('lists the broker overview and templates for a queue and a vhost topology', async () => {
+  it('lists the broker overview and templates for a queue, a vhost topology and its definitions', async () => {
     expect((await mcp.client.listResources()).resources.map((r) => r.uri)).toEqual(['rabbitmq://overview']);
     expect((await mcp.client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate)).toEqual([
       'rabbitmq://vhosts/{vhost}/queues/{queue}',
       'rabbitmq://vhosts/{vhost}/topology',
+      'rabbitmq://vhosts/{vhost}/definitions',
     ]);
   });
 

@@ -75,7 +75,7 @@ describe('a vhost out of scope', () => {
       ['delete_queue', { name: ALLOWED, confirm: true }],
       ['publish_messages', { routing_key: ALLOWED, messages: [{ body: 'x' }] }],
       ['trace_route', { exchange: 'amq.direct', routing_key: 'payday' }],
-      ['list_consumers', {}],
+      ['list_connections', { show: 'consumers' }],
     ] as const) {
       const answer = await mcp.call(tool, { ...args, vhost: outside.name });
       expect(answer.isError, tool).toBe(true);
@@ -117,7 +117,7 @@ describe('a queue out of scope', () => {
       ['create_binding', { source: 'amq.topic', destination: DENIED, routing_key: '#' }],
       ['delete_binding', { source: 'amq.direct', destination: DENIED, routing_key: 'payday', confirm: true }],
       ['create_queue', { name: 'new.audit' }],
-      ['list_consumers', { queue: DENIED }],
+      ['list_connections', { queue: DENIED }],
     ] as const) {
       const answer = await mcp.call(tool, args);
       expect(answer.isError, tool).toBe(true);
@@ -153,5 +153,81 @@ describe('a queue out of scope', () => {
     expect(peek.text).toContain(`secret of ${ALLOWED}`);
     const publish = await mcp.call('publish_messages', { routing_key: ALLOWED, messages: [{ body: 'more' }] });
     expect(publish.isError).toBe(false);
+  });
+});
+
+describe('the escape hatch (management_api) under a scope', () => {
+  const get = (path: string) => mcp.call('management_api', { path });
+
+  it('leaves out of every answer what is out of scope', async () => {
+    for (const path of [
+      `/api/queues/${q(inside.name)}`,
+      '/api/queues',
+      '/api/vhosts',
+      `/api/bindings/${q(inside.name)}`,
+      '/api/definitions',
+      `/api/definitions/${q(inside.name)}`,
+      '/api/permissions',
+    ]) {
+      const answer = await get(path);
+      expect(answer.isError, path).toBe(false);
+      expect(answer.text, path).not.toContain(DENIED);
+      expect(answer.text, path).not.toContain(outside.name);
+    }
+    expect((await get(`/api/queues/${q(inside.name)}`)).text).toContain(ALLOWED);
+  });
+
+  it('refuses requests that name something out of scope, whatever the method', async () => {
+    for (const args of [
+      { path: `/api/queues/${q(inside.name)}/${DENIED}` },
+      { path: `/api/queues/${q(outside.name)}` },
+      {
+        path: `/api/queues/${q(inside.name)}/${DENIED}/get`,
+        method: 'POST',
+        body: { count: 1, ackmode: 'ack_requeue_false', encoding: 'auto' },
+      },
+      {
+        path: `/api/exchanges/${q(inside.name)}/amq.default/publish`,
+        method: 'POST',
+        body: { routing_key: DENIED, payload: 'x', payload_encoding: 'string', properties: {} },
+      },
+      { path: `/api/queues/${q(inside.name)}/${DENIED}`, method: 'DELETE', confirm: true },
+      { path: `/api/queues/${q(outside.name)}/sneaky`, method: 'PUT', body: { durable: true } },
+      { path: `/api/users/${'intruder'}`, method: 'PUT', body: { password: 'x', tags: 'administrator' } },
+    ]) {
+      const answer = await mcp.call('management_api', args);
+      expect(answer.isError, args.path).toBe(true);
+      expect(answer.text, args.path).toMatch(
+        /outside this server's scope|broker-wide: a server limited by --vhosts or --queues cannot change them/,
+      );
+    }
+    expect(await readyIn(DENIED)).toBe(1);
+    expect((await admin<{ name: string }[]>('GET', '/users')).some((user) => user.name === 'intruder')).toBe(false);
+  });
+});
+
+describe('the admin tools under a scope', () => {
+  it('refuse other vhosts and queues out of scope, and broker-wide accounts', async () => {
+    for (const [tool, args] of [
+      ['list_users', { vhost: outside.name }],
+      ['list_policies', { vhost: outside.name }],
+      ['list_policies', { queue: DENIED }],
+      ['list_links', { vhost: outside.name }],
+      [
+        'set_configuration',
+        { kind: 'policy', name: 'p', vhost: outside.name, settings: { pattern: '.*', definition: { 'max-length': 1 } } },
+      ],
+      ['set_configuration', { kind: 'shovel', name: 'drain', settings: { 'src-queue': DENIED, 'dest-queue': ALLOWED } }],
+      ['set_configuration', { kind: 'vhost', name: 'some-other-vhost' }],
+      ['set_configuration', { kind: 'user', name: 'intruder', password: 'pw-intruder' }],
+      ['delete_configuration', { kind: 'vhost', name: outside.name, confirm: true }],
+    ] as const) {
+      const answer = await mcp.call(tool, args);
+      expect(answer.isError, `${tool} ${JSON.stringify(args)}`).toBe(true);
+      expect(answer.text, tool).toMatch(/outside this server's scope|broker-wide/);
+    }
+    expect((await admin<{ name: string }[]>('GET', '/vhosts')).some((entry) => entry.name === outside.name)).toBe(true);
+    expect(await admin<unknown[]>('GET', `/parameters/shovel/${q(inside.name)}`)).toEqual([]);
+    expect((await mcp.call('list_users', {})).text).not.toContain(outside.name);
   });
 });

@@ -185,7 +185,7 @@ export class ManagementClient {
     const fullPath = `${this.#endpoint.basePath}${path}${search.size > 0 ? `?${search}` : ''}`;
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     const what = `${method} ${path}`;
-    this.scope.checkPath(path);
+    this.scope.checkPath(path, method);
     if (options.body !== undefined) this.scope.checkBody(path, options.body);
     const body = options.body !== undefined ? JSON.stringify(options.body) : undefined;
     const headers: Record<string, string> = {

@@ -74,6 +74,9 @@ const VHOST_AT_1 = new Set([
   'stream',
 ]);
 
+/** Resources that belong to no vhost, which a scoped server may read but not change. */
+const BROKER_WIDE = new Set(['users', 'user-limits', 'global-parameters']);
+
 /** Keys of a definitions document (and similar) whose arrays hold objects with a vhost. */
 const QUEUE_LISTS = new Set(['queues']);
 const VHOST_LISTS = new Set(['vhosts']);
@@ -128,14 +131,21 @@ export class Scope {
     }
   }
 
-  /** Refuses a management API path (without base path or query) that names something out of scope. */
-  checkPath(path: string): void {
+  /**
+   * Refuses a management API request (path without base path or query) that names something
+   * out of scope. Changes to what is broker-wide (users, their limits, global parameters) are
+   * refused outright: an account made here could reach every vhost.
+   */
+  checkPath(path: string, method = 'GET'): void {
     if (!this.active) return;
     const segments = path
       .replace(/^\/api\//, '')
       .split('/')
       .map((segment) => safeDecode(segment));
     const [resource, ...rest] = segments;
+    if (method !== 'GET' && resource && BROKER_WIDE.has(resource)) {
+      throw new BrokerError('forbidden', `${resource} are broker-wide: a server limited by --vhosts or --queues cannot change them.`);
+    }
     let vhost: string | undefined;
     if (resource && VHOST_AT_1.has(resource)) vhost = rest[0];
     else if (resource === 'parameters') vhost = rest[1];
@@ -164,17 +174,33 @@ export class Scope {
       if (typeof object.routing_key === 'string') this.checkQueue(first, object.routing_key);
     }
     if (resource === 'definitions') {
-      const fallback = first;
+      if (Array.isArray(object.users) && object.users.length > 0)
+        throw new BrokerError('forbidden', 'users are broker-wide: a server limited by --vhosts or --queues cannot import them.');
+      if (Array.isArray(object.global_parameters) && object.global_parameters.length > 0) {
+        throw new BrokerError(
+          'forbidden',
+          'global parameters are broker-wide: a server limited by --vhosts or --queues cannot import them.',
+        );
+      }
+      // A vhost-level import puts everything in that vhost, whatever vhost an item names.
+      const target = first !== undefined && first !== '' ? first : undefined;
       for (const vhost of (object.vhosts as { name?: unknown }[] | undefined) ?? [])
         if (typeof vhost?.name === 'string') this.checkVhost(vhost.name);
-      for (const key of ['queues', 'exchanges', 'bindings', 'policies', 'permissions', 'parameters'] as const) {
+      for (const key of ['queues', 'exchanges', 'bindings', 'policies', 'permissions', 'topic_permissions', 'parameters'] as const) {
         for (const item of (object[key] as Record<string, unknown>[] | undefined) ?? []) {
           if (!item || typeof item !== 'object') continue;
-          const vhost = typeof item.vhost === 'string' ? item.vhost : fallback;
+          const vhost = target ?? (typeof item.vhost === 'string' ? item.vhost : undefined);
           if (vhost === undefined) continue;
           this.checkVhost(vhost);
           const queue = key === 'queues' ? item.name : item.destination_type === 'queue' ? item.destination : undefined;
           if (typeof queue === 'string') this.checkQueue(vhost, queue);
+          // A shovel or upstream inside the document is checked as if it were set on its own.
+          if (key === 'parameters' && typeof item.component === 'string' && typeof item.name === 'string') {
+            this.checkBody(
+              `/api/parameters/${encodeURIComponent(item.component)}/${encodeURIComponent(vhost)}/${encodeURIComponent(item.name)}`,
+              item,
+            );
+          }
         }
       }
     }
@@ -199,30 +225,38 @@ export class Scope {
    */
   filterBody<T>(path: string, body: T): T {
     if (!this.active || body === null || typeof body !== 'object') return body;
-    const resource = path.replace(/^\/api\//, '').split('/')[0] ?? '';
-    if (Array.isArray(body)) return this.#filterList(body, resource) as T;
+    const [resource = '', pathVhost] = path
+      .replace(/^\/api\//, '')
+      .split('/')
+      .map((segment) => safeDecode(segment));
+    // Items of a vhost's answer (a vhost's definitions) may carry no vhost of their own.
+    const fallback = VHOST_AT_1.has(resource) && pathVhost ? pathVhost : undefined;
+    if (Array.isArray(body)) return this.#filterList(body, resource, fallback) as T;
     const object = body as Record<string, unknown>;
     if (Array.isArray(object.items) && typeof object.page === 'number')
-      return { ...object, items: this.#filterList(object.items, resource) } as T;
+      return { ...object, items: this.#filterList(object.items, resource, fallback) } as T;
     if (!this.#visible(object, resource)) this.#refuse(object, resource);
     let changed: Record<string, unknown> | undefined;
     for (const [key, value] of Object.entries(object)) {
       if (!Array.isArray(value) || !value.some((item) => item && typeof item === 'object')) continue;
       changed ??= { ...object };
-      changed[key] = this.#filterList(value, QUEUE_LISTS.has(key) ? 'queues' : VHOST_LISTS.has(key) ? 'vhosts' : key);
+      changed[key] = this.#filterList(value, QUEUE_LISTS.has(key) ? 'queues' : VHOST_LISTS.has(key) ? 'vhosts' : key, fallback);
     }
     return (changed ?? object) as T;
   }
 
-  #filterList(items: unknown[], resource: string): unknown[] {
-    return items.filter((item) => item === null || typeof item !== 'object' || this.#visible(item as Record<string, unknown>, resource));
+  #filterList(items: unknown[], resource: string, fallback?: string): unknown[] {
+    return items.filter(
+      (item) => item === null || typeof item !== 'object' || this.#visible(item as Record<string, unknown>, resource, fallback),
+    );
   }
 
-  #visible(item: Record<string, unknown>, resource: string): boolean {
+  #visible(item: Record<string, unknown>, resource: string, fallback?: string): boolean {
+    const own = typeof item.vhost === 'string' ? item : fallback !== undefined ? { ...item, vhost: fallback } : item;
     const vhost =
-      typeof item.vhost === 'string' ? item.vhost : resource === 'vhosts' && typeof item.name === 'string' ? item.name : undefined;
+      typeof own.vhost === 'string' ? own.vhost : resource === 'vhosts' && typeof item.name === 'string' ? item.name : undefined;
     if (vhost !== undefined && !this.vhostAllowed(vhost)) return false;
-    const queue = queueOf(item, resource);
+    const queue = queueOf(own, resource);
     return !queue || this.queueAllowed(queue.vhost, queue.name);
   }
 

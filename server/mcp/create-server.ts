@@ -32,7 +32,7 @@ export interface ServerOptions {
 const SAFETY_NOTE: Record<SafetyLevel, string> = {
   'read-only': 'Read-only: tools that change the broker are not available.',
   write: 'Writes allowed (create, publish); destructive tools are not available.',
-  destructive: 'Destructive tools are available; each previews its impact unless called with confirm: true.',
+  destructive: 'Destructive tools are available: without confirm: true each only previews its impact (or asks the user, when the client can ask).',
 };
 
 /**
@@ -40,18 +40,18 @@ const SAFETY_NOTE: Record<SafetyLevel, string> = {
  * (readOnlyHint false, destructiveHint true, idempotentHint false), plus destructiveHint: true
  * stated for clients that do not apply defaults. Every byte here is in every client's context.
  */
-export function advertisedAnnotations(tool: Pick<AnyTool, 'annotations'>): Tool['annotations'] {
-  const { readOnlyHint, destructiveHint, idempotentHint } = tool.annotations;
+export function advertisedAnnotations(tool: Pick<AnyTool, 'annotations' | 'annotationsAt'>, level: SafetyLevel = 'destructive'): Tool['annotations'] {
+  const { readOnlyHint, destructiveHint, idempotentHint } = tool.annotationsAt?.(level) ?? tool.annotations;
   if (readOnlyHint) return { readOnlyHint: true };
   return { destructiveHint, ...(idempotentHint ? { idempotentHint: true } : {}) };
 }
 
-function describeTool(tool: AnyTool): Tool {
+function describeTool(tool: AnyTool, level: SafetyLevel): Tool {
   return {
     name: tool.name,
     description: tool.description,
     inputSchema: advertisedSchema(tool.input) as Tool['inputSchema'],
-    annotations: advertisedAnnotations(tool),
+    annotations: advertisedAnnotations(tool, level),
   };
 }
 
@@ -77,7 +77,7 @@ function toolSurface(options: ServerOptions): { byName: Map<string, AnyTool>; li
   let surface = surfaces.get(key);
   if (!surface) {
     const tools = selectTools(allTools, options);
-    surface = { byName: new Map(tools.map((tool) => [tool.name, tool])), listed: tools.map(describeTool) };
+    surface = { byName: new Map(tools.map((tool) => [tool.name, tool])), listed: tools.map((tool) => describeTool(tool, options.safety)) };
     surfaces.set(key, surface);
   }
   return surface;
@@ -161,6 +161,7 @@ export function createServer(dependencies: ServerDependencies, options: ServerOp
     const progressToken = extra._meta?.progressToken;
     const context: ToolContext = {
       broker,
+      safety: options.safety,
       logger,
       signal: extra.signal,
       async progress(done, total, message) {
@@ -180,7 +181,7 @@ export function createServer(dependencies: ServerDependencies, options: ServerOp
       // Changes and failures also go to the client's log (notifications/message).
       const headline = result.text.split('\n', 1)[0] ?? '';
       if (result.isError) await context.log('warning', `${name} failed: ${headline}`);
-      else if (!tool.annotations.readOnlyHint) await context.log('notice', `${name}: ${headline}`);
+      else if (!(tool.annotationsAt?.(options.safety) ?? tool.annotations).readOnlyHint) await context.log('notice', `${name}: ${headline}`);
       return { result, outcome: result.isError ? 'failed' : 'ok' };
     } catch (error) {
       if (error instanceof BrokerError) return { result: { text: error.message, isError: true }, outcome: `failed: ${error.kind}` };

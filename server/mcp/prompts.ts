@@ -47,8 +47,8 @@ export const prompts: PromptDefinition[] = [
       return [
         `Queue '${args.queue}' in vhost '${vhost}' keeps growing. Find out why, using read-only tools only:`,
         `1. list_queues with name='${args.queue}': publish and delivery rates, ready vs unacked, consumers and their prefetch, policy and limits.`,
-        '2. If it has no consumers: list_connections and list_consumers to see whether the consuming application is connected at all.',
-        '3. If it has consumers but many unacked: list_channels for their prefetch and unacked counts (slow or stuck consumers), and whether acks happen (ack rate).',
+        '2. If it has no consumers: list_connections (and show: consumers) to see whether the consuming application is connected at all.',
+        '3. If it has consumers but many unacked: list_connections with show: channels for their prefetch and unacked counts (slow or stuck consumers), and whether acks happen (ack rate).',
         '4. get_overview with checks=true for memory or disk alarms that block publishers or slow the node.',
         '5. find_problem_queues for related symptoms elsewhere (a dead-letter loop, an upstream queue backing up).',
         '6. Conclude with the most likely cause, the evidence, and concrete next steps (scale consumers, raise prefetch, fix a failing consumer, add a length limit).',

@@ -9,6 +9,7 @@ import {
 import { BrokerError } from '../broker/broker-errors.js';
 import type { Broker } from '../broker/broker.js';
 import type { Scrubber } from '../logging/secret-scrubber.js';
+import { vhostDefinitionsJson } from '../tools/definitions.js';
 import { overviewText } from '../tools/health.js';
 import { queueDetail } from '../tools/queues.js';
 import { vhostTopology } from './topology-diagram.js';
@@ -16,10 +17,12 @@ import { vhostTopology } from './topology-diagram.js';
 export const OVERVIEW_URI = 'rabbitmq://overview';
 const QUEUE_TEMPLATE = 'rabbitmq://vhosts/{vhost}/queues/{queue}';
 const TOPOLOGY_TEMPLATE = 'rabbitmq://vhosts/{vhost}/topology';
+const DEFINITIONS_TEMPLATE = 'rabbitmq://vhosts/{vhost}/definitions';
 /** The MCP error code for a resource that does not exist. */
 const RESOURCE_NOT_FOUND = -32002;
 const QUEUE_URI = /^rabbitmq:\/\/vhosts\/([^/]+)\/queues\/([^/]+)$/;
 const TOPOLOGY_URI = /^rabbitmq:\/\/vhosts\/([^/]+)\/topology$/;
+const DEFINITIONS_URI = /^rabbitmq:\/\/vhosts\/([^/]+)\/definitions$/;
 
 function decode(part: string): string {
   try {
@@ -59,6 +62,13 @@ export function registerResources(server: Server, broker: Broker, scrub: Scrubbe
         description: 'Exchanges, queues and bindings of a vhost as a Mermaid flowchart.',
         mimeType: 'text/vnd.mermaid',
       },
+      {
+        uriTemplate: DEFINITIONS_TEMPLATE,
+        name: 'definitions',
+        title: 'Vhost definitions',
+        description: 'Queues, exchanges, bindings, policies and parameters of a vhost as a definitions JSON document, credentials masked.',
+        mimeType: 'application/json',
+      },
     ],
   }));
 
@@ -69,11 +79,15 @@ export function registerResources(server: Server, broker: Broker, scrub: Scrubbe
     try {
       const queue = QUEUE_URI.exec(uri);
       const topology = TOPOLOGY_URI.exec(uri);
+      const definitions = DEFINITIONS_URI.exec(uri);
       if (uri === OVERVIEW_URI) text = await overviewText(broker);
       else if (queue) text = await queueDetail(broker, decode(queue[1] as string), decode(queue[2] as string));
       else if (topology) {
         text = await vhostTopology(broker, decode(topology[1] as string));
         mimeType = 'text/vnd.mermaid';
+      } else if (definitions) {
+        text = await vhostDefinitionsJson(broker, decode(definitions[1] as string));
+        mimeType = 'application/json';
       } else
         throw new McpError(RESOURCE_NOT_FOUND, `Unknown resource ${uri}; resources/list and resources/templates/list show what exists`);
     } catch (error) {
@@ -85,4 +99,4 @@ export function registerResources(server: Server, broker: Broker, scrub: Scrubbe
   });
 }
 
-export { QUEUE_TEMPLATE, TOPOLOGY_TEMPLATE };
+export { DEFINITIONS_TEMPLATE, QUEUE_TEMPLATE, TOPOLOGY_TEMPLATE };

@@ -106,7 +106,7 @@ function sameArguments(a: Record<string, unknown> | undefined, b: Record<string,
 export const deleteBinding = defineTool({
   name: 'delete_binding',
   group: 'exchanges',
-  description: 'Remove a binding (arguments needed only if bindings differ by them). Without confirm: true, previews it.',
+  description: 'Remove a binding (arguments needed only if bindings differ by them).',
   input: z.strictObject({ ...bindingFields, confirm }),
   annotations: destroys(true),
   async handler(args, { broker, confirm }) {

@@ -106,18 +106,24 @@ export const listConnections = defineTool({
   name: 'list_connections',
   group: 'clients',
   description:
-    'List connections (user, client, channels, traffic; filter: name regex; all vhosts unless vhost), or one with its channels (name).',
+    'Connections (user, client, channels, traffic), or show channels (most unacked first) or consumers (of queue); all vhosts unless vhost; name: one connection; filter: name regex.',
   input: z.strictObject({
     vhost,
+    show: z.enum(['connections', 'channels', 'consumers']).optional(),
     name: nameText.optional(),
+    queue: objectName('queue name').optional(),
     filter: nameFilter,
     ...paging,
   }),
   annotations: READ_ONLY,
   async handler(args, { broker }) {
-    if (args.name !== undefined) return connectionDetail(broker, args.name);
     const badRegex = checkRegex(args.filter);
     if (badRegex) return { text: badRegex, isError: true };
+    const show = args.show ?? (args.queue !== undefined ? 'consumers' : 'connections');
+    if (args.queue !== undefined && show !== 'consumers') return { text: 'queue goes with show: consumers.', isError: true };
+    if (show === 'channels') return listChannels(broker, args);
+    if (show === 'consumers') return listConsumers(broker, args);
+    if (args.name !== undefined) return connectionDetail(broker, args.name);
     const page = await pageOfClients<ConnectionInfo>(broker, 'connections', args, {
       sort: 'name',
       sortReverse: false,
@@ -192,60 +198,48 @@ async function connectionDetail(broker: Broker, name: string): Promise<string> {
   );
 }
 
-export const listChannels = defineTool({
-  name: 'list_channels',
-  group: 'clients',
-  description: 'List channels, most unacked first: prefetch, unacked, consumers, rates (all vhosts unless vhost).',
-  input: z.strictObject({ vhost, filter: nameFilter, ...paging }),
-  annotations: READ_ONLY,
-  async handler(args, { broker }) {
-    const badRegex = checkRegex(args.filter);
-    if (badRegex) return { text: badRegex, isError: true };
-    const page = await pageOfClients<ChannelInfo>(broker, 'channels', args, {
-      sort: 'messages_unacknowledged',
-      sortReverse: true,
-      columns: CHANNEL_COLUMNS,
-    });
-    if (page.filteredCount === 0) return noneFound('channels', args);
-    return capOutput(`${table(CHANNEL_HEADER, page.items.map(channelRow))}\n${pageFooter(page, 'list_channels')}`);
-  },
-});
+type ListArgs = { vhost?: string; filter?: string; queue?: string; page?: number; page_size?: number };
 
-export const listConsumers = defineTool({
-  name: 'list_consumers',
-  group: 'clients',
-  description: 'List consumers in a vhost, or of one queue: channel, prefetch, ack mode, active.',
-  input: z.strictObject({ vhost, queue: objectName('queue name').optional(), ...paging }),
-  annotations: READ_ONLY,
-  async handler(args, { broker }) {
-    const vhostName = args.vhost ?? broker.defaultVhost;
-    if (args.queue !== undefined) broker.scope.checkQueue(vhostName, args.queue);
-    const all = await broker.management.get<ConsumerInfo[]>(apiPath('consumers', vhostName), {
-      notFound: vhostNotFound(vhostName),
-    });
-    const matching = args.queue === undefined ? all : all.filter((c) => c.queue.name === args.queue);
-    if (matching.length === 0) return `No consumers in vhost '${vhostName}'${args.queue ? ` on queue '${args.queue}'` : ''}.`;
-    const page = pageLocally(matching, args.page, args.page_size ?? 50);
-    const rows = page.items.map((c) => [
-      c.queue.name,
-      c.consumer_tag,
-      c.channel_details?.name ?? c.channel_details?.connection_name,
-      c.channel_details?.user,
-      c.prefetch_count ?? 0,
-      c.ack_required ? 'manual' : 'auto',
-      c.active === false ? 'waiting' : 'yes',
-      c.exclusive ? 'yes' : 'no',
-    ]);
-    return capOutput(
-      `Consumers in vhost '${vhostName}'\n${table(['queue', 'tag', 'channel', 'user', 'prefetch', 'ack', 'active', 'exclusive'], rows)}\n${pageFooter(page, 'list_consumers')}`,
-    );
-  },
-});
+async function listChannels(broker: Broker, args: ListArgs): Promise<string> {
+  const page = await pageOfClients<ChannelInfo>(broker, 'channels', args, {
+    sort: 'messages_unacknowledged',
+    sortReverse: true,
+    columns: CHANNEL_COLUMNS,
+  });
+  if (page.filteredCount === 0) return noneFound('channels', args);
+  return capOutput(`${table(CHANNEL_HEADER, page.items.map(channelRow))}\n${pageFooter(page, 'list_connections')}`);
+}
+
+async function listConsumers(broker: Broker, args: ListArgs): Promise<string> {
+  const vhostName = args.vhost ?? broker.defaultVhost;
+  if (args.queue !== undefined) broker.scope.checkQueue(vhostName, args.queue);
+  const all = await broker.management.get<ConsumerInfo[]>(apiPath('consumers', vhostName), {
+    notFound: vhostNotFound(vhostName),
+  });
+  const matching = all.filter(
+    (c) => (args.queue === undefined || c.queue.name === args.queue) && (!args.filter || new RegExp(args.filter).test(c.queue.name)),
+  );
+  if (matching.length === 0) return `No consumers in vhost '${vhostName}'${args.queue ? ` on queue '${args.queue}'` : ''}.`;
+  const page = pageLocally(matching, args.page, args.page_size ?? 50);
+  const rows = page.items.map((c) => [
+    c.queue.name,
+    c.consumer_tag,
+    c.channel_details?.name ?? c.channel_details?.connection_name,
+    c.channel_details?.user,
+    c.prefetch_count ?? 0,
+    c.ack_required ? 'manual' : 'auto',
+    c.active === false ? 'waiting' : 'yes',
+    c.exclusive ? 'yes' : 'no',
+  ]);
+  return capOutput(
+    `Consumers in vhost '${vhostName}'\n${table(['queue', 'tag', 'channel', 'user', 'prefetch', 'ack', 'active', 'exclusive'], rows)}\n${pageFooter(page, 'list_connections')}`,
+  );
+}
 
 export const closeConnection = defineTool({
   name: 'close_connection',
   group: 'clients',
-  description: 'Close a connection with its channels and consumers (the only way to stop them). Without confirm: true, previews.',
+  description: 'Close a connection with its channels and consumers (the only way to stop them).',
   input: z.strictObject({
     name: nameText,
     reason: z.string().max(200).optional(),

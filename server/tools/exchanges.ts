@@ -176,7 +176,7 @@ export const createExchange = defineTool({
 export const deleteExchange = defineTool({
   name: 'delete_exchange',
   group: 'exchanges',
-  description: 'Delete an exchange and its bindings (if_unused guards it). Without confirm: true, previews the impact.',
+  description: 'Delete an exchange and its bindings (if_unused guards it).',
   input: z.strictObject({
     vhost,
     name: objectName('exchange name'),

@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { BrokerError } from '../broker/broker-errors.js';
 import type { Broker } from '../broker/broker.js';
 import { apiPath } from '../broker/management-client.js';
-import { bytes, formatNumber, plural, rate, record } from './output.js';
+import { bytes, formatNumber, plural, rate, record, table } from './output.js';
 import { READ_ONLY, defineTool } from './tool.js';
 
 interface Overview {
@@ -85,10 +86,21 @@ function percent(part: number | undefined, whole: number | undefined): string {
   return part !== undefined && whole ? ` (${Math.round((part / whole) * 100)}%)` : '';
 }
 
+/** Who the server is logged in as, and how long the management API takes to answer (a ping). */
+async function whoami(broker: Broker): Promise<string> {
+  const started = performance.now();
+  const me = await broker.management.get<{ name: string; tags: string[] | string }>(apiPath('whoami'));
+  const ms = Math.round(performance.now() - started);
+  const tags = Array.isArray(me.tags) ? me.tags : String(me.tags).split(',').filter(Boolean);
+  const amqp = broker.amqp.default.state.status;
+  return `${me.name} (${tags.join(', ') || 'no tags'}) on vhost ${broker.defaultVhost}; management API ${ms} ms, AMQP ${amqp}`;
+}
+
 export async function overviewText(broker: Broker): Promise<string> {
-  const [overview, nodes] = await Promise.all([
+  const [overview, nodes, connectedAs] = await Promise.all([
     broker.management.get<Overview>(apiPath('overview')),
     broker.management.get<NodeSummary[]>(apiPath('nodes'), { query: { columns: NODE_COLUMNS.join(',') } }),
+    whoami(broker),
   ]);
   const totals = overview.object_totals ?? {};
   const queued = overview.queue_totals ?? {};
@@ -100,7 +112,8 @@ export async function overviewText(broker: Broker): Promise<string> {
   return record({
     broker: `RabbitMQ ${overview.rabbitmq_version} (Erlang ${overview.erlang_version}), cluster ${overview.cluster_name}`,
     nodes: `${nodes.filter((node) => node.running).length} of ${nodes.length} running`,
-    connected_as: `${broker.user} on vhost ${broker.defaultVhost}`,
+    connected_as: connectedAs,
+    scope: broker.scope.active ? `${broker.scope.describe()} (the totals below are broker-wide)` : undefined,
     objects: ['queues', 'exchanges', 'connections', 'channels', 'consumers']
       .map((key) => plural(totals[key] ?? 0, key.replace(/s$/, '')))
       .join(', '),
@@ -190,17 +203,59 @@ async function healthChecks(broker: Broker): Promise<string> {
   return `${failed === 0 ? `All ${results.length} checks passed` : `${failed} of ${results.length} checks FAILED`} on node ${overview.node}.\n${lines.join('\n')}`;
 }
 
+interface FeatureFlag {
+  name: string;
+  state: string;
+  stability?: string;
+  desc?: string;
+}
+
+/** Feature flags not enabled yet (they block upgrades), and deprecated features in use (4.x reports them). */
+async function features(broker: Broker): Promise<string> {
+  const flags = await broker.management.get<FeatureFlag[]>(apiPath('feature-flags'));
+  const disabled = flags.filter((flag) => flag.state !== 'enabled');
+  const lines = [
+    `${flags.length - disabled.length} of ${flags.length} feature flags enabled.`,
+    disabled.length > 0
+      ? `Not enabled (enable before upgrading: rabbitmqctl enable_feature_flag all)\n${table(
+          ['flag', 'state', 'stability', 'what'],
+          disabled.map((f) => [f.name, f.state, f.stability, f.desc]),
+        )}`
+      : 'All are enabled.',
+  ];
+  try {
+    const used = await broker.management.get<{ name: string; deprecation_phase?: string; desc?: string }[]>(
+      apiPath('deprecated-features', 'used'),
+    );
+    lines.push(
+      used.length > 0
+        ? `Deprecated features in use\n${table(
+            ['feature', 'phase', 'what'],
+            used.map((f) => [f.name, f.deprecation_phase, f.desc]),
+          )}`
+        : 'No deprecated features in use.',
+    );
+  } catch (error) {
+    // Before 3.13 the route does not exist: 404, or 406 when JSON is asked for.
+    if (!(error instanceof BrokerError && (error.kind === 'not_found' || error.status === 406))) throw error;
+    lines.push('Deprecated features in use: not reported by this RabbitMQ version (3.13 and later report them).');
+  }
+  return lines.join('\n');
+}
+
 export const getOverview = defineTool({
   name: 'get_overview',
   group: 'health',
-  description: 'Broker version, totals, rates, alarms, listeners; nodes=true adds per-node memory/disk; checks=true runs health checks.',
-  input: z.strictObject({ nodes: z.boolean().optional(), checks: z.boolean().optional() }),
+  description:
+    'Broker version, who the server is connected as, totals, rates, alarms, listeners; nodes: per-node memory/disk; checks: health checks; features: feature flags, deprecated features in use.',
+  input: z.strictObject({ nodes: z.boolean().optional(), checks: z.boolean().optional(), features: z.boolean().optional() }),
   annotations: READ_ONLY,
   async handler(args, { broker }) {
     const parts = await Promise.all([
       overviewText(broker),
       args.nodes ? nodeDetails(broker).then((text) => `\nNodes\n${text}`) : '',
       args.checks ? healthChecks(broker).then((text) => `\nHealth checks\n${text}`) : '',
+      args.features ? features(broker).then((text) => `\nFeatures\n${text}`) : '',
     ]);
     return parts.filter(Boolean).join('\n');
   },

@@ -5,6 +5,7 @@ import type { AmqpSession } from '../broker/amqp-session.js';
 import { type Broker, versionAtLeast } from '../broker/broker.js';
 import { MAX_OUTPUT_CHARS, plural, quoted, record } from './output.js';
 import { deliveryLimit, getQueueInfo, liveQueueCounts, type QueueInfo } from './queues.js';
+import { advertiseAs } from './json-schema.js';
 import { confirm, exchangeName, objectName, routingKey, shortString, table as argumentTable, vhost } from './schemas.js';
 import { READ_ONLY, defineTool, destroys, writes } from './tool.js';
 
@@ -219,6 +220,24 @@ async function peekStream(channel: ConfirmChannel, queue: string, window: number
   return messages;
 }
 
+/** The first `window` messages of any queue, read the way its type allows without changing it. */
+export async function peekQueue(
+  broker: Broker,
+  vhostName: string,
+  name: string,
+  window: number,
+): Promise<{ plan: PeekPlan; messages: Message[] }> {
+  const plan = await planPeek(broker, vhostName, name);
+  const session = broker.amqp.forVhost(vhostName);
+  const messages =
+    plan.queue.type === 'quorum'
+      ? await peekQuorum(session, name, window)
+      : await session.withOwnChannel<Message[]>(`peeking at queue '${name}'`, (channel) =>
+          plan.queue.type === 'stream' ? peekStream(channel, name, window) : peekClassic(channel, name, window),
+        );
+  return { plan, messages };
+}
+
 export const peekMessages = defineTool({
   name: 'peek_messages',
   group: 'messages',
@@ -293,27 +312,29 @@ export const peekMessages = defineTool({
   },
 });
 
-const properties = z
-  .strictObject({
-    content_type: shortString.optional(),
-    content_encoding: shortString.optional(),
-    correlation_id: shortString.optional(),
-    reply_to: shortString.optional(),
-    expiration: z.string().regex(/^\d+$/, 'expiration is a TTL in milliseconds, as a string of digits').optional(),
-    message_id: shortString.optional(),
-    timestamp: z.number().int().min(0).optional(),
-    type: shortString.optional(),
-    app_id: shortString.optional(),
-    priority: z.number().int().min(0).max(255).optional(),
-    persistent: z.boolean().optional(),
-  })
-  .describe('expiration in ms, timestamp in s, persistent default true');
+const properties = z.strictObject({
+  content_type: shortString.optional(),
+  content_encoding: shortString.optional(),
+  correlation_id: shortString.optional(),
+  reply_to: shortString.optional(),
+  expiration: z.string().regex(/^\d+$/, 'expiration is a TTL in milliseconds, as a string of digits').optional(),
+  message_id: shortString.optional(),
+  timestamp: z.number().int().min(0).optional(),
+  type: shortString.optional(),
+  app_id: shortString.optional(),
+  priority: z.number().int().min(0).max(255).optional(),
+  persistent: z.boolean().optional(),
+});
 
 const outgoing = z.strictObject({
   body: z.string().max(16 * 1024 * 1024),
   routing_key: routingKey.optional().describe('Overrides the batch one'),
   headers: argumentTable.optional(),
-  properties: properties.optional(),
+  properties: advertiseAs(properties.optional(), {
+    type: 'object',
+    description:
+      'content_type, content_encoding, correlation_id, reply_to, message_id, type, app_id, expiration (ms, string), timestamp (s), priority, persistent (default true)',
+  }),
 });
 
 function publishOptions(message: z.output<typeof outgoing>, mandatory: boolean): Options.Publish {
@@ -499,7 +520,7 @@ export const publishMessages = defineTool({
 export const consumeMessages = defineTool({
   name: 'consume_messages',
   group: 'messages',
-  description: 'Remove count messages (default 1, max 100) from the head of a queue and return them. Without confirm: true, previews.',
+  description: 'Remove count messages (default 1, max 100) from the head of a queue and return them.',
   input: z.strictObject({
     vhost,
     queue: objectName('queue name'),

@@ -1,3 +1,4 @@
+import { unlistedField } from './json-schema.js';
 import { z } from 'zod';
 import { BrokerError } from '../broker/broker-errors.js';
 import type { Broker } from '../broker/broker.js';
@@ -294,18 +295,23 @@ export const createQueue = defineTool({
     durable: z.boolean().optional().describe('Default true'),
     auto_delete: z.boolean().optional(),
     dead_letter_exchange: exchangeName.optional(),
-    dead_letter_routing_key: routingKey.optional(),
+    dead_letter_routing_key: unlistedField(routingKey.optional()),
     message_ttl: z.number().int().min(0).optional(),
     max_length: z.number().int().min(0).optional(),
-    max_length_bytes: z.number().int().min(0).optional(),
-    overflow: z.enum(['drop-head', 'reject-publish', 'reject-publish-dlx']).optional(),
-    delivery_limit: z.number().int().min(0).optional().describe('Quorum only'),
-    max_age: z
-      .string()
-      .regex(/^\d+(Y|M|D|h|m|s)$/, 'max_age looks like 7D, 12h or 30m')
+    max_length_bytes: unlistedField(z.number().int().min(0).optional()),
+    overflow: unlistedField(z.enum(['drop-head', 'reject-publish', 'reject-publish-dlx']).optional()),
+    delivery_limit: unlistedField(z.number().int().min(0).optional()),
+    max_age: unlistedField(
+      z
+        .string()
+        .regex(/^\d+(Y|M|D|h|m|s)$/, 'max_age looks like 7D, 12h or 30m')
+        .optional(),
+    ),
+    arguments: argumentTable
       .optional()
-      .describe('Stream only, e.g. 7D'),
-    arguments: argumentTable.optional().describe('Other x- arguments'),
+      .describe(
+        'Other x- arguments. Also accepted: dead_letter_routing_key, max_length_bytes, overflow, delivery_limit (quorum), max_age (stream, e.g. 7D)',
+      ),
   }),
   annotations: writes(true),
   async handler(args, { broker }) {
@@ -372,7 +378,7 @@ export const createQueue = defineTool({
 export const deleteQueue = defineTool({
   name: 'delete_queue',
   group: 'queues',
-  description: 'Delete a queue and its messages (if_empty/if_unused guard it). Without confirm: true, previews what would be lost.',
+  description: 'Delete a queue and its messages (if_empty/if_unused guard it).',
   input: z.strictObject({
     vhost,
     name: objectName('queue name'),
@@ -403,7 +409,7 @@ export const deleteQueue = defineTool({
 export const purgeQueue = defineTool({
   name: 'purge_queue',
   group: 'queues',
-  description: 'Remove all ready messages from a queue. Without confirm: true, previews the count.',
+  description: 'Remove all ready messages from a queue.',
   input: z.strictObject({ vhost, name: objectName('queue name'), confirm }),
   annotations: destroys(false),
   async handler(args, { broker, confirm }) {

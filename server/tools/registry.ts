@@ -1,10 +1,17 @@
 import type { SafetyLevel } from '../config/load-config.js';
-import { closeConnection, listChannels, listConnections, listConsumers } from './clients.js';
+import { listLinks, listPolicies, listUsers } from './admin-reads.js';
+import { deleteConfiguration, setConfiguration } from './admin-writes.js';
+import { closeConnection, listConnections } from './clients.js';
 import { createBinding, deleteBinding, listBindings, traceRouteTool } from './bindings.js';
+import { exportDefinitions, importDefinitions } from './definitions.js';
 import { createExchange, deleteExchange, listExchanges } from './exchanges.js';
 import { getOverview } from './health.js';
+import { managementApi } from './management-api.js';
+import { deadLetterSummary } from './dead-letters.js';
 import { consumeMessages, peekMessages, publishMessages } from './messages.js';
+import { moveMessages } from './move.js';
 import { createQueue, deleteQueue, findProblemQueues, listQueues, purgeQueue } from './queues.js';
+import { readStream } from './streams.js';
 import { type AnyTool, type ToolGroup, allowedAt } from './tool.js';
 import { listVhosts } from './vhosts.js';
 
@@ -12,6 +19,11 @@ import { listVhosts } from './vhosts.js';
 export const allTools: readonly AnyTool[] = [
   getOverview,
   listVhosts,
+  listUsers,
+  listPolicies,
+  listLinks,
+  setConfiguration,
+  deleteConfiguration,
   listQueues,
   findProblemQueues,
   createQueue,
@@ -27,10 +39,14 @@ export const allTools: readonly AnyTool[] = [
   peekMessages,
   publishMessages,
   consumeMessages,
+  readStream,
+  deadLetterSummary,
+  moveMessages,
   listConnections,
-  listChannels,
-  listConsumers,
   closeConnection,
+  managementApi,
+  exportDefinitions,
+  importDefinitions,
 ];
 
 export interface ToolSelection {

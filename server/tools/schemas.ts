@@ -31,7 +31,8 @@ export const paging = {
 /** A regular expression on object names; the list tools' descriptions say so. */
 export const nameFilter = z.string().max(1000).optional();
 
-export const confirm = z.boolean().optional().describe('true to do it; else a dry-run preview');
+/** Destructive tools answer with a dry run unless it is true (the server's instructions say so once). */
+export const confirm = z.boolean().optional();
 
 export const routingKey = z
   .string()

@@ -20,6 +20,8 @@ export interface ToolAnnotations {
 /** What a handler may use; built per call by the MCP layer. */
 export interface ToolContext {
   broker: Broker;
+  /** The server's safety level, for the one tool whose powers follow it (management_api). */
+  safety: SafetyLevel;
   logger: Logger;
   signal: AbortSignal;
   /** Reports progress when the client asked for it (a progress token); a no-op otherwise. */
@@ -50,6 +52,11 @@ export interface ToolDefinition<Input extends z.ZodObject = z.ZodObject> {
   description: string;
   input: Input;
   annotations: ToolAnnotations;
+  /**
+   * For a tool offered at every level whose powers follow the server's level (the escape
+   * hatch): its hints at each level. `annotations` are those it is selected by.
+   */
+  annotationsAt?: (level: SafetyLevel) => ToolAnnotations;
   handler(args: z.output<Input>, context: ToolContext): Promise<string | ToolResult>;
 }
 

@@ -1,0 +1,355 @@
+import type { ConfirmChannel, Message, Options } from 'amqplib';
+import { z } from 'zod';
+import { BrokerError } from '../broker/broker-errors.js';
+import type { Broker } from '../broker/broker.js';
+import { lastDeath } from './dead-letters.js';
+import { plural } from './output.js';
+import { getQueueInfo, liveQueueCounts } from './queues.js';
+import { confirm, objectName, vhost } from './schemas.js';
+import { type ToolContext, defineTool, destroys } from './tool.js';
+
+const MAX_MOVE = 100_000;
+/** Messages taken, published and confirmed together; progress is reported after each batch. */
+const BATCH = 1000;
+/** How long a batch waits for one more message before deciding other consumers took the rest. */
+const IDLE_MS = 1000;
+const CONFIRM_TIMEOUT_MS = 30_000;
+const SETTLE_TIMEOUT_MS = 10_000;
+
+/** Where a message goes, or why it stays in the source queue. */
+type Destination = { queue: string } | { stays: string };
+
+/**
+ * Takes up to `want` messages with a consumer whose prefetch is `want`, so the broker cannot hand
+ * it one more, then cancels it. They stay unacked on this channel until acked, or until the
+ * channel closes and the broker puts them back at the head of the queue, in order.
+ */
+async function takeBatch(channel: ConfirmChannel, queue: string, want: number): Promise<Message[]> {
+  const taken: Message[] = [];
+  await channel.prefetch(want);
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  let idle = setTimeout(finish, IDLE_MS);
+  channel.once('close', finish);
+  const { consumerTag } = await channel.consume(
+    queue,
+    (message) => {
+      if (message === null) return finish();
+      taken.push(message);
+      clearTimeout(idle);
+      if (taken.length >= want) return finish();
+      idle = setTimeout(finish, IDLE_MS);
+    },
+    { noAck: false },
+  );
+  await done;
+  clearTimeout(idle);
+  channel.off('close', finish);
+  await channel.cancel(consumerTag);
+  return taken;
+}
+
+/**
+ * Headers a copy must not carry: the broker would also deliver it to the queues a CC header
+ * names, and x-delivery-count counted deliveries from the old queue.
+ */
+const DROPPED_HEADERS = new Set(['CC', 'BCC', 'x-delivery-count']);
+
+function publishOptions(message: Message): Options.Publish {
+  const { headers, ...properties } = message.properties;
+  const kept = Object.fromEntries(Object.entries(headers ?? {}).filter(([key]) => !DROPPED_HEADERS.has(key)));
+  return { ...properties, headers: kept, mandatory: true };
+}
+
+type SendStatus = 'confirmed' | 'returned' | 'nacked' | 'unconfirmed';
+
+function writable(channel: ConfirmChannel): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      channel.off('drain', done);
+      channel.off('close', done);
+      resolve();
+    };
+    channel.on('drain', done);
+    channel.on('close', done);
+  });
+}
+
+/**
+ * Publishes through the default exchange (mandatory) and waits for every confirm. A returned
+ * message was confirmed yet stored nowhere: its queue vanished, so every send to that queue in
+ * the batch counts as failed and stays in the source (the ones routed before went with the queue).
+ */
+async function publishBatch(channel: ConfirmChannel, sends: { message: Message; queue: string }[]): Promise<SendStatus[]> {
+  const unroutable = new Set<string>();
+  const onReturn = (returned: Message) => unroutable.add(returned.fields.routingKey);
+  channel.on('return', onReturn);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const confirmations: Promise<SendStatus>[] = [];
+    for (const { message, queue } of sends) {
+      let accepted = true;
+      confirmations.push(
+        new Promise((resolve) => {
+          accepted = channel.publish('', queue, message.content, publishOptions(message), (error: unknown) =>
+            resolve(!error ? 'confirmed' : (error as Error).message === 'message nacked' ? 'nacked' : 'unconfirmed'),
+          );
+        }),
+      );
+      if (!accepted) await writable(channel);
+    }
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new BrokerError('timeout', `the broker confirmed no publish for ${CONFIRM_TIMEOUT_MS / 1000} s`)),
+        CONFIRM_TIMEOUT_MS,
+      );
+    });
+    const statuses = await Promise.race([Promise.all(confirmations), timeout]);
+    return statuses.map((status, index) => (status === 'confirmed' && unroutable.has(sends[index]?.queue ?? '') ? 'returned' : status));
+  } finally {
+    clearTimeout(timer);
+    channel.off('return', onReturn);
+  }
+}
+
+interface MoveReport {
+  taken: number;
+  moved: number;
+  /** Moved messages per destination queue. */
+  to: Map<string, number>;
+  /** Messages left in the source queue, by reason. */
+  stayed: Map<string, number>;
+  failure?: string;
+  /** Set when a quorum source had not applied every ack when the move ended. */
+  unsettled?: boolean;
+}
+
+function add(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+
+function failureOf(status: SendStatus, queue: string): string {
+  if (status === 'returned') return `queue '${queue}' no longer exists (the broker returned the messages sent to it)`;
+  if (status === 'nacked') return `queue '${queue}' refused messages (nack: a full queue with overflow reject-publish?)`;
+  return `the broker did not confirm messages sent to '${queue}'`;
+}
+
+/**
+ * A quorum queue's client in the channel sends at most 32 commands ahead and keeps further acks
+ * in a stash that is dropped if the channel closes first: those messages would come back to the
+ * source although their copies were delivered. The queue keeps a cancelled consumer on its
+ * (live) consumer count until every message it took is settled, so the count falling back to the
+ * other consumers plus our rounds that still hold messages says every ack was applied.
+ */
+async function acksApplied(channel: ConfirmChannel, queue: string, expectedConsumers: number): Promise<boolean> {
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  for (;;) {
+    const { consumerCount } = await channel.checkQueue(queue);
+    if (consumerCount <= expectedConsumers) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * Batch by batch: take, publish each to its destination, wait for the confirms, and only then
+ * ack each confirmed one at the source. Whatever is not acked goes back to the head of the source
+ * in order when the channel closes, so a failure anywhere loses nothing and keeps the order.
+ */
+async function moveAll(
+  channel: ConfirmChannel,
+  source: { name: string; quorum: boolean },
+  total: number,
+  route: (message: Message) => Promise<Destination>,
+  context: Pick<ToolContext, 'progress' | 'signal'>,
+  explain: (error: unknown) => BrokerError,
+): Promise<MoveReport> {
+  const from = source.name;
+  const report: MoveReport = { taken: 0, moved: 0, to: new Map(), stayed: new Map() };
+  let channelError: unknown;
+  let closed = false;
+  channel.on('error', (error: unknown) => {
+    channelError = error;
+  });
+  channel.on('close', () => {
+    closed = true;
+  });
+  // Once a message below stays unacked on this channel, a multiple ack would take it too.
+  let holding = false;
+  let holdingRounds = 0;
+  let otherConsumers = 0;
+  try {
+    otherConsumers = (await channel.checkQueue(from)).consumerCount;
+    while (report.taken < total) {
+      if (context.signal.aborted) {
+        report.failure = 'the call was cancelled';
+        break;
+      }
+      const want = Math.min(BATCH, total - report.taken);
+      const batch = await takeBatch(channel, from, want);
+      report.taken += batch.length;
+      const destinations: Destination[] = [];
+      for (const message of batch) destinations.push(await route(message));
+      const sends = batch.flatMap((message, index) => {
+        const destination = destinations[index] as Destination;
+        return 'queue' in destination ? [{ message, queue: destination.queue }] : [];
+      });
+      const statuses = sends.length > 0 ? await publishBatch(channel, sends) : [];
+      if (closed) {
+        const confirmed = statuses.filter((status) => status === 'confirmed').length;
+        const reason = channelError ? explain(channelError).message : 'the channel closed';
+        report.failure = `${reason}${confirmed > 0 ? `; ${plural(confirmed, 'message')} of the last batch reached the destination but went back to '${from}' too, so they are in both` : ''}`;
+        break;
+      }
+      let covered: Message | undefined;
+      let held = 0;
+      let sent = 0;
+      for (const [index, message] of batch.entries()) {
+        const destination = destinations[index] as Destination;
+        if ('stays' in destination) {
+          add(report.stayed, destination.stays);
+          held++;
+          continue;
+        }
+        if (statuses[sent++] !== 'confirmed') {
+          held++;
+          continue;
+        }
+        if (!holding && held === 0) covered = message;
+        else channel.ack(message);
+        report.moved++;
+        add(report.to, destination.queue);
+      }
+      if (covered) channel.ack(covered, true);
+      if (held > 0) {
+        holding = true;
+        holdingRounds++;
+      }
+      const failed = statuses.findIndex((status) => status !== 'confirmed');
+      if (failed !== -1) {
+        report.failure = failureOf(statuses[failed] as SendStatus, sends[failed]?.queue ?? '');
+        break;
+      }
+      await context.progress(report.taken, total, `moved ${report.moved} of ${total}`);
+      if (batch.length < want) break;
+    }
+  } catch (error) {
+    report.failure = explain(channelError ?? error).message;
+  }
+  if (source.quorum && !closed && report.moved > 0) {
+    report.unsettled = !(await acksApplied(channel, from, otherConsumers + holdingRounds).catch(() => false));
+  }
+  return report;
+}
+
+/** Each message back to the queue it was last dead-lettered from, when that queue exists and is in scope. */
+function toSource(broker: Broker, vhostName: string, from: string): (message: Message) => Promise<Destination> {
+  const exists = new Map<string, Promise<boolean>>();
+  return async (message) => {
+    const death = lastDeath(message);
+    if (!death) return { stays: 'without an x-death header' };
+    const queue = death.queue;
+    if (queue === from) return { stays: `dead-lettered from '${from}' itself` };
+    try {
+      broker.scope.checkQueue(vhostName, queue);
+    } catch {
+      return { stays: `from '${queue}', which is outside this server's scope` };
+    }
+    let known = exists.get(queue);
+    if (!known) {
+      known = liveQueueCounts(broker, vhostName, queue).then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof BrokerError && error.kind === 'not_found') return false;
+          throw error;
+        },
+      );
+      exists.set(queue, known);
+    }
+    return (await known) ? { queue } : { stays: `from '${queue}', which no longer exists` };
+  };
+}
+
+function counted(counts: Map<string, number>, label: (key: string) => string): string {
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 20)
+    .map(([key, count]) => `${count} ${label(key)}`)
+    .join(', ');
+}
+
+export const moveMessages = defineTool({
+  name: 'move_messages',
+  group: 'messages',
+  description: 'Move up to count messages in order from queue from to queue to, or to_source: each to its x-death queue.',
+  input: z.strictObject({
+    vhost,
+    from: objectName('from'),
+    to: objectName('to').optional(),
+    to_source: z.boolean().optional(),
+    count: z.number().int().min(1).max(MAX_MOVE),
+    confirm,
+  }),
+  annotations: destroys(false),
+  async handler(args, { broker, confirm, progress, signal }) {
+    const vhostName = args.vhost ?? broker.defaultVhost;
+    const toSourceQueues = args.to_source === true;
+    if (args.to !== undefined && toSourceQueues) return { text: 'Give either to (a queue) or to_source: true, not both.', isError: true };
+    if (args.to === undefined && !toSourceQueues) {
+      return {
+        text: 'Say where to move the messages: to (a queue name), or to_source: true to send each back to the queue it was dead-lettered from.',
+        isError: true,
+      };
+    }
+    if (args.to === args.from) return { text: `from and to are the same queue '${args.from}': nothing to move.`, isError: true };
+    const source = await getQueueInfo(broker, vhostName, args.from);
+    if (source.type === 'stream') {
+      return {
+        text: `Queue '${args.from}' is a stream: its messages cannot be taken out of it, only read. read_stream reads them; publish_messages can copy them.`,
+        isError: true,
+      };
+    }
+    const { messages: ready } = await liveQueueCounts(broker, vhostName, args.from);
+    if (args.to !== undefined) await liveQueueCounts(broker, vhostName, args.to);
+    const total = Math.min(args.count, ready);
+    const to = args.to;
+    const where =
+      args.to !== undefined ? `to queue '${args.to}'` : 'each to the queue it was dead-lettered from (x-death; messages without one stay)';
+    const declined = await confirm(
+      args.confirm,
+      `would move ${to === undefined ? 'up to ' : ''}${plural(total, 'message')} (the oldest of ${ready} ready) from queue '${args.from}' ${where} in vhost '${vhostName}', in order`,
+    );
+    if (declined) return declined;
+    if (total === 0) return `Queue '${args.from}' in vhost '${vhostName}' has no ready messages; nothing was moved.`;
+
+    const session = broker.amqp.forVhost(vhostName);
+    session.assertNotBlocked();
+    const context = `moving messages from queue '${args.from}'`;
+    const route = to !== undefined ? () => Promise.resolve({ queue: to }) : toSource(broker, vhostName, args.from);
+    const report = await session.withOwnChannel(context, (channel) =>
+      moveAll(channel, { name: args.from, quorum: source.type === 'quorum' }, total, route, { progress, signal }, (error) =>
+        session.explain(error, context),
+      ),
+    );
+
+    const destinations =
+      to !== undefined ? `queue '${to}'` : `their source queues (${counted(report.to, (queue) => `to '${queue}'`) || 'none'})`;
+    const lines = [
+      report.failure
+        ? `Stopped after moving ${report.moved} of ${plural(total, 'message')} from queue '${args.from}' to ${destinations} in vhost '${vhostName}': ${report.failure}. Every message not moved is still in '${args.from}', in order.`
+        : `Moved ${plural(report.moved, 'message')} from queue '${args.from}' to ${destinations} in vhost '${vhostName}', in order; each left '${args.from}' only after the broker confirmed its copy.`,
+    ];
+    if (report.unsettled) {
+      lines.push(
+        `The broker had not applied every removal from '${args.from}' when the move ended: some moved messages may be back there too.`,
+      );
+    }
+    if (report.stayed.size > 0) lines.push(`Left in '${args.from}': ${counted(report.stayed, (reason) => reason)}.`);
+    if (!report.failure && report.taken < total) {
+      lines.push(`Only ${report.taken} of the ${total} messages expected arrived: other consumers of '${args.from}' took the rest.`);
+    }
+    return { text: lines.join('\n'), isError: report.failure !== undefined };
+  },
+});
