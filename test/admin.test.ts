@@ -92,7 +92,9 @@ describe('users and permissions', () => {
     expect((await mcp.call('set_configuration', { kind: 'user_limits', name: user, settings: { max_connections: 3 } })).text).toBe(
       `Created limits of user '${user}'.`,
     );
-    expect((await mcp.call('set_configuration', { kind: 'vhost_limits', name: vhost.name, settings: { 'max-queues': 500 } })).isError).toBe(false);
+    expect((await mcp.call('set_configuration', { kind: 'vhost_limits', name: vhost.name, settings: { 'max-queues': 500 } })).isError).toBe(
+      false,
+    );
     const [topics] = await admin<{ exchange: string; write: string }[]>('GET', `/topic-permissions/${v()}/${encodeURIComponent(user)}`);
     expect(topics).toMatchObject({ exchange: 'amq.topic', write: '^eu\\.' });
     const [limits] = await admin<{ value: Record<string, number> }[]>('GET', `/user-limits/${encodeURIComponent(user)}`);
@@ -147,8 +149,13 @@ describe('vhosts', () => {
     const name = uniqueName('mcp-admin-vhost');
     extraVhosts.push(name);
     expect(
-      (await mcp.call('set_configuration', { kind: 'vhost', name, settings: { description: 'made by a test', default_queue_type: 'quorum' } }))
-        .text,
+      (
+        await mcp.call('set_configuration', {
+          kind: 'vhost',
+          name,
+          settings: { description: 'made by a test', default_queue_type: 'quorum' },
+        })
+      ).text,
     ).toBe(`Created vhost '${name}'.`);
     const created = await admin<{ description: string; default_queue_type: string }>('GET', `/vhosts/${encodeURIComponent(name)}`);
     expect(created).toMatchObject({ description: 'made by a test', default_queue_type: 'quorum' });
@@ -254,7 +261,11 @@ describe('shovels and federation', () => {
   it('sets a federation upstream, shows its link, and never shows the password in its URI', async () => {
     const secret = `fed-${Date.now()}`;
     const uri = `amqp://${BROKER.user}:${secret}@${BROKER.host}:${BROKER.amqpPort}/${v()}`;
-    const created = await mcp.call('set_configuration', { kind: 'federation_upstream', name: 'origin', settings: { uri, exchange: 'amq.fanout' } });
+    const created = await mcp.call('set_configuration', {
+      kind: 'federation_upstream',
+      name: 'origin',
+      settings: { uri, exchange: 'amq.fanout' },
+    });
     expect(created.text).toMatch(/^Created federation upstream 'origin' .*: a policy with federation-upstream/);
     await mcp.call('set_configuration', {
       kind: 'policy',

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ChannelModel, GetMessage } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin, createTestVhost, eventually } from './support/broker-admin.js';
@@ -124,6 +125,21 @@ describe('moving between queues', () => {
     });
   });
 
+  it('moves large messages byte for byte', async () => {
+    await declare('large-from');
+    await declare('large-to');
+    const bodies = Array.from({ length: 10 }, () => randomBytes(4 * 1024 * 1024));
+    const channel = await raw.createConfirmChannel();
+    for (const body of bodies) channel.sendToQueue('large-from', body);
+    await channel.waitForConfirms();
+    await channel.close();
+    const answer = await mcp.call('move_messages', { from: 'large-from', to: 'large-to', count: 10, confirm: true });
+    expect(answer.isError, answer.text).toBe(false);
+    const moved = await takeAll(raw, 'large-to');
+    expect(moved).toHaveLength(10);
+    moved.forEach((message, index) => expect(message.content.equals(bodies[index] as Buffer), `message ${index}`).toBe(true));
+  });
+
   it('previews without confirm and changes nothing', async () => {
     await declare('dry-from');
     await declare('dry-to');
@@ -144,7 +160,7 @@ describe('moving between queues', () => {
     const answer = await mcp.call('move_messages', { from: 'full-from', to: 'full-to', count: 20, confirm: true });
     expect(answer.isError).toBe(true);
     expect(answer.text).toContain("Stopped after moving 5 of 20 messages from queue 'full-from'");
-    expect(answer.text).toContain("queue 'full-to' refused messages");
+    expect(answer.text).toContain("queue 'full-to' refused messages (nack), e.g. because it is full with overflow reject-publish");
     expect(answer.text).toContain("Every message not moved is still in 'full-from', in order.");
     expect(await bodiesIn('full-to')).toEqual(published.slice(0, 5));
     expect(await bodiesIn('full-from')).toEqual(published.slice(5));
@@ -200,13 +216,17 @@ describe('replaying a dead-letter queue to where each message came from', () => 
     }
     await channel.waitForConfirms();
     await channel.close();
-    // Rejected without requeue: dead-lettered with reason 'rejected'.
+    // Rejected without requeue: dead-lettered with reason 'rejected', in order.
     const consumer = await raw.createChannel();
-    for (;;) {
-      const message = await consumer.get('orders', { noAck: false });
-      if (message === false) break;
-      consumer.nack(message, false, false);
-    }
+    await consumer.prefetch(100);
+    let rejected = 0;
+    await new Promise<void>((resolve) => {
+      void consumer.consume('orders', (message) => {
+        if (!message) return resolve();
+        consumer.nack(message, false, false);
+        if (++rejected === orders.length) resolve();
+      });
+    });
     await consumer.close();
     await eventually(async () => {
       const check = await raw.createChannel();

@@ -146,7 +146,7 @@ describe('deleting and purging', () => {
   });
 
   it('previews a purge with the exact count and changes nothing', async () => {
-    const answer = await mcp.call('purge_queue', { name: 'doomed' });
+    const answer = await mcp.call('delete_queue', { name: 'doomed', purge: true });
     expect(answer.text).toContain("Dry run: would purge 4 ready messages from queue 'doomed'");
     expect(answer.text).toContain('confirm: true');
     const check = await mcp.broker.amqp.forVhost(vhost.name).withChannel('check', (ch) => ch.checkQueue('doomed'));
@@ -161,7 +161,7 @@ describe('deleting and purging', () => {
   });
 
   it('purges with confirm and reports how many were removed', async () => {
-    const answer = await mcp.call('purge_queue', { name: 'doomed', confirm: true });
+    const answer = await mcp.call('delete_queue', { name: 'doomed', purge: true, confirm: true });
     expect(answer.text).toBe(`Purged 4 messages from queue 'doomed' in vhost '${vhost.name}'.`);
   });
 

@@ -111,7 +111,7 @@ describe('a queue out of scope', () => {
     for (const [tool, args] of [
       ['peek_messages', { queue: DENIED }],
       ['consume_messages', { queue: DENIED, confirm: true }],
-      ['purge_queue', { name: DENIED, confirm: true }],
+      ['delete_queue', { name: DENIED, purge: true, confirm: true }],
       ['delete_queue', { name: DENIED, confirm: true }],
       ['publish_messages', { routing_key: DENIED, messages: [{ body: 'x' }] }],
       ['create_binding', { source: 'amq.topic', destination: DENIED, routing_key: '#' }],

@@ -160,8 +160,7 @@ async function vhostAccess(broker: Broker, vhostName: string): Promise<string> {
 export const listUsers = defineTool({
   name: 'list_users',
   group: 'admin',
-  description:
-    'Users with tags and limits; user: its permissions, topic permissions, limits; vhost: who may use it. Never shows passwords.',
+  description: 'Users (tags, limits); user: its permissions and limits; vhost: who may use it. Never shows passwords.',
   input: z.strictObject({ user: objectName('user name').optional(), vhost }),
   annotations: READ_ONLY,
   async handler(args, { broker }) {
@@ -250,7 +249,7 @@ async function optional<T>(work: Promise<T>): Promise<T | null> {
 export const listLinks = defineTool({
   name: 'list_links',
   group: 'admin',
-  description: 'Shovels (state, source → destination) and federation upstreams and links (status) of a vhost. URI passwords masked.',
+  description: 'Shovels (state, source → destination) and federation upstreams with link status, in a vhost.',
   input: z.strictObject({ vhost }),
   annotations: READ_ONLY,
   async handler(args, { broker }) {

@@ -4,6 +4,7 @@ import type { Broker } from '../broker/broker.js';
 import { apiPath } from '../broker/management-client.js';
 import { type Policy, tagList } from './admin-reads.js';
 import { withoutCredentials } from './credentials.js';
+import { advertiseAs } from './json-schema.js';
 import { vhostNotFound } from './not-found.js';
 import { plural } from './output.js';
 import { confirm, objectName, vhost } from './schemas.js';
@@ -308,7 +309,7 @@ const name = objectName('name').describe('For permissions and limits: the user o
 export const setConfiguration = defineTool({
   name: 'set_configuration',
   group: 'admin',
-  description: 'Create or update configuration of any kind; says what changed. A wrong settings key gets the list of right ones.',
+  description: 'Create or update configuration of any kind; says what changed. A wrong settings key gets the valid ones.',
   input: z.strictObject({
     kind: configureKind,
     name,
@@ -316,10 +317,8 @@ export const setConfiguration = defineTool({
     settings: z
       .record(z.string(), z.unknown())
       .optional()
-      .describe(
-        'e.g. policy: pattern,definition,apply-to,priority; permissions: configure,write,read; shovel: src-queue,dest-queue; federation_upstream: uri; limits: max-connections',
-      ),
-    password: z.string().min(1).max(1000).optional().describe('user only'),
+      .describe('e.g. policy: pattern,definition,apply-to,priority; permissions: configure,write,read'),
+    password: z.string().min(1).max(1000).optional(),
   }),
   annotations: writes(true),
   async handler(args, { broker }) {
@@ -379,8 +378,8 @@ async function impact(broker: Broker, target: Target, before: Record<string, unk
 export const deleteConfiguration = defineTool({
   name: 'delete_configuration',
   group: 'admin',
-  description: 'Delete a vhost (with everything in it), user, permissions, limits, policy, shovel or federation upstream.',
-  input: z.strictObject({ kind, name, vhost, confirm }),
+  description: 'Delete configuration of any kind (a vhost with everything in it).',
+  input: z.strictObject({ kind: advertiseAs(kind, { type: 'string', description: 'As in set_configuration' }), name, vhost, confirm }),
   annotations: destroys(true),
   async handler(args, { broker, confirm: gate }) {
     const target: Target = { kind: args.kind, name: args.name, vhost: args.vhost ?? broker.defaultVhost };

@@ -14,7 +14,7 @@ const bindingFields = {
   vhost,
   source: objectName('source exchange'),
   destination: objectName('destination'),
-  destination_type: z.enum(['queue', 'exchange']).optional().describe('Default queue'),
+  destination_type: z.enum(['queue', 'exchange']).optional(),
   routing_key: routingKey.optional(),
   arguments: argumentTable.optional(),
 };
@@ -197,8 +197,7 @@ function managementTopology(broker: Broker, vhostName: string): RoutingTopology 
 export const traceRouteTool = defineTool({
   name: 'trace_route',
   group: 'exchanges',
-  description:
-    'Which queues a message would reach from exchange ("" = default) with routing_key and headers, via which bindings. Publishes nothing.',
+  description: 'Which queues a message from exchange with routing_key and headers would reach, via which bindings. Publishes nothing.',
   input: z.strictObject({
     vhost,
     exchange: exchangeName,

@@ -106,7 +106,7 @@ export const listConnections = defineTool({
   name: 'list_connections',
   group: 'clients',
   description:
-    'Connections (user, client, channels, traffic), or show channels (most unacked first) or consumers (of queue); all vhosts unless vhost; name: one connection; filter: name regex.',
+    'Connections (user, client, traffic), or with show: channels (most unacked first) or consumers (of queue); name: one connection.',
   input: z.strictObject({
     vhost,
     show: z.enum(['connections', 'channels', 'consumers']).optional(),

@@ -51,7 +51,7 @@ const LIST_COLUMNS = [
 export const listExchanges = defineTool({
   name: 'list_exchanges',
   group: 'exchanges',
-  description: 'List exchanges with type, flags, rates (filter: name regex), or one with its bindings (name; "" = default).',
+  description: 'Exchanges with type, flags, rates (filter: name regex), or one with its bindings (name).',
   input: z.strictObject({
     vhost,
     name: exchangeName.optional(),
@@ -124,10 +124,10 @@ export const createExchange = defineTool({
     type: z
       .string()
       .regex(/^(direct|fanout|topic|headers|x-[\w.-]+)$/, 'type must be direct, fanout, topic, headers or a plugin type starting with x-'),
-    durable: z.boolean().optional().describe('Default true'),
+    durable: z.boolean().optional(),
     auto_delete: z.boolean().optional(),
     internal: z.boolean().optional(),
-    alternate_exchange: exchangeName.optional().describe('Gets unroutable messages'),
+    alternate_exchange: exchangeName.optional(),
     arguments: argumentTable.optional(),
   }),
   annotations: writes(true),

@@ -241,8 +241,7 @@ export async function peekQueue(
 export const peekMessages = defineTool({
   name: 'peek_messages',
   group: 'messages',
-  description:
-    'Read messages without removing them (order kept): count (default 10, max 100) from offset; max_body chars per body (default 1000).',
+  description: 'Read messages without removing them, in order: count (default 10, max 100) from offset; max_body: chars per body (1000).',
   input: z.strictObject({
     vhost,
     queue: objectName('queue name'),
@@ -328,7 +327,7 @@ const properties = z.strictObject({
 
 const outgoing = z.strictObject({
   body: z.string().max(16 * 1024 * 1024),
-  routing_key: routingKey.optional().describe('Overrides the batch one'),
+  routing_key: routingKey.optional(),
   headers: argumentTable.optional(),
   properties: advertiseAs(properties.optional(), {
     type: 'object',
@@ -444,13 +443,13 @@ export const publishMessages = defineTool({
   name: 'publish_messages',
   group: 'messages',
   description:
-    'Publish 1-10000 messages with confirms to exchange (default "": the queue named by routing_key); reports unroutable (mandatory, default true) and rejected ones.',
+    'Publish 1-10000 messages with confirms; exchange "" (default) delivers to the queue named by routing_key. Reports unroutable and rejected ones.',
   input: z.strictObject({
     vhost,
     exchange: exchangeName.optional(),
     routing_key: routingKey.optional(),
     messages: z.array(outgoing).min(1).max(10_000),
-    encoding: z.enum(['utf8', 'base64']).optional().describe('Of the bodies; default utf8'),
+    encoding: z.enum(['utf8', 'base64']).optional(),
     mandatory: z.boolean().optional(),
   }),
   annotations: writes(false),

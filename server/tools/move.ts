@@ -11,6 +11,8 @@ import { type ToolContext, defineTool, destroys } from './tool.js';
 const MAX_MOVE = 100_000;
 /** Messages taken, published and confirmed together; progress is reported after each batch. */
 const BATCH = 1000;
+/** Large messages make smaller batches: a batch is held in memory until it is confirmed. */
+const BATCH_BYTES = 32 * 1024 * 1024;
 /** How long a batch waits for one more message before deciding other consumers took the rest. */
 const IDLE_MS = 1000;
 const CONFIRM_TIMEOUT_MS = 30_000;
@@ -102,7 +104,13 @@ async function publishBatch(channel: ConfirmChannel, sends: { message: Message; 
     }
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new BrokerError('timeout', `the broker confirmed no publish for ${CONFIRM_TIMEOUT_MS / 1000} s`)),
+        () =>
+          reject(
+            new BrokerError(
+              'timeout',
+              `the broker did not confirm a batch within ${CONFIRM_TIMEOUT_MS / 1000} s (its messages stay in the source and may also have reached the destination)`,
+            ),
+          ),
         CONFIRM_TIMEOUT_MS,
       );
     });
@@ -132,7 +140,7 @@ function add(counts: Map<string, number>, key: string): void {
 
 function failureOf(status: SendStatus, queue: string): string {
   if (status === 'returned') return `queue '${queue}' no longer exists (the broker returned the messages sent to it)`;
-  if (status === 'nacked') return `queue '${queue}' refused messages (nack: a full queue with overflow reject-publish?)`;
+  if (status === 'nacked') return `queue '${queue}' refused messages (nack), e.g. because it is full with overflow reject-publish`;
   return `the broker did not confirm messages sent to '${queue}'`;
 }
 
@@ -160,7 +168,7 @@ async function acksApplied(channel: ConfirmChannel, queue: string, expectedConsu
  */
 async function moveAll(
   channel: ConfirmChannel,
-  source: { name: string; quorum: boolean },
+  source: { name: string; quorum: boolean; averageBytes: number },
   total: number,
   route: (message: Message) => Promise<Destination>,
   context: Pick<ToolContext, 'progress' | 'signal'>,
@@ -180,6 +188,7 @@ async function moveAll(
   let holding = false;
   let holdingRounds = 0;
   let otherConsumers = 0;
+  let averageBytes = source.averageBytes;
   try {
     otherConsumers = (await channel.checkQueue(from)).consumerCount;
     while (report.taken < total) {
@@ -187,9 +196,10 @@ async function moveAll(
         report.failure = 'the call was cancelled';
         break;
       }
-      const want = Math.min(BATCH, total - report.taken);
+      const want = Math.min(BATCH, total - report.taken, Math.max(1, Math.floor(BATCH_BYTES / Math.max(averageBytes, 1))));
       const batch = await takeBatch(channel, from, want);
       report.taken += batch.length;
+      if (batch.length > 0) averageBytes = batch.reduce((sum, message) => sum + message.content.length, 0) / batch.length;
       const destinations: Destination[] = [];
       for (const message of batch) destinations.push(await route(message));
       const sends = batch.flatMap((message, index) => {
@@ -295,15 +305,16 @@ export const moveMessages = defineTool({
   annotations: destroys(false),
   async handler(args, { broker, confirm, progress, signal }) {
     const vhostName = args.vhost ?? broker.defaultVhost;
+    const to = args.to;
     const toSourceQueues = args.to_source === true;
-    if (args.to !== undefined && toSourceQueues) return { text: 'Give either to (a queue) or to_source: true, not both.', isError: true };
-    if (args.to === undefined && !toSourceQueues) {
+    if (to !== undefined && toSourceQueues) return { text: 'Give either to (a queue) or to_source: true, not both.', isError: true };
+    if (to === undefined && !toSourceQueues) {
       return {
         text: 'Say where to move the messages: to (a queue name), or to_source: true to send each back to the queue it was dead-lettered from.',
         isError: true,
       };
     }
-    if (args.to === args.from) return { text: `from and to are the same queue '${args.from}': nothing to move.`, isError: true };
+    if (to === args.from) return { text: `from and to are the same queue '${args.from}': nothing to move.`, isError: true };
     const source = await getQueueInfo(broker, vhostName, args.from);
     if (source.type === 'stream') {
       return {
@@ -312,11 +323,10 @@ export const moveMessages = defineTool({
       };
     }
     const { messages: ready } = await liveQueueCounts(broker, vhostName, args.from);
-    if (args.to !== undefined) await liveQueueCounts(broker, vhostName, args.to);
+    if (to !== undefined) await liveQueueCounts(broker, vhostName, to);
     const total = Math.min(args.count, ready);
-    const to = args.to;
     const where =
-      args.to !== undefined ? `to queue '${args.to}'` : 'each to the queue it was dead-lettered from (x-death; messages without one stay)';
+      to !== undefined ? `to queue '${to}'` : 'each to the queue it was dead-lettered from (x-death; messages without one stay)';
     const declined = await confirm(
       args.confirm,
       `would move ${to === undefined ? 'up to ' : ''}${plural(total, 'message')} (the oldest of ${ready} ready) from queue '${args.from}' ${where} in vhost '${vhostName}', in order`,
@@ -324,12 +334,14 @@ export const moveMessages = defineTool({
     if (declined) return declined;
     if (total === 0) return `Queue '${args.from}' in vhost '${vhostName}' has no ready messages; nothing was moved.`;
 
+    // The management statistics lag, but are good enough to size the first batch.
+    const averageBytes = (source.message_bytes ?? 0) / Math.max(source.messages ?? 0, 1);
     const session = broker.amqp.forVhost(vhostName);
     session.assertNotBlocked();
     const context = `moving messages from queue '${args.from}'`;
     const route = to !== undefined ? () => Promise.resolve({ queue: to }) : toSource(broker, vhostName, args.from);
     const report = await session.withOwnChannel(context, (channel) =>
-      moveAll(channel, { name: args.from, quorum: source.type === 'quorum' }, total, route, { progress, signal }, (error) =>
+      moveAll(channel, { name: args.from, quorum: source.type === 'quorum', averageBytes }, total, route, { progress, signal }, (error) =>
         session.explain(error, context),
       ),
     );

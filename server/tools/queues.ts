@@ -1,4 +1,3 @@
-import { unlistedField } from './json-schema.js';
 import { z } from 'zod';
 import { BrokerError } from '../broker/broker-errors.js';
 import type { Broker } from '../broker/broker.js';
@@ -6,8 +5,9 @@ import { apiPath } from '../broker/management-client.js';
 import type { Binding } from '../broker/exchange-routing.js';
 import { bytes, capOutput, pageFooter, plural, quoted, rate, record, table } from './output.js';
 import { checkRegex, confirm, exchangeName, nameFilter, objectName, paging, routingKey, table as argumentTable, vhost } from './schemas.js';
+import { unlistedField } from './json-schema.js';
 import { queueNotFound, vhostNotFound } from './not-found.js';
-import { READ_ONLY, defineTool, destroys, writes } from './tool.js';
+import { READ_ONLY, type ToolContext, defineTool, destroys, writes } from './tool.js';
 
 export interface QueueInfo {
   name: string;
@@ -87,7 +87,7 @@ const LIST_COLUMNS = [
 export const listQueues = defineTool({
   name: 'list_queues',
   group: 'queues',
-  description: 'List queues with counts, consumers, rates (filter: name regex; numeric sorts largest first), or one in detail (name).',
+  description: 'Queues with counts, consumers, rates (filter: name regex; numeric sorts largest first), or one in detail (name).',
   input: z.strictObject({
     vhost,
     name: objectName('queue name').optional(),
@@ -211,8 +211,7 @@ function idleMinutes(idleSince: string | undefined, now: number): number | undef
 export const findProblemQueues = defineTool({
   name: 'find_problem_queues',
   group: 'queues',
-  description:
-    'Queues needing attention: not running, deep (deep msgs, default 10000), growing, no consumers, many unacked (default 1000), idle (idle_minutes, default 60).',
+  description: 'Queues that need attention: not running, deep, growing, without consumers, many unacked, idle (thresholds have defaults).',
   input: z.strictObject({
     vhost,
     deep: z.number().int().min(1).optional(),
@@ -287,12 +286,12 @@ const QUEUE_TYPES = ['classic', 'quorum', 'stream'] as const;
 export const createQueue = defineTool({
   name: 'create_queue',
   group: 'queues',
-  description: 'Declare a queue (type default: the vhost default, classic) with optional dead-lettering, TTL (ms) and limits.',
+  description: "Declare a queue (type default: the vhost's, else classic) with dead-lettering, TTL (ms) and limits.",
   input: z.strictObject({
     vhost,
     name: objectName('queue name'),
     type: z.enum(QUEUE_TYPES).optional(),
-    durable: z.boolean().optional().describe('Default true'),
+    durable: z.boolean().optional(),
     auto_delete: z.boolean().optional(),
     dead_letter_exchange: exchangeName.optional(),
     dead_letter_routing_key: unlistedField(routingKey.optional()),
@@ -375,20 +374,38 @@ export const createQueue = defineTool({
   },
 });
 
+/** delete_queue with purge: true — the ready messages go, the queue stays. */
+async function purgeQueue(broker: Broker, vhostName: string, name: string, gate: ToolContext['confirm'], confirmed: boolean | undefined) {
+  const { messages, consumers } = await liveQueueCounts(broker, vhostName, name);
+  const declined = await gate(
+    confirmed,
+    `would purge ${plural(messages, 'ready message')} from queue '${name}' in vhost '${vhostName}' (${plural(consumers, 'consumer')}; unacked messages stay)`,
+  );
+  if (declined) return declined;
+  const reply = await broker.amqp.forVhost(vhostName).withChannel(`purging queue '${name}'`, (channel) => channel.purgeQueue(name));
+  return `Purged ${plural(reply.messageCount, 'message')} from queue '${name}' in vhost '${vhostName}'.`;
+}
+
 export const deleteQueue = defineTool({
   name: 'delete_queue',
   group: 'queues',
-  description: 'Delete a queue and its messages (if_empty/if_unused guard it).',
+  description: 'Delete a queue and its messages (if_empty/if_unused guard it), or with purge: true only its ready messages.',
   input: z.strictObject({
     vhost,
     name: objectName('queue name'),
     if_empty: z.boolean().optional(),
     if_unused: z.boolean().optional(),
+    purge: z.boolean().optional(),
     confirm,
   }),
-  annotations: destroys(true),
+  annotations: destroys(false),
   async handler(args, { broker, confirm }) {
     const vhostName = args.vhost ?? broker.defaultVhost;
+    if (args.purge) {
+      if (args.if_empty || args.if_unused)
+        return { text: 'if_empty and if_unused guard a delete; a purge keeps the queue.', isError: true };
+      return purgeQueue(broker, vhostName, args.name, confirm, args.confirm);
+    }
     const { messages, consumers } = await liveQueueCounts(broker, vhostName, args.name);
     const blockers = [
       args.if_empty && messages > 0 ? `it has ${plural(messages, 'message')} (if_empty)` : undefined,
@@ -403,26 +420,5 @@ export const deleteQueue = defineTool({
       notFound: queueNotFound(args.name, vhostName),
     });
     return `Deleted ${impact}.`;
-  },
-});
-
-export const purgeQueue = defineTool({
-  name: 'purge_queue',
-  group: 'queues',
-  description: 'Remove all ready messages from a queue.',
-  input: z.strictObject({ vhost, name: objectName('queue name'), confirm }),
-  annotations: destroys(false),
-  async handler(args, { broker, confirm }) {
-    const vhostName = args.vhost ?? broker.defaultVhost;
-    const { messages, consumers } = await liveQueueCounts(broker, vhostName, args.name);
-    const declined = await confirm(
-      args.confirm,
-      `would purge ${plural(messages, 'ready message')} from queue '${args.name}' in vhost '${vhostName}' (${plural(consumers, 'consumer')}; unacked messages stay)`,
-    );
-    if (declined) return declined;
-    const reply = await broker.amqp
-      .forVhost(vhostName)
-      .withChannel(`purging queue '${args.name}'`, (channel) => channel.purgeQueue(args.name));
-    return `Purged ${plural(reply.messageCount, 'message')} from queue '${args.name}' in vhost '${vhostName}'.`;
   },
 });

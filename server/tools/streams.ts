@@ -13,7 +13,7 @@ const NEXT_WAIT_MS = 1000;
 const BODY_CHARS = 1000;
 
 /** The x-stream-offset consumer argument for what the caller gave, or what is wrong with it. */
-export function streamOffset(offset: string | number): { value: unknown; label: string } | { problem: string } {
+function streamOffset(offset: string | number): { value: unknown; label: string } | { problem: string } {
   const problem = `offset '${offset}' is not first, last, next, a whole number from 0 or an ISO 8601 time with a zone (like 2024-05-01T12:00:00Z)`;
   if (typeof offset === 'number') {
     return Number.isSafeInteger(offset) && offset >= 0 ? { value: { '!': 'long', value: offset }, label: `offset ${offset}` } : { problem };
@@ -84,7 +84,7 @@ export const readStream = defineTool({
   input: z.strictObject({
     vhost,
     queue: objectName('queue name'),
-    // A refinement of the whole union keeps the advertised schema to one line: type [number, string].
+    // Checked as a whole rather than per member, so the advertised schema stays type [number, string].
     offset: z
       .union([z.number(), z.string()])
       .transform((value, context) => {
