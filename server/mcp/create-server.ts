@@ -32,7 +32,8 @@ export interface ServerOptions {
 const SAFETY_NOTE: Record<SafetyLevel, string> = {
   'read-only': 'Read-only: tools that change the broker are not available.',
   write: 'Writes allowed (create, publish); destructive tools are not available.',
-  destructive: 'Destructive tools are available: without confirm: true each only previews its impact (or asks the user, when the client can ask).',
+  destructive:
+    'Destructive tools are available: without confirm: true each only previews its impact (or asks the user, when the client can ask).',
 };
 
 /**
@@ -40,7 +41,10 @@ const SAFETY_NOTE: Record<SafetyLevel, string> = {
  * (readOnlyHint false, destructiveHint true, idempotentHint false), plus destructiveHint: true
  * stated for clients that do not apply defaults. Every byte here is in every client's context.
  */
-export function advertisedAnnotations(tool: Pick<AnyTool, 'annotations' | 'annotationsAt'>, level: SafetyLevel = 'destructive'): Tool['annotations'] {
+export function advertisedAnnotations(
+  tool: Pick<AnyTool, 'annotations' | 'annotationsAt'>,
+  level: SafetyLevel = 'destructive',
+): Tool['annotations'] {
   const { readOnlyHint, destructiveHint, idempotentHint } = tool.annotationsAt?.(level) ?? tool.annotations;
   if (readOnlyHint) return { readOnlyHint: true };
   return { destructiveHint, ...(idempotentHint ? { idempotentHint: true } : {}) };
@@ -181,7 +185,8 @@ export function createServer(dependencies: ServerDependencies, options: ServerOp
       // Changes and failures also go to the client's log (notifications/message).
       const headline = result.text.split('\n', 1)[0] ?? '';
       if (result.isError) await context.log('warning', `${name} failed: ${headline}`);
-      else if (!(tool.annotationsAt?.(options.safety) ?? tool.annotations).readOnlyHint) await context.log('notice', `${name}: ${headline}`);
+      else if (!(tool.annotationsAt?.(options.safety) ?? tool.annotations).readOnlyHint)
+        await context.log('notice', `${name}: ${headline}`);
       return { result, outcome: result.isError ? 'failed' : 'ok' };
     } catch (error) {
       if (error instanceof BrokerError) return { result: { text: error.message, isError: true }, outcome: `failed: ${error.kind}` };

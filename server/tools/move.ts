@@ -148,8 +148,8 @@ function failureOf(status: SendStatus, queue: string): string {
  * A quorum queue's client in the channel sends at most 32 commands ahead and keeps further acks
  * in a stash that is dropped if the channel closes first: those messages would come back to the
  * source although their copies were delivered. The queue keeps a cancelled consumer on its
- * (live) consumer count until every message it took is settled, so the count falling back to the
- * other consumers plus our rounds that still hold messages says every ack was applied.
+ * (live) consumer count until every message it took is settled, so once our consumers hold
+ * nothing, the count falling back to the other consumers says every ack was applied.
  */
 async function acksApplied(channel: ConfirmChannel, queue: string, expectedConsumers: number): Promise<boolean> {
   const deadline = Date.now() + SETTLE_TIMEOUT_MS;
@@ -186,7 +186,6 @@ async function moveAll(
   });
   // Once a message below stays unacked on this channel, a multiple ack would take it too.
   let holding = false;
-  let holdingRounds = 0;
   let otherConsumers = 0;
   let averageBytes = source.averageBytes;
   try {
@@ -233,10 +232,7 @@ async function moveAll(
         add(report.to, destination.queue);
       }
       if (covered) channel.ack(covered, true);
-      if (held > 0) {
-        holding = true;
-        holdingRounds++;
-      }
+      if (held > 0) holding = true;
       const failed = statuses.findIndex((status) => status !== 'confirmed');
       if (failed !== -1) {
         report.failure = failureOf(statuses[failed] as SendStatus, sends[failed]?.queue ?? '');
@@ -248,8 +244,15 @@ async function moveAll(
   } catch (error) {
     report.failure = explain(channelError ?? error).message;
   }
-  if (source.quorum && !closed && report.moved > 0) {
-    report.unsettled = !(await acksApplied(channel, from, otherConsumers + holdingRounds).catch(() => false));
+  if (!closed) {
+    try {
+      // What was taken but not moved goes back now, after the acks and in order (as a channel
+      // close would put it back), so that our consumers hold nothing and the count below can tell.
+      channel.nackAll(true);
+      if (source.quorum) report.unsettled = !(await acksApplied(channel, from, otherConsumers));
+    } catch {
+      report.unsettled = source.quorum;
+    }
   }
   return report;
 }
