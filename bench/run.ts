@@ -256,16 +256,19 @@ async function moveBetweenQueues(): Promise<void> {
 }
 
 async function toolsListSizes(): Promise<void> {
-  for (const [level, args, budget] of [
-    ['read-only', [], 4500],
-    ['write', ['--allow-write'], undefined],
-    ['destructive', ['--allow-destructive'], undefined],
-  ] as const) {
-    const server = await connectStdio(SERVER, [...args], env());
-    const bytes = Buffer.byteLength(JSON.stringify(await server.client.listTools()));
+  const levels: [string, string[], number | undefined][] = [
+    ['read-only, all groups', [], undefined],
+    ['write, all groups', ['--allow-write'], undefined],
+    ['destructive, all groups', ['--allow-destructive'], 12_000],
+    ['destructive, --tools queues,messages,health', ['--allow-destructive', '--tools', 'queues,messages,health'], undefined],
+  ];
+  for (const [level, args, budget] of levels) {
+    const server = await connectStdio(SERVER, args, env());
+    const { tools } = await server.client.listTools();
+    const bytes = Buffer.byteLength(JSON.stringify({ tools }));
     await server.close();
     rows.push({
-      metric: `tools/list size, ${level}`,
+      metric: `tools/list size, ${level} (${tools.length} tools)`,
       ours: bytes,
       baseline: budget ?? Number.NaN,
       unit: 'bytes',

@@ -86,6 +86,8 @@ describe.each(LEVELS)('tools/list at %s', (level, args) => {
     try {
       const { tools } = await mcp.client.listTools();
       await expect(`${JSON.stringify(sortKeys(tools), null, 2)}\n`).toMatchFileSnapshot(`__toolsnaps__/${level}.json`);
+      // What a client pays in context for the whole toolset, every group enabled.
+      expect(Buffer.byteLength(JSON.stringify({ tools }))).toBeLessThanOrEqual(12_000);
     } finally {
       await mcp.close();
     }

@@ -309,7 +309,7 @@ const name = objectName('name').describe('For permissions and limits: the user o
 export const setConfiguration = defineTool({
   name: 'set_configuration',
   group: 'admin',
-  description: 'Create or update configuration of any kind; says what changed. A wrong settings key gets the valid ones.',
+  description: 'Create or update configuration of any kind; says what changed.',
   input: z.strictObject({
     kind: configureKind,
     name,

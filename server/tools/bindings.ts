@@ -81,7 +81,7 @@ export const listBindings = defineTool({
 export const createBinding = defineTool({
   name: 'create_binding',
   group: 'exchanges',
-  description: 'Bind exchange source to a queue or exchange destination, with a routing key or (headers exchanges) arguments.',
+  description: 'Bind exchange source to a queue or exchange, by routing_key or (headers) arguments.',
   input: z.strictObject(bindingFields),
   annotations: writes(true),
   async handler(args, { broker }) {
@@ -197,7 +197,7 @@ function managementTopology(broker: Broker, vhostName: string): RoutingTopology 
 export const traceRouteTool = defineTool({
   name: 'trace_route',
   group: 'exchanges',
-  description: 'Which queues a message from exchange with routing_key and headers would reach, via which bindings. Publishes nothing.',
+  description: 'Which queues a message from exchange with routing_key and headers would reach, via which bindings.',
   input: z.strictObject({
     vhost,
     exchange: exchangeName,

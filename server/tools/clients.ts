@@ -106,7 +106,7 @@ export const listConnections = defineTool({
   name: 'list_connections',
   group: 'clients',
   description:
-    'Connections (user, client, traffic), or with show: channels (most unacked first) or consumers (of queue); name: one connection.',
+    'Connections (user, client, traffic); show: channels (most unacked first) or consumers (of queue); name: one.',
   input: z.strictObject({
     vhost,
     show: z.enum(['connections', 'channels', 'consumers']).optional(),
@@ -239,7 +239,7 @@ async function listConsumers(broker: Broker, args: ListArgs): Promise<string> {
 export const closeConnection = defineTool({
   name: 'close_connection',
   group: 'clients',
-  description: 'Close a connection with its channels and consumers (the only way to stop them).',
+  description: 'Close a connection with its channels and consumers.',
   input: z.strictObject({
     name: nameText,
     reason: z.string().max(200).optional(),

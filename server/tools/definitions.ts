@@ -636,7 +636,7 @@ function verification(before: Diff, after: Diff): string {
 export const importDefinitions = defineTool({
   name: 'import_definitions',
   group: 'definitions',
-  description: 'Import definitions JSON: adds/updates, never deletes; into vhost if given, else whole broker. Previews a diff.',
+  description: 'Import definitions: adds and updates, never deletes; into vhost, else the whole broker. Previews a diff.',
   input: z.strictObject({ definitions: definitionsArgument, vhost: objectName('vhost').optional(), confirm }),
   annotations: destroys(true),
   async handler(args, { broker, confirm: ask, progress }) {

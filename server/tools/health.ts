@@ -247,7 +247,7 @@ export const getOverview = defineTool({
   name: 'get_overview',
   group: 'health',
   description:
-    'Version, connected user and ping, totals, rates, alarms, listeners; nodes: memory/disk per node; checks: health checks; features: feature flags.',
+    'Version, user and ping, totals, rates, alarms, listeners; nodes: memory/disk per node; checks: health checks; features: feature flags.',
   input: z.strictObject({ nodes: z.boolean().optional(), checks: z.boolean().optional(), features: z.boolean().optional() }),
   annotations: READ_ONLY,
   async handler(args, { broker }) {

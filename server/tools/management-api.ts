@@ -38,7 +38,7 @@ export const managementApi = defineTool({
   name: 'management_api',
   group: 'api',
   description:
-    'Any management HTTP API request (path e.g. /api/queues/%2F/q) for what no tool covers. GET always; PUT/POST need write, DELETE destructive.',
+    'Any management API request (path e.g. /api/queues/%2F/q). GET always; PUT/POST need write, DELETE destructive.',
   input: z.strictObject({
     method: z.enum(['GET', 'PUT', 'POST', 'DELETE']).optional(),
     path: z.string().min(1).max(4000),

@@ -443,7 +443,7 @@ export const publishMessages = defineTool({
   name: 'publish_messages',
   group: 'messages',
   description:
-    'Publish 1-10000 messages with confirms; exchange "" (default) delivers to the queue named by routing_key. Reports unroutable and rejected ones.',
+    'Publish 1-10000 messages with confirms, reporting unroutable ones; exchange "" (default) routes to queue routing_key.',
   input: z.strictObject({
     vhost,
     exchange: exchangeName.optional(),

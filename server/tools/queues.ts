@@ -211,7 +211,7 @@ function idleMinutes(idleSince: string | undefined, now: number): number | undef
 export const findProblemQueues = defineTool({
   name: 'find_problem_queues',
   group: 'queues',
-  description: 'Queues that need attention: not running, deep, growing, without consumers, many unacked, idle (thresholds have defaults).',
+  description: 'Queues that need attention: not running, deep, growing, without consumers, many unacked, idle.',
   input: z.strictObject({
     vhost,
     deep: z.number().int().min(1).optional(),
