@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allTools } from '../server/tools/registry.js';
 import { createTestVhost } from './support/broker-admin.js';
 import { type Harness, startHarness } from './support/mcp-harness.js';
 
@@ -89,6 +90,23 @@ describe('prompts', () => {
     expect(message).toContain(`Queue 'billing' in vhost '${vhost.name}' keeps growing`);
     expect(message).toContain("list_queues with name='billing'");
     await expect(mcp.client.getPrompt({ name: 'backlog_diagnosis', arguments: {} })).rejects.toThrow(/needs the argument queue/);
+  });
+
+  it('names only tools the server has', async () => {
+    const known = new Set(allTools.map((tool) => tool.name));
+    for (const { name, arguments: args } of (await mcp.client.listPrompts()).prompts) {
+      const filled = Object.fromEntries(
+        (args ?? []).map((argument) => [argument.name, argument.name === 'vhost' ? vhost.name : 'billing']),
+      );
+      const prompt = await mcp.client.getPrompt({ name, arguments: filled });
+      const text = (prompt.messages[0]?.content as { text: string }).text;
+      const named = text.match(/\b[a-z]+(?:_[a-z]+)+(?=[ ,:.(])/g) ?? [];
+      const tools = named.filter((word) =>
+        /^(list|get|find|create|delete|set|update|purge|peek|publish|consume|read|move|close|trace|export|import|dead|management)_/.test(word),
+      );
+      for (const tool of tools) expect(known.has(tool), `${name} names ${tool}`).toBe(true);
+      if (name === 'dead_letter_triage') expect(tools).toEqual(expect.arrayContaining(['dead_letter_summary', 'move_messages']));
+    }
   });
 
   it('embeds the live topology in the topology prompt', async () => {

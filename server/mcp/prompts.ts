@@ -29,11 +29,11 @@ export const prompts: PromptDefinition[] = [
         : 'the dead-letter queues (names like *.dlq, *dead*, or targets of x-dead-letter-exchange)';
       return [
         `Triage ${target} in vhost '${vhost}' on this RabbitMQ broker.`,
-        '1. Find the queues: list_queues (filter by name), and list_queues with name=<queue> to see which queues route to it (x-dead-letter-exchange arguments or policies).',
-        '2. Read messages with peek_messages (never consume_messages): for each, note the x-death header: reason (rejected, expired, maxlen, delivery_limit), source queue, count, first and last time.',
-        '3. Group by reason and source queue, with counts and a typical example body.',
+        '1. Find the queues: list_queues (filter by name), and list_policies with queue=<source queue> for the dead-letter-exchange and limits that send messages there.',
+        '2. dead_letter_summary on each dead-letter queue: counts by x-death reason (rejected, expired, maxlen, delivery_limit), source queue and time, without consuming anything.',
+        '3. peek_messages (never consume_messages) for a typical example body of each group.',
         '4. Explain the likely cause of each group (consumer rejects, TTL too short, length limit, poison messages) and what to change.',
-        '5. Only if I confirm: propose how to replay them (publish_messages back to the source exchange and routing key from x-death) and what to check first.',
+        '5. Only if I confirm: replay them with move_messages (to_source: true sends each back to the queue it died in; a count limits how many), after the cause is fixed.',
       ].join('\n');
     },
   },
@@ -46,7 +46,7 @@ export const prompts: PromptDefinition[] = [
       const vhost = args.vhost ?? broker.defaultVhost;
       return [
         `Queue '${args.queue}' in vhost '${vhost}' keeps growing. Find out why, using read-only tools only:`,
-        `1. list_queues with name='${args.queue}': publish and delivery rates, ready vs unacked, consumers and their prefetch, policy and limits.`,
+        `1. list_queues with name='${args.queue}': publish and delivery rates, ready vs unacked, consumers and their prefetch; list_policies with queue='${args.queue}' for the limits that apply.`,
         '2. If it has no consumers: list_connections (and show: consumers) to see whether the consuming application is connected at all.',
         '3. If it has consumers but many unacked: list_connections with show: channels for their prefetch and unacked counts (slow or stuck consumers), and whether acks happen (ack rate).',
         '4. get_overview with checks=true for memory or disk alarms that block publishers or slow the node.',
