@@ -102,7 +102,9 @@ describe('prompts', () => {
       const text = (prompt.messages[0]?.content as { text: string }).text;
       const named = text.match(/\b[a-z]+(?:_[a-z]+)+(?=[ ,:.(])/g) ?? [];
       const tools = named.filter((word) =>
-        /^(list|get|find|create|delete|set|update|purge|peek|publish|consume|read|move|close|trace|export|import|dead|management)_/.test(word),
+        /^(list|get|find|create|delete|set|update|purge|peek|publish|consume|read|move|close|trace|export|import|dead|management)_/.test(
+          word,
+        ),
       );
       for (const tool of tools) expect(known.has(tool), `${name} names ${tool}`).toBe(true);
       if (name === 'dead_letter_triage') expect(tools).toEqual(expect.arrayContaining(['dead_letter_summary', 'move_messages']));

@@ -105,8 +105,7 @@ const CONNECTION_COLUMNS = ['name', 'user', 'vhost', 'state', 'channels', 'clien
 export const listConnections = defineTool({
   name: 'list_connections',
   group: 'clients',
-  description:
-    'Connections (user, client, traffic); show: channels (most unacked first) or consumers (of queue); name: one.',
+  description: 'Connections (user, client, traffic); show: channels (most unacked first) or consumers (of queue); name: one.',
   input: z.strictObject({
     vhost,
     show: z.enum(['connections', 'channels', 'consumers']).optional(),

@@ -37,8 +37,7 @@ export function parseApiPath(raw: string): { path: string; query: Record<string,
 export const managementApi = defineTool({
   name: 'management_api',
   group: 'api',
-  description:
-    'Any management API request (path e.g. /api/queues/%2F/q). GET always; PUT/POST need write, DELETE destructive.',
+  description: 'Any management API request (path e.g. /api/queues/%2F/q). GET always; PUT/POST need write, DELETE destructive.',
   input: z.strictObject({
     method: z.enum(['GET', 'PUT', 'POST', 'DELETE']).optional(),
     path: z.string().min(1).max(4000),

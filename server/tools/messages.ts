@@ -442,8 +442,7 @@ async function publishBatch(
 export const publishMessages = defineTool({
   name: 'publish_messages',
   group: 'messages',
-  description:
-    'Publish 1-10000 messages with confirms, reporting unroutable ones; exchange "" (default) routes to queue routing_key.',
+  description: 'Publish 1-10000 messages with confirms, reporting unroutable ones; exchange "" (default) routes to queue routing_key.',
   input: z.strictObject({
     vhost,
     exchange: exchangeName.optional(),
