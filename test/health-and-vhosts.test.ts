@@ -22,7 +22,8 @@ describe('get_overview', () => {
     const answer = await mcp.call('get_overview');
     expect(answer.isError).toBe(false);
     expect(answer.text).toContain(`broker: RabbitMQ ${overview.rabbitmq_version}`);
-    expect(answer.text).toContain(`connected_as: guest on vhost ${vhost.name}`);
+    expect(answer.text).toContain(`connected_as: guest (administrator) on vhost ${vhost.name}; management API `);
+    expect(answer.text).toMatch(/management API \d+ ms, AMQP (connected|connecting)/);
     expect(answer.text).toMatch(/objects: \d+ queues?, \d+ exchanges?, \d+ connections?/);
     expect(answer.text).toContain('alarms: none');
     expect(answer.text).toMatch(/listeners: .*amqp .*:5672/);
