@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { settings } from '../server/config/settings.js';
+import { VERSION } from '../server/version.js';
 
 const knownVariables = new Set(Object.values(settings).map((setting) => setting.env));
 
@@ -47,6 +49,12 @@ describe('deployment files', () => {
     expect(dockerfile).toContain('/mcp/health');
     for (const [, name] of dockerfile.matchAll(/^\s+(\w+)=/gm))
       expect(knownVariables.has(name as string) || name === 'NODE_ENV', name).toBe(true);
-    expect(dockerfile).toContain('ENTRYPOINT ["node", "dist/server/rabbitmq-mcp-server.mjs"]');
+    const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
+    expect(entrypoint[0]).toBe('node');
+    expect(entrypoint.at(-1)).toBe('dist/server/rabbitmq-mcp-server.mjs');
+    // The same command (Node flags included) starts the built bundle here.
+    const run = spawnSync(process.execPath, [...entrypoint.slice(1), '--version'], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe(VERSION);
   });
 });
