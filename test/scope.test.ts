@@ -1,5 +1,6 @@
 import type { ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allTools } from '../server/tools/registry.js';
 import { admin, createTestVhost, eventually } from './support/broker-admin.js';
 import { type Harness, startHarness } from './support/mcp-harness.js';
 import { connectRaw } from './support/raw-amqp.js';
@@ -56,6 +57,26 @@ afterAll(async () => {
 const REFUSED_QUEUE = new RegExp(
   `Queue '${DENIED.replace('.', '\\.')}' in vhost '.*' is outside this server's scope \\(--queues !\\*\\.audit\\)`,
 );
+/** Arguments each tool would accept in a vhost in scope: only the vhost makes them refused. */
+function validArguments(tool: (typeof allTools)[number]): Record<string, unknown> {
+  const byTool: Record<string, Record<string, unknown>> = {
+    set_configuration: { kind: 'policy', name: 'sneaky', settings: { pattern: '.*', definition: { 'message-ttl': 1000 } } },
+    delete_configuration: { kind: 'policy', name: 'sneaky', confirm: true },
+    create_exchange: { name: 'sneaky', type: 'direct' },
+    delete_exchange: { name: 'sneaky', confirm: true },
+    create_binding: { source: 'amq.direct', destination: ALLOWED, routing_key: 'sneaky' },
+    delete_binding: { source: 'amq.direct', destination: ALLOWED, routing_key: 'payday', confirm: true },
+    trace_route: { exchange: 'amq.direct', routing_key: 'payday' },
+    publish_messages: { routing_key: ALLOWED, messages: [{ body: 'x' }] },
+    move_messages: { from: ALLOWED, to: 'elsewhere', count: 1, confirm: true },
+    import_definitions: { definitions: { queues: [{ name: 'sneaky', durable: true, auto_delete: false, arguments: {} }] }, confirm: true },
+    create_queue: { name: 'sneaky' },
+    delete_queue: { name: ALLOWED, confirm: true },
+    consume_messages: { queue: ALLOWED, confirm: true },
+  };
+  return byTool[tool.name] ?? ('queue' in tool.input.shape ? { queue: ALLOWED } : {});
+}
+
 const REFUSED_VHOST = /Vhost '.*' is outside this server's scope \(--vhosts mcp-scope-in-\*\)/;
 
 describe('a vhost out of scope', () => {
@@ -83,6 +104,18 @@ describe('a vhost out of scope', () => {
     }
     const queues = await admin<{ name: string }[]>('GET', `/queues/${q(outside.name)}?columns=name`);
     expect(queues.map((queue) => queue.name)).toEqual([ALLOWED]);
+  });
+
+  it('is refused by each tool that takes a vhost, with otherwise valid arguments, and nothing changes', async () => {
+    const before = await admin<unknown[]>('GET', `/definitions/${q(outside.name)}`);
+    const takingVhost = allTools.filter((tool) => 'vhost' in tool.input.shape);
+    expect(takingVhost.length).toBeGreaterThan(20);
+    for (const tool of takingVhost) {
+      const answer = await mcp.call(tool.name, { ...validArguments(tool), vhost: outside.name });
+      expect(answer.isError, tool.name).toBe(true);
+      expect(answer.text, tool.name).toMatch(REFUSED_VHOST);
+    }
+    expect(await admin<unknown[]>('GET', `/definitions/${q(outside.name)}`)).toEqual(before);
   });
 
   it('hides its connections', async () => {
