@@ -4,8 +4,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { dockerEntrypoint } from '../test/support/dockerfile.js';
 import { portOpen, waitForPort } from '../test/support/ports.js';
 import { type Row, percentile, report } from './report.js';
 import { peakRssMiB } from './stdio-process.js';
@@ -16,9 +16,7 @@ const vhost = `mcp-bench-http-${randomBytes(3).toString('hex')}`;
 const SECONDS = 3;
 
 /** The Node flags of the Dockerfile's ENTRYPOINT, so the bench measures what the image runs. */
-const DOCKER_NODE_FLAGS = (JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(readFileSync('Dockerfile', 'utf8'))?.[1] ?? '[]') as string[]).filter(
-  (part) => part.startsWith('--'),
-);
+const DOCKER_NODE_FLAGS = dockerEntrypoint().filter((part) => part.startsWith('--'));
 
 /** The issue's budget is 150 MB (decimal), about 143 MiB. */
 function rssRow(metric: string, mib: number, baselineMiB: number): Row {
@@ -53,6 +51,15 @@ async function startServer(args: string[], env: Record<string, string>, port: nu
   const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' });
   if (!(await waitForPort(port, 10))) throw new Error(`server on ${port} did not start`);
   return child;
+}
+
+/** Our server over HTTP on `port`, auth on and the rate limit out of the way, under `nodeFlags`. */
+function startOurs(port: number, nodeFlags: string[] = []): Promise<ChildProcess> {
+  return startServer(
+    [...nodeFlags, 'dist/server/rabbitmq-mcp-server.mjs', '--transport', 'http', '--port', String(port)],
+    { AMQP_HOST: '127.0.0.1', AMQP_VHOST: vhost, MCP_AUTH_TOKEN: TOKEN, RATE_LIMIT_RPM: '1000000', LOG_LEVEL: 'info' },
+    port,
+  );
 }
 
 /** Closed-loop load: `concurrency` workers, each sending the next request when the last answered. */
@@ -118,11 +125,7 @@ async function main(): Promise<void> {
     await management('PUT', `/permissions/${encoded}/guest`, { configure: '.*', write: '.*', read: '.*' });
     await Promise.all(Array.from({ length: 20 }, (_, i) => management('PUT', `/queues/${encoded}/q-${i}`, { durable: true })));
     const oursPort = await freePortFrom(18_700);
-    ours = await startServer(
-      ['dist/server/rabbitmq-mcp-server.mjs', '--transport', 'http', '--port', String(oursPort)],
-      { AMQP_HOST: '127.0.0.1', AMQP_VHOST: vhost, MCP_AUTH_TOKEN: TOKEN, RATE_LIMIT_RPM: '1000000', LOG_LEVEL: 'info' },
-      oursPort,
-    );
+    ours = await startOurs(oursPort);
     const basePort = await freePortFrom(oursPort + 1);
     baseline = await startServer(['bench/fixtures/echo-http-server.mjs', String(basePort)], {}, basePort);
     const list = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} });
@@ -168,11 +171,7 @@ async function main(): Promise<void> {
     ours.kill('SIGTERM');
     // The same runs against the server as the Docker image starts it (a smaller young generation).
     const tunedPort = await freePortFrom(basePort + 1);
-    tuned = await startServer(
-      [...DOCKER_NODE_FLAGS, 'dist/server/rabbitmq-mcp-server.mjs', '--transport', 'http', '--port', String(tunedPort)],
-      { AMQP_HOST: '127.0.0.1', AMQP_VHOST: vhost, MCP_AUTH_TOKEN: TOKEN, RATE_LIMIT_RPM: '1000000', LOG_LEVEL: 'info' },
-      tunedPort,
-    );
+    tuned = await startOurs(tunedPort, DOCKER_NODE_FLAGS);
     const tunedUrl = `http://127.0.0.1:${tunedPort}/mcp`;
     let tunedErrors = 0;
     for (const body of [list, read])

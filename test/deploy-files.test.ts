@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { settings } from '../server/config/settings.js';
 import { VERSION } from '../server/version.js';
+import { dockerEntrypoint } from './support/dockerfile.js';
 
 const knownVariables = new Set(Object.values(settings).map((setting) => setting.env));
 
@@ -49,7 +50,7 @@ describe('deployment files', () => {
     expect(dockerfile).toContain('/mcp/health');
     for (const [, name] of dockerfile.matchAll(/^\s+(\w+)=/gm))
       expect(knownVariables.has(name as string) || name === 'NODE_ENV', name).toBe(true);
-    const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
+    const entrypoint = dockerEntrypoint(dockerfile);
     expect(entrypoint[0]).toBe('node');
     expect(entrypoint.at(-1)).toBe('dist/server/rabbitmq-mcp-server.mjs');
     // The same command (Node flags included) starts the built bundle here.
