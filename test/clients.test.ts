@@ -1,4 +1,6 @@
 import { type ChannelModel, connect } from 'amqplib';
+import { type AddressInfo } from 'node:net';
+import { type Server, createServer, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestVhost, eventually, uniqueName } from './support/broker-admin.js';
 import { BROKER } from './support/broker-env.js';
@@ -89,5 +91,79 @@ describe('connections, channels and consumers', () => {
     const again = await mcp.call('close_connection', { name, confirm: true });
     expect(again.isError).toBe(true);
     expect(again.text).toContain('not found (it may have closed already)');
+  });
+});
+
+/**
+ * The real management API behind a forwarding proxy that answers the next GET of one connection
+ * with the 500 RabbitMQ gives when that connection closes between its own lookups (a race too
+ * short to hit on purpose).
+ */
+async function racingManagementApi(): Promise<{ port: number; raceOn: (name: string) => void; close: () => Promise<void> }> {
+  let racing: string | undefined;
+  const server: Server = createServer((incoming, outgoing) => {
+    if (racing && incoming.method === 'GET' && incoming.url === `/api/connections/${encodeURIComponent(racing)}`) {
+      racing = undefined;
+      outgoing.writeHead(500, { 'content-type': 'application/json' });
+      outgoing.end(JSON.stringify({ error: 'Internal Server Error', reason: 'function_clause' }));
+      return;
+    }
+    const upstream = request(
+      { host: BROKER.host, port: BROKER.httpPort, method: incoming.method, path: incoming.url, headers: incoming.headers },
+      (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      },
+    );
+    upstream.on('error', () => outgoing.destroy());
+    incoming.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    raceOn: (name) => {
+      racing = name;
+    },
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('a connection that closes while the broker looks it up', () => {
+  it('is reported as not found when it is no longer listed, and as a broker error while it still is', async () => {
+    const proxy = await racingManagementApi();
+    const viaProxy = await startHarness({ args: ['--allow-destructive'], env: { AMQP_VHOST: vhost.name, HTTP_PORT: String(proxy.port) } });
+    const other = await connect(
+      { hostname: BROKER.host, port: BROKER.amqpPort, username: BROKER.user, password: BROKER.password, vhost: vhost.name },
+      { clientProperties: { connection_name: uniqueName('short-lived') } },
+    );
+    other.on('error', () => undefined);
+    try {
+      const name = await eventually(async () => {
+        const listed = await viaProxy.call('list_connections', { vhost: vhost.name });
+        return listed.text
+          .split('\n')
+          .find((line) => line.includes('short-lived'))
+          ?.split(' | ')[0];
+      }, 'the short-lived connection to show up');
+
+      proxy.raceOn(name);
+      const whileOpen = await viaProxy.call('close_connection', { name });
+      expect(whileOpen.isError).toBe(true);
+      expect(whileOpen.text).toContain('management API error 500');
+
+      await other.close();
+      await eventually(async () => {
+        const listed = await viaProxy.call('list_connections', { vhost: vhost.name });
+        return listed.text.includes(name) ? undefined : true;
+      }, 'the connection to leave the list');
+      proxy.raceOn(name);
+      const afterClose = await viaProxy.call('list_connections', { name });
+      expect(afterClose.isError).toBe(true);
+      expect(afterClose.text).toContain(`connection '${name}' not found (it may have closed already)`);
+    } finally {
+      await other.close().catch(() => undefined);
+      await viaProxy.close();
+      await proxy.close();
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Broker } from '../broker/broker.js';
+import { BrokerError } from '../broker/broker-errors.js';
 import { apiPath } from '../broker/management-client.js';
 import { SERVER_NAME } from '../version.js';
 import { vhostNotFound } from './not-found.js';
@@ -174,11 +175,33 @@ function channelRow(c: ChannelInfo) {
 }
 const CHANNEL_HEADER = ['name', 'user', 'vhost', 'state', 'prefetch', 'unacked', 'consumers', 'confirm', 'publish/s', 'deliver/s'];
 
+function connectionNotFound(name: string): string {
+  return `connection '${name}' not found (it may have closed already); list_connections shows the open ones`;
+}
+
+/**
+ * A request about one connection. RabbitMQ looks the connection up more than once per request,
+ * so one that closes in between answers 500 instead of 404: if it is no longer listed, that is
+ * the "not found" the user should read.
+ */
+async function aboutConnection<T>(broker: Broker, name: string, request: (notFound: string) => Promise<T>): Promise<T> {
+  const notFound = connectionNotFound(name);
+  try {
+    return await request(notFound);
+  } catch (error) {
+    if (!(error instanceof BrokerError) || error.status !== 500) throw error;
+    const open = await broker.management.get<{ name: string }[]>(apiPath('connections'), { query: { columns: 'name,vhost' } });
+    if (open.some((connection) => connection.name === name)) throw error;
+    throw new BrokerError('not_found', notFound, 404);
+  }
+}
+
 async function connectionDetail(broker: Broker, name: string): Promise<string> {
-  const notFound = `connection '${name}' not found (it may have closed); list_connections shows the open ones`;
   const [connection, channels] = await Promise.all([
-    broker.management.get<ConnectionInfo>(apiPath('connections', name), { notFound }),
-    broker.management.get<ChannelInfo[]>(apiPath('connections', name, 'channels'), { notFound }),
+    aboutConnection(broker, name, (notFound) => broker.management.get<ConnectionInfo>(apiPath('connections', name), { notFound })),
+    aboutConnection(broker, name, (notFound) =>
+      broker.management.get<ChannelInfo[]>(apiPath('connections', name, 'channels'), { notFound }),
+    ),
   ]);
   const props = connection.client_properties ?? {};
   return capOutput(
@@ -246,8 +269,9 @@ export const closeConnection = defineTool({
   }),
   annotations: destroys(true),
   async handler(args, { broker, confirm }) {
-    const notFound = `connection '${args.name}' not found (it may have closed already); list_connections shows the open ones`;
-    const connection = await broker.management.get<ConnectionInfo>(apiPath('connections', args.name), { notFound });
+    const connection = await aboutConnection(broker, args.name, (notFound) =>
+      broker.management.get<ConnectionInfo>(apiPath('connections', args.name), { notFound }),
+    );
     if (clientName(connection).startsWith(SERVER_NAME) && clientName(connection).includes(`pid ${process.pid}`)) {
       return {
         text: `Connection '${args.name}' is this MCP server's own; closing it would only make the server reconnect.`,
@@ -257,10 +281,12 @@ export const closeConnection = defineTool({
     const impact = `connection '${args.name}' (user ${connection.user}, vhost ${connection.vhost}, client ${clientName(connection) || 'unnamed'}, ${plural(connection.channels ?? 0, 'channel')})`;
     const declined = await confirm(args.confirm, `would close ${impact}; its consumers stop and their unacked messages are requeued`);
     if (declined) return declined;
-    await broker.management.delete(apiPath('connections', args.name), {
-      headers: { 'x-reason': args.reason ?? `closed by ${SERVER_NAME}` },
-      notFound,
-    });
+    await aboutConnection(broker, args.name, (notFound) =>
+      broker.management.delete(apiPath('connections', args.name), {
+        headers: { 'x-reason': args.reason ?? `closed by ${SERVER_NAME}` },
+        notFound,
+      }),
+    );
     return `Closed ${impact}.`;
   },
 });
