@@ -44,7 +44,9 @@ interface Running {
   lastLines: string[];
   /** Set when we asked it to stop: its exit is not a crash. */
   stopping: boolean;
+  /** True once the runtime file names this server (written once, even when two checks race). */
   published: boolean;
+  publishing: Promise<void> | null;
   startedAt: number;
   /** Unhealthy answers in a row: one slow probe does not turn the tray amber. */
   unhealthy: number;
@@ -170,6 +172,7 @@ export class Supervisor extends EventEmitter<{ state: [SupervisorState] }> {
       unhealthy: 0,
       stopping: false,
       published: false,
+      publishing: null,
       startedAt: Date.now(),
     };
     let partial = '';
@@ -224,7 +227,16 @@ export class Supervisor extends EventEmitter<{ state: [SupervisorState] }> {
       }
       return;
     }
-    if (!running.published) await this.#publish(running);
+    if (!running.published) {
+      // The start-up wait and the poll can both get here first: one write, and neither reports
+      // the server until the file that clients read names it.
+      running.publishing ??= this.#publish(running).catch((error: Error) => {
+        running.publishing = null;
+        running.lastLines.push(`cannot write the runtime file ${this.#options.runtimeFile}: ${error.message}`);
+      });
+      await running.publishing;
+      if (this.#running !== running || running.stopping || !running.published) return;
+    }
     const base = { profileId: target.profileId, profileName: target.profileName, pid: running.child.pid ?? 0, url: running.url };
     running.unhealthy = answer.status === 200 ? 0 : running.unhealthy + 1;
     if (answer.status === 200) {
@@ -240,7 +252,6 @@ export class Supervisor extends EventEmitter<{ state: [SupervisorState] }> {
   }
 
   async #publish(running: Running): Promise<void> {
-    running.published = true;
     const info: RuntimeInfo = {
       version: 1,
       url: running.url,
@@ -253,6 +264,7 @@ export class Supervisor extends EventEmitter<{ state: [SupervisorState] }> {
       startedAt: new Date(running.startedAt).toISOString(),
     };
     await writeRuntimeInfo(this.#options.runtimeFile, info);
+    running.published = true;
   }
 
   /** Resolves once the server answers its health check (any status), or fails. */
