@@ -135,6 +135,8 @@ export class Supervisor extends EventEmitter<{ state: [SupervisorState] }> {
     const running = this.#running;
     this.#running = null;
     if (running) await this.#terminate(running);
+    // A runtime file still being written would otherwise land after the removal.
+    await running?.publishing;
     await removeRuntimeInfo(this.#options.runtimeFile);
     this.#setState({ status: 'stopped' });
   }
