@@ -14,6 +14,8 @@ const TOKEN = randomBytes(24).toString('hex');
 const AUTH = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
 const vhost = `mcp-bench-http-${randomBytes(3).toString('hex')}`;
 const SECONDS = 3;
+/** Concurrent clients of each run; the Dockerfile-flags server replays the same runs. */
+const CONCURRENCIES = [1, 8, 32] as const;
 
 /** The Node flags of the Dockerfile's ENTRYPOINT, so the bench measures what the image runs. */
 const DOCKER_NODE_FLAGS = dockerEntrypoint().filter((part) => part.startsWith('--'));
@@ -139,7 +141,7 @@ async function main(): Promise<void> {
     const oursUrl = `http://127.0.0.1:${oursPort}/mcp`;
     const baseUrl = `http://127.0.0.1:${basePort}/mcp`;
     const auth = { authorization: `Bearer ${TOKEN}` };
-    for (const concurrency of [1, 8, 32]) {
+    for (const concurrency of CONCURRENCIES) {
       const a = await load(oursUrl, list, auth, concurrency);
       const b = await load(baseUrl, list, {}, concurrency);
       const ratio = a.rps / b.rps;
@@ -153,7 +155,7 @@ async function main(): Promise<void> {
         pass: ratio >= 0.8 && a.errors === 0,
       });
     }
-    for (const concurrency of [1, 8, 32]) {
+    for (const concurrency of CONCURRENCIES) {
       const a = await load(oursUrl, read, auth, concurrency);
       const b = await load(baseUrl, echo, {}, concurrency);
       rows.push({
@@ -175,7 +177,7 @@ async function main(): Promise<void> {
     const tunedUrl = `http://127.0.0.1:${tunedPort}/mcp`;
     let tunedErrors = 0;
     for (const body of [list, read])
-      for (const concurrency of [1, 8, 32]) tunedErrors += (await load(tunedUrl, body, auth, concurrency)).errors;
+      for (const concurrency of CONCURRENCIES) tunedErrors += (await load(tunedUrl, body, auth, concurrency)).errors;
     const tunedRow = rssRow(
       `peak RSS through the same runs, node ${DOCKER_NODE_FLAGS.join(' ')} (Dockerfile)`,
       peakRssMiB(tuned.pid as number),
