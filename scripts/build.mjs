@@ -107,6 +107,9 @@ await build({
   format: 'cjs',
   banner: {},
   external: ['electron'],
+  // ESM builds first: jsonc-parser's "main" is a UMD build whose require() calls of its own files
+  // esbuild cannot see, so main.cjs threw "Cannot find module './impl/format'" on load.
+  mainFields: ['module', 'main'],
   outExtension: { '.js': '.cjs' },
 });
 // `electron dist/electron` (npm run app) reads this; the packaged app gets the same names from

@@ -203,6 +203,7 @@ describe('the tray', () => {
     { id: 'b', name: 'Production', active: true },
   ];
   const at = (server: SupervisorState, openAtLogin: boolean | null = false): TrayState => ({ server, profiles, openAtLogin });
+  const actions = (menu: ReturnType<typeof trayMenu>) => menu.flatMap((item) => (item.action ? [item.action.kind] : []));
 
   it('colours the icon by server state and says why in the tooltip', () => {
     expect(trayIcon(at({ status: 'healthy', profileId: 'b', profileName: 'Production', pid: 1, url: 'http://x' }))).toEqual({
@@ -225,19 +226,19 @@ describe('the tray', () => {
     const menu = trayMenu(at({ status: 'healthy', profileId: 'b', profileName: 'Production', pid: 1, url: 'x' }));
     const radios = menu.filter((item) => item.type === 'radio');
     expect(radios).toEqual([
-      { action: 'profile:a', label: 'Local', type: 'radio', checked: false },
-      { action: 'profile:b', label: 'Production', type: 'radio', checked: true },
+      { action: { kind: 'activate-profile', profileId: 'a' }, label: 'Local', type: 'radio', checked: false },
+      { action: { kind: 'activate-profile', profileId: 'b' }, label: 'Production', type: 'radio', checked: true },
     ]);
     expect(menu[0]).toEqual({ label: '● Connected: Production', enabled: false });
-    expect(menu.map((item) => item.action).filter(Boolean)).toEqual(['profile:a', 'profile:b', 'open', 'login', 'quit']);
+    expect(actions(menu)).toEqual(['activate-profile', 'activate-profile', 'open-window', 'toggle-start-at-login', 'quit']);
   });
 
   it('offers a restart only when the server failed, and start-at-login only where the system has it', () => {
     const failed = trayMenu(
       at({ status: 'failed', profileId: 'b', profileName: 'Production', exit: 'code 1', crashes: 5, lastLines: [], message: 'm' }, null),
     );
-    expect(failed.map((item) => item.action).filter(Boolean)).toEqual(['profile:a', 'profile:b', 'open', 'restart', 'quit']);
-    expect(trayMenu(at({ status: 'stopped' }, true)).find((item) => item.action === 'login')).toMatchObject({
+    expect(actions(failed)).toEqual(['activate-profile', 'activate-profile', 'open-window', 'restart-server', 'quit']);
+    expect(trayMenu(at({ status: 'stopped' }, true)).find((item) => item.action?.kind === 'toggle-start-at-login')).toMatchObject({
       type: 'checkbox',
       checked: true,
     });

@@ -17,11 +17,14 @@ afterAll(async () => {
 });
 
 describe('the built server over stdio', () => {
-  it('initializes with its name, version and safety level in the instructions', () => {
+  it('initializes with instructions that hold for any broker, and get_overview names the one in use', async () => {
     expect(session.client.getServerVersion()?.name).toBe('rabbitmq-mcp-server');
     expect(session.client.getServerCapabilities()?.tools?.listChanged).toBe(true);
-    expect(session.client.getInstructions()).toContain('Writes allowed (create, publish); destructive tools are not available.');
-    expect(session.client.getInstructions()).toContain(`defaulting to '${vhost.name}'`);
+    const instructions = session.client.getInstructions() ?? '';
+    expect(instructions).toContain('get_overview says which broker, user and default vhost');
+    expect(instructions).not.toContain(vhost.name);
+    expect(instructions).not.toMatch(/127\.0\.0\.1|localhost|Writes allowed/);
+    expect((await session.call('get_overview', {})).text).toContain(`on vhost ${vhost.name}`);
   });
 
   it('lists the write-level tools', async () => {

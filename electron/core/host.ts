@@ -12,7 +12,9 @@ import { LogReader } from './logs/log-reader.js';
 import { type Profile, type ProfileInput, profileInputSchema, serverEnvironment } from './profiles/profile.js';
 import { type KeyValueStore, ProfileStore, type StoreShape } from './profiles/profile-store.js';
 import type { SecretStore } from './secrets/secret-store.js';
-import { Supervisor } from './supervisor/supervisor.js';
+import { type AppStatusInfo, removeRuntimeInfo, writeAppStatus } from './supervisor/runtime-file.js';
+import { lastServerError } from './supervisor/server-lines.js';
+import { Supervisor, type SupervisorState } from './supervisor/supervisor.js';
 
 export interface HostOptions {
   /** The app's data folder: the store, runtime.json (for the stdio entries) and logs/. */
@@ -22,6 +24,8 @@ export interface HostOptions {
   platform: Platform;
   /** How AI clients start the stdio entry (written into their configs). */
   launch: LaunchSpec;
+  /** Why configs written now would break (the app runs from a disk image…): connecting clients is refused with it. */
+  clientSetupBlocked?: string | null;
   /** How to run the bundled server: the app binary as Node (or node) and the bundle's path. */
   server: { command: string; entry: string; commandEnv?: Record<string, string> };
   version: string;
@@ -46,6 +50,9 @@ export class AppHost implements AppApi {
   #management: ManagementClient | null = null;
   #bus = new EventEmitter();
   #log: DailyLogFile;
+  #statusFile: string;
+  #statusWrites: Promise<void> = Promise.resolve();
+  #disposed = false;
 
   constructor(options: HostOptions) {
     this.#options = options;
@@ -59,7 +66,13 @@ export class AppHost implements AppApi {
       runtimeFile: join(options.home, 'runtime.json'),
       logDir: this.logDir,
     });
-    this.#setup = new ClientSetup({ platform: options.platform, launch: options.launch, records: this.#profiles.setupRecords() });
+    this.#statusFile = join(options.home, 'app-status.json');
+    this.#setup = new ClientSetup({
+      platform: options.platform,
+      launch: options.launch,
+      records: this.#profiles.setupRecords(),
+      blocked: options.clientSetupBlocked ?? null,
+    });
     this.#logs = new LogReader(this.logDir);
     this.#sampler = new HealthSampler({
       intervalMs: options.healthIntervalMs,
@@ -74,11 +87,14 @@ export class AppHost implements AppApi {
       this.#bus.emit('server-state', state);
     });
     this.#sampler.on('sample', (sample) => this.#bus.emit('health-sample', sample));
+    this.#bus.on('server-state', () => this.#publishStatus());
+    this.#bus.on('profiles-changed', () => this.#publishStatus());
   }
 
   /** Starts the server for the active profile and the health sampling. */
   async start(): Promise<void> {
     this.#write('info', 'app started', { version: this.#options.version });
+    this.#publishStatus();
     const active = this.#profiles.active();
     if (active) await this.#serve(active);
     this.#sampler.start();
@@ -88,6 +104,9 @@ export class AppHost implements AppApi {
     this.#sampler.stop();
     await this.#supervisor.stop();
     await this.#management?.close();
+    this.#disposed = true;
+    await this.#statusWrites;
+    await removeRuntimeInfo(this.#statusFile);
     this.#write('info', 'app stopped');
     this.#log.close();
   }
@@ -252,9 +271,45 @@ export class AppHost implements AppApi {
     return views.find((view) => view.id === id) as ProfileView;
   }
 
+  /** Tells the stdio entries what the app is doing; writes in order, none after dispose. */
+  #publishStatus(): void {
+    if (this.#disposed) return;
+    const status: AppStatusInfo = {
+      version: 1,
+      appPid: process.pid,
+      profiles: this.#profiles.list().length,
+      server: statusOf(this.#supervisor.state),
+      updatedAt: new Date().toISOString(),
+    };
+    this.#statusWrites = this.#statusWrites
+      .then(() => (this.#disposed ? undefined : writeAppStatus(this.#statusFile, status)))
+      .catch((error: Error) => this.#write('warn', 'cannot write the app status file', { reason: error.message }));
+  }
+
   /** The app's own log lines, next to the server's, for the Logs page. Never a password. */
   #write(level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}): void {
     this.#log.write(`${JSON.stringify({ level, time: new Date().toISOString(), pid: process.pid, source: 'app', ...fields, msg })}\n`);
+  }
+}
+
+function statusOf(state: SupervisorState): AppStatusInfo['server'] {
+  switch (state.status) {
+    case 'stopped':
+      return { status: 'stopped' };
+    case 'starting':
+    case 'healthy':
+      return { status: state.status, profileName: state.profileName };
+    case 'degraded':
+      return { status: state.status, profileName: state.profileName, reason: state.reason };
+    case 'crashed':
+    case 'failed':
+      return {
+        status: state.status,
+        profileName: state.profileName,
+        crashes: state.crashes,
+        exit: state.exit,
+        lastError: lastServerError(state.lastLines),
+      };
   }
 }
 

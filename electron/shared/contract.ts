@@ -165,15 +165,70 @@ export interface AppApi {
   };
 }
 
-/** The method names per namespace, for the preload to expose exactly these and nothing else. */
-export const API_METHODS = {
-  app: ['info', 'completeFirstRun'],
-  profiles: ['list', 'create', 'update', 'duplicate', 'remove', 'activate', 'exportAll'],
-  connection: ['test'],
-  server: ['state', 'restart'],
-  clients: ['list', 'connect', 'undo'],
-  logs: ['tail', 'export'],
-  health: ['history'],
-} as const satisfies { [N in Exclude<keyof AppApi, 'events'>]: readonly (keyof AppApi[N])[] };
+/** What each kind of argument the window sends is; ipc-contract.ts gives each kind its schema. */
+export interface ArgumentKinds {
+  id: string;
+  profileInput: ProfileInput;
+  password: string;
+  clientId: ClientId;
+  logQuery: LogQuery;
+}
+
+/** An argument of a method: its kind, with "?" when it may be left out (only at the end). */
+export type ArgumentSpec = keyof ArgumentKinds | `${keyof ArgumentKinds}?`;
+
+type ApiNamespace = Exclude<keyof AppApi, 'events'>;
+
+/**
+ * The one source of the IPC contract: every method the window may call, and its arguments. The
+ * preload exposes exactly these methods, the main process checks each call against schemas made
+ * from these kinds, and the compiler checks both against AppApi: a method missing here, or here
+ * but not in AppApi, or with other parameters, does not compile.
+ */
+export const API_ARGUMENTS = {
+  app: { info: [], completeFirstRun: [] },
+  profiles: {
+    list: [],
+    create: ['profileInput', 'password'],
+    update: ['id', 'profileInput', 'password?'],
+    duplicate: ['id'],
+    remove: ['id'],
+    activate: ['id'],
+    exportAll: [],
+  },
+  connection: { test: ['profileInput', 'password?', 'id?'] },
+  server: { state: [], restart: [] },
+  clients: { list: [], connect: ['clientId'], undo: ['clientId'] },
+  logs: { tail: ['logQuery'], export: ['logQuery'] },
+  health: { history: [] },
+} as const satisfies { [N in ApiNamespace]: { [M in keyof AppApi[N]]: readonly ArgumentSpec[] } };
+
+/** The parameter list an argument list describes, e.g. ['id', 'password?'] → [string, string?]. */
+export type ArgumentsOf<S extends readonly ArgumentSpec[]> = S extends readonly [infer H, ...infer R extends readonly ArgumentSpec[]]
+  ? H extends `${infer K extends keyof ArgumentKinds}?`
+    ? [argument?: ArgumentKinds[K], ...ArgumentsOf<R>]
+    : H extends keyof ArgumentKinds
+      ? [ArgumentKinds[H], ...ArgumentsOf<R>]
+      : never
+  : [];
+
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type ParametersDiffer = {
+  [N in ApiNamespace]: {
+    [M in keyof AppApi[N] & keyof (typeof API_ARGUMENTS)[N]]: AppApi[N][M] extends (...args: infer P) => unknown
+      ? Same<P, (typeof API_ARGUMENTS)[N][M] extends infer S extends readonly ArgumentSpec[] ? ArgumentsOf<S> : never> extends true
+        ? never
+        : `${N}.${M & string}`
+      : `${N}.${M & string}`;
+  }[keyof AppApi[N] & keyof (typeof API_ARGUMENTS)[N]];
+}[ApiNamespace];
+/** Fails to compile, naming the method, when AppApi and API_ARGUMENTS disagree on parameters. */
+const parametersMatch: [ParametersDiffer] extends [never] ? true : ParametersDiffer = true;
+void parametersMatch;
+
+/** The method names per namespace, derived from API_ARGUMENTS. */
+export const API_METHODS = Object.fromEntries(
+  Object.entries(API_ARGUMENTS).map(([namespace, methods]) => [namespace, Object.keys(methods)]),
+) as unknown as { [N in ApiNamespace]: readonly (keyof (typeof API_ARGUMENTS)[N] & string)[] };
 
 export const API_EVENTS: readonly AppEventName[] = ['server-state', 'health-sample', 'profiles-changed'];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { profileInputSchema } from '../core/profiles/profile.js';
-import { API_EVENTS, API_METHODS, type AppEventName } from '../shared/contract.js';
+import { API_ARGUMENTS, API_EVENTS, API_METHODS, type AppEventName, type ArgumentKinds, type ArgumentSpec } from '../shared/contract.js';
 
 /** IPC channels are named "namespace:method"; events travel on "event:<name>". */
 export function methodChannel(namespace: string, method: string): string {
@@ -11,32 +11,35 @@ export function eventChannel(event: AppEventName): string {
   return `event:${event}`;
 }
 
-const id = z.string().min(1).max(100);
-const clientId = z.enum(['claude-desktop', 'claude-code', 'cursor', 'vscode', 'windsurf']);
-const password = z.string().max(10_000);
 const logQuery = z.strictObject({
   level: z.enum(['debug', 'info', 'warn', 'error']).optional(),
   search: z.string().max(500).optional(),
   limit: z.number().int().min(1).max(5000).optional(),
 });
 
-/** The arguments each method accepts from the window, checked in the main process. */
-export const argumentSchemas: { [N in keyof typeof API_METHODS]: Record<(typeof API_METHODS)[N][number], z.ZodType> } = {
-  app: { info: z.tuple([]), completeFirstRun: z.tuple([]) },
-  profiles: {
-    list: z.tuple([]),
-    create: z.tuple([profileInputSchema, password]),
-    update: z.tuple([id, profileInputSchema, password.optional()]),
-    duplicate: z.tuple([id]),
-    remove: z.tuple([id]),
-    activate: z.tuple([id]),
-    exportAll: z.tuple([]),
-  },
-  connection: { test: z.tuple([profileInputSchema, password.optional(), id.optional()]) },
-  server: { state: z.tuple([]), restart: z.tuple([]) },
-  clients: { list: z.tuple([]), connect: z.tuple([clientId]), undo: z.tuple([clientId]) },
-  logs: { tail: z.tuple([logQuery]), export: z.tuple([logQuery]) },
-  health: { history: z.tuple([]) },
+/** The schema of each kind of argument the contract names. */
+const ARGUMENT_SCHEMAS: { [K in keyof ArgumentKinds]: z.ZodType<ArgumentKinds[K], unknown> } = {
+  id: z.string().min(1).max(100),
+  profileInput: profileInputSchema as z.ZodType<ArgumentKinds['profileInput'], unknown>,
+  password: z.string().max(10_000),
+  clientId: z.enum(['claude-desktop', 'claude-code', 'cursor', 'vscode', 'windsurf']),
+  logQuery,
 };
+
+function tupleOf(specs: readonly ArgumentSpec[]): z.ZodType {
+  const items = specs.map((spec) => {
+    const kind = spec.replace(/\?$/, '') as keyof ArgumentKinds;
+    return spec.endsWith('?') ? ARGUMENT_SCHEMAS[kind].optional() : ARGUMENT_SCHEMAS[kind];
+  });
+  return z.tuple(items as [z.ZodType, ...z.ZodType[]]);
+}
+
+/** The arguments each method accepts from the window, checked in the main process. */
+export const argumentSchemas = Object.fromEntries(
+  Object.entries(API_ARGUMENTS).map(([namespace, methods]) => [
+    namespace,
+    Object.fromEntries(Object.entries(methods).map(([method, specs]) => [method, tupleOf(specs)])),
+  ]),
+) as { [N in keyof typeof API_ARGUMENTS]: Record<keyof (typeof API_ARGUMENTS)[N], z.ZodType> };
 
 export { API_EVENTS, API_METHODS };

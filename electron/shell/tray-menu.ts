@@ -1,6 +1,6 @@
 import type { SupervisorState } from '../shared/contract.js';
 
-/** What the tray shows, as plain data: main.ts turns it into Electron's Menu and Tray. */
+/** What the tray shows, as plain data: app-tray.ts turns it into Electron's Menu and Tray. */
 export interface TrayState {
   server: SupervisorState;
   profiles: readonly { id: string; name: string; active: boolean }[];
@@ -10,9 +10,16 @@ export interface TrayState {
 
 export type TrayColor = 'green' | 'amber' | 'red' | 'grey';
 
+/** What a click on a tray menu item does; app-tray.ts carries it out. */
+export type TrayAction =
+  | { kind: 'activate-profile'; profileId: string }
+  | { kind: 'open-window' }
+  | { kind: 'restart-server' }
+  | { kind: 'toggle-start-at-login' }
+  | { kind: 'quit' };
+
 export interface TrayMenuItem {
-  /** What a click does; main.ts maps it to a handler. "profile:<id>" activates that profile. */
-  action?: string;
+  action?: TrayAction;
   label?: string;
   type?: 'normal' | 'separator' | 'radio' | 'checkbox';
   checked?: boolean;
@@ -63,11 +70,17 @@ export function trayMenu(state: TrayState): TrayMenuItem[] {
   const items: TrayMenuItem[] = [{ label: statusLine(state.server), enabled: false }, { type: 'separator' }];
   if (state.profiles.length === 0) items.push({ label: 'No broker yet: open the app to add one', enabled: false });
   for (const profile of state.profiles) {
-    items.push({ action: `profile:${profile.id}`, label: profile.name, type: 'radio', checked: profile.active });
+    items.push({
+      action: { kind: 'activate-profile', profileId: profile.id },
+      label: profile.name,
+      type: 'radio',
+      checked: profile.active,
+    });
   }
-  items.push({ type: 'separator' }, { action: 'open', label: 'Open RabbitMQ MCP…' });
-  if (state.server.status === 'failed') items.push({ action: 'restart', label: 'Restart the server' });
-  if (state.openAtLogin !== null) items.push({ action: 'login', label: 'Start at login', type: 'checkbox', checked: state.openAtLogin });
-  items.push({ type: 'separator' }, { action: 'quit', label: 'Quit' });
+  items.push({ type: 'separator' }, { action: { kind: 'open-window' }, label: 'Open RabbitMQ MCP…' });
+  if (state.server.status === 'failed') items.push({ action: { kind: 'restart-server' }, label: 'Restart the server' });
+  if (state.openAtLogin !== null)
+    items.push({ action: { kind: 'toggle-start-at-login' }, label: 'Start at login', type: 'checkbox', checked: state.openAtLogin });
+  items.push({ type: 'separator' }, { action: { kind: 'quit' }, label: 'Quit' });
   return items;
 }

@@ -12,10 +12,11 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DailyLogFile } from '../../server/logging/daily-log-file.js';
-import { type RuntimeInfo, processAlive, readRuntimeInfo } from '../core/supervisor/runtime-file.js';
+import { type AppStatusInfo, type RuntimeInfo, processAlive, readAppStatus, readRuntimeInfo } from '../core/supervisor/runtime-file.js';
 
 const home = process.env.RABBITMQ_MCP_HOME ?? join(homedir(), '.rabbitmq-mcp');
 const runtimeFile = join(home, 'runtime.json');
+const statusFile = join(home, 'app-status.json');
 const START_WAIT_MS = 30_000;
 const RETRY_WINDOW_MS = 15_000;
 
@@ -46,42 +47,112 @@ async function currentServer(): Promise<RuntimeInfo | null> {
   return info && processAlive(info.appPid) ? info : null;
 }
 
-let launching: Promise<RuntimeInfo | null> | null = null;
+/** What the running app says it is doing, or null when no app is running. */
+async function runningApp(): Promise<AppStatusInfo | null> {
+  const status = await readAppStatus(statusFile);
+  return status && processAlive(status.appPid) ? status : null;
+}
 
-/** How to start the app: RABBITMQ_MCP_LAUNCH (a JSON array), else this very binary when it is the app's. */
+const OPEN_THE_APP = 'Open the RabbitMQ MCP app (it starts the server for the active profile), then try again.';
+
+/** Why a call cannot reach a server, and what the user can do about it. */
+class Unavailable extends Error {
+  constructor(
+    reason: string,
+    readonly advice = OPEN_THE_APP,
+  ) {
+    super(reason);
+  }
+}
+
+/** The truth when the app runs but publishes no server, or null while it is still getting there. */
+function notServing(status: AppStatusInfo): Unavailable | null {
+  const { server } = status;
+  switch (server.status) {
+    case 'failed':
+      return new Unavailable(
+        `the server for profile '${server.profileName}' crashed ${server.crashes} times (${server.exit}) and the app stopped restarting it${server.lastError ? `; its last error: ${server.lastError}` : ''}`,
+        'Open the RabbitMQ MCP app and press "Restart the server" (Profiles page or tray menu), or edit the profile, then try again.',
+      );
+    case 'stopped':
+      return status.profiles === 0
+        ? new Unavailable('the RabbitMQ MCP app has no broker yet', 'Open the RabbitMQ MCP app and add a broker, then try again.')
+        : new Unavailable("the RabbitMQ MCP app's server is stopped", 'Open the RabbitMQ MCP app and pick a profile, then try again.');
+    default:
+      return null;
+  }
+}
+
+let launching: Promise<RuntimeInfo> | null = null;
+
+/** How to start the app: RABBITMQ_MCP_LAUNCH (a JSON array), else the app's own binary. */
 function launchCommand(): string[] | null {
   if (process.env.RABBITMQ_MCP_LAUNCH) return JSON.parse(process.env.RABBITMQ_MCP_LAUNCH) as string[];
-  if (process.versions.electron) return [process.execPath, '--hidden'];
+  // An AppImage (or a Windows portable build) runs from a mount that goes away with this process:
+  // start the file itself, never the binary inside the mount.
+  const wrapper = process.env.APPIMAGE || process.env.PORTABLE_EXECUTABLE_FILE;
+  if (process.versions.electron) return [wrapper || process.execPath, '--hidden'];
   return null;
 }
 
+/**
+ * Waits for the server of an app that runs (starting, restarting after a crash), and says what
+ * is true when it will not come (crash loop given up, no profile, the app quit). Never starts
+ * another app.
+ */
+async function serverOfRunningApp(deadline: number): Promise<RuntimeInfo> {
+  for (;;) {
+    const info = await currentServer();
+    if (info) return info;
+    const status = await runningApp();
+    if (!status) throw new Unavailable('the RabbitMQ MCP app quit');
+    const problem = notServing(status);
+    if (problem) throw problem;
+    if (Date.now() > deadline) {
+      throw new Unavailable(
+        `the app's server for profile '${'profileName' in status.server ? status.server.profileName : '?'}' is still ${status.server.status}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 /** Starts the app in the background (tray only) once, and waits until its server is published. */
-function startApp(): Promise<RuntimeInfo | null> {
+function startApp(): Promise<RuntimeInfo> {
   launching ??= (async () => {
     const command = launchCommand();
-    if (!command) return null;
+    if (!command) throw new Unavailable('the RabbitMQ MCP app is not running');
     const env = { ...process.env };
     delete env.ELECTRON_RUN_AS_NODE;
     log('info', 'starting the app', { command: command[0] });
-    let failed = false;
+    let failure: string | null = null;
     try {
       const child = spawn(command[0] as string, command.slice(1), { detached: true, stdio: 'ignore', env, windowsHide: true });
       child.on('error', (error) => {
-        failed = true;
+        failure = 'the RabbitMQ MCP app could not be started';
         log('error', 'cannot start the app', { reason: error.message });
+      });
+      // A tray app keeps running: one that exits at once crashed, or found another instance.
+      child.on('exit', (code, signal) => {
+        failure ??= `the RabbitMQ MCP app exited at once (${signal ? `killed by ${signal}` : `exit code ${code}`}) without starting its server`;
+        log('warn', 'the app exited at once', { code, signal });
       });
       child.unref();
     } catch (error) {
       log('error', 'cannot start the app', { reason: (error as Error).message });
-      return null;
+      throw new Unavailable('the RabbitMQ MCP app could not be started');
     }
     const deadline = Date.now() + START_WAIT_MS;
-    while (!failed && Date.now() < deadline) {
+    for (;;) {
       const info = await currentServer();
       if (info) return info;
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      const status = await runningApp();
+      // Another instance was already there (ours left at once): follow that one.
+      if (status) return serverOfRunningApp(deadline);
+      if (failure) throw new Unavailable(failure, 'Open the RabbitMQ MCP app yourself to see what is wrong, then try again.');
+      if (Date.now() > deadline) throw new Unavailable(`the RabbitMQ MCP app did not start its server within ${START_WAIT_MS / 1000}s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    return null;
   })().finally(() => {
     setTimeout(() => {
       launching = null;
@@ -89,8 +160,6 @@ function startApp(): Promise<RuntimeInfo | null> {
   });
   return launching;
 }
-
-class Unavailable extends Error {}
 
 async function post(info: RuntimeInfo, message: JsonRpcMessage): Promise<Response> {
   return fetch(info.url, {
@@ -100,16 +169,21 @@ async function post(info: RuntimeInfo, message: JsonRpcMessage): Promise<Respons
   });
 }
 
+/** The published server: now, once the running app publishes one, or after starting the app. */
+async function reachServer(): Promise<RuntimeInfo> {
+  const info = await currentServer();
+  if (info) return info;
+  if (await runningApp()) return serverOfRunningApp(Date.now() + START_WAIT_MS);
+  return startApp();
+}
+
 /** Posts one message, riding out a profile switch or restart (503, refused, new token). */
 async function deliver(message: JsonRpcMessage): Promise<Response> {
-  if (!(await currentServer()) && !(await startApp())) {
-    throw new Unavailable(launchCommand() ? 'the RabbitMQ MCP app could not be started' : 'the RabbitMQ MCP app is not running');
-  }
+  await reachServer();
   const deadline = Date.now() + RETRY_WINDOW_MS;
   let lastProblem = '';
   for (;;) {
-    const info = await currentServer();
-    if (!info) throw new Unavailable('the RabbitMQ MCP app stopped');
+    const info = (await currentServer()) ?? (await serverOfRunningApp(deadline));
     try {
       const response = await post(info, message);
       if (response.status !== 503 && response.status !== 401) return response;
@@ -156,8 +230,8 @@ async function relay(response: Response): Promise<void> {
  * (so it stays connected and picks the tools up once the app runs: see watchServer), an empty
  * tool list, and tool calls that say what to do.
  */
-function unavailableAnswer(message: JsonRpcMessage, reason: string): unknown {
-  const text = `RabbitMQ MCP: ${reason}. Open the RabbitMQ MCP app (it starts the server for the active profile), then try again.`;
+function unavailableAnswer(message: JsonRpcMessage, problem: Unavailable): unknown {
+  const text = `RabbitMQ MCP: ${problem.message}. ${problem.advice}`;
   const params = (message.params ?? {}) as { protocolVersion?: string };
   switch (message.method) {
     case 'initialize':
@@ -196,9 +270,9 @@ async function handle(line: string): Promise<void> {
     await relay(response);
     log('info', 'forwarded', { rpc: message.method ?? 'response', status: response.status, ms: Date.now() - started });
   } catch (error) {
-    const reason = error instanceof Unavailable ? error.message : `forwarding failed: ${(error as Error).message}`;
-    log('warn', 'not forwarded', { rpc: message.method, reason });
-    if (message.id !== undefined && message.method !== undefined) send(unavailableAnswer(message, reason));
+    const problem = error instanceof Unavailable ? error : new Unavailable(`forwarding failed: ${(error as Error).message}`);
+    log('warn', 'not forwarded', { rpc: message.method, reason: problem.message });
+    if (message.id !== undefined && message.method !== undefined) send(unavailableAnswer(message, problem));
   }
 }
 

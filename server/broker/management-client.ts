@@ -268,6 +268,15 @@ export class ManagementClient {
     const reason = brokerReason(body) ?? (text.trim().slice(0, 200) || `HTTP ${status}`);
     switch (status) {
       case 401:
+        // The user logged in but has no permissions in the vhost the request names.
+        if (/not authori[sz]ed to access virtual host/i.test(reason)) {
+          const vhost = vhostOfPath(what.slice(what.indexOf(' ') + 1));
+          return new BrokerError(
+            'vhost_denied',
+            `user '${this.#endpoint.user}' may not use vhost ${vhost === undefined ? 'named in this request' : `'${vhost}'`} (no permissions there); use a vhost it may use (list_vhosts shows them) or ask an administrator for permissions`,
+            status,
+          );
+        }
         // RabbitMQ answers 401 both for a failed login and for a user whose tags do not allow the call.
         if (!/login failed/i.test(reason) && /administrator|not_authorised|policymaker|monitoring/i.test(`${reason} ${text}`)) {
           return new BrokerError(
@@ -298,6 +307,20 @@ export class ManagementClient {
       default:
         return new BrokerError('broker', `management API error ${status} on ${what}: ${reason}`, status);
     }
+  }
+}
+
+/** The vhost a management API path is about ("/api/queues/<vhost>/…"), decoded, if it names one. */
+function vhostOfPath(path: string): string | undefined {
+  const match =
+    /^\/api\/(?:queues|exchanges|bindings|policies|operator-policies|definitions|aliveness-test|vhosts|vhost-limits|permissions|topic-permissions|shovels|federation-links|consumers)\/([^/?]+)/.exec(
+      path,
+    ) ?? /^\/api\/parameters\/[^/]+\/([^/?]+)/.exec(path);
+  if (!match?.[1]) return undefined;
+  try {
+    return decodeURIComponent(match[1]);
+  } catch {
+    return undefined;
   }
 }
 

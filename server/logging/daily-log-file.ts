@@ -27,7 +27,7 @@ export class DailyLogFile {
   #failed = false;
 
   constructor(options: DailyLogFileOptions) {
-    this.#options = { now: () => new Date(), ...options };
+    this.#options = { ...options, now: options.now ?? (() => new Date()) };
     mkdirSync(options.dir, { recursive: true });
     this.#open();
   }

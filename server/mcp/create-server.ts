@@ -29,12 +29,14 @@ export interface ServerOptions {
   groups?: readonly ToolGroup[];
 }
 
-const SAFETY_NOTE: Record<SafetyLevel, string> = {
-  'read-only': 'Read-only: tools that change the broker are not available.',
-  write: 'Writes allowed (create, publish); destructive tools are not available.',
-  destructive:
-    'Destructive tools are available: without confirm: true each only previews its impact (or asks the user, when the client can ask).',
-};
+/**
+ * The same for every broker and safety level: a client reads the instructions once, and the
+ * desktop app switches the broker (and the level) under a connected client. The specifics come
+ * from get_overview and from tools/list, which the client is told to refetch when they change.
+ */
+export const INSTRUCTIONS =
+  'RabbitMQ tools. get_overview says which broker, user and default vhost this connection uses; tools that take a vhost default to that one. ' +
+  'tools/list holds only what the current safety level allows (it changes with the level); a destructive tool previews its impact unless called with confirm: true, or asks the user when the client can ask.';
 
 /**
  * The hints as tools/list carries them: only what differs from the protocol's defaults
@@ -101,7 +103,7 @@ export function createServer(dependencies: ServerDependencies, options: ServerOp
     {
       capabilities: { tools: { listChanged: true }, resources: {}, prompts: {}, completions: {}, logging: {} },
       jsonSchemaValidator: elicitationValidator,
-      instructions: `RabbitMQ tools for the broker at ${broker.management.baseUrl}. ${SAFETY_NOTE[options.safety]} Tools take vhost, defaulting to '${broker.defaultVhost}'.${broker.scope.active ? ` Scope: ${broker.scope.describe()}; nothing else is visible.` : ''}`,
+      instructions: `${INSTRUCTIONS}${broker.scope.active ? ` Scope: ${broker.scope.describe()}; nothing else is visible.` : ''}`,
     },
   );
 

@@ -36,11 +36,13 @@ export class ClientSetup {
   #platform: Platform;
   #launch: LaunchSpec;
   #records: SetupRecords;
+  #blocked: string | null;
 
-  constructor(options: { platform: Platform; launch: LaunchSpec; records: SetupRecords }) {
+  constructor(options: { platform: Platform; launch: LaunchSpec; records: SetupRecords; blocked?: string | null }) {
     this.#platform = options.platform;
     this.#launch = options.launch;
     this.#records = options.records;
+    this.#blocked = options.blocked ?? null;
   }
 
   async configPath(client: ClientDefinition): Promise<string> {
@@ -82,6 +84,7 @@ export class ClientSetup {
 
   async connect(id: ClientId): Promise<SetupResult> {
     const client = clientById(id);
+    if (this.#blocked) throw new Error(`${client.name} was not connected: ${this.#blocked}`);
     const path = await this.configPath(client);
     const snapshot = await readConfig(path);
     const expected = client.entry(this.#launch);

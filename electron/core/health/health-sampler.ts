@@ -29,7 +29,9 @@ export class HealthSampler extends EventEmitter<{ sample: [HealthSample] }> {
     server: () => SupervisorState['status'];
   }) {
     super();
-    this.#options = { intervalMs: 5000, size: 120, ...options };
+    // `??`, not a spread over defaults: an option passed as undefined must not replace its default
+    // (main.ts passes none, and `{ intervalMs: 5000, ...options }` sampled without pause).
+    this.#options = { ...options, intervalMs: options.intervalMs ?? 5000, size: options.size ?? 120 };
   }
 
   history(): HealthSample[] {

@@ -21,10 +21,43 @@ export interface RuntimeInfo {
   startedAt: string;
 }
 
-export async function writeRuntimeInfo(file: string, info: RuntimeInfo): Promise<void> {
+/**
+ * What the app is doing, for the stdio entries to tell the truth when no server is published
+ * (the server crashed and was given up on, no profile yet…) instead of starting a second app.
+ * Rewritten on every server state and profile change; removed when the app quits.
+ */
+export interface AppStatusInfo {
+  version: 1;
+  appPid: number;
+  profiles: number;
+  server:
+    | { status: 'stopped' }
+    | { status: 'starting' | 'healthy' | 'degraded'; profileName: string; reason?: string }
+    | { status: 'crashed' | 'failed'; profileName: string; crashes: number; exit: string; lastError?: string };
+  updatedAt: string;
+}
+
+async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
   const temporary = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+  await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
   await rename(temporary, file);
+}
+
+export async function writeRuntimeInfo(file: string, info: RuntimeInfo): Promise<void> {
+  await writeJsonAtomically(file, info);
+}
+
+export async function writeAppStatus(file: string, status: AppStatusInfo): Promise<void> {
+  await writeJsonAtomically(file, status);
+}
+
+export async function readAppStatus(file: string): Promise<AppStatusInfo | null> {
+  try {
+    const status = JSON.parse(await readFile(file, 'utf8')) as AppStatusInfo;
+    return status.version === 1 && typeof status.appPid === 'number' && typeof status.server?.status === 'string' ? status : null;
+  } catch {
+    return null;
+  }
 }
 
 export async function readRuntimeInfo(file: string): Promise<RuntimeInfo | null> {
@@ -36,6 +69,7 @@ export async function readRuntimeInfo(file: string): Promise<RuntimeInfo | null>
   }
 }
 
+/** Removes the runtime or the status file. */
 export async function removeRuntimeInfo(file: string): Promise<void> {
   await rm(file, { force: true });
 }

@@ -95,15 +95,16 @@ export class Supervisor extends EventEmitter<{ state: [SupervisorState] }> {
 
   constructor(options: SupervisorOptions) {
     super();
+    // Each default with `??`: an option given as undefined keeps its default.
     this.#options = {
-      commandEnv: {},
-      healthIntervalMs: 2000,
-      crashLimit: 5,
-      crashWindowMs: 120_000,
-      stopTimeoutMs: 5000,
-      startTimeoutMs: 20_000,
-      connectGraceMs: 5000,
       ...options,
+      commandEnv: options.commandEnv ?? {},
+      healthIntervalMs: options.healthIntervalMs ?? 2000,
+      crashLimit: options.crashLimit ?? 5,
+      crashWindowMs: options.crashWindowMs ?? 120_000,
+      stopTimeoutMs: options.stopTimeoutMs ?? 5000,
+      startTimeoutMs: options.startTimeoutMs ?? 20_000,
+      connectGraceMs: options.connectGraceMs ?? 5000,
     };
   }
 

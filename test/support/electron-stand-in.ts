@@ -1,0 +1,480 @@
+/**
+ * A stand-in for the `electron` module, so the built dist/electron/main.cjs runs under plain
+ * Node exactly as it ships: loaded with `node --require <this, bundled> main.cjs`, it answers
+ * `require('electron')` in main.cjs and in the preload, implements what main.ts and its shell use
+ * (app, Tray, Menu, BrowserWindow, ipcMain, nativeImage, dialog, safeStorage, shell, and for the
+ * preload contextBridge and ipcRenderer), and records what it is asked. Only the operating
+ * system's part is stood in for: the host, the supervised server, the broker and the client
+ * configs behind it are the real ones.
+ *
+ * The test talks to it over Node's IPC channel (the process is spawned with 'ipc'):
+ *   test → app: { id, op: 'call', path: 'profiles.create', args } (through the preload's API),
+ *               { id, op: 'click', label } (a tray menu item), { id, op: 'quit' }
+ *   app → test: { id, ok, value | error }, and { record } for everything main.cjs asks of Electron.
+ *
+ * The preload runs like a sandboxed one: in its own V8 context, where require() knows only
+ * 'electron' (and the few modules Electron's sandbox allows), and its API is handed over by
+ * contextBridge; invoke() clones arguments and answers as Electron does.
+ */
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, watch, writeFileSync, closeSync } from 'node:fs';
+import Module from 'node:module';
+import { builtinModules } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
+
+export interface StandInRecord {
+  at: number;
+  kind: string;
+  [key: string]: unknown;
+}
+
+interface Command {
+  id: number;
+  op: 'call' | 'click' | 'quit' | 'records';
+  path?: string;
+  args?: unknown[];
+  label?: string;
+}
+
+const env = process.env;
+// What Electron's main process has and plain Node does not.
+Object.assign(process, { type: 'browser', resourcesPath: env.STAND_IN_RESOURCES ?? dirname(dirname(dirname(dirname(process.argv[1] ?? '')))) });
+// Electron's event loop runs until app.exit(); Node's would end once nothing is pending.
+const keepAlive = setInterval(() => undefined, 1 << 30);
+const userData = env.STAND_IN_USER_DATA ?? join(env.HOME ?? '/tmp', '.config', 'RabbitMQ MCP');
+const records: StandInRecord[] = [];
+
+function record(kind: string, fields: Record<string, unknown> = {}): void {
+  const entry = { at: Date.now(), kind, ...fields };
+  records.push(entry);
+  process.send?.({ record: entry });
+}
+
+// --- what main.cjs requires ------------------------------------------------------------------
+const self = __filename;
+const resolve = (Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string })._resolveFilename;
+(Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string })._resolveFilename = function (
+  request: string,
+  ...rest: unknown[]
+) {
+  if (request === 'electron') return self;
+  return resolve.call(this, request, ...rest);
+};
+const originalRequire = Module.prototype.require;
+Module.prototype.require = function (this: NodeJS.Module, request: string) {
+  if (/(^|[\\/])(main|preload)\.cjs$/.test(this.filename ?? '')) {
+    record('require', { from: this.filename, request, builtin: request === 'electron' || builtinModules.includes(request.replace(/^node:/, '')) });
+  }
+  return originalRequire.call(this, request) as unknown;
+} as typeof Module.prototype.require;
+
+// --- app --------------------------------------------------------------------------------------
+class App extends EventEmitter {
+  isPackaged = env.STAND_IN_PACKAGED === '1';
+  #ready = false;
+  #quitting = false;
+  #loginItem = { openAtLogin: false };
+  #lock: string | null = null;
+
+  constructor() {
+    super();
+    setImmediate(() => {
+      this.#ready = true;
+      record('app.ready');
+      this.emit('ready');
+    });
+  }
+
+  whenReady(): Promise<void> {
+    return this.#ready ? Promise.resolve() : new Promise((done) => this.once('ready', () => done()));
+  }
+
+  isReady(): boolean {
+    return this.#ready;
+  }
+
+  getPath(name: string): string {
+    const home = env.HOME ?? '/tmp';
+    const paths: Record<string, string> = {
+      home,
+      userData,
+      appData: dirname(userData),
+      downloads: join(home, 'Downloads'),
+      temp: env.TMPDIR ?? '/tmp',
+      logs: join(userData, 'logs'),
+    };
+    const path = paths[name];
+    if (!path) throw new Error(`stand-in: app.getPath('${name}') is not known`);
+    return path;
+  }
+
+  getVersion(): string {
+    const manifest = join(dirname(process.argv[1] ?? ''), '..', '..', 'package.json');
+    return existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version : '0.0.0';
+  }
+
+  getName(): string {
+    return 'RabbitMQ MCP';
+  }
+
+  /** Electron's lock is per userData folder; this one is a pid file there, and a folder of wake-up notes. */
+  requestSingleInstanceLock(): boolean {
+    mkdirSync(userData, { recursive: true });
+    const lock = join(userData, 'stand-in-instance.lock');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(lock, 'wx');
+        writeFileSync(fd, String(process.pid));
+        closeSync(fd);
+        this.#lock = lock;
+        const notes = join(userData, 'stand-in-second-instance');
+        mkdirSync(notes, { recursive: true });
+        watch(notes, { persistent: false }, () => {
+          for (const note of readdirSync(notes)) {
+            const argv = JSON.parse(readFileSync(join(notes, note), 'utf8')) as string[];
+            rmSync(join(notes, note), { force: true });
+            record('app.second-instance', { argv });
+            this.emit('second-instance', {}, argv, process.cwd());
+          }
+        });
+        record('app.single-instance-lock', { granted: true });
+        return true;
+      } catch {
+        const holder = Number(readFileSync(lock, 'utf8'));
+        let alive = false;
+        try {
+          process.kill(holder, 0);
+          alive = true;
+        } catch {
+          alive = false;
+        }
+        if (!alive) {
+          rmSync(lock, { force: true });
+          continue;
+        }
+        writeFileSync(join(userData, 'stand-in-second-instance', `${process.pid}.json`), JSON.stringify(process.argv));
+        record('app.single-instance-lock', { granted: false });
+        return false;
+      }
+    }
+    return false;
+  }
+
+  getLoginItemSettings(): { openAtLogin: boolean } {
+    return { ...this.#loginItem };
+  }
+
+  setLoginItemSettings(settings: { openAtLogin: boolean }): void {
+    record('app.setLoginItemSettings', settings);
+    this.#loginItem = { openAtLogin: settings.openAtLogin };
+  }
+
+  /** As Electron: before-quit (may be prevented), will-quit, quit, then the process ends. */
+  quit(): void {
+    if (this.#quitting) return;
+    let prevented = false;
+    const event = {
+      preventDefault: () => {
+        prevented = true;
+      },
+    };
+    this.emit('before-quit', event);
+    if (prevented) {
+      record('app.quit', { prevented: true });
+      return;
+    }
+    this.#quitting = true;
+    this.emit('will-quit', event);
+    this.emit('quit', event, 0);
+    record('app.quit', { prevented: false });
+    this.exit(0);
+  }
+
+  exit(code = 0): void {
+    if (this.#lock) rmSync(this.#lock, { force: true });
+    record('app.exit', { code });
+    clearInterval(keepAlive);
+    // Let the last records reach the test before the channel closes.
+    setImmediate(() => process.exit(code));
+  }
+}
+
+export const app = new App();
+
+// --- tray, menus, images ---------------------------------------------------------------------
+interface NativeImage {
+  path: string;
+  isEmpty(): boolean;
+}
+
+export const nativeImage = {
+  createFromPath(path: string): NativeImage {
+    const exists = existsSync(path);
+    record('nativeImage.createFromPath', { path, exists });
+    return { path, isEmpty: () => !exists };
+  },
+  createEmpty(): NativeImage {
+    return { path: '', isEmpty: () => true };
+  },
+};
+
+interface MenuItemOptions {
+  label?: string;
+  type?: string;
+  checked?: boolean;
+  enabled?: boolean;
+  click?: (...args: unknown[]) => void;
+}
+
+class MenuStandIn {
+  constructor(readonly items: MenuItemOptions[]) {}
+}
+
+let contextMenu: MenuStandIn | null = null;
+
+export const Menu = {
+  buildFromTemplate(template: MenuItemOptions[]): MenuStandIn {
+    return new MenuStandIn(template);
+  },
+  setApplicationMenu(): void {},
+};
+
+export class Tray extends EventEmitter {
+  constructor(image: NativeImage) {
+    super();
+    record('tray.new', { image: image.path });
+  }
+
+  setImage(image: NativeImage): void {
+    record('tray.setImage', { image: image.path, exists: !image.isEmpty() });
+  }
+
+  setToolTip(tooltip: string): void {
+    record('tray.setToolTip', { tooltip });
+  }
+
+  setContextMenu(menu: MenuStandIn): void {
+    contextMenu = menu;
+    record('tray.setContextMenu', {
+      items: menu.items.map(({ label, type, checked, enabled, click }) => ({ label, type, checked, enabled, clickable: Boolean(click) })),
+    });
+  }
+
+  destroy(): void {
+    record('tray.destroy');
+  }
+}
+
+// --- IPC and the window ------------------------------------------------------------------------
+type Handler = (event: unknown, ...args: unknown[]) => unknown;
+const handlers = new Map<string, Handler>();
+const rendererListeners = new Map<string, Set<(event: unknown, payload: unknown) => void>>();
+
+export const ipcMain = Object.assign(new EventEmitter(), {
+  handle(channel: string, handler: Handler): void {
+    if (handlers.has(channel)) throw new Error(`Attempted to register a second handler for '${channel}'`);
+    handlers.set(channel, handler);
+    record('ipcMain.handle', { channel });
+  },
+  removeHandler(channel: string): void {
+    handlers.delete(channel);
+  },
+});
+
+let exposed: Record<string, unknown> = {};
+let currentPage: { url: string; window: BrowserWindow } | null = null;
+
+class WebContents extends EventEmitter {
+  constructor(readonly window: BrowserWindow) {
+    super();
+  }
+
+  send(channel: string, payload: unknown): void {
+    record('webContents.send', { channel });
+    const copy = structuredClone(payload);
+    for (const listener of rendererListeners.get(channel) ?? []) listener({ sender: this }, copy);
+  }
+
+  setWindowOpenHandler(handler: unknown): void {
+    record('webContents.setWindowOpenHandler', { set: typeof handler === 'function' });
+  }
+
+  isDestroyed(): boolean {
+    return this.window.isDestroyed();
+  }
+}
+
+/** Runs the preload as Electron's sandbox does: its own context, require('electron') and little else. */
+function runPreload(file: string, window: BrowserWindow): void {
+  const sandboxed = new Set(['events', 'timers', 'url']);
+  const electronForPreload = {
+    contextBridge: {
+      exposeInMainWorld(key: string, api: unknown): void {
+        record('contextBridge.exposeInMainWorld', { key });
+        exposed = { ...exposed, [key]: api };
+      },
+    },
+    ipcRenderer: {
+      async invoke(channel: string, ...args: unknown[]): Promise<unknown> {
+        const handler = handlers.get(channel);
+        if (!handler) throw new Error(`Error invoking remote method '${channel}': Error: No handler registered for '${channel}'`);
+        try {
+          const answer = await handler({ senderFrame: { url: currentPage?.url ?? '' }, sender: window.webContents }, ...structuredClone(args));
+          return structuredClone(answer);
+        } catch (error) {
+          throw new Error(`Error invoking remote method '${channel}': ${String(error)}`);
+        }
+      },
+      on(channel: string, listener: (event: unknown, payload: unknown) => void): void {
+        rendererListeners.set(channel, (rendererListeners.get(channel) ?? new Set()).add(listener));
+      },
+      removeListener(channel: string, listener: (event: unknown, payload: unknown) => void): void {
+        rendererListeners.get(channel)?.delete(listener);
+      },
+    },
+  };
+  const sandboxRequire = (name: string): unknown => {
+    if (name === 'electron') return electronForPreload;
+    if (sandboxed.has(name)) return originalRequire.call(module, name);
+    record('preload.require-refused', { name });
+    throw new Error(`module not found: ${name}`);
+  };
+  const moduleObject = { exports: {} as Record<string, unknown> };
+  const context = vm.createContext({ require: sandboxRequire, module: moduleObject, exports: moduleObject.exports, console });
+  vm.runInContext(readFileSync(file, 'utf8'), context, { filename: file });
+}
+
+export class BrowserWindow extends EventEmitter {
+  readonly webContents = new WebContents(this);
+  #destroyed = false;
+  #visible = false;
+
+  constructor(readonly options: { width?: number; height?: number; webPreferences?: Record<string, unknown> }) {
+    super();
+    record('BrowserWindow.new', {
+      width: options.width,
+      height: options.height,
+      webPreferences: options.webPreferences,
+      preloadExists: existsSync(String(options.webPreferences?.preload ?? '')),
+    });
+  }
+
+  async loadURL(url: string): Promise<void> {
+    const file = url.startsWith('file:') ? fileURLToPath(url) : null;
+    record('BrowserWindow.loadURL', { url, exists: file ? existsSync(file) : false });
+    currentPage = { url, window: this };
+    exposed = {};
+    const preload = this.options.webPreferences?.preload;
+    if (typeof preload === 'string') runPreload(preload, this);
+    setImmediate(() => this.emit('ready-to-show'));
+  }
+
+  show(): void {
+    this.#visible = true;
+    record('BrowserWindow.show');
+  }
+
+  focus(): void {}
+
+  hide(): void {
+    this.#visible = false;
+  }
+
+  isVisible(): boolean {
+    return this.#visible;
+  }
+
+  isDestroyed(): boolean {
+    return this.#destroyed;
+  }
+
+  close(): void {
+    this.#destroyed = true;
+    currentPage = null;
+    record('BrowserWindow.closed');
+    this.emit('closed');
+  }
+}
+
+// --- the rest of what the app uses -----------------------------------------------------------
+export const dialog = {
+  async showSaveDialog(options: { defaultPath?: string }): Promise<{ canceled: boolean; filePath?: string }> {
+    record('dialog.showSaveDialog', { defaultPath: options.defaultPath });
+    return { canceled: false, filePath: options.defaultPath };
+  },
+  showErrorBox(title: string, content: string): void {
+    record('dialog.showErrorBox', { title, content });
+  },
+};
+
+/** Encryption that really encrypts (AES-256-GCM, a key kept in userData), as the OS keyring would. */
+const keyFile = join(userData, 'stand-in-keyring.key');
+function keyringKey(): Buffer {
+  mkdirSync(userData, { recursive: true });
+  if (!existsSync(keyFile)) writeFileSync(keyFile, randomBytes(32), { mode: 0o600 });
+  return createHash('sha256').update(readFileSync(keyFile)).digest();
+}
+
+export const safeStorage = {
+  isEncryptionAvailable: (): boolean => true,
+  getSelectedStorageBackend: (): string => 'gnome_libsecret',
+  encryptString(plain: string): Buffer {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', keyringKey(), iv);
+    const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+    return Buffer.concat([iv, cipher.getAuthTag(), body]);
+  },
+  decryptString(cipherText: Buffer): string {
+    const decipher = createDecipheriv('aes-256-gcm', keyringKey(), cipherText.subarray(0, 12));
+    decipher.setAuthTag(cipherText.subarray(12, 28));
+    return Buffer.concat([decipher.update(cipherText.subarray(28)), decipher.final()]).toString('utf8');
+  },
+};
+
+export const shell = {
+  async openExternal(url: string): Promise<void> {
+    record('shell.openExternal', { url });
+  },
+  async openPath(path: string): Promise<string> {
+    record('shell.openPath', { path });
+    return '';
+  },
+  showItemInFolder(path: string): void {
+    record('shell.showItemInFolder', { path });
+  },
+};
+
+// --- the test's commands ---------------------------------------------------------------------
+async function run(command: Command): Promise<unknown> {
+  switch (command.op) {
+    case 'call': {
+      const [namespace, method] = (command.path ?? '').split('.');
+      const api = exposed.rabbitmqMcp as Record<string, Record<string, (...args: unknown[]) => Promise<unknown>>> | undefined;
+      const target = api?.[namespace ?? '']?.[method ?? ''];
+      if (!target) throw new Error(`the window has no rabbitmqMcp.${command.path} (is the window open?)`);
+      return target(...(command.args ?? []));
+    }
+    case 'click': {
+      const item = contextMenu?.items.find((entry) => entry.label === command.label);
+      if (!item?.click) throw new Error(`no clickable tray menu item '${command.label}'`);
+      record('tray.click', { label: command.label });
+      item.click({}, undefined, {});
+      return null;
+    }
+    case 'quit':
+      app.quit();
+      return null;
+    case 'records':
+      return records;
+  }
+}
+
+process.on('message', (message: Command) => {
+  run(message).then(
+    (value) => process.send?.({ id: message.id, ok: true, value: value ?? null }),
+    (error: Error) => process.send?.({ id: message.id, ok: false, error: error.message }),
+  );
+});
