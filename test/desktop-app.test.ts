@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -9,7 +9,15 @@ import { admin, createTestVhost, uniqueName } from './support/broker-admin.js';
 import { BROKER } from './support/broker-env.js';
 import { ensureBuilt } from './support/built-server.js';
 import { CountingProxy } from './support/counting-proxy.js';
-import { type RunningApp, assemblePackagedApp, bundleStandIn, isFile, processesUnder, startDesktopApp } from './support/desktop-app.js';
+import {
+  type RunningApp,
+  assemblePackagedApp,
+  bundleStandIn,
+  isFile,
+  processesUnder,
+  startDesktopApp,
+  writeAppImage,
+} from './support/desktop-app.js';
 import type { StandInRecord } from './support/electron-stand-in.js';
 
 /**
@@ -141,7 +149,11 @@ describe('the desktop app as it ships (built main.cjs and preload.cjs under a st
       expect(JSON.stringify(config)).not.toContain(BROKER.password === 'guest' ? passwordB : BROKER.password);
       expect(JSON.stringify(config)).not.toContain(passwordB);
       await client.connect(
-        new StdioClientTransport({ command: entry.command, args: entry.args, env: { PATH: process.env.PATH ?? '', HOME: home, ...entry.env } }),
+        new StdioClientTransport({
+          command: entry.command,
+          args: entry.args,
+          env: { PATH: process.env.PATH ?? '', HOME: home, ...entry.env },
+        }),
       );
       expect(text(await client.callTool({ name: 'list_queues', arguments: {} }))).toContain(queueA);
       expect(client.getInstructions()).not.toContain(vhostA.name);
@@ -151,7 +163,8 @@ describe('the desktop app as it ships (built main.cjs and preload.cjs under a st
       await new Promise((resolve) => setTimeout(resolve, 10_500));
       const idleTo = Date.now();
       const samples = app.records.filter(
-        (record) => record.kind === 'webContents.send' && record.channel === 'event:health-sample' && record.at >= idleFrom && record.at <= idleTo,
+        (record) =>
+          record.kind === 'webContents.send' && record.channel === 'event:health-sample' && record.at >= idleFrom && record.at <= idleTo,
       );
       const requests = proxy.between(idleFrom, idleTo);
       const seconds = (idleTo - idleFrom) / 1000;
@@ -198,6 +211,65 @@ describe('the desktop app as it ships (built main.cjs and preload.cjs under a st
       expect(processesUnder(root)).toEqual([]);
       expect(existsSync(join(userData, 'runtime.json'))).toBe(false);
       expect(existsSync(join(userData, 'app-status.json'))).toBe(false);
+    } finally {
+      await client.close().catch(() => undefined);
+      if (app.child.exitCode === null) app.child.kill('SIGKILL');
+    }
+  }, 120_000);
+
+  it('as an AppImage, writes configs that launch the AppImage file, which work after the app quit and its mount is gone', async () => {
+    // The image's content is the packaged layout; every run mounts a copy at a new .mount_ folder.
+    const image = join(root, 'image');
+    assemblePackagedApp(join(image, 'resources'));
+    const appImage = join(root, 'RabbitMQ_MCP-0.1.0-x86_64.AppImage');
+    writeAppImage(appImage, { content: image, mounts: root, standIn });
+    const imageHome = join(root, 'appimage-home');
+    const imageUserData = join(imageHome, '.config', 'RabbitMQ MCP');
+    mkdirSync(join(imageHome, '.config', 'Claude'), { recursive: true });
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: imageHome, STAND_IN_USER_DATA: imageUserData, STAND_IN_PACKAGED: '1' };
+    const mounts = () => readdirSync(root).filter((name) => name.startsWith('.mount_'));
+    const app = startDesktopApp({ command: appImage, env });
+    let client = new Client({ name: 'claude-desktop-as-launched', version: '1.0.0' });
+    try {
+      await app.waitFor((record) => record.kind === 'contextBridge.exposeInMainWorld', 'the window');
+      await app.call('profiles.create', profile('Alpha', vhostA.name, BROKER.user, BROKER.httpPort), BROKER.password);
+      await app.waitFor(isTray('green'), 'a green tray icon', 40_000);
+      await app.call('clients.connect', 'claude-desktop');
+      const configPath = join(imageHome, '.config', 'Claude', 'claude_desktop_config.json');
+      const entry = (
+        JSON.parse(readFileSync(configPath, 'utf8')) as {
+          mcpServers: { rabbitmq: { command: string; args: string[]; env: Record<string, string> } };
+        }
+      ).mcpServers.rabbitmq;
+      expect(entry.command).toBe(appImage);
+      expect(entry.args).toEqual([join(imageUserData, 'app', 'stdio-entry.mjs')]);
+      expect(readFileSync(entry.args[0] as string)).toEqual(readFileSync(join(image, 'resources', 'app', 'stdio-entry.mjs')));
+      expect(JSON.stringify(entry)).not.toContain('.mount_');
+      const launch = () =>
+        new StdioClientTransport({
+          command: entry.command,
+          args: entry.args,
+          env: { PATH: process.env.PATH ?? '', HOME: imageHome, ...entry.env },
+        });
+      await client.connect(launch());
+      expect(text(await client.callTool({ name: 'list_queues', arguments: {} }))).toContain(queueA);
+      await client.close();
+
+      // Quit: the mount goes away. The same config still works: the entry starts the AppImage.
+      await app.quit();
+      expect(await app.exited).toBe(0);
+      expect(mounts()).toEqual([]);
+      client = new Client({ name: 'claude-desktop-as-launched', version: '1.0.0' });
+      await client.connect(launch());
+      const answer = await client.callTool({ name: 'list_queues', arguments: {} });
+      expect(text(answer)).toContain(queueA);
+      const status = JSON.parse(readFileSync(join(imageUserData, 'app-status.json'), 'utf8')) as { appPid: number };
+      await client.close();
+      process.kill(status.appPid, 'SIGTERM');
+      const deadline = Date.now() + 15_000;
+      while (processesUnder(root).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(processesUnder(root)).toEqual([]);
+      expect(mounts()).toEqual([]);
     } finally {
       await client.close().catch(() => undefined);
       if (app.child.exitCode === null) app.child.kill('SIGKILL');

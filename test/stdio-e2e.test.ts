@@ -53,13 +53,14 @@ describe('the built server over stdio', () => {
     for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
     const calls = lines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === 'tool call');
     expect(calls.map((entry) => entry.tool)).toEqual([
+      'get_overview',
       'create_queue',
       'publish_messages',
       'peek_messages',
       'peek_messages',
       'get_overview',
     ]);
-    expect(calls.map((entry) => entry.outcome)).toEqual(['ok', 'ok', 'ok', 'invalid', 'ok']);
+    expect(calls.map((entry) => entry.outcome)).toEqual(['ok', 'ok', 'ok', 'ok', 'invalid', 'ok']);
     expect(calls.every((entry) => typeof entry.ms === 'number')).toBe(true);
   });
 });

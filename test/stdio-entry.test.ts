@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +6,10 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppHost } from '../electron/core/host.js';
+import { openPlainStore } from '../electron/core/profiles/open-store.js';
 import { defaultProfileInput, serverEnvironment } from '../electron/core/profiles/profile.js';
+import { KeyFileSecretStore } from '../electron/core/secrets/secret-store.js';
 import { Supervisor, type SupervisorTarget } from '../electron/core/supervisor/supervisor.js';
 import { createTestVhost, eventually } from './support/broker-admin.js';
 import { BROKER } from './support/broker-env.js';
@@ -155,4 +158,65 @@ setInterval(() => undefined, 1000);
       rmSync(folder, { recursive: true, force: true });
     }
   });
+
+  it('answers within 2 s, saying so, when the app it starts exits at once', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'mcp-entry-exits-'));
+    const started = Date.now();
+    const client = await connectThroughEntry({
+      RABBITMQ_MCP_HOME: folder,
+      RABBITMQ_MCP_LAUNCH: JSON.stringify(['/bin/sh', '-c', 'exit 3']),
+    });
+    try {
+      const initialized = Date.now() - started;
+      console.log(`initialize answered ${initialized} ms after launch, the app having exited at once`);
+      expect(initialized).toBeLessThan(2000);
+      expect(client.getInstructions()).toContain('the RabbitMQ MCP app exited at once (exit code 3) without starting its server');
+      expect(client.getInstructions()).toContain('Open the RabbitMQ MCP app yourself to see what is wrong');
+    } finally {
+      await client.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it("tells what is true when the app's server crashed for good, and never starts a second app", async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'mcp-entry-failed-'));
+    const crashing = join(folder, 'crashing-server.mjs');
+    writeFileSync(crashing, "console.error('Error: the broker certificate expired on 2026-11-30'); process.exit(1);\n");
+    const host = new AppHost({
+      home: folder,
+      store: openPlainStore(folder),
+      secrets: new KeyFileSecretStore(join(folder, 'secret.key')),
+      platform: { os: 'linux', home: folder, env: {} },
+      launch: { command: process.execPath, args: [ENTRY], env: { RABBITMQ_MCP_HOME: folder } },
+      server: { command: process.execPath, entry: crashing },
+      version: '0.0.0-test',
+    });
+    const marker = join(folder, 'second-app-started');
+    let client: Client | null = null;
+    try {
+      await host.start();
+      await host.profiles.create({ ...defaultProfileInput('Crashy'), vhost: vhostA.name }, 'guest');
+      await eventually(
+        async () => ((await host.server.state()).status === 'failed' ? true : undefined),
+        'the crash loop to be given up',
+        30_000,
+      );
+      client = await connectThroughEntry({
+        RABBITMQ_MCP_HOME: folder,
+        RABBITMQ_MCP_LAUNCH: JSON.stringify(['/bin/sh', '-c', `touch '${marker}'; sleep 30`]),
+      });
+      const answer = await overview(client);
+      expect(answer.isError).toBe(true);
+      expect(answer.text).toContain("the server for profile 'Crashy' crashed 5 times (exit code 1)");
+      expect(answer.text).toContain('its last error: Error: the broker certificate expired on 2026-11-30');
+      expect(answer.text).toContain('press "Restart the server"');
+      expect(answer.text).not.toContain('not running');
+      expect(existsSync(marker)).toBe(false);
+    } finally {
+      await client?.close();
+      await host.dispose();
+      expect(existsSync(join(folder, 'app-status.json'))).toBe(false);
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

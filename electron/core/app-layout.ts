@@ -56,7 +56,6 @@ export function appLayout(location: AppLocation): AppLayout {
   const shippedStdioEntry = path.join(resources, 'app', 'stdio-entry.mjs');
   const wrapper =
     location.os === 'linux' ? location.env.APPIMAGE : location.os === 'win32' ? location.env.PORTABLE_EXECUTABLE_FILE : undefined;
-  const command = wrapper || location.execPath;
   const stdioEntry = wrapper ? path.join(location.userData, 'app', 'stdio-entry.mjs') : shippedStdioEntry;
   return {
     resources,
@@ -66,9 +65,16 @@ export function appLayout(location: AppLocation): AppLayout {
     serverEntry: path.join(resources, 'server', 'rabbitmq-mcp-server.mjs'),
     shippedStdioEntry,
     stdioEntry,
-    launch: stdioEntryLaunch(command, stdioEntry, location.userData),
+    launch: wrapper
+      ? withAppLaunch(stdioEntryLaunch(wrapper, stdioEntry, location.userData), [wrapper, '--hidden'])
+      : stdioEntryLaunch(location.execPath, stdioEntry, location.userData),
     unstableLocation: unstableLocation(location),
   };
+}
+
+/** The entry starts a stopped app with this command, not with the binary inside a mount that is gone. */
+function withAppLaunch(launch: LaunchSpec, command: string[]): LaunchSpec {
+  return { ...launch, env: { ...launch.env, RABBITMQ_MCP_LAUNCH: JSON.stringify(command) } };
 }
 
 /** A file: URL for a path of the app's OS (computed on any OS, so every layout is testable here). */

@@ -3,8 +3,10 @@
  * on stdio that forwards every message to the server the app supervises, found through the
  * runtime file. A profile switch in the app rewrites that file, so the client's next call goes
  * to the new server without the client reconnecting; a change of safety level is announced
- * with notifications/tools/list_changed. When the app is not running it is started in the
- * background and waited for; if that fails, calls answer with a clear error.
+ * with notifications/tools/list_changed. When no server is published, the app's status file
+ * says why (a crash loop given up on, no profile yet) and the answer says so; a running app is
+ * never started twice. When the app is not running it is started in the background and waited
+ * for; one that exits at once, or cannot start, is reported at once.
  */
 import { spawn } from 'node:child_process';
 import { watchFile } from 'node:fs';
@@ -85,14 +87,16 @@ function notServing(status: AppStatusInfo): Unavailable | null {
 
 let launching: Promise<RuntimeInfo> | null = null;
 
-/** How to start the app: RABBITMQ_MCP_LAUNCH (a JSON array), else the app's own binary. */
+/** How to start the app: RABBITMQ_MCP_LAUNCH (a JSON array, set in AppImage configs), else the app's own binary. */
 function launchCommand(): string[] | null {
   if (process.env.RABBITMQ_MCP_LAUNCH) return JSON.parse(process.env.RABBITMQ_MCP_LAUNCH) as string[];
-  // An AppImage (or a Windows portable build) runs from a mount that goes away with this process:
-  // start the file itself, never the binary inside the mount.
-  const wrapper = process.env.APPIMAGE || process.env.PORTABLE_EXECUTABLE_FILE;
-  if (process.versions.electron) return [wrapper || process.execPath, '--hidden'];
-  return null;
+  if (!process.versions.electron) return null;
+  // Inside an AppImage the binary lives on a mount that goes away with this process: start the
+  // AppImage file itself. APPIMAGE counts only when this binary is inside its APPDIR (another
+  // AppImage, say the AI client's own, would leave its APPIMAGE in our environment).
+  const { APPIMAGE, APPDIR } = process.env;
+  if (APPIMAGE && APPDIR && process.execPath.startsWith(`${APPDIR}/`)) return [APPIMAGE, '--hidden'];
+  return [process.execPath, '--hidden'];
 }
 
 /**
@@ -125,16 +129,19 @@ function startApp(): Promise<RuntimeInfo> {
     const env = { ...process.env };
     delete env.ELECTRON_RUN_AS_NODE;
     log('info', 'starting the app', { command: command[0] });
-    let failure: string | null = null;
+    let failure: Unavailable | null = null;
     try {
       const child = spawn(command[0] as string, command.slice(1), { detached: true, stdio: 'ignore', env, windowsHide: true });
       child.on('error', (error) => {
-        failure = 'the RabbitMQ MCP app could not be started';
+        failure = new Unavailable('the RabbitMQ MCP app could not be started');
         log('error', 'cannot start the app', { reason: error.message });
       });
       // A tray app keeps running: one that exits at once crashed, or found another instance.
       child.on('exit', (code, signal) => {
-        failure ??= `the RabbitMQ MCP app exited at once (${signal ? `killed by ${signal}` : `exit code ${code}`}) without starting its server`;
+        failure ??= new Unavailable(
+          `the RabbitMQ MCP app exited at once (${signal ? `killed by ${signal}` : `exit code ${code}`}) without starting its server`,
+          'Open the RabbitMQ MCP app yourself to see what is wrong, then try again.',
+        );
         log('warn', 'the app exited at once', { code, signal });
       });
       child.unref();
@@ -149,7 +156,7 @@ function startApp(): Promise<RuntimeInfo> {
       const status = await runningApp();
       // Another instance was already there (ours left at once): follow that one.
       if (status) return serverOfRunningApp(deadline);
-      if (failure) throw new Unavailable(failure, 'Open the RabbitMQ MCP app yourself to see what is wrong, then try again.');
+      if (failure) throw failure;
       if (Date.now() > deadline) throw new Unavailable(`the RabbitMQ MCP app did not start its server within ${START_WAIT_MS / 1000}s`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

@@ -3,7 +3,17 @@
  * on; tools turn them into `isError` results. Anything else that is thrown is a bug.
  */
 export type BrokerErrorKind =
-  'unreachable' | 'credentials' | 'forbidden' | 'vhost_denied' | 'not_found' | 'conflict' | 'invalid' | 'locked' | 'blocked' | 'timeout' | 'broker';
+  | 'unreachable'
+  | 'credentials'
+  | 'forbidden'
+  | 'vhost_denied'
+  | 'not_found'
+  | 'conflict'
+  | 'invalid'
+  | 'locked'
+  | 'blocked'
+  | 'timeout'
+  | 'broker';
 
 export class BrokerError extends Error {
   override name = 'BrokerError';

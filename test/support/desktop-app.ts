@@ -86,13 +86,20 @@ export interface RunningApp {
   stderr(): string;
 }
 
-/** Starts the built main.cjs under plain Node with the stand-in, as the app's binary would. */
-export function startDesktopApp(options: { main: string; standIn: string; env: Record<string, string>; args?: string[] }): RunningApp {
+/**
+ * Starts the built main.cjs under plain Node with the stand-in, as the app's binary would; or
+ * `command`, a launcher that does so itself (the AppImage stand-in), keeping the IPC channel.
+ */
+export function startDesktopApp(
+  options:
+    { main: string; standIn: string; env: Record<string, string>; args?: string[] } | { command: string; env: Record<string, string> },
+): RunningApp {
   const startedAt = Date.now();
-  const child = spawn(process.execPath, ['--require', options.standIn, options.main, ...(options.args ?? [])], {
-    env: options.env,
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
+  const [command, args] =
+    'command' in options
+      ? [options.command, []]
+      : [process.execPath, ['--require', options.standIn, options.main, ...(options.args ?? [])]];
+  const child = spawn(command, args, { env: options.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     // The end says what went wrong; a crash in a minified bundle prints a very long first line.
@@ -163,6 +170,29 @@ export function startDesktopApp(options: { main: string; standIn: string; env: R
       }),
     stderr: () => stderr,
   };
+}
+
+/**
+ * An AppImage as the app's users run it, standing in for the real one: each run copies the app
+ * into a new `.mount_XXXXXX` folder, sets APPIMAGE and APPDIR, runs it (as Node when
+ * ELECTRON_RUN_AS_NODE is set, else the main process under the electron stand-in), and removes
+ * the folder when it exits, as the AppImage runtime unmounts its image.
+ */
+export function writeAppImage(file: string, options: { content: string; mounts: string; standIn: string }): void {
+  const script = `#!/bin/sh
+mount=$(mktemp -d ${JSON.stringify(`${options.mounts}/.mount_XXXXXX`)})
+cp -R ${JSON.stringify(options.content)}/. "$mount"/
+export APPIMAGE=${JSON.stringify(file)} APPDIR="$mount" STAND_IN_RESOURCES="$mount/resources" STAND_IN_PACKAGED=1
+if [ -n "$ELECTRON_RUN_AS_NODE" ]; then
+  ${JSON.stringify(process.execPath)} "$@"
+else
+  ${JSON.stringify(process.execPath)} --require ${JSON.stringify(options.standIn)} "$mount/resources/app.asar/dist/electron/main.cjs" "$@"
+fi
+code=$?
+rm -rf "$mount"
+exit $code
+`;
+  writeFileSync(file, script, { mode: 0o755 });
 }
 
 /** Every process whose command line mentions the folder: what must be gone after Quit. */

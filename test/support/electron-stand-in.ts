@@ -41,7 +41,10 @@ interface Command {
 
 const env = process.env;
 // What Electron's main process has and plain Node does not.
-Object.assign(process, { type: 'browser', resourcesPath: env.STAND_IN_RESOURCES ?? dirname(dirname(dirname(dirname(process.argv[1] ?? '')))) });
+Object.assign(process, {
+  type: 'browser',
+  resourcesPath: env.STAND_IN_RESOURCES ?? dirname(dirname(dirname(dirname(process.argv[1] ?? '')))),
+});
 // Electron's event loop runs until app.exit(); Node's would end once nothing is pending.
 const keepAlive = setInterval(() => undefined, 1 << 30);
 const userData = env.STAND_IN_USER_DATA ?? join(env.HOME ?? '/tmp', '.config', 'RabbitMQ MCP');
@@ -66,7 +69,11 @@ const resolve = (Module as unknown as { _resolveFilename: (request: string, ...r
 const originalRequire = Module.prototype.require;
 Module.prototype.require = function (this: NodeJS.Module, request: string) {
   if (/(^|[\\/])(main|preload)\.cjs$/.test(this.filename ?? '')) {
-    record('require', { from: this.filename, request, builtin: request === 'electron' || builtinModules.includes(request.replace(/^node:/, '')) });
+    record('require', {
+      from: this.filename,
+      request,
+      builtin: request === 'electron' || builtinModules.includes(request.replace(/^node:/, '')),
+    });
   }
   return originalRequire.call(this, request) as unknown;
 } as typeof Module.prototype.require;
@@ -203,6 +210,8 @@ class App extends EventEmitter {
 }
 
 export const app = new App();
+// Electron quits gracefully on SIGTERM and SIGINT (the session ending, `kill`).
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => app.quit());
 
 // --- tray, menus, images ---------------------------------------------------------------------
 interface NativeImage {
@@ -322,7 +331,10 @@ function runPreload(file: string, window: BrowserWindow): void {
         const handler = handlers.get(channel);
         if (!handler) throw new Error(`Error invoking remote method '${channel}': Error: No handler registered for '${channel}'`);
         try {
-          const answer = await handler({ senderFrame: { url: currentPage?.url ?? '' }, sender: window.webContents }, ...structuredClone(args));
+          const answer = await handler(
+            { senderFrame: { url: currentPage?.url ?? '' }, sender: window.webContents },
+            ...structuredClone(args),
+          );
           return structuredClone(answer);
         } catch (error) {
           throw new Error(`Error invoking remote method '${channel}': ${String(error)}`);

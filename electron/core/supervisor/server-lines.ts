@@ -34,15 +34,28 @@ export function readableServerLine(line: string): string {
   return level >= 40 ? `${LEVELS[level] ?? 'error'}: ${text}` : text;
 }
 
-/** The last thing the server said went wrong, if anything: warnings and errors, newest first. */
+/** Lines of a Node crash report that say nothing by themselves: the stack, the caret, the version. */
+function isCrashNoise(line: string): boolean {
+  return (
+    /^\s/.test(line) ||
+    /^Node\.js v\d/.test(line) ||
+    /^[\s^~]*$/.test(line) ||
+    /^(node:|file:\/\/|\/).*:\d+$/.test(line) ||
+    /^Require stack:/.test(line)
+  );
+}
+
+/**
+ * The last thing the server said went wrong, if anything: its last error (a Node crash report
+ * gives its "…Error: …" line, not the stack or the version banner), else its last warning.
+ */
 export function lastServerError(lines: readonly string[]): string | undefined {
-  for (let index = lines.length - 1; index >= 0; index--) {
-    const { level, text } = parse(lines[index] as string);
-    if (level >= 50 && text) return text;
-  }
-  for (let index = lines.length - 1; index >= 0; index--) {
-    const { level, text } = parse(lines[index] as string);
-    if (level >= 40 && text) return text;
-  }
-  return undefined;
+  const meaningful = lines.filter((line) => !isCrashNoise(line));
+  const parsed = meaningful.map(parse);
+  const thrown = [...parsed].reverse().find((entry) => entry.level >= 50 && /\b\w*Error\b/.test(entry.text));
+  if (thrown) return thrown.text;
+  return (
+    [...parsed].reverse().find((entry) => entry.level >= 50 && entry.text)?.text ??
+    [...parsed].reverse().find((entry) => entry.level >= 40 && entry.text)?.text
+  );
 }
