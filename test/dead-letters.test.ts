@@ -111,6 +111,14 @@ describe.each(['classic', 'quorum'] as const)('dead_letter_summary on a %s dead-
 
   it('groups by reason and source, and says which queues dead-letter into it', async () => {
     const answer = await mcp.call('dead_letter_summary', { queue: dlq });
+    const version = await mcp.broker.version();
+    if (type === 'quorum' && versionAtLeast(version, '4.0') && !versionAtLeast(version, '4.3')) {
+      // RabbitMQ 4.0-4.2 give every quorum queue a delivery limit of 20, and dead-lettered arrivals
+      // are not in the publish statistics: the counts cannot be bounded, so nothing is taken.
+      expect(answer.isError).toBe(true);
+      expect(answer.text).toContain('Not peeked, nothing was taken');
+      return;
+    }
     expect(answer.isError, answer.text).toBe(false);
     expect(answer.text).toContain(
       `Dead-letter queue '${dlq}' (${type}) in vhost '${vhost.name}': 13 ready messages; summarized all 13 without removing or reordering any.`,
@@ -140,8 +148,7 @@ describe.each(['classic', 'quorum'] as const)('dead_letter_summary on a %s dead-
     expect(answer.text).toContain(`${orders} (via '${dlx}')`);
     expect(answer.text).toContain(`${payments} (via (default) key '${dlq}')`);
     expect(answer.text).toContain(`${tiny} (via '${dlx}')`);
-    const version = await mcp.broker.version();
-    if (type === 'quorum' && !versionAtLeast(version, '4.3')) expect(answer.text).toContain('reading counted as a delivery');
+    if (type === 'quorum' && !versionAtLeast(version, '4.3')) expect(answer.text).toContain('handing them back counted as a delivery');
   });
 
   it('summarizes only the sample when asked', async () => {

@@ -160,7 +160,8 @@ describe('peek_messages and consume_messages', () => {
 
   it('previews consume_messages without taking anything', async () => {
     const answer = await mcp.call('consume_messages', { queue: 'inbox', count: 2 });
-    expect(answer.text).toContain("Dry run: would remove and return 2 messages of 4 ready in queue 'inbox'");
+    expect(answer.text).toContain("Dry run: would remove 2 messages of 4 ready from queue 'inbox'");
+    expect(answer.text).toContain('return each whole');
     const peek = await mcp.call('peek_messages', { queue: 'inbox' });
     expect(peek.text).toContain('Peeked 4 message(s)');
   });
@@ -172,6 +173,46 @@ describe('peek_messages and consume_messages', () => {
     expect(answer.text).toContain('second');
     const rest = await drain('inbox');
     expect(rest).toHaveLength(2);
+  });
+
+  it.each(['classic', 'quorum'] as const)(
+    'returns every message it removes whole from a %s queue: 50 of 50 kB, and a binary one',
+    async (type) => {
+      const queue = `whole-${type}`;
+      await mcp.call('create_queue', { name: queue, type });
+      const channel = await raw.createConfirmChannel();
+      const bodies = Array.from({ length: 50 }, (_, i) => `${String(i).padStart(2, '0')}:${'x'.repeat(50_000)}`);
+      for (const body of bodies) channel.sendToQueue(queue, Buffer.from(body), { contentType: 'text/plain' });
+      const binary = Buffer.from([0, 255, 1, 254, 2, 253]);
+      channel.sendToQueue(queue, binary);
+      await channel.waitForConfirms();
+      await channel.close();
+      const dryRun = await mcp.call('consume_messages', { queue, count: 51 });
+      expect(dryRun.text).toContain('return each whole');
+      const answer = await mcp.call('consume_messages', { queue, count: 51, confirm: true });
+      expect(answer.isError).toBe(false);
+      expect(answer.text).toContain('Removed 51 messages');
+      expect(answer.resources).toHaveLength(51);
+      expect(answer.resources.slice(0, 50).map((resource) => resource.text)).toEqual(bodies);
+      expect(answer.resources[0]?.mimeType).toBe('text/plain');
+      expect(Buffer.from(answer.resources[50]?.blob ?? '', 'base64')).toEqual(binary);
+      expect(await drain(queue)).toEqual([]);
+    },
+  );
+
+  it('removes only what one answer can carry whole, and says what stayed', async () => {
+    const queue = 'whole-big';
+    await mcp.call('create_queue', { name: queue, type: 'classic' });
+    const channel = await raw.createConfirmChannel();
+    const bodies = ['a', 'b', 'c'].map((letter) => letter.repeat(3 * 1024 * 1024));
+    for (const body of bodies) channel.sendToQueue(queue, Buffer.from(body));
+    await channel.waitForConfirms();
+    await channel.close();
+    const answer = await mcp.call('consume_messages', { queue, count: 3, confirm: true });
+    expect(answer.text).toContain('Removed 1 message');
+    expect(answer.text).toContain('message 2 and those after it stay in the queue');
+    expect(answer.resources.map((resource) => resource.text)).toEqual([bodies[0]]);
+    expect((await drain(queue)).map((message) => message.body)).toEqual(bodies.slice(1));
   });
 
   it('reads a stream from the start without consuming it', async () => {

@@ -1,7 +1,7 @@
 import type { ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { versionAtLeast } from '../server/broker/broker.js';
-import { createTestVhost } from './support/broker-admin.js';
+import { admin, createTestVhost } from './support/broker-admin.js';
 import { type Harness, startHarness } from './support/mcp-harness.js';
 import { connectRaw, takeAll } from './support/raw-amqp.js';
 
@@ -11,13 +11,11 @@ const PAGE = 100;
 let vhost: { name: string; remove: () => Promise<void> };
 let mcp: Harness;
 let raw: ChannelModel;
+let version = '';
 
-async function fill(queue: string, count: number): Promise<string[]> {
+async function fill(queue: string, count: number, prefix = queue): Promise<string[]> {
   const channel = await raw.createConfirmChannel();
-  const bodies = Array.from(
-    { length: count },
-    (_, i) => `${queue}-${String(i).padStart(4, '0')}-${Math.random().toString(36).slice(2, 8)}`,
-  );
+  const bodies = Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(5, '0')}`);
   for (const body of bodies) channel.sendToQueue(queue, Buffer.from(body), { messageId: body });
   await channel.waitForConfirms();
   await channel.close();
@@ -28,10 +26,29 @@ async function bodiesLeft(queue: string): Promise<string[]> {
   return (await takeAll(raw, queue)).map((message) => message.content.toString());
 }
 
+function bodiesIn(text: string): string[] {
+  return [...text.matchAll(/^body \(\d+ bytes, utf-8\): (.+)$/gm)].map((match) => match[1] as string);
+}
+
+/** A quorum queue with a dead-letter queue beside it, so a message the broker drops would show up there. */
+async function limitedQueue(name: string, via: 'argument' | 'policy' | 'operator policy', limit: number): Promise<string> {
+  const vh = encodeURIComponent(vhost.name);
+  const dead = `${name}-dead`;
+  await admin('PUT', `/queues/${vh}/${dead}`, { durable: true });
+  const args: Record<string, unknown> = { 'x-queue-type': 'quorum', 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dead };
+  if (via === 'argument') args['x-delivery-limit'] = limit;
+  await admin('PUT', `/queues/${vh}/${name}`, { durable: true, arguments: args });
+  const definition = { pattern: `^${name}$`, definition: { 'delivery-limit': limit }, 'apply-to': 'queues' };
+  if (via === 'policy') await admin('PUT', `/policies/${vh}/${name}`, definition);
+  if (via === 'operator policy') await admin('PUT', `/operator-policies/${vh}/${name}`, definition);
+  return dead;
+}
+
 beforeAll(async () => {
   vhost = await createTestVhost('mcp-peek');
   mcp = await startHarness({ args: ['--allow-write'], env: { AMQP_VHOST: vhost.name } });
   raw = await connectRaw(vhost.name);
+  version = await mcp.broker.version();
 });
 
 afterAll(async () => {
@@ -53,36 +70,131 @@ describe.each(['classic', 'quorum'] as const)('peeking a %s queue of 1,000 messa
     const seen: string[] = [];
     for (let offset = 0; offset < MESSAGES; offset += PAGE) {
       const answer = await mcp.call('peek_messages', { queue, offset, count: PAGE, max_body: 100 });
-      expect(answer.isError).toBe(false);
+      expect(answer.isError, answer.text).toBe(false);
       expect(answer.text).toContain(`positions ${offset + 1}-${offset + PAGE}`);
-      seen.push(...[...answer.text.matchAll(/^body \(\d+ bytes, utf-8\): (.+)$/gm)].map((match) => match[1] as string));
+      seen.push(...bodiesIn(answer.text));
     }
     expect(seen).toEqual(published);
     // Going back to an earlier, smaller page after the big ones must not shuffle anything either.
     const again = await mcp.call('peek_messages', { queue, offset: 0, count: 5, max_body: 100 });
-    expect([...again.text.matchAll(/^body \(\d+ bytes, utf-8\): (.+)$/gm)].map((match) => match[1])).toEqual(published.slice(0, 5));
+    expect(bodiesIn(again.text)).toEqual(published.slice(0, 5));
+    if (type === 'classic') expect(again.text).toContain('marked redelivered now');
     expect(await bodiesLeft(queue)).toEqual(published);
   });
 });
 
-describe('quorum delivery limit', () => {
-  it('says when peeking counts toward the delivery limit, before a message is at risk', async () => {
-    const version = await mcp.broker.version();
-    await mcp.call('create_queue', { name: 'limited', type: 'quorum', delivery_limit: 2 });
-    await fill('limited', 3);
-    const first = await mcp.call('peek_messages', { queue: 'limited' });
-    if (versionAtLeast(version, '4.3')) {
-      expect(first.text).not.toContain('counted as a delivery');
-      return;
+describe.each([
+  { limit: 1, via: 'argument' },
+  { limit: 2, via: 'policy' },
+  { limit: 2, via: 'argument' },
+  { limit: 5, via: 'operator policy' },
+  { limit: 5, via: 'argument' },
+  { limit: 20, via: 'policy' },
+] as const)('a quorum queue with delivery limit $limit set by $via', ({ limit, via }) => {
+  const queue = `limited-${limit}-${via.replace(' ', '-')}`;
+
+  it('is peeked while every message provably survives it, then refused: nothing is dropped or dead-lettered', async () => {
+    const dead = await limitedQueue(queue, via, limit);
+    const published = await fill(queue, 30);
+    const answers: { ok: boolean; text: string }[] = [];
+    for (let call = 0; call < limit + 3; call++) {
+      const answer = await mcp.call('peek_messages', { queue, count: 10 });
+      answers.push({ ok: !answer.isError, text: answer.text });
+      if (answer.isError) {
+        expect(answer.text).toContain('Not peeked, nothing was taken');
+        expect(answer.text).toContain(`delivery limit of ${limit}`);
+        expect(answer.text).toMatch(/raise the limit with a policy .*consume_messages.*RabbitMQ 4\.3/s);
+        expect(answer.text).not.toContain('nothing was removed');
+      } else {
+        expect(answer.text).toContain('nothing was removed');
+        expect(bodiesIn(answer.text)).toEqual(published.slice(0, 10));
+      }
     }
-    expect(first.text).toContain('peeking counted as a delivery');
-    expect(first.text).toContain('(delivery-limit 2)');
-    expect(first.text).toContain('delivery_count: 0');
-    const second = await mcp.call('peek_messages', { queue: 'limited' });
-    expect(second.text).toContain('delivery_count: 1');
-    expect(second.text).toContain(
-      'WARNING: 3 messages reached the delivery limit: peeking them again makes RabbitMQ dead-letter or drop them',
-    );
-    expect(await bodiesLeft('limited')).toHaveLength(3);
+    const peeks = answers.filter((answer) => answer.ok).length;
+    console.log(`delivery limit ${limit} (${via}): ${peeks} of ${answers.length} peeks allowed, then refused`);
+    if (versionAtLeast(version, '4.3')) expect(peeks).toBe(answers.length);
+    else {
+      expect(peeks).toBeLessThanOrEqual(limit);
+      if (limit >= 2) expect(peeks).toBeGreaterThanOrEqual(limit - 1);
+      expect(answers.at(-1)?.ok).toBe(false);
+    }
+    expect(await bodiesLeft(queue)).toEqual(published);
+    expect(await bodiesLeft(dead)).toEqual([]);
   });
+});
+
+describe('a quorum queue with a delivery limit, while others use it', () => {
+  it('refuses while a consumer is attached, and loses nothing', async () => {
+    const queue = 'limited-consumed';
+    const dead = await limitedQueue(queue, 'argument', 5);
+    const published = await fill(queue, 20);
+    const channel = await raw.createChannel();
+    await channel.prefetch(1);
+    const held: string[] = [];
+    await channel.consume(queue, (message) => {
+      if (message) held.push(message.content.toString());
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const answer = await mcp.call('peek_messages', { queue, count: 5 });
+    if (!versionAtLeast(version, '4.3')) {
+      expect(answer.isError).toBe(true);
+      expect(answer.text).toContain('1 consumer is attached');
+      expect(answer.text).toContain('stop its consumers and try again');
+    }
+    await channel.close();
+    expect(held).toEqual(published.slice(0, 1));
+    expect(await bodiesLeft(queue)).toEqual(published);
+    expect(await bodiesLeft(dead)).toEqual([]);
+  });
+
+  it('peeks while a publisher keeps adding messages, and every message is there after, in order', async () => {
+    const queue = 'limited-published';
+    const dead = await limitedQueue(queue, 'argument', 5);
+    const published = await fill(queue, 20, 'first');
+    const channel = await raw.createConfirmChannel();
+    let running = true;
+    let sent = 0;
+    const publisher = (async () => {
+      while (running) {
+        const body = `later-${String(sent++).padStart(5, '0')}`;
+        channel.sendToQueue(queue, Buffer.from(body));
+        published.push(body);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      await channel.waitForConfirms();
+    })();
+    const answers: boolean[] = [];
+    for (let call = 0; call < 8; call++) answers.push(!(await mcp.call('peek_messages', { queue, count: 10 })).isError);
+    running = false;
+    await publisher;
+    await channel.close();
+    console.log(
+      `delivery limit 5 with a publisher running (${sent} messages during the peeks): ${answers.filter(Boolean).length} of 8 peeks allowed`,
+    );
+    expect(answers.filter(Boolean).length).toBeGreaterThan(0);
+    expect(await bodiesLeft(queue)).toEqual(published);
+    expect(await bodiesLeft(dead)).toEqual([]);
+  });
+});
+
+describe('how many messages a peek of 10 touches on a quorum queue of 30,000', () => {
+  it('the window, plus the returned head up to its first never-delivered message: at most one more per earlier peek', async () => {
+    const queue = 'touch-30k';
+    await mcp.call('create_queue', { name: queue, type: 'quorum' });
+    const published = await fill(queue, 30_000);
+    const touched: Record<number, number> = {};
+    for (let peek = 1; peek <= 40; peek++) {
+      const answer = await mcp.call('peek_messages', { queue, count: 10, max_body: 50 });
+      expect(bodiesIn(answer.text)).toEqual(published.slice(0, 10));
+      const more = /(\d+) messages were taken and handed back to keep the order/.exec(answer.text);
+      touched[peek] = more ? Number(more[1]) : 10;
+    }
+    console.log(`a peek of 10 touched ${touched[1]} messages after 1 peek, ${touched[10]} after 10, ${touched[40]} after 40`);
+    expect(touched[1]).toBe(10);
+    expect(touched[10]).toBeLessThanOrEqual(10 + 9);
+    expect(touched[40]).toBeLessThanOrEqual(10 + 39);
+    const left = await bodiesLeft(queue);
+    expect(left.length).toBe(30_000);
+    expect(left).toEqual(published);
+  }, 120_000);
 });

@@ -3,6 +3,7 @@ import type { Logger } from '../logging/logger.js';
 import { type Telemetry, noTelemetry } from '../telemetry/telemetry.js';
 import { AmqpSessions } from './amqp-sessions.js';
 import { ManagementClient, apiPath } from './management-client.js';
+import { PeekLedger } from './peek-ledger.js';
 import { Scope } from './scope.js';
 
 /** Everything tools use to reach one broker: AMQP sessions per vhost and the management API. */
@@ -13,6 +14,8 @@ export interface Broker {
   readonly management: ManagementClient;
   /** What this server may see and touch (--vhosts, --queues). */
   readonly scope: Scope;
+  /** What this server's peeks did to queues with a delivery limit (see delivery-limit.ts). */
+  readonly peeks: PeekLedger;
   /** The broker version from the overview, fetched once ("3.10.8"). */
   version(): Promise<string>;
   close(): Promise<void>;
@@ -37,6 +40,7 @@ export function createBroker(config: ServerConfig, logger: Logger, telemetry: Te
     amqp,
     management,
     scope,
+    peeks: new PeekLedger(),
     version() {
       version ??= management.get<{ rabbitmq_version: string }>(apiPath('overview'), { query: { columns: 'rabbitmq_version' } }).then(
         (overview) => overview.rabbitmq_version,

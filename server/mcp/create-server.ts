@@ -207,7 +207,8 @@ export function createServer(dependencies: ServerDependencies, options: ServerOp
       call(request.params.name, request.params.arguments, extra),
     );
     logger.info({ tool: request.params.name, ms: Math.round(performance.now() - started), outcome }, 'tool call');
-    return { content: [{ type: 'text', text: scrub(result.text) }], ...(result.isError ? { isError: true } : {}) };
+    const resources = (result.resources ?? []).map((resource) => ({ type: 'resource' as const, resource }));
+    return { content: [{ type: 'text', text: scrub(result.text) }, ...resources], ...(result.isError ? { isError: true } : {}) };
   });
 
   return server;

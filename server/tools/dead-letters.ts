@@ -3,9 +3,10 @@ import { z } from 'zod';
 import type { Broker } from '../broker/broker.js';
 import { type Binding, topicMatches } from '../broker/exchange-routing.js';
 import { apiPath } from '../broker/management-client.js';
-import { deliveryCount, peekQueue } from './messages.js';
+import { peekQueue } from '../broker/peek.js';
+import { peekNotes } from './messages.js';
 import { capOutput, plural, quoted, table } from './output.js';
-import { type QueueInfo, liveQueueCounts } from './queues.js';
+import { type QueueInfo, getQueueInfo, liveQueueCounts } from './queues.js';
 import { objectName, vhost } from './schemas.js';
 import { READ_ONLY, defineTool } from './tool.js';
 
@@ -108,7 +109,9 @@ export const deadLetterSummary = defineTool({
   async handler(args, { broker }) {
     const vhostName = args.vhost ?? broker.defaultVhost;
     const sample = args.sample ?? 1000;
-    const peeked = await peekQueue(broker, vhostName, args.queue, sample);
+    const queue = await getQueueInfo(broker, vhostName, args.queue);
+    const peeked = await peekQueue(broker, vhostName, queue, sample);
+    if ('refused' in peeked) return { text: `${peeked.refused.reason}\n${peeked.refused.advice}`, isError: true };
     const plan = peeked.plan;
     // A quorum queue's returned head is read as a whole, which can be more than the sample.
     const messages = peeked.messages.slice(0, sample);
@@ -145,7 +148,7 @@ export const deadLetterSummary = defineTool({
     }
 
     const lines = [
-      `Dead-letter ${where}: ${plural(ready, 'ready message')}; summarized ${messages.length < ready ? `the first ${messages.length}` : `all ${messages.length}`} without removing or reordering any.`,
+      `Dead-letter ${where}: ${plural(ready, 'ready message')}; summarized ${messages.length < ready ? `the first ${messages.length}` : `all ${messages.length}`} without removing or reordering any${peeked.missing > 0 ? ' (but see the warning below)' : ''}.`,
     ];
     if (reasons.size > 0) {
       const rows = [...reasons]
@@ -171,16 +174,7 @@ export const deadLetterSummary = defineTool({
       );
     }
     if (undead > 0) lines.push(`${plural(undead, 'message')} without an x-death header (published here directly, not dead-lettered).`);
-    const notes: string[] = [];
-    if (plan.queue.type === 'quorum' && plan.returnsCount) {
-      const atLimit = plan.limit === undefined ? 0 : peeked.messages.filter((m) => deliveryCount(m) + 1 >= (plan.limit as number)).length;
-      notes.push(
-        `quorum queue on RabbitMQ before 4.3: reading counted as a delivery (x-delivery-count +1)${atLimit > 0 ? `; WARNING: ${plural(atLimit, 'message')} reached delivery-limit ${plan.limit} and will be dropped or dead-lettered if read again` : ''}`,
-      );
-    }
-    if ((plan.queue.consumers ?? 0) > 0 && type !== 'stream') {
-      notes.push(`${plural(plan.queue.consumers ?? 0, 'consumer')} compete for messages, so the sample can miss some`);
-    }
+    const notes = peekNotes(peeked, plan.queue.consumers ?? 0);
     if (notes.length > 0) lines.push(`notes: ${notes.join('; ')}`);
     if (fed) lines.push(fed);
     if (groups.size > 0 && type !== 'stream') lines.push('move_messages with to_source: true sends them back to their source queues.');

@@ -1,20 +1,16 @@
-import type { ConfirmChannel, GetMessage, Message, MessageProperties, Options } from 'amqplib';
+import type { GetMessage, Message, MessageProperties, Options } from 'amqplib';
+import { consumeUntilIdle, waitUntilSettled } from '../broker/consume.js';
 import { z } from 'zod';
 import { BrokerError, fromAmqpError } from '../broker/broker-errors.js';
-import type { AmqpSession } from '../broker/amqp-session.js';
-import { type Broker, versionAtLeast } from '../broker/broker.js';
+import { type Peeked, deliveryCount, peekQueue, planPeek } from '../broker/peek.js';
+import { type Outgoing, publishWithConfirms } from '../broker/publish.js';
 import { MAX_OUTPUT_CHARS, plural, quoted, record } from './output.js';
-import { deliveryLimit, getQueueInfo, liveQueueCounts, type QueueInfo } from './queues.js';
+import { getQueueInfo, liveQueueCounts } from './queues.js';
 import { advertiseAs } from './json-schema.js';
 import { confirm, exchangeName, objectName, routingKey, shortString, table as argumentTable, vhost } from './schemas.js';
-import { READ_ONLY, defineTool, destroys, writes } from './tool.js';
+import { READ_ONLY, type ToolResult, defineTool, destroys, writes } from './tool.js';
 
 const MAX_PEEK_WINDOW = 5000;
-/** How long a consumer waits for one more message before deciding the queue has no more. */
-const STREAM_IDLE_MS = 1000;
-/** A quorum queue's earlier-returned head is read further in batches of this size, up to the cap. */
-const QUORUM_EXTRA_BATCH = 500;
-const MAX_QUORUM_TAKE = 20_000;
 
 const maxBody = z.number().int().min(0).max(100_000).optional();
 
@@ -49,11 +45,6 @@ function propertiesOf(properties: MessageProperties): Record<string, unknown> {
   return shown;
 }
 
-export function deliveryCount(message: Message): number {
-  const value = message.properties.headers?.['x-delivery-count'];
-  return typeof value === 'number' ? value : 0;
-}
-
 function renderMessage(message: Message, position: number, bodyLimit: number, extra: Record<string, unknown> = {}): string {
   const fields = message.fields as GetMessage['fields'];
   return `#${position} ${record({
@@ -83,165 +74,49 @@ function renderMessages(
   return { text: parts.join('\n'), shown: parts.length };
 }
 
-interface PeekPlan {
-  queue: QueueInfo;
-  /** Quorum queues before RabbitMQ 4.3 count every return as a delivery attempt. */
-  returnsCount: boolean;
-  limit?: number;
-}
-
-async function planPeek(broker: Broker, vhostName: string, name: string): Promise<PeekPlan> {
-  const [queue, version] = await Promise.all([getQueueInfo(broker, vhostName, name), broker.version()]);
-  if (queue.type !== 'quorum') return { queue, returnsCount: false };
-  const configured = deliveryLimit(queue);
-  const limit = configured !== undefined ? (configured < 0 ? undefined : configured) : versionAtLeast(version, '4.0') ? 20 : undefined;
-  return { queue, returnsCount: !versionAtLeast(version, '4.3'), limit };
-}
-
-/**
- * Classic queues: basic.get without ack, then one basic.nack(multiple, requeue). A classic queue
- * puts requeued messages back at their old positions, so the order is unchanged. If anything
- * fails in between, closing the channel returns them the same way.
- */
-async function peekClassic(channel: ConfirmChannel, queue: string, window: number): Promise<Message[]> {
-  const messages: GetMessage[] = [];
-  try {
-    while (messages.length < window) {
-      const message = await channel.get(queue, { noAck: false });
-      if (message === false) break;
-      messages.push(message);
-    }
-  } finally {
-    const last = messages.at(-1);
-    if (last) channel.nack(last, true, true);
+/** What a peek left different, and what to know about what it read, for the answer's notes. */
+export function peekNotes(peeked: Peeked, consumers: number): string[] {
+  const { plan } = peeked;
+  const notes: string[] = [];
+  const type = plan.queue.type ?? 'classic';
+  if (type === 'classic' && peeked.touched > 0) {
+    notes.push(`the ${plural(peeked.touched, 'message')} read are marked redelivered now (consumers will see redelivered: true)`);
   }
-  return messages;
-}
-
-function wasReturned(message: Message): boolean {
-  return message.fields.redelivered || deliveryCount(message) > 0;
-}
-
-/**
- * Consumes up to `limit` messages on a channel (prefetch = limit), then cancels the consumer so
- * it takes nothing more; the messages stay unacked until the channel closes.
- */
-async function takeByConsuming(channel: ConfirmChannel, queue: string, limit: number, expected: number): Promise<Message[]> {
-  const taken: Message[] = [];
-  if (expected <= 0) return taken;
-  await channel.prefetch(limit);
-  let finish: () => void = () => undefined;
-  const done = new Promise<void>((resolve) => {
-    finish = resolve;
-  });
-  let idle = setTimeout(finish, STREAM_IDLE_MS);
-  const { consumerTag } = await channel.consume(
-    queue,
-    (message) => {
-      if (message === null) return finish();
-      taken.push(message);
-      clearTimeout(idle);
-      if (taken.length >= Math.min(limit, expected)) return finish();
-      idle = setTimeout(finish, STREAM_IDLE_MS);
-    },
-    { noAck: false },
-  );
-  await done;
-  clearTimeout(idle);
-  await channel.cancel(consumerTag);
-  return taken;
-}
-
-/**
- * Quorum queues. basic.nack puts messages at the back on RabbitMQ 3.x, and returns of
- * basic.get messages come back in no particular order, but when a consumer's channel closes its
- * unacked messages return sorted, behind the messages returned earlier. So: consume the window
- * (and the rest of any earlier-returned head, which must move as a whole) on as many channels as
- * it takes, cancelling each consumer once it has its share so that none can grab what another
- * hands back, then close the channels in order, each after the previous one's return landed.
- */
-async function peekQuorum(session: AmqpSession, queue: string, window: number): Promise<Message[]> {
-  const readyCount = () =>
-    session.withChannel(`checking queue '${queue}'`, (channel) => channel.checkQueue(queue)).then((r) => r.messageCount);
-  const ready = await readyCount();
-  const held: { channel: ConfirmChannel; count: number }[] = [];
-  const taken: Message[] = [];
-  try {
-    let batch = window;
-    while (taken.length < MAX_QUORUM_TAKE) {
-      const channel = await session.openChannel(`peeking at queue '${queue}'`);
-      const got = await takeByConsuming(channel, queue, batch, ready - taken.length);
-      held.push({ channel, count: got.length });
-      taken.push(...got);
-      const last = got.at(-1);
-      if (got.length < batch || !last || !wasReturned(last) || taken.length >= ready) break;
-      batch = QUORUM_EXTRA_BATCH;
-    }
-  } catch (error) {
-    throw session.explain(error, `peeking at queue '${queue}'`);
-  } finally {
-    let expected = ready - taken.length;
-    for (const { channel, count } of held) {
-      await session.closeChannel(channel);
-      expected += count;
-      const deadline = Date.now() + 5000;
-      while (count > 0 && Date.now() < deadline && (await readyCount().catch(() => expected)) < expected) {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
+  if (type === 'quorum' && plan.limit.returnsCount && peeked.touched > 0) {
+    const highest = Math.max(0, ...peeked.messages.map(deliveryCount)) + 1;
+    notes.push(
+      `quorum queue on RabbitMQ before 4.3: handing them back counted as a delivery, so the ${plural(peeked.touched, 'message')} read show x-delivery-count one higher now${
+        plan.limit.limit === null
+          ? ' (no delivery limit applies, so none is dropped)'
+          : ` (delivery limit ${plan.limit.limit}, ${plan.limit.from}; checked before reading: none could reach it)`
+      }`,
+    );
+    if (plan.limit.limit !== null && highest + 1 > plan.limit.limit) {
+      notes.push(
+        `the head is at delivery count ${highest} of ${plan.limit.limit}: a further peek will be refused rather than make RabbitMQ drop it`,
+      );
     }
   }
-  return taken;
-}
-
-/** Streams are never consumed destructively: read from the first offset and skip ahead. */
-async function peekStream(channel: ConfirmChannel, queue: string, window: number): Promise<Message[]> {
-  const messages: Message[] = [];
-  await channel.prefetch(Math.min(window, 1000));
-  let finish: () => void = () => undefined;
-  const done = new Promise<void>((resolve) => {
-    finish = resolve;
-  });
-  let idle = setTimeout(finish, STREAM_IDLE_MS * 2);
-  const consumer = await channel.consume(
-    queue,
-    (message) => {
-      if (message === null) return finish();
-      if (messages.length < window) messages.push(message);
-      channel.ack(message);
-      clearTimeout(idle);
-      if (messages.length >= window) finish();
-      else idle = setTimeout(finish, STREAM_IDLE_MS);
-    },
-    { noAck: false, arguments: { 'x-stream-offset': 'first' } },
-  );
-  await done;
-  clearTimeout(idle);
-  await channel.cancel(consumer.consumerTag).catch(() => undefined);
-  return messages;
-}
-
-/** The first `window` messages of any queue, read the way its type allows without changing it. */
-export async function peekQueue(
-  broker: Broker,
-  vhostName: string,
-  name: string,
-  window: number,
-): Promise<{ plan: PeekPlan; messages: Message[] }> {
-  const plan = await planPeek(broker, vhostName, name);
-  const session = broker.amqp.forVhost(vhostName);
-  const messages =
-    plan.queue.type === 'quorum'
-      ? await peekQuorum(session, name, window)
-      : await session.withOwnChannel<Message[]>(`peeking at queue '${name}'`, (channel) =>
-          plan.queue.type === 'stream' ? peekStream(channel, name, window) : peekClassic(channel, name, window),
-        );
-  return { plan, messages };
+  if (peeked.touched > peeked.messages.length) {
+    notes.push(`${peeked.touched} messages were taken and handed back to keep the order (the queue's returned head reaches that far)`);
+  }
+  if (peeked.headCut) {
+    notes.push('WARNING: the returned head is longer than a peek may take (20,000): the messages behind it now come before the ones read');
+  }
+  if (peeked.missing > 0) {
+    notes.push(`WARNING: ${plural(peeked.missing, 'message')} read did not come back to the queue by the end of the peek`);
+  }
+  if (consumers > 0 && type !== 'stream') {
+    notes.push(`${plural(consumers, 'consumer')} compete for messages, so this view can skip some and consumers may receive these next`);
+  }
+  return notes;
 }
 
 export const peekMessages = defineTool({
   name: 'peek_messages',
   group: 'messages',
-  description: 'Read messages without removing them, in order: count (default 10, max 100) from offset; max_body: chars per body (1000).',
+  description:
+    'Read messages without removing them, in order: count (default 10, max 100) from offset; max_body: chars per body (1000). Classic: marks them redelivered. Quorum before 4.3: counts as a delivery; refused near the delivery limit.',
   input: z.strictObject({
     vhost,
     queue: objectName('queue name'),
@@ -260,54 +135,28 @@ export const peekMessages = defineTool({
     const count = args.count ?? 10;
     const offset = args.offset ?? 0;
     const window = Math.min(offset + count, MAX_PEEK_WINDOW);
-    const plan = await planPeek(broker, vhostName, args.queue);
-    const session = broker.amqp.forVhost(vhostName);
-    const context = `peeking at queue '${args.queue}'`;
-    const read =
-      plan.queue.type === 'quorum'
-        ? await peekQuorum(session, args.queue, window)
-        : await session.withOwnChannel<Message[]>(context, (channel) =>
-            plan.queue.type === 'stream' ? peekStream(channel, args.queue, window) : peekClassic(channel, args.queue, window),
-          );
+    const queue = await getQueueInfo(broker, vhostName, args.queue);
+    const peeked = await peekQueue(broker, vhostName, queue, window);
+    if ('refused' in peeked) return { text: `${peeked.refused.reason}\n${peeked.refused.advice}`, isError: true };
+    const read = peeked.messages;
     const page = read.slice(offset, offset + count);
-    const notes: string[] = [];
-    if (plan.queue.type === 'quorum' && plan.returnsCount) {
-      const atRisk = read.filter((m) => plan.limit !== undefined && deliveryCount(m) + 1 >= plan.limit).length;
-      const lost = read.filter((m) => plan.limit !== undefined && deliveryCount(m) >= plan.limit).length;
-      notes.push(
-        `quorum queue on RabbitMQ before 4.3: peeking counted as a delivery, so the ${plural(read.length, 'message')} read now show x-delivery-count one higher${
-          plan.limit !== undefined ? ` (delivery-limit ${plan.limit})` : ' (no delivery-limit is set, so nothing is dropped)'
-        }`,
-      );
-      if (lost > 0)
-        notes.push(
-          `WARNING: ${plural(lost, 'message')} had reached the delivery limit and were dead-lettered or dropped by the broker on return`,
-        );
-      else if (atRisk > 0)
-        notes.push(
-          `WARNING: ${plural(atRisk, 'message')} reached the delivery limit: peeking them again makes RabbitMQ dead-letter or drop them`,
-        );
-    }
-    if ((plan.queue.consumers ?? 0) > 0 && plan.queue.type !== 'stream') {
-      notes.push(
-        `${plural(plan.queue.consumers ?? 0, 'consumer')} compete for messages, so this view can skip some and consumers may receive these next`,
-      );
-    }
+    const notes = peekNotes(peeked, queue.consumers ?? 0);
     const noteText = notes.length > 0 ? `\nnotes: ${notes.join('; ')}` : '';
     if (page.length === 0) {
       return `Queue '${args.queue}' in vhost '${vhostName}' has ${read.length === 0 ? 'no ready messages' : `only ${plural(read.length, 'ready message')}, none at offset ${offset}`}.${noteText}`;
     }
     const rendered = renderMessages(page, offset + 1, args.max_body ?? 1000, (m) =>
-      plan.queue.type === 'quorum'
+      queue.type === 'quorum'
         ? { delivery_count: deliveryCount(m) }
-        : plan.queue.type === 'stream'
+        : queue.type === 'stream'
           ? { stream_offset: m.properties.headers?.['x-stream-offset'] }
           : {},
     );
     const next = offset + rendered.shown;
     const more = read.length > next || read.length >= window ? ` Next: peek_messages with offset=${next}.` : '';
-    const head = `Peeked ${rendered.shown} message(s) at positions ${offset + 1}-${offset + rendered.shown} of queue '${args.queue}' (${plan.queue.type ?? 'classic'}) in vhost '${vhostName}'; nothing was removed.${more}`;
-    return `${head}${noteText}\n${rendered.text}`;
+    const kept = peeked.missing > 0 ? 'see the warning below.' : 'nothing was removed.';
+    const head = `Peeked ${rendered.shown} message(s) at positions ${offset + 1}-${offset + rendered.shown} of queue '${args.queue}' (${queue.type ?? 'classic'}) in vhost '${vhostName}'; ${kept}${more}`;
+    return { text: `${head}${noteText}\n${rendered.text}`, isError: peeked.missing > 0 };
   },
 });
 
@@ -355,85 +204,35 @@ function publishOptions(message: z.output<typeof outgoing>, mandatory: boolean):
   };
 }
 
-/** Waits until the channel's write buffer empties, or the channel closes (then confirms fail). */
-function drained(channel: ConfirmChannel): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      channel.off('drain', done);
-      channel.off('close', done);
-      resolve();
-    };
-    channel.on('drain', done);
-    channel.on('close', done);
-  });
-}
-
 interface PublishReport {
   confirmed: number;
   rejected: number[];
   returned: { index: number; routingKey: string; reason: string }[];
-  /** Messages whose fate is unknown because the channel closed before the broker confirmed them. */
-  unconfirmed: number;
 }
 
+/** publish_messages' batch through the one publish-with-confirms; a channel that closes first is an error naming what got through. */
 async function publishBatch(
-  channel: ConfirmChannel,
+  channel: Parameters<typeof publishWithConfirms>[0],
   lost: () => BrokerError,
-  exchange: string,
-  batch: { routingKey: string; content: Buffer; options: Options.Publish }[],
+  batch: Outgoing[],
   progress: (done: number) => Promise<void>,
 ): Promise<PublishReport> {
-  const report: PublishReport = { confirmed: 0, rejected: [], returned: [], unconfirmed: 0 };
-  // The broker returns unroutable messages in publish order, each before its confirm, so one
-  // forward-moving cursor pairs every returned message with its index in the batch.
-  let cursor = 0;
-  const onReturn = (message: Message) => {
-    for (; cursor < batch.length; cursor++) {
-      const candidate = batch[cursor] as (typeof batch)[number];
-      if (candidate.routingKey === message.fields.routingKey && candidate.content.equals(message.content)) {
-        report.returned.push({
-          index: cursor,
-          routingKey: candidate.routingKey,
-          reason: (message.fields as { replyText?: string }).replyText ?? 'NO_ROUTE',
-        });
-        cursor++;
-        return;
-      }
-    }
-  };
-  let channelError: unknown;
-  const onError = (error: unknown) => {
-    channelError = error;
-  };
-  channel.on('return', onReturn);
-  channel.on('error', onError);
-  try {
-    const confirmations: Promise<void>[] = [];
-    for (const [index, message] of batch.entries()) {
-      let accepted = true;
-      confirmations.push(
-        new Promise<void>((resolve) => {
-          accepted = channel.publish(exchange, message.routingKey, message.content, message.options, (error: unknown) => {
-            if (!error) report.confirmed++;
-            else if ((error as Error).message === 'message nacked') report.rejected.push(index);
-            else report.unconfirmed++;
-            resolve();
-          });
-        }),
-      );
-      if (!accepted) await drained(channel);
-      if ((index + 1) % 1000 === 0) await progress(index + 1);
-    }
-    await Promise.all(confirmations);
-  } finally {
-    channel.off('return', onReturn);
-    channel.off('error', onError);
+  const { outcomes, channelError } = await publishWithConfirms(channel, batch, { onPublished: progress });
+  const report: PublishReport = { confirmed: 0, rejected: [], returned: [] };
+  let unconfirmed = 0;
+  for (const [index, outcome] of outcomes.entries()) {
+    if (outcome.status === 'confirmed') report.confirmed++;
+    else if (outcome.status === 'returned') {
+      report.confirmed++;
+      report.returned.push({ index, routingKey: (batch[index] as Outgoing).routingKey, reason: outcome.reason });
+    } else if (outcome.status === 'nacked') report.rejected.push(index);
+    else unconfirmed++;
   }
-  if (channelError || report.unconfirmed > 0) {
+  if (channelError || unconfirmed > 0) {
     const cause = channelError ? fromAmqpError(channelError, 'publishing') : lost();
     throw new BrokerError(
       cause.kind,
-      `${cause.message} (${report.confirmed} of ${batch.length} messages were confirmed before the channel closed)`,
+      `${cause.message} (${report.confirmed} of ${batch.length} messages were confirmed before the channel closed; the other ${unconfirmed} may or may not have been stored)`,
     );
   }
   return report;
@@ -457,7 +256,8 @@ export const publishMessages = defineTool({
     const exchange = args.exchange ?? '';
     const mandatory = args.mandatory ?? true;
     const encoding = args.encoding ?? 'utf8';
-    const batch = args.messages.map((message) => ({
+    const batch: Outgoing[] = args.messages.map((message) => ({
+      exchange,
       routingKey: message.routing_key ?? args.routing_key ?? '',
       content: Buffer.from(message.body, encoding),
       options: publishOptions(message, mandatory),
@@ -477,7 +277,6 @@ export const publishMessages = defineTool({
         publishBatch(
           channel,
           () => session.connectionLost(context),
-          exchange,
           batch,
           (done) => progress(done, batch.length, `published ${done} of ${batch.length}`),
         ),
@@ -515,10 +314,22 @@ export const publishMessages = defineTool({
   },
 });
 
+/** What consume_messages hands back whole in one answer: bodies beyond it stay in the queue. */
+const CONSUME_MAX_BYTES = 4 * 1024 * 1024;
+
+/** A removed message, whole, as an embedded resource: text when it is printable UTF-8, else base64. */
+function wholeMessage(vhostName: string, queue: string, position: number, message: Message): NonNullable<ToolResult['resources']>[number] {
+  const uri = `rabbitmq://${encodeURIComponent(vhostName)}/queues/${encodeURIComponent(queue)}/consumed/${position}`;
+  const text = message.content.toString('utf8');
+  const printable = Buffer.from(text, 'utf8').equals(message.content);
+  const mimeType = message.properties.contentType || (printable ? 'text/plain' : 'application/octet-stream');
+  return printable ? { uri, mimeType, text } : { uri, mimeType, blob: message.content.toString('base64') };
+}
+
 export const consumeMessages = defineTool({
   name: 'consume_messages',
   group: 'messages',
-  description: 'Remove count messages (default 1, max 100) from the head of a queue and return them.',
+  description: 'Remove count messages (default 1, max 100) from the head of a queue; each is returned whole (resources, 4 MiB per call).',
   input: z.strictObject({
     vhost,
     queue: objectName('queue name'),
@@ -539,22 +350,49 @@ export const consumeMessages = defineTool({
     const live = await liveQueueCounts(broker, vhostName, args.queue);
     const declined = await confirm(
       args.confirm,
-      `would remove and return ${plural(Math.min(count, live.messages), 'message')} of ${live.messages} ready in queue '${args.queue}' (vhost '${vhostName}'); they would be gone from the queue`,
+      `would remove ${plural(Math.min(count, live.messages), 'message')} of ${live.messages} ready from queue '${args.queue}' (vhost '${vhostName}') and return each whole (body and properties; up to 4 MiB of bodies per call, the rest stay); they would be gone from the queue`,
     );
     if (declined) return declined;
-    const taken = await broker.amqp.forVhost(vhostName).withOwnChannel(`consuming from queue '${args.queue}'`, async (channel) => {
-      const messages: GetMessage[] = [];
-      while (messages.length < count) {
-        const message = await channel.get(args.queue, { noAck: false });
-        if (message === false) break;
-        messages.push(message);
-      }
-      const last = messages.at(-1);
-      if (last) channel.ack(last, true);
-      return messages;
-    });
+    const limit = queue.type === 'quorum' ? (await planPeek(broker, vhostName, queue)).limit : null;
+    const quorum = queue.type === 'quorum';
+    const { taken, handedBack, unsettled } = await broker.amqp
+      .forVhost(vhostName)
+      .withOwnChannel(`consuming from queue '${args.queue}'`, async (channel) => {
+        const others = (await channel.checkQueue(args.queue)).consumerCount;
+        const arrived = await consumeUntilIdle(channel, args.queue, { limit: count, firstWaitMs: 1000, idleMs: 1000 });
+        // Only as much as one answer carries whole; the rest goes back, in order, unless handing
+        // a message back would make the broker drop it (then it is returned over the size).
+        const atLimit = (message: Message) => limit?.returnsCount === true && limit.limit !== null && deliveryCount(message) >= limit.limit;
+        let cut = arrived.length;
+        let bytes = 0;
+        for (const [index, message] of arrived.entries()) {
+          bytes += message.content.length;
+          if (index > 0 && bytes > CONSUME_MAX_BYTES) {
+            cut = index;
+            break;
+          }
+        }
+        const lastAtLimit = arrived.findLastIndex(atLimit);
+        const kept = arrived.slice(0, Math.max(cut, lastAtLimit + 1));
+        const back = arrived.slice(kept.length);
+        const last = kept.at(-1);
+        if (last) channel.ack(last, true);
+        for (const message of back) channel.nack(message, false, true);
+        const settled = quorum && arrived.length > 0 ? await waitUntilSettled(channel, args.queue, others) : true;
+        return { taken: kept, handedBack: back.length > 0, unsettled: !settled };
+      });
+    broker.peeks.forget(vhostName, args.queue);
     if (taken.length === 0) return `Queue '${args.queue}' in vhost '${vhostName}' had no ready messages; nothing was removed.`;
     const parts = taken.map((message, index) => renderMessage(message, index + 1, args.max_body ?? 1000));
-    return `Removed ${plural(taken.length, 'message')} from queue '${args.queue}' in vhost '${vhostName}':\n${parts.join('\n')}`;
+    const left = handedBack
+      ? `\nStopped at ${CONSUME_MAX_BYTES / 1024 / 1024} MiB of bodies: message ${taken.length + 1} and those after it stay in the queue (consume again for them).`
+      : '';
+    const pending = unsettled
+      ? `\nThe broker had not applied every removal when the call ended: some of these may be delivered again.`
+      : '';
+    return {
+      text: `Removed ${plural(taken.length, 'message')} from queue '${args.queue}' in vhost '${vhostName}'; each is attached whole as a resource (the bodies below are cut to max_body for reading):${left}${pending}\n${parts.join('\n')}`,
+      resources: taken.map((message, index) => wholeMessage(vhostName, args.queue, index + 1, message)),
+    };
   },
 });

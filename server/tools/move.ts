@@ -2,6 +2,8 @@ import type { ConfirmChannel, Message, Options } from 'amqplib';
 import { z } from 'zod';
 import { BrokerError } from '../broker/broker-errors.js';
 import type { Broker } from '../broker/broker.js';
+import { consumeUntilIdle, waitUntilSettled } from '../broker/consume.js';
+import { type Outcome, publishWithConfirms } from '../broker/publish.js';
 import { lastDeath } from './dead-letters.js';
 import { plural } from './output.js';
 import { getQueueInfo, liveQueueCounts } from './queues.js';
@@ -22,38 +24,6 @@ const SETTLE_TIMEOUT_MS = 10_000;
 type Destination = { queue: string } | { stays: string };
 
 /**
- * Takes up to `want` messages with a consumer whose prefetch is `want`, so the broker cannot hand
- * it one more, then cancels it. They stay unacked on this channel until acked, or until the
- * channel closes and the broker puts them back at the head of the queue, in order.
- */
-async function takeBatch(channel: ConfirmChannel, queue: string, want: number): Promise<Message[]> {
-  const taken: Message[] = [];
-  await channel.prefetch(want);
-  let finish: () => void = () => undefined;
-  const done = new Promise<void>((resolve) => {
-    finish = resolve;
-  });
-  let idle = setTimeout(finish, IDLE_MS);
-  channel.once('close', finish);
-  const { consumerTag } = await channel.consume(
-    queue,
-    (message) => {
-      if (message === null) return finish();
-      taken.push(message);
-      clearTimeout(idle);
-      if (taken.length >= want) return finish();
-      idle = setTimeout(finish, IDLE_MS);
-    },
-    { noAck: false },
-  );
-  await done;
-  clearTimeout(idle);
-  channel.off('close', finish);
-  await channel.cancel(consumerTag);
-  return taken;
-}
-
-/**
  * Headers a copy must not carry: the broker would also deliver it to the queues a CC header
  * names, and x-delivery-count counted deliveries from the old queue.
  */
@@ -65,19 +35,7 @@ function publishOptions(message: Message): Options.Publish {
   return { ...properties, headers: kept, mandatory: true };
 }
 
-type SendStatus = 'confirmed' | 'returned' | 'nacked' | 'unconfirmed';
-
-function writable(channel: ConfirmChannel): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      channel.off('drain', done);
-      channel.off('close', done);
-      resolve();
-    };
-    channel.on('drain', done);
-    channel.on('close', done);
-  });
-}
+type SendStatus = Outcome['status'];
 
 /**
  * Publishes through the default exchange (mandatory) and waits for every confirm. A returned
@@ -85,41 +43,15 @@ function writable(channel: ConfirmChannel): Promise<void> {
  * the batch counts as failed and stays in the source (the ones routed before went with the queue).
  */
 async function publishBatch(channel: ConfirmChannel, sends: { message: Message; queue: string }[]): Promise<SendStatus[]> {
-  const unroutable = new Set<string>();
-  const onReturn = (returned: Message) => unroutable.add(returned.fields.routingKey);
-  channel.on('return', onReturn);
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const confirmations: Promise<SendStatus>[] = [];
-    for (const { message, queue } of sends) {
-      let accepted = true;
-      confirmations.push(
-        new Promise((resolve) => {
-          accepted = channel.publish('', queue, message.content, publishOptions(message), (error: unknown) =>
-            resolve(!error ? 'confirmed' : (error as Error).message === 'message nacked' ? 'nacked' : 'unconfirmed'),
-          );
-        }),
-      );
-      if (!accepted) await writable(channel);
-    }
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new BrokerError(
-              'timeout',
-              `the broker did not confirm a batch within ${CONFIRM_TIMEOUT_MS / 1000} s (its messages stay in the source and may also have reached the destination)`,
-            ),
-          ),
-        CONFIRM_TIMEOUT_MS,
-      );
-    });
-    const statuses = await Promise.race([Promise.all(confirmations), timeout]);
-    return statuses.map((status, index) => (status === 'confirmed' && unroutable.has(sends[index]?.queue ?? '') ? 'returned' : status));
-  } finally {
-    clearTimeout(timer);
-    channel.off('return', onReturn);
-  }
+  const { outcomes } = await publishWithConfirms(
+    channel,
+    sends.map(({ message, queue }) => ({ exchange: '', routingKey: queue, content: message.content, options: publishOptions(message) })),
+    { timeoutMs: CONFIRM_TIMEOUT_MS },
+  );
+  const unroutable = new Set(sends.filter((_, index) => outcomes[index]?.status === 'returned').map((send) => send.queue));
+  return outcomes.map((outcome, index) =>
+    outcome.status === 'confirmed' && unroutable.has(sends[index]?.queue ?? '') ? 'returned' : outcome.status,
+  );
 }
 
 interface MoveReport {
@@ -130,6 +62,10 @@ interface MoveReport {
   /** Messages left in the source queue, by reason. */
   stayed: Map<string, number>;
   failure?: string;
+  /** Copies confirmed at the destination whose originals went back to the source (at-least-once). */
+  duplicates?: number;
+  /** Copies the destination may hold although their originals went back (sent, not confirmed). */
+  possibleDuplicates?: number;
   /** Set when a quorum source had not applied every ack when the move ended. */
   unsettled?: boolean;
 }
@@ -141,24 +77,7 @@ function add(counts: Map<string, number>, key: string): void {
 function failureOf(status: SendStatus, queue: string): string {
   if (status === 'returned') return `queue '${queue}' no longer exists (the broker returned the messages sent to it)`;
   if (status === 'nacked') return `queue '${queue}' refused messages (nack), e.g. because it is full with overflow reject-publish`;
-  return `the broker did not confirm messages sent to '${queue}'`;
-}
-
-/**
- * A quorum queue's client in the channel sends at most 32 commands ahead and keeps further acks
- * in a stash that is dropped if the channel closes first: those messages would come back to the
- * source although their copies were delivered. The queue keeps a cancelled consumer on its
- * (live) consumer count until every message it took is settled, so once our consumers hold
- * nothing, the count falling back to the other consumers says every ack was applied.
- */
-async function acksApplied(channel: ConfirmChannel, queue: string, expectedConsumers: number): Promise<boolean> {
-  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
-  for (;;) {
-    const { consumerCount } = await channel.checkQueue(queue);
-    if (consumerCount <= expectedConsumers) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  return `the broker did not confirm messages sent to '${queue}' (they stay in the source and may also have reached '${queue}')`;
 }
 
 /**
@@ -196,7 +115,7 @@ async function moveAll(
         break;
       }
       const want = Math.min(BATCH, total - report.taken, Math.max(1, Math.floor(BATCH_BYTES / Math.max(averageBytes, 1))));
-      const batch = await takeBatch(channel, from, want);
+      const batch = await consumeUntilIdle(channel, from, { limit: want, firstWaitMs: IDLE_MS, idleMs: IDLE_MS });
       report.taken += batch.length;
       if (batch.length > 0) averageBytes = batch.reduce((sum, message) => sum + message.content.length, 0) / batch.length;
       const destinations: Destination[] = [];
@@ -208,8 +127,17 @@ async function moveAll(
       const statuses = sends.length > 0 ? await publishBatch(channel, sends) : [];
       if (closed) {
         const confirmed = statuses.filter((status) => status === 'confirmed').length;
+        const unknown = statuses.filter((status) => status === 'unconfirmed').length;
         const reason = channelError ? explain(channelError).message : 'the channel closed';
-        report.failure = `${reason}${confirmed > 0 ? `; ${plural(confirmed, 'message')} of the last batch reached the destination but went back to '${from}' too, so they are in both` : ''}`;
+        const both = [
+          confirmed > 0
+            ? `${plural(confirmed, 'message')} of the last batch reached '${sends[0]?.queue ?? 'the destination'}' but went back to '${from}' too, so they are in both`
+            : '',
+          unknown > 0 ? `${plural(unknown, 'more message')} may be in both (the broker had not confirmed them)` : '',
+        ].filter(Boolean);
+        report.duplicates = confirmed;
+        report.possibleDuplicates = unknown;
+        report.failure = `${reason}${both.length > 0 ? `; ${both.join('; ')}` : ''}`;
         break;
       }
       let covered: Message | undefined;
@@ -249,7 +177,7 @@ async function moveAll(
       // What was taken but not moved goes back now, after the acks and in order (as a channel
       // close would put it back), so that our consumers hold nothing and the count below can tell.
       channel.nackAll(true);
-      if (source.quorum) report.unsettled = !(await acksApplied(channel, from, otherConsumers));
+      if (source.quorum) report.unsettled = !(await waitUntilSettled(channel, from, otherConsumers, SETTLE_TIMEOUT_MS));
     } catch {
       report.unsettled = source.quorum;
     }

@@ -137,11 +137,12 @@ export const listQueues = defineTool({
   },
 });
 
+/** The lowest delivery limit of the queue argument and the policies in effect (the one RabbitMQ applies). */
 export function deliveryLimit(queue: QueueInfo): number | undefined {
-  const fromArguments = queue.arguments?.['x-delivery-limit'];
-  const fromPolicy = queue.effective_policy_definition?.['delivery-limit'];
-  const limit = typeof fromArguments === 'number' ? fromArguments : typeof fromPolicy === 'number' ? fromPolicy : undefined;
-  return limit;
+  const limits = [queue.arguments?.['x-delivery-limit'], queue.effective_policy_definition?.['delivery-limit']].filter(
+    (value): value is number => typeof value === 'number' && value >= 0,
+  );
+  return limits.length > 0 ? Math.min(...limits) : undefined;
 }
 
 export async function getQueueInfo(broker: Broker, vhostName: string, name: string): Promise<QueueInfo> {

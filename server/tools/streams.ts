@@ -1,5 +1,6 @@
 import type { ConfirmChannel, Message } from 'amqplib';
 import { z } from 'zod';
+import { consumeUntilIdle } from '../broker/consume.js';
 import { renderBody } from './messages.js';
 import { MAX_OUTPUT_CHARS, plural, quoted, record } from './output.js';
 import { getQueueInfo } from './queues.js';
@@ -32,31 +33,14 @@ function streamOffset(offset: string | number): { value: unknown; label: string 
  * Reads up to `count` messages with a consumer (streams need one, with prefetch and manual ack),
  * then cancels it. Acks only grant the consumer credit: nothing is removed from a stream.
  */
-async function readFromOffset(channel: ConfirmChannel, queue: string, offset: unknown, count: number): Promise<Message[]> {
-  const messages: Message[] = [];
-  await channel.prefetch(count);
-  let finish: () => void = () => undefined;
-  const done = new Promise<void>((resolve) => {
-    finish = resolve;
+function readFromOffset(channel: ConfirmChannel, queue: string, offset: unknown, count: number): Promise<Message[]> {
+  return consumeUntilIdle(channel, queue, {
+    limit: count,
+    firstWaitMs: FIRST_WAIT_MS,
+    idleMs: NEXT_WAIT_MS,
+    ackEach: true,
+    arguments: { 'x-stream-offset': offset },
   });
-  let idle = setTimeout(finish, FIRST_WAIT_MS);
-  const { consumerTag } = await channel.consume(
-    queue,
-    (message) => {
-      if (message === null) return finish();
-      channel.ack(message);
-      if (messages.length >= count) return;
-      messages.push(message);
-      clearTimeout(idle);
-      if (messages.length >= count) finish();
-      else idle = setTimeout(finish, NEXT_WAIT_MS);
-    },
-    { noAck: false, arguments: { 'x-stream-offset': offset } },
-  );
-  await done;
-  clearTimeout(idle);
-  await channel.cancel(consumerTag).catch(() => undefined);
-  return messages;
 }
 
 function offsetOf(message: Message): number | undefined {

@@ -40,6 +40,11 @@ export interface ToolContext {
 export interface ToolResult {
   text: string;
   isError?: boolean;
+  /**
+   * Data handed over whole beside the text (embedded resources): messages a tool took off a
+   * queue, which the text only shows cut. Passed as is: it is the user's data, not ours.
+   */
+  resources?: ({ uri: string; mimeType: string } & ({ text: string } | { blob: string }))[];
 }
 
 /**

@@ -11,6 +11,8 @@ import { BROKER } from './broker-env.js';
 export interface ToolAnswer {
   text: string;
   isError: boolean;
+  /** Embedded resources beside the text (consume_messages hands messages over whole this way). */
+  resources: { uri: string; mimeType?: string; text?: string; blob?: string }[];
 }
 
 export interface Harness {
@@ -21,6 +23,16 @@ export interface Harness {
   logs: string[];
   call(name: string, args?: Record<string, unknown>): Promise<ToolAnswer>;
   close(): Promise<void>;
+}
+
+/** What a client got from a tool call: its text, whether it failed, and any resources beside it. */
+export function toolAnswer(result: Awaited<ReturnType<Client['callTool']>>): ToolAnswer {
+  const content = result.content as ({ type: 'text'; text: string } | { type: 'resource'; resource: ToolAnswer['resources'][number] })[];
+  return {
+    text: content.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join('\n'),
+    isError: result.isError === true,
+    resources: content.flatMap((part) => (part.type === 'resource' ? [part.resource] : [])),
+  };
 }
 
 /** The environment a real deployment would set, pointing at the test broker. */
@@ -69,9 +81,7 @@ export async function startHarness(
     config,
     logs,
     async call(name, args = {}) {
-      const result = await client.callTool({ name, arguments: args });
-      const content = result.content as { type: string; text: string }[];
-      return { text: content.map((part) => part.text).join('\n'), isError: result.isError === true };
+      return toolAnswer(await client.callTool({ name, arguments: args }));
     },
     async close() {
       await client.close();

@@ -1,7 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { SERVER_BIN, ensureBuilt } from './built-server.js';
-import type { ToolAnswer } from './mcp-harness.js';
+import { type ToolAnswer, toolAnswer } from './mcp-harness.js';
 
 export interface StdioSession {
   client: Client;
@@ -29,9 +29,7 @@ export async function launchStdio(env: Record<string, string>, args: string[] = 
     client,
     stderr: () => stderr,
     async call(name, callArgs = {}) {
-      const result = await client.callTool({ name, arguments: callArgs });
-      const content = result.content as { type: string; text: string }[];
-      return { text: content.map((part) => part.text).join('\n'), isError: result.isError === true };
+      return toolAnswer(await client.callTool({ name, arguments: callArgs }));
     },
     close: () => client.close(),
   };

@@ -1,0 +1,314 @@
+import type { ConfirmChannel, GetMessage, Message } from 'amqplib';
+import { RE2JS } from 're2js';
+import type { AmqpSession } from './amqp-session.js';
+import type { Broker } from './broker.js';
+import { consumeUntilIdle } from './consume.js';
+import { type CountEvidence, type DeliveryLimit, type ReturnProof, deliveryLimitOf, proveReturnsSafe } from './delivery-limit.js';
+import { apiPath } from './management-client.js';
+
+/** The queue as the management API describes it: what a peek needs of it. */
+export interface PeekedQueue {
+  name: string;
+  type?: string;
+  arguments?: Record<string, unknown>;
+  effective_policy_definition?: Record<string, unknown>;
+  consumers?: number;
+  messages?: number;
+  messages_unacknowledged?: number;
+  message_stats?: Record<string, unknown>;
+}
+
+export interface PeekPlan {
+  queue: PeekedQueue;
+  limit: DeliveryLimit;
+}
+
+export interface Peeked {
+  plan: PeekPlan;
+  messages: Message[];
+  /** Messages taken and handed back: the window, and for a quorum queue the rest of its returned head. */
+  touched: number;
+  /** Ready messages that were not back when the peek ended (0 when all came back). */
+  missing: number;
+  /** The returned head was longer than a peek may take: what is behind it now comes first. */
+  headCut: boolean;
+}
+
+export interface PeekRefused {
+  plan: PeekPlan;
+  refused: { reason: string; advice: string };
+}
+
+const MAX_QUORUM_TAKE = 20_000;
+const QUORUM_EXTRA_MAX_BATCH = 500;
+/** How long a consumer waits for one more message before deciding the queue has no more. */
+const IDLE_MS = 1000;
+/** How long the statistics may take to catch up with messages just published (one collection interval and a margin). */
+const STATISTICS_CATCH_UP_MS = 6000;
+const RETURN_LANDED_MS = 5000;
+
+const POLICY_KINDS = [
+  ['policies', 'policy'],
+  ['operator-policies', 'operator policy'],
+] as const;
+
+interface Policy {
+  name: string;
+  pattern: string;
+  'apply-to'?: string;
+  definition?: Record<string, unknown>;
+}
+
+/** RabbitMQ's patterns are PCRE; RE2 matches in linear time, and one it cannot compile counts as matching. */
+function mayMatch(pattern: string, name: string): boolean {
+  try {
+    return RE2JS.compile(pattern).matcher(name).find();
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Every delivery-limit that applies or may apply to a quorum queue: the one the broker reports
+ * in effect, and each policy and operator policy of the vhost whose pattern matches the name
+ * (all of them, whatever their priority: the lowest wins, so a policy just set counts at once).
+ */
+async function limitSources(broker: Broker, vhost: string, queue: PeekedQueue): Promise<{ source: string; value: unknown }[]> {
+  const sources: { source: string; value: unknown }[] = [];
+  const effective = queue.effective_policy_definition?.['delivery-limit'];
+  if (effective !== undefined) sources.push({ source: 'the policy in effect (delivery-limit)', value: effective });
+  for (const [path, label] of POLICY_KINDS) {
+    const policies = await broker.management.get<Policy[]>(apiPath(path, vhost)).catch(() => [] as Policy[]);
+    for (const policy of policies) {
+      const value = policy.definition?.['delivery-limit'];
+      const applyTo = policy['apply-to'] ?? 'all';
+      if (value === undefined || !['all', 'queues', 'quorum_queues'].includes(applyTo) || !mayMatch(policy.pattern, queue.name)) continue;
+      sources.push({ source: `${label} '${policy.name}' delivery-limit`, value });
+    }
+  }
+  return sources;
+}
+
+export async function planPeek(broker: Broker, vhost: string, queue: PeekedQueue): Promise<PeekPlan> {
+  const version = await broker.version();
+  if (queue.type !== 'quorum') return { queue, limit: deliveryLimitOf({ version, type: queue.type, policies: [] }) };
+  const policies = await limitSources(broker, vhost, queue);
+  return { queue, limit: deliveryLimitOf({ version, type: queue.type, argument: queue.arguments?.['x-delivery-limit'], policies }) };
+}
+
+const statistic = (stats: Record<string, unknown> | undefined, key: string): number =>
+  typeof stats?.[key] === 'number' ? (stats[key] as number) : 0;
+
+async function evidenceOf(broker: Broker, vhost: string, queue: PeekedQueue, ready: number, consumers: number): Promise<CountEvidence> {
+  const nodes = await broker.management.get<unknown[]>(apiPath('nodes'), { query: { columns: 'name' } });
+  const stats = queue.message_stats;
+  return {
+    consumers,
+    nodes: nodes.length,
+    statistics: stats !== undefined,
+    messages: queue.messages ?? 0,
+    ready,
+    published: statistic(stats, 'publish'),
+    removed: statistic(stats, 'ack') + statistic(stats, 'deliver_no_ack') + statistic(stats, 'get_no_ack'),
+    redelivered: statistic(stats, 'redeliver'),
+    ledger: broker.peeks.get(vhost, queue.name),
+  };
+}
+
+/**
+ * Whether handing every message back stays within the delivery limit. Statistics that do not yet
+ * cover messages published a moment ago are given one collection interval to catch up.
+ */
+async function proveSafe(
+  broker: Broker,
+  session: AmqpSession,
+  vhost: string,
+  plan: PeekPlan,
+): Promise<{ proof: ReturnProof; evidence: CountEvidence }> {
+  const deadline = Date.now() + STATISTICS_CATCH_UP_MS;
+  let queue = plan.queue;
+  for (;;) {
+    const live = await session.withChannel(`checking queue '${queue.name}'`, (channel) => channel.checkQueue(queue.name));
+    const evidence = await evidenceOf(broker, vhost, queue, live.messageCount, live.consumerCount);
+    const proof = proveReturnsSafe(plan.limit, evidence);
+    const waiting = !proof.safe && (proof.kind === 'statistics' || proof.kind === 'coverage');
+    if (!waiting || Date.now() > deadline) return { proof, evidence };
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    queue = await broker.management.get<PeekedQueue>(apiPath('queues', vhost, queue.name));
+  }
+}
+
+function refusal(plan: PeekPlan, proof: Extract<ReturnProof, { safe: false }>, evidence: CountEvidence): PeekRefused {
+  const limit = plan.limit.limit as number;
+  const known =
+    proof.bound !== undefined
+      ? `delivery counts are known to be at most ${proof.bound}`
+      : `the queue counts ${evidence.redelivered} redeliveries`;
+  const steps = [
+    proof.kind === 'consumers' ? 'stop its consumers and try again' : undefined,
+    `raise the limit with a policy (set_configuration kind policy, definition {"delivery-limit": ${Math.max(limit * 2, 100)}}; needs --allow-write)`,
+    'take the messages off instead with consume_messages (it removes them and returns them whole; needs --allow-destructive)',
+    'or use RabbitMQ 4.3 or later, where a peek does not count as a delivery',
+  ].filter(Boolean);
+  return {
+    plan,
+    refused: {
+      reason: `Not peeked, nothing was taken: on this RabbitMQ every message a peek hands back counts toward the queue's delivery limit of ${limit} (${plan.limit.from}), and ${proof.reason} (${known}).`,
+      advice: `To read it: ${steps.join('; ')}.`,
+    },
+  };
+}
+
+/**
+ * Classic queues: basic.get without ack, then one basic.nack(multiple, requeue). A classic queue
+ * puts requeued messages back at their old positions, marked redelivered; if anything fails in
+ * between, closing the channel returns them the same way.
+ */
+async function peekClassic(channel: ConfirmChannel, queue: string, window: number): Promise<Message[]> {
+  const messages: GetMessage[] = [];
+  try {
+    while (messages.length < window) {
+      const message = await channel.get(queue, { noAck: false });
+      if (message === false) break;
+      messages.push(message);
+    }
+  } finally {
+    const last = messages.at(-1);
+    if (last) channel.nack(last, true, true);
+  }
+  return messages;
+}
+
+/** Streams are never consumed destructively: read from the first offset (acks only grant credit). */
+async function peekStream(channel: ConfirmChannel, queue: string, window: number): Promise<Message[]> {
+  return consumeUntilIdle(channel, queue, {
+    limit: window,
+    firstWaitMs: IDLE_MS * 2,
+    idleMs: IDLE_MS,
+    ackEach: true,
+    arguments: { 'x-stream-offset': 'first' },
+  });
+}
+
+export function deliveryCount(message: Message): number {
+  const value = message.properties.headers?.['x-delivery-count'];
+  return typeof value === 'number' ? value : 0;
+}
+
+function wasReturned(message: Message): boolean {
+  return message.fields.redelivered || deliveryCount(message) > 0;
+}
+
+/**
+ * Quorum queues hand out returned messages before any never-delivered one, and a channel that
+ * closes returns its unacked messages sorted, behind the ones returned before. So the window is
+ * consumed, and when its last message was itself returned, the rest of the returned head too
+ * (it must go back as a whole to keep the order), up to the first never-delivered message: our
+ * last peek says how far the head reaches, so that is usually one take. Each part is taken on
+ * its own channel with a consumer cancelled once it has its share, so none can grab what another
+ * hands back; then the channels close in order, each once the previous one's return landed.
+ */
+async function peekQuorum(
+  session: AmqpSession,
+  queue: string,
+  window: number,
+  headHint: number,
+): Promise<{ messages: Message[]; touched: number; redelivered: number; headCut: boolean }> {
+  const readyCount = () =>
+    session.withChannel(`checking queue '${queue}'`, (channel) => channel.checkQueue(queue)).then((reply) => reply.messageCount);
+  const ready = await readyCount();
+  const held: { channel: ConfirmChannel; count: number }[] = [];
+  const taken: Message[] = [];
+  let headCut = false;
+  try {
+    let batch = Math.min(window, ready);
+    let extra = 0;
+    while (batch > 0) {
+      const channel = await session.openChannel(`peeking at queue '${queue}'`);
+      const got = await consumeUntilIdle(channel, queue, { limit: batch, firstWaitMs: IDLE_MS, idleMs: IDLE_MS });
+      held.push({ channel, count: got.length });
+      taken.push(...got);
+      const last = got.at(-1);
+      if (got.length < batch || !last || !wasReturned(last) || taken.length >= ready) break;
+      if (taken.length >= MAX_QUORUM_TAKE) {
+        headCut = true;
+        break;
+      }
+      extra++;
+      batch = Math.min(
+        extra === 1 ? Math.max(1, headHint - taken.length + 1) : Math.min(2 ** (extra - 1), QUORUM_EXTRA_MAX_BATCH),
+        ready - taken.length,
+        MAX_QUORUM_TAKE - taken.length,
+      );
+    }
+  } catch (error) {
+    throw session.explain(error, `peeking at queue '${queue}'`);
+  } finally {
+    let expected = ready - taken.length;
+    for (const { channel, count } of held) {
+      await session.closeChannel(channel);
+      expected += count;
+      const deadline = Date.now() + RETURN_LANDED_MS;
+      while (count > 0 && Date.now() < deadline && (await readyCount().catch(() => expected)) < expected) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+  }
+  return {
+    messages: taken.slice(0, window),
+    touched: taken.length,
+    redelivered: taken.filter((message) => message.fields.redelivered).length,
+    headCut,
+  };
+}
+
+/** Waits until the queue holds at least `expected` ready messages again; returns how many are missing. */
+async function missingAfter(session: AmqpSession, queue: string, expected: number): Promise<number> {
+  const deadline = Date.now() + RETURN_LANDED_MS;
+  for (;;) {
+    const ready = await session
+      .withChannel(`checking queue '${queue}'`, (channel) => channel.checkQueue(queue))
+      .then(
+        (reply) => reply.messageCount,
+        () => expected,
+      );
+    if (ready >= expected || Date.now() > deadline) return Math.max(0, expected - ready);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * The first `window` messages of a queue, read the way its type allows without removing any. On a
+ * queue where handing messages back counts toward a delivery limit, it takes nothing unless it has
+ * proved that every message survives being handed back (delivery-limit.ts), and refuses otherwise.
+ */
+export async function peekQueue(broker: Broker, vhost: string, queue: PeekedQueue, window: number): Promise<Peeked | PeekRefused> {
+  const plan = await planPeek(broker, vhost, queue);
+  const session = broker.amqp.forVhost(vhost);
+  const context = `peeking at queue '${queue.name}'`;
+  if (queue.type === 'stream') {
+    const messages = await session.withOwnChannel(context, (channel) => peekStream(channel, queue.name, window));
+    return { plan, messages, touched: 0, missing: 0, headCut: false };
+  }
+  if (queue.type !== 'quorum') {
+    const before = await session.withChannel(context, (channel) => channel.checkQueue(queue.name));
+    const messages = await session.withOwnChannel(context, (channel) => peekClassic(channel, queue.name, window));
+    const missing = before.consumerCount > 0 ? 0 : await missingAfter(session, queue.name, before.messageCount);
+    return { plan, messages, touched: messages.length, missing, headCut: false };
+  }
+  const { proof, evidence } = await proveSafe(broker, session, vhost, plan);
+  if (!proof.safe) return refusal(plan, proof, evidence);
+  const before = await session.withChannel(context, (channel) => channel.checkQueue(queue.name));
+  const ledger = broker.peeks.get(vhost, queue.name);
+  const read = await peekQuorum(session, queue.name, window, ledger?.lastReturned ?? 0);
+  const missing = before.consumerCount > 0 ? 0 : await missingAfter(session, queue.name, before.messageCount);
+  if (plan.limit.returnsCount) {
+    broker.peeks.record(vhost, queue.name, {
+      baseline: evidence.redelivered,
+      published: evidence.published,
+      returned: read.touched,
+      redelivered: read.redelivered,
+    });
+  }
+  return { plan, messages: read.messages, touched: read.touched, missing, headCut: read.headCut };
+}
