@@ -192,10 +192,10 @@ describe('peek_messages and consume_messages', () => {
       const answer = await mcp.call('consume_messages', { queue, count: 51, confirm: true });
       expect(answer.isError).toBe(false);
       expect(answer.text).toContain('Removed 51 messages');
-      expect(answer.resources).toHaveLength(51);
-      expect(answer.resources.slice(0, 50).map((resource) => resource.text)).toEqual(bodies);
-      expect(answer.resources[0]?.mimeType).toBe('text/plain');
-      expect(Buffer.from(answer.resources[50]?.blob ?? '', 'base64')).toEqual(binary);
+      expect(answer.resources ?? []).toHaveLength(51);
+      expect((answer.resources ?? []).slice(0, 50).map((resource) => resource.text)).toEqual(bodies);
+      expect(answer.resources?.[0]?.mimeType).toBe('text/plain');
+      expect(Buffer.from(answer.resources?.[50]?.blob ?? '', 'base64')).toEqual(binary);
       expect(await drain(queue)).toEqual([]);
     },
   );
@@ -211,7 +211,7 @@ describe('peek_messages and consume_messages', () => {
     const answer = await mcp.call('consume_messages', { queue, count: 3, confirm: true });
     expect(answer.text).toContain('Removed 1 message');
     expect(answer.text).toContain('message 2 and those after it stay in the queue');
-    expect(answer.resources.map((resource) => resource.text)).toEqual([bodies[0]]);
+    expect((answer.resources ?? []).map((resource) => resource.text)).toEqual([bodies[0]]);
     expect((await drain(queue)).map((message) => message.body)).toEqual(bodies.slice(1));
   });
 

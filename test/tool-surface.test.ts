@@ -121,7 +121,6 @@ describe('--tools', () => {
       expect(answer).toEqual({
         isError: true,
         text: 'publish_messages is not offered: this server runs with --tools queues,health; add messages to use it.',
-        resources: [],
       });
     } finally {
       await mcp.close();

@@ -105,6 +105,8 @@ async function moveAll(
   });
   // Once a message below stays unacked on this channel, a multiple ack would take it too.
   let holding = false;
+  /** Messages acked whose ack the broker may not have applied yet: after a connection loss they may be back in the source. */
+  let unproven = 0;
   let otherConsumers = 0;
   let averageBytes = source.averageBytes;
   try {
@@ -115,7 +117,10 @@ async function moveAll(
         break;
       }
       const want = Math.min(BATCH, total - report.taken, Math.max(1, Math.floor(BATCH_BYTES / Math.max(averageBytes, 1))));
+      const proving = unproven;
       const batch = await consumeUntilIdle(channel, from, { limit: want, firstWaitMs: IDLE_MS, idleMs: IDLE_MS });
+      // The broker answered basic.consume after the acks before it: a classic queue has them.
+      if (!source.quorum) unproven -= proving;
       report.taken += batch.length;
       if (batch.length > 0) averageBytes = batch.reduce((sum, message) => sum + message.content.length, 0) / batch.length;
       const destinations: Destination[] = [];
@@ -126,18 +131,9 @@ async function moveAll(
       });
       const statuses = sends.length > 0 ? await publishBatch(channel, sends) : [];
       if (closed) {
-        const confirmed = statuses.filter((status) => status === 'confirmed').length;
-        const unknown = statuses.filter((status) => status === 'unconfirmed').length;
-        const reason = channelError ? explain(channelError).message : 'the channel closed';
-        const both = [
-          confirmed > 0
-            ? `${plural(confirmed, 'message')} of the last batch reached '${sends[0]?.queue ?? 'the destination'}' but went back to '${from}' too, so they are in both`
-            : '',
-          unknown > 0 ? `${plural(unknown, 'more message')} may be in both (the broker had not confirmed them)` : '',
-        ].filter(Boolean);
-        report.duplicates = confirmed;
-        report.possibleDuplicates = unknown;
-        report.failure = `${reason}${both.length > 0 ? `; ${both.join('; ')}` : ''}`;
+        report.duplicates = statuses.filter((status) => status === 'confirmed').length;
+        report.possibleDuplicates = statuses.filter((status) => status === 'unconfirmed').length + unproven;
+        report.failure = channelError ? explain(channelError).message : 'the channel closed';
         break;
       }
       let covered: Message | undefined;
@@ -160,7 +156,10 @@ async function moveAll(
         add(report.to, destination.queue);
       }
       if (covered) channel.ack(covered, true);
+      unproven += batch.length - held;
       if (held > 0) holding = true;
+      // A quorum queue may still drop acks the channel has not passed on: wait until it applied them.
+      if (source.quorum && !holding && (await waitUntilSettled(channel, from, otherConsumers, SETTLE_TIMEOUT_MS))) unproven = 0;
       const failed = statuses.findIndex((status) => status !== 'confirmed');
       if (failed !== -1) {
         report.failure = failureOf(statuses[failed] as SendStatus, sends[failed]?.queue ?? '');
@@ -171,6 +170,7 @@ async function moveAll(
     }
   } catch (error) {
     report.failure = explain(channelError ?? error).message;
+    if (closed) report.possibleDuplicates = (report.possibleDuplicates ?? 0) + unproven;
   }
   if (!closed) {
     try {
@@ -279,9 +279,17 @@ export const moveMessages = defineTool({
 
     const destinations =
       to !== undefined ? `queue '${to}'` : `their source queues (${counted(report.to, (queue) => `to '${queue}'`) || 'none'})`;
+    const both = [
+      report.duplicates
+        ? `${plural(report.duplicates, 'message')} of the last batch reached ${destinations} but went back to '${args.from}' too, so they are in both`
+        : '',
+      report.possibleDuplicates
+        ? `up to ${plural(report.possibleDuplicates, 'more message')} may be in both (sent but not confirmed, or acked just before the connection dropped)`
+        : '',
+    ].filter(Boolean);
     const lines = [
       report.failure
-        ? `Stopped after moving ${report.moved} of ${plural(total, 'message')} from queue '${args.from}' to ${destinations} in vhost '${vhostName}': ${report.failure}. Every message not moved is still in '${args.from}', in order.`
+        ? `Stopped after moving ${report.moved} of ${plural(total, 'message')} from queue '${args.from}' to ${destinations} in vhost '${vhostName}': ${report.failure}. Every message not moved is still in '${args.from}', in order${both.length > 0 ? `; ${both.join('; ')}` : ''}.`
         : `Moved ${plural(report.moved, 'message')} from queue '${args.from}' to ${destinations} in vhost '${vhostName}', in order; each left '${args.from}' only after the broker confirmed its copy.`,
     ];
     if (report.unsettled) {

@@ -11,8 +11,8 @@ import { BROKER } from './broker-env.js';
 export interface ToolAnswer {
   text: string;
   isError: boolean;
-  /** Embedded resources beside the text (consume_messages hands messages over whole this way). */
-  resources: { uri: string; mimeType?: string; text?: string; blob?: string }[];
+  /** Embedded resources beside the text, when there are any (consume_messages hands messages over whole this way). */
+  resources?: { uri: string; mimeType?: string; text?: string; blob?: string }[];
 }
 
 export interface Harness {
@@ -27,11 +27,14 @@ export interface Harness {
 
 /** What a client got from a tool call: its text, whether it failed, and any resources beside it. */
 export function toolAnswer(result: Awaited<ReturnType<Client['callTool']>>): ToolAnswer {
-  const content = result.content as ({ type: 'text'; text: string } | { type: 'resource'; resource: ToolAnswer['resources'][number] })[];
+  const content = result.content as (
+    { type: 'text'; text: string } | { type: 'resource'; resource: NonNullable<ToolAnswer['resources']>[number] }
+  )[];
+  const resources = content.flatMap((part) => (part.type === 'resource' ? [part.resource] : []));
   return {
     text: content.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join('\n'),
     isError: result.isError === true,
-    resources: content.flatMap((part) => (part.type === 'resource' ? [part.resource] : [])),
+    ...(resources.length > 0 ? { resources } : {}),
   };
 }
 

@@ -5,6 +5,8 @@ import { type ToolAnswer, toolAnswer } from './mcp-harness.js';
 
 export interface StdioSession {
   client: Client;
+  /** The server's process id (to kill it in a fault test). */
+  pid: number | null;
   stderr: () => string;
   call(name: string, args?: Record<string, unknown>): Promise<ToolAnswer>;
   close(): Promise<void>;
@@ -27,6 +29,7 @@ export async function launchStdio(env: Record<string, string>, args: string[] = 
   await client.connect(transport);
   return {
     client,
+    pid: transport.pid,
     stderr: () => stderr,
     async call(name, callArgs = {}) {
       return toolAnswer(await client.callTool({ name, arguments: callArgs }));
