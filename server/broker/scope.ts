@@ -1,3 +1,4 @@
+import { RE2JS } from 're2js';
 import { BrokerError } from './broker-errors.js';
 
 /**
@@ -12,8 +13,8 @@ import { BrokerError } from './broker-errors.js';
  * nothing about what exists.
  */
 export class NamePatterns {
-  readonly #allow: RegExp[];
-  readonly #deny: RegExp[];
+  readonly #allow: GlobMatcher[];
+  readonly #deny: GlobMatcher[];
 
   constructor(readonly patterns: readonly string[]) {
     this.#allow = patterns.filter((pattern) => !pattern.startsWith('!')).map(globToRegExp);
@@ -34,12 +35,18 @@ export class NamePatterns {
   }
 }
 
-function globToRegExp(glob: string): RegExp {
+interface GlobMatcher {
+  test(name: string): boolean;
+}
+
+/** A glob as a linear-time matcher: many stars in a pattern cannot make a name slow to check. */
+function globToRegExp(glob: string): GlobMatcher {
   const source = glob
     .replace(/[.+^${}()|[\]\\]/g, '\\$&')
     .replace(/\*/g, '.*')
     .replace(/\?/g, '.');
-  return new RegExp(`^${source}$`, 's');
+  const compiled = RE2JS.compile(`^${source}$`, RE2JS.DOTALL);
+  return { test: (name) => compiled.matcher(name).matches() };
 }
 
 /** Checks one scope pattern (for the settings parser): what is wrong with it, or null. */

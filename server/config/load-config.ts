@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import { NamePatterns } from '../broker/scope.js';
 import type { ToolGroup } from '../tools/groups.js';
 import { InvalidValue } from './setting-parsers.js';
@@ -150,8 +151,14 @@ function tlsFiles(
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]', '::1'];
 
+/**
+ * Whether a host is this machine's loopback: localhost, ::1, or an IPv4 address in 127.0.0.0/8,
+ * compared whole (127.0.0.1.attacker.example is not loopback).
+ */
 export function isLoopback(host: string): boolean {
-  return LOOPBACK_NAMES.includes(host) || host.startsWith('127.');
+  const bare = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (bare === 'localhost' || bare === '::1') return true;
+  return isIPv4(bare) && bare.startsWith('127.');
 }
 
 function httpTransport(v: SettingValues): HttpTransportConfig {

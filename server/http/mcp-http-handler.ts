@@ -77,12 +77,17 @@ function readBody(request: IncomingMessage, limit: number): Promise<string> {
   });
 }
 
-function isLoopbackOrigin(origin: string): boolean {
+/**
+ * An Origin header as a browser sends it: scheme://host[:port] and nothing else (no user-info,
+ * path or "null"), normalised; undefined when it is not one.
+ */
+function parsedOrigin(origin: string): URL | undefined {
   try {
-    const { protocol, hostname } = new URL(origin);
-    return (protocol === 'http:' || protocol === 'https:') && isLoopback(hostname);
+    const url = new URL(origin);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+    return url.origin === origin.toLowerCase().replace(/\/$/, '') ? url : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -108,7 +113,12 @@ export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHan
   const healthPath = `${options.basePath}/health`;
   // A server bound to loopback also accepts pages served from loopback (local tools, inspectors).
   const loopbackOrigins = isLoopback(http.host);
-  const originAllowed = (origin: string) => http.corsOrigins.includes(origin) || (loopbackOrigins && isLoopbackOrigin(origin));
+  // Configured origins match exactly (scheme, host and port), after the same normalisation.
+  const allowedOrigins = new Set(http.corsOrigins.map((origin) => parsedOrigin(origin)?.origin ?? origin));
+  const originAllowed = (origin: string) => {
+    const url = parsedOrigin(origin);
+    return url !== undefined && (allowedOrigins.has(url.origin) || (loopbackOrigins && isLoopback(url.hostname)));
+  };
   let draining = false;
   let inFlight = 0;
   const idleWaiters: (() => void)[] = [];
@@ -172,10 +182,25 @@ export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHan
         { ...cors, allow: 'POST, OPTIONS' },
       );
     }
-    let client = clientAddress(request, proxies);
+    const address = clientAddress(request, proxies);
+    let client = address;
+    const tooMany = (decision: { retryAfterSeconds: number }, what: string) =>
+      jsonRpcError(
+        response,
+        429,
+        -32000,
+        `Rate limit of ${http.rateLimitRpm} ${what} per minute reached; retry in ${decision.retryAfterSeconds}s`,
+        {
+          ...cors,
+          'retry-after': String(decision.retryAfterSeconds),
+        },
+      );
     if (http.authTokens.length > 0) {
       const token = tokenClient(request.headers.authorization, http.authTokens);
       if (!token.client) {
+        // Failed logins count against the address too, so guessing tokens is limited like calls are.
+        const attempt = limiter.take(`unauthenticated ${address}`);
+        if (!attempt.allowed) return tooMany(attempt, 'requests');
         const challenge = token.presented ? 'Bearer realm="rabbitmq-mcp", error="invalid_token"' : 'Bearer realm="rabbitmq-mcp"';
         return jsonRpcError(
           response,
@@ -191,18 +216,7 @@ export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHan
       client = token.client;
     }
     const decision = limiter.take(client);
-    if (!decision.allowed) {
-      return jsonRpcError(
-        response,
-        429,
-        -32000,
-        `Rate limit of ${http.rateLimitRpm} requests per minute reached; retry in ${decision.retryAfterSeconds}s`,
-        {
-          ...cors,
-          'retry-after': String(decision.retryAfterSeconds),
-        },
-      );
-    }
+    if (!decision.allowed) return tooMany(decision, 'requests');
     const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
     if (contentType !== 'application/json') {
       return jsonRpcError(response, 415, -32000, `Content-Type must be application/json (got '${contentType || 'none'}')`, cors);
@@ -225,6 +239,12 @@ export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHan
       } catch (error) {
         return jsonRpcError(response, 400, -32700, `Parse error: ${(error as Error).message}`, cors);
       }
+    }
+    // A JSON-RPC batch is as many calls as it holds: the first was counted above.
+    const calls = Array.isArray(body) ? body.length : 1;
+    if (calls > 1) {
+      const batch = limiter.take(client, calls - 1);
+      if (!batch.allowed) return tooMany(batch, 'calls (a batch counts each call)');
     }
     for (const [name, value] of Object.entries(cors)) response.setHeader(name, value);
     const requestLogger = logger.child({ client });

@@ -22,7 +22,8 @@ export class RateLimiter {
     this.#lastSweep = now();
   }
 
-  take(client: string): RateDecision {
+  /** Takes `cost` requests from the client's bucket (a JSON-RPC batch costs one per call), all or none. */
+  take(client: string, cost = 1): RateDecision {
     if (this.#perMinute <= 0) return { allowed: true };
     const now = this.#now();
     this.#sweep(now);
@@ -31,11 +32,13 @@ export class RateLimiter {
     bucket.tokens = Math.min(this.#perMinute, bucket.tokens + (now - bucket.updated) * perMs);
     bucket.updated = now;
     this.#buckets.set(client, bucket);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
+    if (bucket.tokens >= cost) {
+      bucket.tokens -= cost;
       return { allowed: true };
     }
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000)) };
+    // A batch larger than a minute's allowance can never pass: say when a full bucket comes back.
+    const needed = Math.min(cost, this.#perMinute) - bucket.tokens;
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(needed / perMs / 1000)) };
   }
 
   #sweep(now: number): void {

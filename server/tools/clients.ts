@@ -5,6 +5,7 @@ import { apiPath } from '../broker/management-client.js';
 import { SERVER_NAME } from '../version.js';
 import { vhostNotFound } from './not-found.js';
 import { capOutput, pageFooter, plural, rate, record, table } from './output.js';
+import { compileNameFilter } from '../broker/name-filter.js';
 import { checkRegex, confirm, nameFilter, objectName, paging, vhost } from './schemas.js';
 import { READ_ONLY, defineTool, destroys } from './tool.js';
 
@@ -86,7 +87,7 @@ async function pageOfClients<T extends { name: string; messages_unacknowledged?:
     return broker.management.getPage<T>(apiPath(resource), { page: args.page, pageSize, name: args.filter, useRegex: true, ...order });
   }
   const all = await broker.management.get<T[]>(apiPath('vhosts', args.vhost, resource), { notFound: vhostNotFound(args.vhost) });
-  const pattern = args.filter ? new RegExp(args.filter) : undefined;
+  const pattern = args.filter ? compileNameFilter(args.filter) : undefined;
   const key = order.sort as keyof T;
   const sorted = all
     .filter((item) => !pattern || pattern.test(item.name))
@@ -238,9 +239,8 @@ async function listConsumers(broker: Broker, args: ListArgs): Promise<string> {
   const all = await broker.management.get<ConsumerInfo[]>(apiPath('consumers', vhostName), {
     notFound: vhostNotFound(vhostName),
   });
-  const matching = all.filter(
-    (c) => (args.queue === undefined || c.queue.name === args.queue) && (!args.filter || new RegExp(args.filter).test(c.queue.name)),
-  );
+  const pattern = args.filter ? compileNameFilter(args.filter) : undefined;
+  const matching = all.filter((c) => (args.queue === undefined || c.queue.name === args.queue) && (!pattern || pattern.test(c.queue.name)));
   if (matching.length === 0) return `No consumers in vhost '${vhostName}'${args.queue ? ` on queue '${args.queue}'` : ''}.`;
   const page = pageLocally(matching, args.page, args.page_size ?? 50);
   const rows = page.items.map((c) => [

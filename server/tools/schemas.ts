@@ -1,24 +1,33 @@
 import { z } from 'zod';
+import { filterProblem } from '../broker/name-filter.js';
 import { MAX_PAGE_SIZE } from '../broker/management-client.js';
 
 /** Shared pieces of tool input schemas, so every tool says the same thing the same way. */
 
 const MAX_NAME_BYTES = 255;
 
-/** A RabbitMQ object name: 1 to 255 bytes of UTF-8 (the AMQP short-string limit). */
-export function objectName(what: string) {
-  return z
-    .string()
-    .min(1, `${what} must not be empty`)
+/** Half of a UTF-16 surrogate pair without its other half: not a character, and not encodable as UTF-8. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** A name RabbitMQ can store: well-formed Unicode without NUL, at most 255 bytes of UTF-8. */
+function brokerName(what: string, schema: z.ZodString) {
+  return schema
+    .refine((value) => !LONE_SURROGATE.test(value), {
+      message: `${what} holds an unpaired UTF-16 surrogate (half of an emoji or other character): send the whole character`,
+    })
+    .refine((value) => !value.includes('\u0000'), { message: `${what} holds a NUL character, which RabbitMQ names cannot contain` })
     .refine((value) => Buffer.byteLength(value) <= MAX_NAME_BYTES, {
       message: `${what} is longer than ${MAX_NAME_BYTES} bytes, the RabbitMQ limit`,
     });
 }
 
+/** A RabbitMQ object name: 1 to 255 bytes of UTF-8 (the AMQP short-string limit). */
+export function objectName(what: string) {
+  return brokerName(what, z.string().min(1, `${what} must not be empty`));
+}
+
 /** Exchange names may be empty: "" is the default exchange. */
-export const exchangeName = z
-  .string()
-  .refine((value) => Buffer.byteLength(value) <= MAX_NAME_BYTES, { message: `exchange name is longer than ${MAX_NAME_BYTES} bytes` });
+export const exchangeName = brokerName('exchange name', z.string());
 
 /** Optional everywhere; the server's configured vhost is the default (stated in the instructions). */
 export const vhost = objectName('vhost').optional();
@@ -34,9 +43,7 @@ export const nameFilter = z.string().max(1000).optional();
 /** Destructive tools answer with a dry run unless it is true (the server's instructions say so once). */
 export const confirm = z.boolean().optional();
 
-export const routingKey = z
-  .string()
-  .refine((value) => Buffer.byteLength(value) <= MAX_NAME_BYTES, { message: `routing key is longer than ${MAX_NAME_BYTES} bytes` });
+export const routingKey = brokerName('routing key', z.string());
 
 /** An AMQP short string (message properties): at most 255 bytes. */
 export const shortString = z.string().refine((value) => Buffer.byteLength(value) <= MAX_NAME_BYTES, {
@@ -50,13 +57,11 @@ export const table = z.record(z.string(), z.unknown()).refine((value) => JSON.st
   message: `too large: AMQP field tables hold at most 64 KiB; keep it under ${MAX_TABLE_BYTES} bytes of JSON`,
 });
 
-/** Checks a regex before sending it to the broker, which answers a bad one with an opaque 500. */
+/**
+ * Checks a filter before it is matched here or sent to the broker (which answers a bad one with an
+ * opaque 500, and matches with a backtracking engine): see name-filter.ts.
+ */
 export function checkRegex(pattern: string | undefined): string | undefined {
   if (pattern === undefined || pattern === '') return undefined;
-  try {
-    new RegExp(pattern);
-    return undefined;
-  } catch (error) {
-    return `filter is not a valid regular expression: ${(error as Error).message}`;
-  }
+  return filterProblem(pattern);
 }
