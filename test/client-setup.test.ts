@@ -1,4 +1,15 @@
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -170,7 +181,7 @@ describe('connecting a client on disk', () => {
     const path = put('.claude.json', original);
     const setup = new ClientSetup({ platform, launch, records: memoryRecords() });
     const connected = await setup.connect('claude-code');
-    const backup = readdirSync(home).find((name) => /^\.claude\.json\.rabbitmq-mcp-\d{8}-\d{6}\.bak$/.test(name));
+    const backup = readdirSync(home).find((name) => /^\.claude\.json\.rabbitmq-mcp-\d{8}-\d{6}-\d{3}\.bak$/.test(name));
     expect(backup).toBeDefined();
     expect(readFileSync(join(home, backup as string), 'utf8')).toBe(original);
     expect(connected.message).toContain(backup);
@@ -179,6 +190,68 @@ describe('connecting a client on disk', () => {
     await setup.undo('claude-code');
     expect(readFileSync(path, 'utf8')).toBe(original);
     expect((await setup.status('claude-code')).state).toBe('not-configured');
+  });
+
+  it('keeps a 0600 file 0600 through connect and undo', async () => {
+    const path = put('.claude.json', '{"oauthAccount": {"token": "private"}}');
+    chmodSync(path, 0o600);
+    const setup = new ClientSetup({ platform, launch, records: memoryRecords() });
+    await setup.connect('claude-code');
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    await setup.undo('claude-code');
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(statSync(path).uid).toBe(process.getuid?.());
+    for (const backup of readdirSync(home).filter((name) => name.endsWith('.bak')))
+      expect(statSync(join(home, backup)).mode & 0o777).toBe(0o600);
+  });
+
+  it('writes through a symbolic link, which stays a link, and undo restores the target', async () => {
+    const original = '{"mcpServers": {}}\n';
+    const target = put('dotfiles/claude.json', original);
+    const link = join(home, '.claude.json');
+    symlinkSync(target, link);
+    const setup = new ClientSetup({ platform, launch, records: memoryRecords() });
+    await setup.connect('claude-code');
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target, 'utf8')).toContain('"rabbitmq"');
+    await setup.undo('claude-code');
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target, 'utf8')).toBe(original);
+  });
+
+  it('reports a folder where the file should be as unreadable, and the other clients as usual', async () => {
+    mkdirSync(join(home, '.claude.json'));
+    mkdirSync(join(home, '.cursor'));
+    const setup = new ClientSetup({ platform, launch, records: memoryRecords() });
+    const statuses = await setup.statusAll();
+    expect(statuses.find((status) => status.id === 'claude-code')).toMatchObject({ state: 'unreadable' });
+    expect(statuses.find((status) => status.id === 'claude-code')?.detail).toContain('is a folder');
+    expect(statuses.find((status) => status.id === 'cursor')?.state).toBe('not-configured');
+    await expect(setup.connect('claude-code')).rejects.toThrow(/is a folder, not a settings file/);
+  });
+
+  it('refuses to overwrite a read-only file, saying why, and leaves it as it was', async () => {
+    const original = '{"mcpServers": {}}';
+    const path = put('.cursor/mcp.json', original);
+    chmodSync(path, 0o444);
+    const setup = new ClientSetup({ platform, launch, records: memoryRecords() });
+    await expect(setup.connect('cursor')).rejects.toThrow(/is read-only \(mode 0444\): make it writable to connect/);
+    expect(readFileSync(path, 'utf8')).toBe(original);
+    expect(statSync(path).mode & 0o777).toBe(0o444);
+    expect(readdirSync(join(home, '.cursor'))).toEqual(['mcp.json']);
+  });
+
+  it('keeps a backup per connect, even two within a second, and only the last five', async () => {
+    const path = put('.cursor/mcp.json', '{"mcpServers": {}}');
+    const records = memoryRecords();
+    const setup = new ClientSetup({ platform, launch, records });
+    for (let round = 0; round < 7; round++) {
+      await setup.connect('cursor');
+      await setup.undo('cursor');
+    }
+    const backups = readdirSync(join(home, '.cursor')).filter((name) => name.endsWith('.bak'));
+    expect(backups).toHaveLength(5);
+    expect(readFileSync(path, 'utf8')).toBe('{"mcpServers": {}}');
   });
 
   it('undoes a file it created by removing it, and refuses when the file changed since', async () => {

@@ -3,7 +3,16 @@ import { isDeepStrictEqual } from 'node:util';
 import type { ClientStatus, SetupResult } from '../../shared/contract.js';
 import { type ClientDefinition, type ClientId, ENTRY_NAME, type LaunchSpec, type Platform, clientById, clients } from './client-catalog.js';
 export type { ClientState, ClientStatus, SetupResult } from '../../shared/contract.js';
-import { ConfigConflictError, ConfigParseError, readConfig, restoreConfig, valueAt, withValue, writeConfig } from './config-file.js';
+import {
+  ConfigConflictError,
+  ConfigParseError,
+  ConfigUnreadableError,
+  readConfig,
+  restoreConfig,
+  valueAt,
+  withValue,
+  writeConfig,
+} from './config-file.js';
 
 /** What we changed, kept so that undo restores exactly the previous bytes. */
 export interface SetupRecord {
@@ -64,7 +73,8 @@ export class ClientSetup {
     try {
       snapshot = await readConfig(configPath);
     } catch (error) {
-      if (error instanceof ConfigParseError) return { ...base, state: 'unreadable', detail: error.message };
+      if (error instanceof ConfigParseError || error instanceof ConfigUnreadableError)
+        return { ...base, state: 'unreadable', detail: error.message };
       throw error;
     }
     const current = valueAt(snapshot, [...client.serversKey, ENTRY_NAME]);

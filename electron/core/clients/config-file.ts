@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { lstat, mkdir, open, readFile, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { type Node, type ParseError, findNodeAtLocation, parseTree, printParseErrorCode } from 'jsonc-parser';
 
 /**
@@ -34,6 +34,17 @@ export class ConfigParseError extends Error {
   }
 }
 
+/** The path holds something that is not a readable file (a folder, a file we may not read…). */
+export class ConfigUnreadableError extends Error {
+  override name = 'ConfigUnreadableError';
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
+    super(`${path} ${reason}; nothing was changed`);
+  }
+}
+
 export class ConfigConflictError extends Error {
   override name = 'ConfigConflictError';
   constructor(readonly path: string) {
@@ -58,8 +69,11 @@ export async function readConfig(path: string): Promise<ConfigSnapshot> {
   try {
     bytes = await readFile(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    return { path, exists: false, text: '', bom: false, eol: '\n', hash: '', tree: undefined };
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { path, exists: false, text: '', bom: false, eol: '\n', hash: '', tree: undefined };
+    if (code === 'EISDIR') throw new ConfigUnreadableError(path, 'is a folder, not a settings file: move it away');
+    if (code === 'EACCES' || code === 'EPERM') throw new ConfigUnreadableError(path, 'cannot be read by this user: check its permissions');
+    throw error;
   }
   const raw = bytes.toString('utf8');
   const bom = raw.startsWith(BOM);
@@ -164,45 +178,114 @@ export interface WriteResult {
   writtenHash: string;
 }
 
+/** Millisecond resolution: two connects within one second keep two backups. */
 function stamp(now: Date): string {
-  return now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return now.toISOString().replace(/[-:]/g, '').replace('T', '-').replace('.', '-').slice(0, 19);
+}
+
+const KEEP_BACKUPS = 5;
+
+/** Keeps the newest backups of a file; older ones of ours are removed. */
+async function pruneBackups(path: string): Promise<void> {
+  const prefix = `${basename(path)}.rabbitmq-mcp-`;
+  const backups = (await readdir(dirname(path)).catch(() => [] as string[]))
+    .filter((name) => name.startsWith(prefix) && name.endsWith('.bak'))
+    .sort();
+  for (const old of backups.slice(0, Math.max(0, backups.length - KEEP_BACKUPS))) await rm(join(dirname(path), old), { force: true });
 }
 
 /**
- * Writes the new text next to the file and renames it over the original (atomic on one file
- * system), after saving a timestamped backup. Refuses when the file no longer matches what was
- * read. The BOM and file mode are kept.
+ * The file to write: a symbolic link is followed, so the write lands where the link points and
+ * the link stays (dotfiles managed in a repository keep working).
+ */
+async function writeTarget(path: string): Promise<string> {
+  try {
+    return (await lstat(path)).isSymbolicLink() ? await realpath(path) : path;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return path;
+    throw error;
+  }
+}
+
+/** A folder where the file should be, or a file its owner made read-only on purpose: not ours to replace. */
+function refuseUnwritable(path: string, existing: { mode: number; isDirectory(): boolean }): void {
+  if (existing.isDirectory()) throw new ConfigUnreadableError(path, 'is a folder, not a settings file: move it away');
+  if ((existing.mode & 0o200) === 0) {
+    const mode = (existing.mode & 0o777).toString(8).padStart(4, '0');
+    throw new ConfigUnreadableError(path, `is read-only (mode ${mode}): make it writable to connect, or edit it by hand`);
+  }
+}
+
+/**
+ * Replaces a file's bytes atomically (a temporary file beside it, renamed over it), keeping its
+ * mode and owner: a 0600 file holding other servers' secrets stays 0600 and its owner's. A
+ * read-only file is refused: its owner made it so on purpose.
+ */
+async function replaceFile(path: string, bytes: Buffer, beforeRename?: () => Promise<void>): Promise<void> {
+  const target = await writeTarget(path);
+  const existing = await stat(target).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null;
+    throw error;
+  });
+  if (existing?.isDirectory()) throw new ConfigUnreadableError(path, 'is a folder, not a settings file: move it away');
+  if (existing && (existing.mode & 0o200) === 0) {
+    throw new ConfigUnreadableError(
+      path,
+      `is read-only (mode ${(existing.mode & 0o777).toString(8).padStart(4, '0')}): make it writable to connect, or edit it by hand`,
+    );
+  }
+  const mode = existing ? existing.mode & 0o777 : 0o600;
+  await mkdir(dirname(target), { recursive: true });
+  const temporary = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(temporary, 'wx', mode);
+  try {
+    await handle.writeFile(bytes);
+    // open() applies the umask; the file gets its old mode exactly, and its old owner when we may.
+    await handle.chmod(mode);
+    if (existing && process.getuid && (existing.uid !== process.getuid() || existing.gid !== process.getgid?.())) {
+      await handle.chown(existing.uid, existing.gid).catch(() => undefined);
+    }
+    await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await rm(temporary, { force: true });
+    throw error;
+  }
+  await handle.close();
+  try {
+    await beforeRename?.();
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+  await rename(temporary, target);
+}
+
+/**
+ * Writes the new text atomically after saving a timestamped backup (the last five are kept).
+ * Refuses when the file no longer matches what was read. The BOM, mode, owner and a symbolic
+ * link are kept.
  */
 export async function writeConfig(snapshot: ConfigSnapshot, text: string, now = new Date()): Promise<WriteResult> {
   const bytes = Buffer.from(`${snapshot.bom ? BOM : ''}${text}`, 'utf8');
-  await mkdir(dirname(snapshot.path), { recursive: true });
   const current = await readFile(snapshot.path).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return null;
     throw error;
   });
   if ((current === null ? '' : sha256(current)) !== snapshot.hash) throw new ConfigConflictError(snapshot.path);
   let backupPath: string | null = null;
-  let mode = 0o600;
   if (current !== null) {
+    refuseUnwritable(snapshot.path, await stat(await writeTarget(snapshot.path)));
     backupPath = `${snapshot.path}.rabbitmq-mcp-${stamp(now)}.bak`;
-    await writeFile(backupPath, current, { mode: 0o600 });
-    mode = (await stat(snapshot.path)).mode & 0o777;
+    await writeFile(backupPath, current, { mode: 0o600, flag: 'wx' });
   }
-  const temporary = `${snapshot.path}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(temporary, 'w', mode);
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await mkdir(dirname(snapshot.path), { recursive: true });
   // Last check right before the rename: a change in between is reported, not overwritten.
-  const again = await readFile(snapshot.path).catch(() => null);
-  if ((again === null ? '' : sha256(again)) !== snapshot.hash) {
-    await rm(temporary, { force: true });
-    throw new ConfigConflictError(snapshot.path);
-  }
-  await rename(temporary, snapshot.path);
+  await replaceFile(snapshot.path, bytes, async () => {
+    const again = await readFile(snapshot.path).catch(() => null);
+    if ((again === null ? '' : sha256(again)) !== snapshot.hash) throw new ConfigConflictError(snapshot.path);
+  });
+  await pruneBackups(snapshot.path);
   return { backupPath, writtenHash: sha256(bytes) };
 }
 
@@ -213,11 +296,8 @@ export async function restoreConfig(path: string, backupPath: string | null, exp
     throw new ConfigConflictError(path);
   }
   if (backupPath === null) {
-    await rm(path, { force: true });
+    await rm(await writeTarget(path), { force: true });
     return;
   }
-  const original = await readFile(backupPath);
-  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(temporary, original);
-  await rename(temporary, path);
+  await replaceFile(path, await readFile(backupPath));
 }
