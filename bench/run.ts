@@ -257,9 +257,9 @@ async function moveBetweenQueues(): Promise<void> {
 
 async function toolsListSizes(): Promise<void> {
   const levels: [string, string[], number | undefined][] = [
-    ['read-only, all groups', [], undefined],
-    ['write, all groups', ['--allow-write'], undefined],
-    ['destructive, all groups', ['--allow-destructive'], 12_000],
+    ['read-only, all groups', [], 8_000],
+    ['write, all groups', ['--allow-write'], 16_000],
+    ['destructive, all groups', ['--allow-destructive'], 16_000],
     ['destructive, --tools queues,messages,health', ['--allow-destructive', '--tools', 'queues,messages,health'], undefined],
   ];
   for (const [level, args, budget] of levels) {

@@ -183,16 +183,23 @@ describe('vhosts', () => {
 describe('policies', () => {
   it('sets a policy, shows which applies to a queue, reports a change, and previews deletion with its reach', async () => {
     await admin('PUT', `/queues/${v()}/limited.orders`, { durable: true });
-    const set = await mcp.call('set_configuration', {
+    const cap = {
       kind: 'policy',
       name: 'cap',
       settings: { pattern: '^limited\\.', definition: { 'max-length': 100 }, apply_to: 'queues' },
-    });
+    };
+    // max-length drops messages: destructive by effect, so a preview comes first.
+    const dryRun = await mcp.call('set_configuration', cap);
+    expect(dryRun.text).toContain(
+      `Dry run: would set policy 'cap' in vhost '${vhost.name}', which sets max-length: it matches 1 queue now and drops 0 ready messages from 0 queues (max-length 100)`,
+    );
+    const set = await mcp.call('set_configuration', { ...cap, confirm: true });
     expect(set.text).toBe(`Created policy 'cap' in vhost '${vhost.name}'.`);
     await mcp.call('set_configuration', {
       kind: 'operator_policy',
       name: 'ops-cap',
       settings: { pattern: '.*', definition: { 'max-length': 5000 }, 'apply-to': 'queues' },
+      confirm: true,
     });
     const listed = await mcp.call('list_policies', {});
     expect(listed.text).toContain('policy | cap | ^limited\\\\. | queues | 0 | {"max-length":100}');
@@ -203,7 +210,7 @@ describe('policies', () => {
     }, 'the policy to apply');
     expect(applied).toContain('operator_policy: ops-cap');
     expect(applied).toContain('"max-length":100');
-    const changed = await mcp.call('set_configuration', { kind: 'policy', name: 'cap', settings: { priority: 5 } });
+    const changed = await mcp.call('set_configuration', { kind: 'policy', name: 'cap', settings: { priority: 5 }, confirm: true });
     expect(changed.text).toBe(`Updated policy 'cap' in vhost '${vhost.name}': priority: 0 → 5.`);
     const preview = await mcp.call('delete_configuration', { kind: 'policy', name: 'cap' });
     expect(preview.text).toContain(`would delete policy 'cap' in vhost '${vhost.name}' ({"max-length":100}), which applies to 1 queue now`);
@@ -217,11 +224,9 @@ describe('shovels and federation', () => {
   it('creates a shovel that moves messages, shows it running, restarts and deletes it', async () => {
     await admin('PUT', `/queues/${v()}/shovel.in`, { durable: true });
     await admin('PUT', `/queues/${v()}/shovel.out`, { durable: true });
-    const created = await mcp.call('set_configuration', {
-      kind: 'shovel',
-      name: 'mover',
-      settings: { 'src-queue': 'shovel.in', 'dest-queue': 'shovel.out' },
-    });
+    const mover = { kind: 'shovel', name: 'mover', settings: { 'src-queue': 'shovel.in', 'dest-queue': 'shovel.out' } };
+    expect((await mcp.call('set_configuration', mover)).text).toContain("which takes the messages off queue 'shovel.in'");
+    const created = await mcp.call('set_configuration', { ...mover, confirm: true });
     expect(created.text).toBe(`Created shovel 'mover' in vhost '${vhost.name}'.`);
     for (let index = 0; index < 5; index++) {
       await admin('POST', `/exchanges/${v()}/amq.default/publish`, {

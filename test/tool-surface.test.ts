@@ -86,8 +86,9 @@ describe.each(LEVELS)('tools/list at %s', (level, args) => {
     try {
       const { tools } = await mcp.client.listTools();
       await expect(`${JSON.stringify(sortKeys(tools), null, 2)}\n`).toMatchFileSnapshot(`__toolsnaps__/${level}.json`);
-      // What a client pays in context for the whole toolset, every group enabled.
-      expect(Buffer.byteLength(JSON.stringify({ tools }))).toBeLessThanOrEqual(12_000);
+      // What a client pays in context for the whole toolset, every group enabled (the budget of
+      // "What the model reads": 8,000 bytes read-only, 16,000 with everything).
+      expect(Buffer.byteLength(JSON.stringify({ tools }))).toBeLessThanOrEqual(level === 'read-only' ? 8_000 : 16_000);
     } finally {
       await mcp.close();
     }

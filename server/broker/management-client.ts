@@ -115,28 +115,37 @@ export class ManagementClient {
   /** A page as the broker cuts it (items out of scope already dropped by request()). */
   async #brokerPage<T>(path: string, query: PageQuery, options: RequestOptions): Promise<Page<T>> {
     const pageSize = Math.min(query.pageSize ?? 100, MAX_PAGE_SIZE);
-    const raw = await this.get<{
+    // Fetched whole, so the page count is the broker's; the items are then cut to the scope, and
+    // with a scope the counts are recomputed by #scopedPage before anyone sees them.
+    this.scope.checkPath(path, 'GET');
+    const raw = await this.#request<{
       items: T[];
       page: number;
       page_count: number;
       page_size: number;
       filtered_count: number;
       total_count: number;
-    }>(path, {
-      ...options,
-      query: {
-        page: query.page ?? 1,
-        page_size: pageSize,
-        name: query.name || undefined,
-        use_regex: query.name && query.useRegex ? 'true' : undefined,
-        sort: query.sort,
-        sort_reverse: query.sort ? String(Boolean(query.sortReverse)) : undefined,
-        columns: query.columns?.join(','),
-        ...options.query,
+    }>(
+      'GET',
+      path,
+      {
+        ...options,
+        query: {
+          page: query.page ?? 1,
+          page_size: pageSize,
+          name: query.name || undefined,
+          use_regex: query.name && query.useRegex ? 'true' : undefined,
+          sort: query.sort,
+          sort_reverse: query.sort ? String(Boolean(query.sortReverse)) : undefined,
+          ...options.query,
+          // The scope needs every object's vhost and name to judge it: whole objects then.
+          columns: this.scope.active ? undefined : (query.columns?.join(',') ?? options.query?.columns),
+        },
       },
-    });
+      Scope.everything,
+    ).then((response) => response.body);
     return {
-      items: raw.items,
+      items: this.scope.filterBody(path, raw.items),
       page: raw.page,
       pageCount: raw.page_count,
       pageSize: raw.page_size,
@@ -177,16 +186,29 @@ export class ManagementClient {
     }
   }
 
-  async request<T>(method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, options: RequestOptions = {}): Promise<Response<T>> {
+  request<T>(method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, options: RequestOptions = {}): Promise<Response<T>> {
+    return this.#request<T>(method, path, options, this.scope);
+  }
+
+  /**
+   * A GET of everything the broker answers, out of scope included: for the server's own checks
+   * of what a call would reach (a route into a hidden queue, a policy matching one). Its answer is
+   * never shown to the caller.
+   */
+  getForScopeCheck<T>(path: string, options: RequestOptions = {}): Promise<T> {
+    return this.#request<T>('GET', path, options, Scope.everything).then((response) => response.body);
+  }
+
+  async #request<T>(method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, options: RequestOptions, scope: Scope): Promise<Response<T>> {
     const search = new URLSearchParams();
     for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) search.set(key, String(value));
     // The scope needs every object's vhost and name (and a binding's destination): whole objects.
-    if (this.scope.active) search.delete('columns');
+    if (scope.active) search.delete('columns');
     const fullPath = `${this.#endpoint.basePath}${path}${search.size > 0 ? `?${search}` : ''}`;
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     const what = `${method} ${path}`;
-    this.scope.checkPath(path, method);
-    if (options.body !== undefined) this.scope.checkBody(path, options.body);
+    scope.checkPath(path, method);
+    if (options.body !== undefined) scope.checkBody(path, options.body);
     const body = options.body !== undefined ? JSON.stringify(options.body) : undefined;
     const headers: Record<string, string> = {
       authorization: this.#authorization,
@@ -211,7 +233,7 @@ export class ManagementClient {
     const parsed = parseJson(answer.text);
     const { status } = answer;
     if ((status >= 200 && status < 300) || options.acceptStatus?.includes(status)) {
-      return { status, body: (method === 'GET' ? this.scope.filterBody(path, parsed) : parsed) as T };
+      return { status, body: (method === 'GET' ? scope.filterBody(path, parsed) : parsed) as T };
     }
     throw this.#httpError(status, parsed, answer.text, what, options.notFound);
   }

@@ -153,13 +153,28 @@ export class Scope {
     if (method !== 'GET' && resource && BROKER_WIDE.has(resource)) {
       throw new BrokerError('forbidden', `${resource} are broker-wide: a server limited by --vhosts or --queues cannot change them.`);
     }
+    // Only what lives in a vhost may change: the cluster name, feature flags, rebalancing and the
+    // like reach everything the scope hides.
+    if (method !== 'GET' && resource && !VHOST_AT_1.has(resource) && resource !== 'parameters' && resource !== 'shovels') {
+      throw new BrokerError('forbidden', `/api/${resource} is broker-wide: a server limited by --vhosts or --queues cannot change it.`);
+    }
     let vhost: string | undefined;
     if (resource && VHOST_AT_1.has(resource)) vhost = rest[0];
     else if (resource === 'parameters') vhost = rest[1];
     else if (resource === 'shovels') vhost = rest[0] === 'vhost' ? rest[1] : rest[0];
     if (vhost === undefined || vhost === '') return;
     this.checkVhost(vhost);
+    // A policy reaches every queue its pattern matches, now and later: the ones the scope hides too.
+    if (method !== 'GET' && this.queues.restricts && (resource === 'policies' || resource === 'operator-policies')) {
+      throw new BrokerError(
+        'forbidden',
+        `policies match queues by pattern, including queues outside this server's scope (--queues ${this.queues}): a server limited by --queues cannot set or delete them.`,
+      );
+    }
+
     if (resource === 'queues' && rest[1] !== undefined && rest[1] !== '') this.checkQueue(vhost, rest[1]);
+    // The aliveness test declares a queue of this name and publishes to it.
+    if (resource === 'aliveness-test') this.checkQueue(vhost, 'aliveness-test');
     // bindings/{vhost}/e/{exchange}/q/{queue}
     if (resource === 'bindings' && rest[3] === 'q' && rest[4] !== undefined) this.checkQueue(vhost, rest[4]);
   }
@@ -240,8 +255,13 @@ export class Scope {
     const fallback = VHOST_AT_1.has(resource) && pathVhost ? pathVhost : undefined;
     if (Array.isArray(body)) return this.#filterList(body, resource, fallback) as T;
     const object = body as Record<string, unknown>;
-    if (Array.isArray(object.items) && typeof object.page === 'number')
-      return { ...object, items: this.#filterList(object.items, resource, fallback) } as T;
+    if (Array.isArray(object.items) && typeof object.page === 'number') {
+      // The broker's counts include what the scope hides (and, with a name regex, would tell it
+      // apart): only what is shown is counted.
+      const { filtered_count: _filtered, total_count: _total, page_count: _pages, ...rest } = object;
+      const items = this.#filterList(object.items, resource, fallback);
+      return { ...rest, items, item_count: items.length } as T;
+    }
     if (!this.#visible(object, resource)) this.#refuse(object, resource);
     let changed: Record<string, unknown> | undefined;
     for (const [key, value] of Object.entries(object)) {

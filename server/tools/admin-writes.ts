@@ -6,6 +6,7 @@ import { type Policy, tagList } from './admin-reads.js';
 import { withoutCredentials } from './credentials.js';
 import { advertiseAs } from './json-schema.js';
 import { vhostNotFound } from './not-found.js';
+import { destructiveRefusal, policyImpact, removingPolicyKeys, shovelRemoves } from './effects.js';
 import { plural } from './output.js';
 import { confirm, objectName, vhost } from './schemas.js';
 import { defineTool, destroys, writes } from './tool.js';
@@ -319,15 +320,31 @@ export const setConfiguration = defineTool({
       .optional()
       .describe('e.g. policy: pattern,definition,apply-to,priority; permissions: configure,write,read'),
     password: z.string().min(1).max(1000).optional(),
+    confirm,
   }),
   annotations: writes(true),
-  async handler(args, { broker }) {
+  // Settings that remove messages or queues (a policy with max-length, a shovel from a queue)
+  // need --allow-destructive and a confirmation: on such a server the tool may destroy.
+  annotationsAt: (level) => (level === 'destructive' ? destroys(true) : writes(true)),
+  async handler(args, { broker, safety, confirm: gate }) {
     const vhostName = args.vhost ?? broker.defaultVhost;
     if (args.kind === 'shovel_restart') return restartShovel(broker, args.name, vhostName);
     const target: Target = { kind: args.kind, name: args.name, vhost: vhostName };
     if (args.password !== undefined && args.kind !== 'user') return { text: 'password is only for kind user.', isError: true };
     const settings = parseSettings(args.kind, args.settings);
+    // The scope first: a preview must say nothing of what the scope hides.
+    broker.scope.checkPath(objectPath(target), 'PUT');
+    if (target.kind === 'shovel')
+      broker.scope.checkBody(objectPath(target), {
+        value: { 'src-uri': localUri(vhostName), 'dest-uri': localUri(vhostName), ...settings },
+      });
     const before = await current(broker, target);
+    const removal = await removalOf(broker, target, settings, before);
+    if (removal) {
+      if (safety !== 'destructive') return { text: destructiveRefusal(describe(target), removal.why, safety), isError: true };
+      const declined = await gate(args.confirm, `would set ${describe(target)}, which ${removal.why}: ${removal.impact}`);
+      if (declined) return declined;
+    }
     await apply(broker, target, settings, args.password, before);
     const after = await current(broker, target);
     const what = describe(target);
@@ -340,6 +357,48 @@ export const setConfiguration = defineTool({
       : `${what[0]?.toUpperCase()}${what.slice(1)} was already like that; nothing changed.${passwordNote}`;
   },
 });
+
+/** The policy a set would leave: what is given over what is there (as apply() sends it). */
+function mergedPolicy(settings: Record<string, unknown>, before: Record<string, unknown> | undefined) {
+  const base = before
+    ? { pattern: before.pattern, definition: before.definition, 'apply-to': before['apply-to'], priority: before.priority }
+    : { 'apply-to': 'all', priority: 0 };
+  return { ...base, ...settings } as { pattern?: string; definition?: Record<string, unknown>; 'apply-to'?: string };
+}
+
+/**
+ * Whether setting this makes the broker remove messages or queues (a policy with max-length or
+ * expires, a shovel from a queue), with what it would remove now; undefined when it cannot.
+ */
+async function removalOf(
+  broker: Broker,
+  target: Target,
+  settings: Record<string, unknown>,
+  before: Record<string, unknown> | undefined,
+): Promise<{ why: string; impact: string } | undefined> {
+  if (target.kind === 'policy' || target.kind === 'operator_policy') {
+    const policy = mergedPolicy(settings, before);
+    const keys = removingPolicyKeys(policy.definition);
+    if (keys.length === 0 || policy.pattern === undefined || policy.definition === undefined) return undefined;
+    const impact = await policyImpact(broker, target.vhost, {
+      pattern: policy.pattern,
+      'apply-to': policy['apply-to'],
+      definition: policy.definition,
+    });
+    return { why: `sets ${keys.join(', ')}`, impact };
+  }
+  if (target.kind === 'shovel') {
+    const removes = shovelRemoves({ ...comparable('shovel', before), ...settings });
+    if (!removes) return undefined;
+    const queue = String(settings['src-queue'] ?? comparable('shovel', before)['src-queue']);
+    const ready = await broker.management
+      .get<{ messages_ready?: number }>(apiPath('queues', target.vhost, queue), { query: { columns: 'messages_ready' } })
+      .then((info) => info.messages_ready ?? 0)
+      .catch(() => 0);
+    return { why: removes, impact: `${plural(ready, 'ready message')} are there now` };
+  }
+  return undefined;
+}
 
 /** What deleting takes away, for the preview. */
 async function impact(broker: Broker, target: Target, before: Record<string, unknown>): Promise<string> {

@@ -147,14 +147,29 @@ export const deleteBinding = defineTool({
   },
 });
 
-/** The topology as the routing simulator sees it, read lazily from the management API. */
-function managementTopology(broker: Broker, vhostName: string): RoutingTopology {
+type Fetch = <T>(path: string, options?: { query?: Record<string, string> }) => Promise<T>;
+
+/**
+ * The topology as the routing simulator sees it, read lazily from the management API (each
+ * object once per topology). `fetch` is the scoped client by default; the scope checks read the
+ * whole topology, hidden queues included, and never show it.
+ */
+export function managementTopology(broker: Broker, vhostName: string, fetch?: Fetch): RoutingTopology {
+  const get: Fetch = fetch ?? ((path, options) => broker.management.get(path, options));
+  const cache = new Map<string, Promise<unknown>>();
+  const once = <T>(key: string, load: () => Promise<T>): Promise<T> => {
+    let known = cache.get(key) as Promise<T> | undefined;
+    if (!known) {
+      known = load();
+      cache.set(key, known);
+    }
+    return known;
+  };
   const policies = new Map<string, Promise<Record<string, unknown>>>();
   const policyDefinition = (name: string) => {
     let known = policies.get(name);
     if (!known) {
-      known = broker.management
-        .get<{ definition: Record<string, unknown> }>(apiPath('policies', vhostName, name))
+      known = get<{ definition: Record<string, unknown> }>(apiPath('policies', vhostName, name))
         .then((policy) => policy.definition)
         .catch(() => ({}));
       policies.set(name, known);
@@ -164,7 +179,7 @@ function managementTopology(broker: Broker, vhostName: string): RoutingTopology 
   return {
     async exchange(name): Promise<ExchangeFacts | null> {
       try {
-        const exchange = await broker.management.get<ExchangeInfo>(apiPath('exchanges', vhostName, name));
+        const exchange = await once(`e ${name}`, () => get<ExchangeInfo>(apiPath('exchanges', vhostName, name)));
         const fromPolicy = exchange.policy ? (await policyDefinition(exchange.policy))['alternate-exchange'] : undefined;
         const alternate = exchange.arguments?.['alternate-exchange'] ?? fromPolicy;
         const delayed = exchange.arguments?.['x-delayed-type'];
@@ -180,11 +195,11 @@ function managementTopology(broker: Broker, vhostName: string): RoutingTopology 
         throw error;
       }
     },
-    bindingsFrom: (name) => broker.management.get<Binding[]>(apiPath('exchanges', vhostName, name, 'bindings', 'source')),
+    bindingsFrom: (name) => once(`b ${name}`, () => get<Binding[]>(apiPath('exchanges', vhostName, name, 'bindings', 'source'))),
     async queueExists(name) {
       if (name === '') return false;
       try {
-        await broker.management.get(apiPath('queues', vhostName, name), { query: { columns: 'name' } });
+        await once(`q ${name}`, () => get(apiPath('queues', vhostName, name), { query: { columns: 'name' } }));
         return true;
       } catch (error) {
         if (error instanceof BrokerError && error.kind === 'not_found') return false;
@@ -192,6 +207,38 @@ function managementTopology(broker: Broker, vhostName: string): RoutingTopology 
       }
     },
   };
+}
+
+/** The routing keys a message is routed with: its own, then its CC and BCC headers (RabbitMQ sender-selected distribution). */
+export function routingKeysOf(routingKey: string, headers: Record<string, unknown> = {}): string[] {
+  const extra = ['CC', 'BCC'].flatMap((name) => {
+    const value = headers[name];
+    return Array.isArray(value) ? value.filter((key): key is string => typeof key === 'string') : typeof value === 'string' ? [value] : [];
+  });
+  return [...new Set([routingKey, ...extra])];
+}
+
+/**
+ * How many queues outside the scope a message would reach (through bindings, exchange-to-exchange
+ * bindings, alternate exchanges, CC and BCC): 0 without a queue scope. Read from the whole
+ * topology; the answer is a count, never a name.
+ */
+export async function hiddenQueuesReached(
+  broker: Broker,
+  vhostName: string,
+  exchange: string,
+  routingKeys: readonly string[],
+  headers: Record<string, unknown>,
+  topology?: RoutingTopology,
+): Promise<number> {
+  if (!broker.scope.queues.restricts) return 0;
+  const whole = topology ?? managementTopology(broker, vhostName, (path, options) => broker.management.getForScopeCheck(path, options));
+  const hidden = new Set<string>();
+  for (const key of routingKeys) {
+    const route = await traceRoute(whole, exchange, key, headers).catch(() => ({ queues: [] as string[] }));
+    for (const queue of route.queues) if (!broker.scope.queueAllowed(vhostName, queue)) hidden.add(queue);
+  }
+  return hidden.size;
 }
 
 export const traceRouteTool = defineTool({
@@ -215,8 +262,13 @@ export const traceRouteTool = defineTool({
       throw error;
     }
     const head = `Routing key '${args.routing_key}' on exchange ${quoted(args.exchange)} in vhost '${vhostName}'`;
-    const notes = result.notes.length > 0 ? `\nnotes: ${result.notes.join('; ')}` : '';
+    const hidden = await hiddenQueuesReached(broker, vhostName, args.exchange, [args.routing_key], args.headers ?? {});
+    const hiddenNote = hidden > 0 ? `; it also reaches ${plural(hidden, 'queue')} outside this server's scope (not shown)` : '';
+    const notes =
+      result.notes.length > 0 || hidden > 0 ? `\nnotes: ${[...result.notes, hiddenNote.slice(2)].filter(Boolean).join('; ')}` : '';
     if (result.queues.length === 0) {
+      if (hidden > 0)
+        return `${head} reaches only ${plural(hidden, 'queue')} outside this server's scope (not shown): it is not dropped.${notes}`;
       return `${head} reaches no queue: the message would be dropped (or returned to a publisher using mandatory).${notes}`;
     }
     const paths = result.steps.slice(0, 50).map((step) => `  ${step.path}`);

@@ -1,18 +1,74 @@
 import { z } from 'zod';
 import { BrokerError } from '../broker/broker-errors.js';
+import type { Broker } from '../broker/broker.js';
+import { apiPath } from '../broker/management-client.js';
 import type { SafetyLevel } from '../config/load-config.js';
 import { withoutCredentials } from './credentials.js';
+import { hiddenQueuesReached, routingKeysOf } from './bindings.js';
 import { capOutput } from './output.js';
+import { policyImpact, removingPolicyKeys, shovelRemoves } from './effects.js';
 import { confirm } from './schemas.js';
-import { READ_ONLY, defineTool, destroys, writes } from './tool.js';
+import { RANK, READ_ONLY, defineTool, destroys, writes } from './tool.js';
 
-const NEEDS: Record<'GET' | 'PUT' | 'POST' | 'DELETE', SafetyLevel> = {
-  GET: 'read-only',
-  PUT: 'write',
-  POST: 'write',
-  DELETE: 'destructive',
-};
-const RANK: Record<SafetyLevel, number> = { 'read-only': 0, write: 1, destructive: 2 };
+type Method = 'GET' | 'PUT' | 'POST' | 'DELETE';
+
+/**
+ * The level a request needs, by what the broker does because of it, not by its verb: a GET that
+ * declares a queue is a write; a POST that takes messages, a policy that drops or expires them, a
+ * shovel from a queue or a definitions import is destructive (with what it would remove now).
+ */
+async function levelOf(
+  broker: Broker,
+  method: Method,
+  path: string,
+  body: Record<string, unknown> | undefined,
+): Promise<{ level: SafetyLevel; why?: string }> {
+  const [resource, first, second, third, fourth] = path
+    .replace(/^\/api\//, '')
+    .split('/')
+    .map((segment) => {
+      try {
+        return decodeURIComponent(segment);
+      } catch {
+        return segment;
+      }
+    });
+  if (method === 'DELETE') return { level: 'destructive' };
+  if (method === 'GET') {
+    return resource === 'aliveness-test' ? { level: 'write', why: 'declares a test queue and publishes to it' } : { level: 'read-only' };
+  }
+  if (resource === 'queues' && third === 'get' && first !== undefined && second !== undefined && fourth === undefined) {
+    if (/requeue_false/.test(String(body?.ackmode ?? ''))) return { level: 'destructive', why: 'takes the messages off the queue' };
+    const type = await broker.management
+      .get<{ type?: string }>(apiPath('queues', first, second), { query: { columns: 'type' } })
+      .then((queue) => queue.type)
+      .catch(() => undefined);
+    if (type !== 'classic')
+      return { level: 'destructive', why: 'hands the messages back, which counts toward a quorum queue delivery limit' };
+    return { level: 'write', why: 'marks the messages redelivered' };
+  }
+  if ((resource === 'policies' || resource === 'operator-policies') && first !== undefined && body) {
+    const definition = body.definition as Record<string, unknown> | undefined;
+    const keys = removingPolicyKeys(definition);
+    if (keys.length > 0 && typeof body.pattern === 'string') {
+      const impact = await policyImpact(broker, first, {
+        pattern: body.pattern,
+        'apply-to': typeof body['apply-to'] === 'string' ? body['apply-to'] : undefined,
+        definition: definition ?? {},
+      });
+      return { level: 'destructive', why: `sets ${keys.join(', ')}: ${impact}` };
+    }
+  }
+  if (resource === 'parameters' && first !== undefined && first !== 'federation-upstream' && first !== 'federation-upstream-set') {
+    if (first !== 'shovel')
+      return { level: 'destructive', why: `sets a runtime parameter of '${first}', whose effect on messages is not known here` };
+    const removes = shovelRemoves((body?.value ?? {}) as Record<string, unknown>);
+    if (removes) return { level: 'destructive', why: removes };
+  }
+  if (resource === 'definitions')
+    return { level: 'destructive', why: 'imports definitions, whose policies and shovels can remove messages' };
+  return { level: 'write' };
+}
 const FLAG: Record<SafetyLevel, string> = { 'read-only': '', write: '--allow-write', destructive: '--allow-destructive' };
 
 /**
@@ -49,13 +105,38 @@ export const managementApi = defineTool({
   annotationsAt: (level) => (level === 'destructive' ? destroys(false) : level === 'write' ? writes(false) : READ_ONLY),
   async handler(args, { broker, safety, confirm: gate }) {
     const method = args.method ?? 'GET';
-    if (RANK[NEEDS[method]] > RANK[safety]) {
-      return { text: `${method} needs ${FLAG[NEEDS[method]]}: this server runs ${safety}. GET works at every level.`, isError: true };
+    const byVerb: SafetyLevel = method === 'GET' ? 'read-only' : method === 'DELETE' ? 'destructive' : 'write';
+    if (RANK[byVerb] > RANK[safety]) {
+      return { text: `${method} needs ${FLAG[byVerb]}: this server runs ${safety}. GET works at every level.`, isError: true };
     }
     const parsed = parseApiPath(args.path);
     if ('problem' in parsed) return { text: `Invalid path: ${parsed.problem}.`, isError: true };
     if (args.body !== undefined && (method === 'GET' || method === 'DELETE')) return { text: `${method} takes no body.`, isError: true };
     const shown = `${method} ${parsed.path}${Object.keys(parsed.query).length > 0 ? `?${new URLSearchParams(parsed.query)}` : ''}`;
+    // The scope first: a preview must say nothing of what the scope hides.
+    broker.scope.checkPath(parsed.path, method);
+    if (args.body !== undefined) broker.scope.checkBody(parsed.path, args.body);
+    const publish = /^\/api\/exchanges\/([^/]+)\/([^/]*)\/publish$/.exec(parsed.path);
+    if (publish && method === 'POST' && broker.scope.queues.restricts) {
+      const [vhostName, exchangeName] = [decodeURIComponent(publish[1] as string), decodeURIComponent(publish[2] as string)];
+      const properties = (args.body?.properties ?? {}) as { headers?: Record<string, unknown> };
+      const key = typeof args.body?.routing_key === 'string' ? args.body.routing_key : '';
+      const exchange = exchangeName === 'amq.default' ? '' : exchangeName;
+      if ((await hiddenQueuesReached(broker, vhostName, exchange, routingKeysOf(key, properties.headers), properties.headers ?? {})) > 0) {
+        return { text: `${shown} would route the message into a queue outside this server's scope; nothing was sent.`, isError: true };
+      }
+    }
+    const effect = await levelOf(broker, method, parsed.path, args.body);
+    if (RANK[effect.level] > RANK[safety]) {
+      return {
+        text: `${shown} ${effect.why ?? ''}, so it needs ${FLAG[effect.level]}: this server runs ${safety}.`.replace(' ,', ','),
+        isError: true,
+      };
+    }
+    if (effect.level === 'destructive' && method !== 'DELETE') {
+      const declined = await gate(args.confirm, `would send ${shown}, which ${effect.why}; the broker carries it out as is`);
+      if (declined) return declined;
+    }
     if (method === 'DELETE') {
       // The preview names what is there, when a GET of the same path can say.
       const existing = await broker.management

@@ -5,6 +5,7 @@ import { BrokerError, fromAmqpError } from '../broker/broker-errors.js';
 import { type Peeked, deliveryCount, peekQueue, planPeek } from '../broker/peek.js';
 import { type Outgoing, publishWithConfirms } from '../broker/publish.js';
 import { MAX_OUTPUT_CHARS, plural, quoted, record } from './output.js';
+import { hiddenQueuesReached, managementTopology, routingKeysOf } from './bindings.js';
 import { getQueueInfo, liveQueueCounts } from './queues.js';
 import { advertiseAs } from './json-schema.js';
 import { confirm, exchangeName, objectName, routingKey, shortString, table as argumentTable, vhost } from './schemas.js';
@@ -238,6 +239,40 @@ async function publishBatch(
   return report;
 }
 
+/** Distinct routes a scoped server checks in one call, at most. */
+const MAX_ROUTES_CHECKED = 200;
+
+/**
+ * With a queue scope, a message must not reach a hidden queue by any way the broker routes it:
+ * bindings, exchange-to-exchange bindings, alternate exchanges, CC and BCC headers. Returns the
+ * refusal, or undefined when every message stays in scope.
+ */
+async function routesOutOfScope(
+  broker: Parameters<typeof hiddenQueuesReached>[0],
+  vhostName: string,
+  exchange: string,
+  messages: readonly { routing_key?: string; headers?: Record<string, unknown> }[],
+  defaultKey: string,
+): Promise<string | undefined> {
+  if (!broker.scope.queues.restricts) return undefined;
+  const routes = new Map<string, { keys: string[]; headers: Record<string, unknown> }>();
+  for (const message of messages) {
+    const headers = message.headers ?? {};
+    const keys = routingKeysOf(message.routing_key ?? defaultKey, headers);
+    routes.set(JSON.stringify([keys, headers]), { keys, headers });
+    if (routes.size > MAX_ROUTES_CHECKED) {
+      return `This server is limited by --queues, and ${MAX_ROUTES_CHECKED}+ distinct routing keys and headers are more than one call may check: publish them in smaller batches. Nothing was published.`;
+    }
+  }
+  const topology = managementTopology(broker, vhostName, (path, options) => broker.management.getForScopeCheck(path, options));
+  for (const { keys, headers } of routes.values()) {
+    if ((await hiddenQueuesReached(broker, vhostName, exchange, keys, headers, topology)) > 0) {
+      return `Messages with routing key '${keys[0]}'${keys.length > 1 ? ' and their CC/BCC headers' : ''} on exchange ${quoted(exchange)} would reach a queue outside this server's scope (--queues ${broker.scope.queues}). Nothing was published.`;
+    }
+  }
+  return undefined;
+}
+
 export const publishMessages = defineTool({
   name: 'publish_messages',
   group: 'messages',
@@ -268,6 +303,8 @@ export const publishMessages = defineTool({
       );
       if (bad !== -1) return { text: `messages[${bad}].body is not valid base64 (or use encoding utf8).`, isError: true };
     }
+    const refusal = await routesOutOfScope(broker, vhostName, exchange, args.messages, args.routing_key ?? '');
+    if (refusal) return { text: refusal, isError: true };
     const session = broker.amqp.forVhost(vhostName);
     session.assertNotBlocked();
     let report: PublishReport;

@@ -89,7 +89,8 @@ export function safetyLevelOf(tool: Pick<AnyTool, 'annotations'>): SafetyLevel {
   return tool.annotations.destructiveHint ? 'destructive' : 'write';
 }
 
-const RANK: Record<SafetyLevel, number> = { 'read-only': 0, write: 1, destructive: 2 };
+/** Safety levels in order: a server at a level may do what every level up to it allows. */
+export const RANK: Record<SafetyLevel, number> = { 'read-only': 0, write: 1, destructive: 2 };
 
 export function allowedAt(level: SafetyLevel, tool: Pick<AnyTool, 'annotations'>): boolean {
   return RANK[safetyLevelOf(tool)] <= RANK[level];
