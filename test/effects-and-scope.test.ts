@@ -173,8 +173,9 @@ describe('a server scoped with --queues !*.audit', () => {
   ])('cannot put messages into a hidden queue through %s', async (_case, args) => {
     const answer = await mcp.call('publish_messages', args);
     expect(answer.isError).toBe(true);
-    expect(answer.text).toContain("would reach a queue outside this server's scope");
-    expect(answer.text).not.toContain('payroll.audit');
+    expect(answer.text).toMatch(/outside this server's scope/);
+    // A hidden queue's name shows only where the caller wrote it.
+    if (!JSON.stringify(args).includes('payroll.audit')) expect(answer.text).not.toContain('payroll.audit');
     expect(await readyIn('payroll.audit')).toBe(2);
     expect(await readyIn('jobs.b')).toBeLessThanOrEqual(3);
   });

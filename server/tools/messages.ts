@@ -255,10 +255,13 @@ async function routesOutOfScope(
   defaultKey: string,
 ): Promise<string | undefined> {
   if (!broker.scope.queues.restricts) return undefined;
+  broker.scope.checkVhost(vhostName);
   const routes = new Map<string, { keys: string[]; headers: Record<string, unknown> }>();
   for (const message of messages) {
     const headers = message.headers ?? {};
     const keys = routingKeysOf(message.routing_key ?? defaultKey, headers);
+    // On the default exchange each key names its queue: refused as naming it would be.
+    if (exchange === '') for (const key of keys) if (key !== '') broker.scope.checkQueue(vhostName, key);
     routes.set(JSON.stringify([keys, headers]), { keys, headers });
     if (routes.size > MAX_ROUTES_CHECKED) {
       return `This server is limited by --queues, and ${MAX_ROUTES_CHECKED}+ distinct routing keys and headers are more than one call may check: publish them in smaller batches. Nothing was published.`;
