@@ -393,6 +393,7 @@ export const consumeMessages = defineTool({
       `would remove ${plural(Math.min(count, live.messages), 'message')} of ${live.messages} ready from queue '${args.queue}' (vhost '${vhostName}') and return each whole (body and properties; up to 4 MiB of bodies per call, the rest stay); they would be gone from the queue`,
     );
     if (declined) return declined;
+    if (live.messages === 0) return `Queue '${args.queue}' in vhost '${vhostName}' had no ready messages; nothing was removed.`;
     const limit = queue.type === 'quorum' ? (await planPeek(broker, vhostName, queue)).limit : null;
     const quorum = queue.type === 'quorum';
     const { taken, handedBack, unsettled } = await broker.amqp
