@@ -100,7 +100,11 @@ describe('the HTTP server process', () => {
     const server = await startHttpProcess({ AMQP_VHOST: vhost.name }, ['--allow-write']);
     try {
       await send(server.url, { body: rpc('tools/call', { name: 'create_queue', arguments: { name: 'drain' } }) });
-      expect((await send(`${server.url}/health`, { method: 'GET' })).status).toBe(200);
+      // Healthy first (on a loaded machine the first management probe may still be on its way).
+      await eventually(
+        async () => ((await send(`${server.url}/health`, { method: 'GET' })).status === 200 ? true : undefined),
+        'the server to report healthy',
+      );
       const messages = Array.from({ length: 10_000 }, (_, i) => ({ body: `m${i}` }));
       const slow = send(server.url, {
         body: rpc('tools/call', { name: 'publish_messages', arguments: { routing_key: 'drain', messages } }),
