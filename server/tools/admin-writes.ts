@@ -260,10 +260,7 @@ async function apply(
     case 'policy':
     case 'operator_policy': {
       // An update changes what is given and keeps the rest (a PUT would reset apply-to and priority).
-      const base = before
-        ? { pattern: before.pattern, definition: before.definition, 'apply-to': before['apply-to'], priority: before.priority }
-        : { 'apply-to': 'all', priority: 0 };
-      const body = { ...base, ...settings };
+      const body = mergedPolicy(settings, before);
       if (body.pattern === undefined || body.definition === undefined)
         throw new BrokerError('invalid', `A new ${SUBJECT[kind].name} needs pattern and definition.`);
       return management.put(objectPath(target), body, { notFound: vhostNotFound(v) });

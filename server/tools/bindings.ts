@@ -165,17 +165,12 @@ export function managementTopology(broker: Broker, vhostName: string, fetch?: Fe
     }
     return known;
   };
-  const policies = new Map<string, Promise<Record<string, unknown>>>();
-  const policyDefinition = (name: string) => {
-    let known = policies.get(name);
-    if (!known) {
-      known = get<{ definition: Record<string, unknown> }>(apiPath('policies', vhostName, name))
+  const policyDefinition = (name: string) =>
+    once(`p ${name}`, () =>
+      get<{ definition: Record<string, unknown> }>(apiPath('policies', vhostName, name))
         .then((policy) => policy.definition)
-        .catch(() => ({}));
-      policies.set(name, known);
-    }
-    return known;
-  };
+        .catch(() => ({}) as Record<string, unknown>),
+    );
   return {
     async exchange(name): Promise<ExchangeFacts | null> {
       try {
