@@ -88,3 +88,16 @@ export function compileNameFilter(pattern: string): NameFilter {
   const compiled = RE2JS.compile(pattern);
   return { source: pattern, test: (name) => compiled.matcher(name).find() };
 }
+
+/**
+ * Whether a broker policy's pattern may match a name, for what the server judges (a delivery limit,
+ * what a policy would drop). RabbitMQ's patterns are PCRE; RE2 matches in linear time, and a
+ * pattern it cannot compile counts as matching, so the judgement errs toward caution.
+ */
+export function policyPatternMayMatch(pattern: string, name: string): boolean {
+  try {
+    return RE2JS.compile(pattern).matcher(name).find();
+  } catch {
+    return true;
+  }
+}

@@ -1,10 +1,10 @@
 import type { ConfirmChannel, GetMessage, Message } from 'amqplib';
-import { RE2JS } from 're2js';
 import type { AmqpSession } from './amqp-session.js';
 import type { Broker } from './broker.js';
 import { consumeUntilIdle } from './consume.js';
 import { type CountEvidence, type DeliveryLimit, type ReturnProof, deliveryLimitOf, proveReturnsSafe } from './delivery-limit.js';
 import { apiPath } from './management-client.js';
+import { policyPatternMayMatch } from './name-filter.js';
 
 /** The queue as the management API describes it: what a peek needs of it. */
 export interface PeekedQueue {
@@ -59,15 +59,6 @@ interface Policy {
   definition?: Record<string, unknown>;
 }
 
-/** RabbitMQ's patterns are PCRE; RE2 matches in linear time, and one it cannot compile counts as matching. */
-function mayMatch(pattern: string, name: string): boolean {
-  try {
-    return RE2JS.compile(pattern).matcher(name).find();
-  } catch {
-    return true;
-  }
-}
-
 /**
  * Every delivery-limit that applies or may apply to a quorum queue: the one the broker reports
  * in effect, and each policy and operator policy of the vhost whose pattern matches the name
@@ -82,7 +73,12 @@ async function limitSources(broker: Broker, vhost: string, queue: PeekedQueue): 
     for (const policy of policies) {
       const value = policy.definition?.['delivery-limit'];
       const applyTo = policy['apply-to'] ?? 'all';
-      if (value === undefined || !['all', 'queues', 'quorum_queues'].includes(applyTo) || !mayMatch(policy.pattern, queue.name)) continue;
+      if (
+        value === undefined ||
+        !['all', 'queues', 'quorum_queues'].includes(applyTo) ||
+        !policyPatternMayMatch(policy.pattern, queue.name)
+      )
+        continue;
       sources.push({ source: `${label} '${policy.name}' delivery-limit`, value });
     }
   }
@@ -214,10 +210,10 @@ async function peekQuorum(
   queue: string,
   window: number,
   headHint: number,
+  ready: number,
 ): Promise<{ messages: Message[]; touched: number; redelivered: number; headCut: boolean }> {
   const readyCount = () =>
     session.withChannel(`checking queue '${queue}'`, (channel) => channel.checkQueue(queue)).then((reply) => reply.messageCount);
-  const ready = await readyCount();
   const held: { channel: ConfirmChannel; count: number }[] = [];
   const taken: Message[] = [];
   let headCut = false;
@@ -301,7 +297,7 @@ export async function peekQueue(broker: Broker, vhost: string, queue: PeekedQueu
   if (!proof.safe) return refusal(plan, proof, evidence);
   const before = await session.withChannel(context, (channel) => channel.checkQueue(queue.name));
   const ledger = broker.peeks.get(vhost, queue.name);
-  const read = await peekQuorum(session, queue.name, window, ledger?.lastReturned ?? 0);
+  const read = await peekQuorum(session, queue.name, window, ledger?.lastReturned ?? 0, before.messageCount);
   const missing = before.consumerCount > 0 ? 0 : await missingAfter(session, queue.name, before.messageCount);
   if (plan.limit.returnsCount) {
     broker.peeks.record(vhost, queue.name, {

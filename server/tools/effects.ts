@@ -1,6 +1,6 @@
 import type { Broker } from '../broker/broker.js';
 import { apiPath } from '../broker/management-client.js';
-import { compileNameFilter } from '../broker/name-filter.js';
+import { policyPatternMayMatch } from '../broker/name-filter.js';
 import type { SafetyLevel } from '../config/load-config.js';
 import { plural } from './output.js';
 
@@ -42,15 +42,6 @@ function applies(applyTo: string, type: string | undefined): boolean {
   return false;
 }
 
-function matcher(pattern: string): (name: string) => boolean {
-  try {
-    return compileNameFilter(pattern).test;
-  } catch {
-    // A pattern our matcher refuses still reaches queues at the broker: count every queue.
-    return () => true;
-  }
-}
-
 /**
  * "drops 1,204 ready messages from 3 queues (max-length 0); deletes unused queues among 5
  * matching (expires 1)": what a policy would do to the queues of a vhost it matches now.
@@ -60,12 +51,11 @@ export async function policyImpact(
   vhost: string,
   policy: { pattern: string; 'apply-to'?: string; definition: Record<string, unknown> },
 ): Promise<string> {
-  const matches = matcher(policy.pattern);
   const queues = (
     await broker.management.get<QueueFacts[]>(apiPath('queues', vhost), {
       query: { columns: 'name,type,messages_ready,message_bytes_ready,consumers' },
     })
-  ).filter((queue) => matches(queue.name) && applies(policy['apply-to'] ?? 'all', queue.type));
+  ).filter((queue) => policyPatternMayMatch(policy.pattern, queue.name) && applies(policy['apply-to'] ?? 'all', queue.type));
   const definition = policy.definition;
   const parts: string[] = [];
   const overflow = String(definition.overflow ?? 'drop-head');
