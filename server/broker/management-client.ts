@@ -2,7 +2,7 @@ import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { BrokerEndpoint } from '../config/load-config.js';
 import { BrokerError, socketReason } from './broker-errors.js';
-import { Scope } from './scope.js';
+import { Scope, vhostOfApiPath } from './scope.js';
 import { type Telemetry, noTelemetry } from '../telemetry/telemetry.js';
 import { readTlsFiles } from './tls-files.js';
 
@@ -292,7 +292,7 @@ export class ManagementClient {
       case 401:
         // The user logged in but has no permissions in the vhost the request names.
         if (/not authori[sz]ed to access virtual host/i.test(reason)) {
-          const vhost = vhostOfPath(what.slice(what.indexOf(' ') + 1));
+          const vhost = vhostOfApiPath(what.slice(what.indexOf(' ') + 1));
           return new BrokerError(
             'vhost_denied',
             `user '${this.#endpoint.user}' may not use vhost ${vhost === undefined ? 'named in this request' : `'${vhost}'`} (no permissions there); use a vhost it may use (list_vhosts shows them) or ask an administrator for permissions`,
@@ -329,20 +329,6 @@ export class ManagementClient {
       default:
         return new BrokerError('broker', `management API error ${status} on ${what}: ${reason}`, status);
     }
-  }
-}
-
-/** The vhost a management API path is about ("/api/queues/<vhost>/…"), decoded, if it names one. */
-function vhostOfPath(path: string): string | undefined {
-  const match =
-    /^\/api\/(?:queues|exchanges|bindings|policies|operator-policies|definitions|aliveness-test|vhosts|vhost-limits|permissions|topic-permissions|shovels|federation-links|consumers)\/([^/?]+)/.exec(
-      path,
-    ) ?? /^\/api\/parameters\/[^/]+\/([^/?]+)/.exec(path);
-  if (!match?.[1]) return undefined;
-  try {
-    return decodeURIComponent(match[1]);
-  } catch {
-    return undefined;
   }
 }
 

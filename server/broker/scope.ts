@@ -145,11 +145,7 @@ export class Scope {
    */
   checkPath(path: string, method = 'GET'): void {
     if (!this.active) return;
-    const segments = path
-      .replace(/^\/api\//, '')
-      .split('/')
-      .map((segment) => safeDecode(segment));
-    const [resource, ...rest] = segments;
+    const [resource, ...rest] = apiSegments(path);
     if (method !== 'GET' && resource && BROKER_WIDE.has(resource)) {
       throw new BrokerError('forbidden', `${resource} are broker-wide: a server limited by --vhosts or --queues cannot change them.`);
     }
@@ -158,11 +154,8 @@ export class Scope {
     if (method !== 'GET' && resource && !VHOST_AT_1.has(resource) && resource !== 'parameters' && resource !== 'shovels') {
       throw new BrokerError('forbidden', `/api/${resource} is broker-wide: a server limited by --vhosts or --queues cannot change it.`);
     }
-    let vhost: string | undefined;
-    if (resource && VHOST_AT_1.has(resource)) vhost = rest[0];
-    else if (resource === 'parameters') vhost = rest[1];
-    else if (resource === 'shovels') vhost = rest[0] === 'vhost' ? rest[1] : rest[0];
-    if (vhost === undefined || vhost === '') return;
+    const vhost = vhostOfApiPath(path);
+    if (vhost === undefined) return;
     this.checkVhost(vhost);
     // A policy reaches every queue its pattern matches, now and later: the ones the scope hides too.
     if (method !== 'GET' && this.queues.restricts && (resource === 'policies' || resource === 'operator-policies')) {
@@ -186,12 +179,8 @@ export class Scope {
    */
   checkBody(path: string, body: unknown): void {
     if (!this.active || body === null || typeof body !== 'object') return;
-    const segments = path
-      .replace(/^\/api\//, '')
-      .split('/')
-      .map((segment) => safeDecode(segment));
     const object = body as Record<string, unknown>;
-    const [resource, first, second, third] = segments;
+    const [resource, first, second, third] = apiSegments(path);
     if (resource === 'exchanges' && first !== undefined && (second === '' || second === 'amq.default') && third === 'publish') {
       if (typeof object.routing_key === 'string') this.checkQueue(first, object.routing_key);
     }
@@ -247,10 +236,7 @@ export class Scope {
    */
   filterBody<T>(path: string, body: T): T {
     if (!this.active || body === null || typeof body !== 'object') return body;
-    const [resource = '', pathVhost] = path
-      .replace(/^\/api\//, '')
-      .split('/')
-      .map((segment) => safeDecode(segment));
+    const [resource = '', pathVhost] = apiSegments(path);
     // Items of a vhost's answer (a vhost's definitions) may carry no vhost of their own.
     const fallback = VHOST_AT_1.has(resource) && pathVhost ? pathVhost : undefined;
     if (Array.isArray(body)) return this.#filterList(body, resource, fallback) as T;
@@ -321,6 +307,24 @@ function safeDecode(segment: string): string {
   } catch {
     return segment;
   }
+}
+
+/** A management API path as decoded segments: "/api/queues/%2F/orders" → ["queues", "/", "orders"]. */
+export function apiSegments(path: string): string[] {
+  return path
+    .replace(/^\/api\//, '')
+    .split('/')
+    .map((segment) => safeDecode(segment));
+}
+
+/** The vhost a management API path is about ("/api/queues/<vhost>/…"), if it names one. */
+export function vhostOfApiPath(path: string): string | undefined {
+  const [resource, ...rest] = apiSegments(path.split('?')[0] ?? '');
+  let vhost: string | undefined;
+  if (resource && VHOST_AT_1.has(resource)) vhost = rest[0];
+  else if (resource === 'parameters') vhost = rest[1];
+  else if (resource === 'shovels') vhost = rest[0] === 'vhost' ? rest[1] : rest[0];
+  return vhost === '' ? undefined : vhost;
 }
 
 /** amqplib channel methods whose first argument is a queue name. */

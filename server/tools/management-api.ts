@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { BrokerError } from '../broker/broker-errors.js';
 import type { Broker } from '../broker/broker.js';
 import { apiPath } from '../broker/management-client.js';
+import { apiSegments } from '../broker/scope.js';
 import type { SafetyLevel } from '../config/load-config.js';
 import { withoutCredentials } from './credentials.js';
 import { hiddenQueuesReached, routingKeysOf } from './bindings.js';
@@ -23,16 +24,7 @@ async function levelOf(
   path: string,
   body: Record<string, unknown> | undefined,
 ): Promise<{ level: SafetyLevel; why?: string }> {
-  const [resource, first, second, third, fourth] = path
-    .replace(/^\/api\//, '')
-    .split('/')
-    .map((segment) => {
-      try {
-        return decodeURIComponent(segment);
-      } catch {
-        return segment;
-      }
-    });
+  const [resource, first, second, third, fourth] = apiSegments(path);
   if (method === 'DELETE') return { level: 'destructive' };
   if (method === 'GET') {
     return resource === 'aliveness-test' ? { level: 'write', why: 'declares a test queue and publishes to it' } : { level: 'read-only' };
