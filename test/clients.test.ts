@@ -1,9 +1,8 @@
 import { type ChannelModel, connect } from 'amqplib';
-import { type AddressInfo } from 'node:net';
-import { type Server, createServer, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestVhost, eventually, uniqueName } from './support/broker-admin.js';
 import { BROKER } from './support/broker-env.js';
+import { CountingProxy } from './support/counting-proxy.js';
 import { type Harness, startHarness } from './support/mcp-harness.js';
 
 let vhost: { name: string; remove: () => Promise<void> };
@@ -101,30 +100,19 @@ describe('connections, channels and consumers', () => {
  */
 async function racingManagementApi(): Promise<{ port: number; raceOn: (name: string) => void; close: () => Promise<void> }> {
   let racing: string | undefined;
-  const server: Server = createServer((incoming, outgoing) => {
-    if (racing && incoming.method === 'GET' && incoming.url === `/api/connections/${encodeURIComponent(racing)}`) {
-      racing = undefined;
-      outgoing.writeHead(500, { 'content-type': 'application/json' });
-      outgoing.end(JSON.stringify({ error: 'Internal Server Error', reason: 'function_clause' }));
-      return;
-    }
-    const upstream = request(
-      { host: BROKER.host, port: BROKER.httpPort, method: incoming.method, path: incoming.url, headers: incoming.headers },
-      (answer) => {
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
-      },
-    );
-    upstream.on('error', () => outgoing.destroy());
-    incoming.pipe(upstream);
+  const proxy = new CountingProxy(BROKER.host, BROKER.httpPort, (incoming, outgoing) => {
+    if (!racing || incoming.method !== 'GET' || incoming.url !== `/api/connections/${encodeURIComponent(racing)}`) return false;
+    racing = undefined;
+    outgoing.writeHead(500, { 'content-type': 'application/json' });
+    outgoing.end(JSON.stringify({ error: 'Internal Server Error', reason: 'function_clause' }));
+    return true;
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    port: (server.address() as AddressInfo).port,
+    port: await proxy.start(),
     raceOn: (name) => {
       racing = name;
     },
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () => proxy.stop(),
   };
 }
 

@@ -3,7 +3,7 @@ import type { ChannelModel, GetMessage } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin, createTestVhost, eventually } from './support/broker-admin.js';
 import { type Harness, startHarness } from './support/mcp-harness.js';
-import { connectRaw, takeAll } from './support/raw-amqp.js';
+import { connectRaw, consumeAllBodies, publishNumbered, takeAll } from './support/raw-amqp.js';
 
 let vhost: { name: string; remove: () => Promise<void> };
 let mcp: Harness;
@@ -13,40 +13,8 @@ async function declare(name: string, queueArguments: Record<string, unknown> = {
   await admin('PUT', `/queues/${encodeURIComponent(vhost.name)}/${encodeURIComponent(name)}`, { durable: true, arguments: queueArguments });
 }
 
-/** Publishes with confirms from outside the server; returns the bodies in queue order. */
-async function fill(queue: string, count: number, prefix = queue): Promise<string[]> {
-  const channel = await raw.createConfirmChannel();
-  const bodies = Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(5, '0')}`);
-  for (const body of bodies) {
-    if (!channel.sendToQueue(queue, Buffer.from(body), { persistent: true }))
-      await new Promise((resolve) => channel.once('drain', resolve));
-  }
-  await channel.waitForConfirms();
-  await channel.close();
-  return bodies;
-}
-
-/** Takes every ready message off a queue from outside the server, in queue order (a consumer: 10,000 gets are slow). */
-async function bodiesIn(queue: string): Promise<string[]> {
-  const channel = await raw.createChannel();
-  const { messageCount } = await channel.checkQueue(queue);
-  const bodies: string[] = [];
-  if (messageCount > 0) {
-    await new Promise<void>((resolve) => {
-      void channel.consume(
-        queue,
-        (message) => {
-          if (!message) return resolve();
-          bodies.push(message.content.toString());
-          if (bodies.length === messageCount) resolve();
-        },
-        { noAck: true },
-      );
-    });
-  }
-  await channel.close();
-  return bodies;
-}
+const fill = (queue: string, count: number, prefix = queue) => publishNumbered(raw, queue, count, prefix);
+const bodiesIn = (queue: string) => consumeAllBodies(raw, queue);
 
 beforeAll(async () => {
   vhost = await createTestVhost('mcp-move');

@@ -1,4 +1,4 @@
-import { type IncomingMessage, type Server, createServer, request } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface CountedRequest {
@@ -10,7 +10,8 @@ export interface CountedRequest {
 
 /**
  * A loopback HTTP proxy in front of the real management API that remembers every request, to
- * measure how often something asks the broker (the app's idle request rate).
+ * measure how often something asks the broker (the app's idle request rate). `intercept` may
+ * answer a request itself instead (true when it did), to play a broker race.
  */
 export class CountingProxy {
   readonly requests: CountedRequest[] = [];
@@ -19,11 +20,13 @@ export class CountingProxy {
   constructor(
     private readonly targetHost: string,
     private readonly targetPort: number,
+    private readonly intercept?: (incoming: IncomingMessage, outgoing: ServerResponse) => boolean,
   ) {}
 
   async start(): Promise<number> {
     const server = createServer((incoming: IncomingMessage, outgoing) => {
       this.requests.push({ at: Date.now(), method: incoming.method ?? 'GET', url: incoming.url ?? '/' });
+      if (this.intercept?.(incoming, outgoing)) return;
       const upstream = request(
         { host: this.targetHost, port: this.targetPort, method: incoming.method, path: incoming.url, headers: incoming.headers },
         (answer) => {
