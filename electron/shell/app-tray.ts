@@ -19,16 +19,17 @@ export class AppTray {
   #iconPath: (color: TrayColor) => string;
   #commands: TrayCommands;
   #refreshing: Promise<void> = Promise.resolve();
-  #openAtLogin: boolean | null;
+  #openAtLogin: boolean | null = null;
 
   constructor(host: AppApi, iconPath: (color: TrayColor) => string, commands: TrayCommands) {
     this.#host = host;
     this.#iconPath = iconPath;
     this.#commands = commands;
-    this.#openAtLogin = process.platform === 'linux' ? null : app.getLoginItemSettings().openAtLogin;
   }
 
+  /** Once the app is ready: login items and the tray exist only then. */
   async start(): Promise<void> {
+    this.#openAtLogin = process.platform === 'linux' ? null : app.getLoginItemSettings().openAtLogin;
     this.#tray = new Tray(nativeImage.createFromPath(this.#iconPath('grey')));
     this.#tray.on('click', () => this.#commands.openWindow());
     this.#host.events.on('server-state', () => void this.refresh());

@@ -293,16 +293,21 @@ export async function peekQueue(broker: Broker, vhost: string, queue: PeekedQueu
     const missing = before.consumerCount > 0 ? 0 : await missingAfter(session, queue.name, before.messageCount);
     return { plan, messages, touched: messages.length, missing, headCut: false };
   }
-  const { proof, evidence } = await proveSafe(broker, session, vhost, plan);
-  if (!proof.safe) return refusal(plan, proof, evidence);
+  // Statistics for the ledger: from the proof where there is a limit to prove against, else as the queue reported them.
+  let counters = { redelivered: statistic(queue.message_stats, 'redeliver'), published: statistic(queue.message_stats, 'publish') };
+  if (plan.limit.returnsCount && plan.limit.limit !== null) {
+    const { proof, evidence } = await proveSafe(broker, session, vhost, plan);
+    if (!proof.safe) return refusal(plan, proof, evidence);
+    counters = evidence;
+  }
   const before = await session.withChannel(context, (channel) => channel.checkQueue(queue.name));
   const ledger = broker.peeks.get(vhost, queue.name);
   const read = await peekQuorum(session, queue.name, window, ledger?.lastReturned ?? 0, before.messageCount);
   const missing = before.consumerCount > 0 ? 0 : await missingAfter(session, queue.name, before.messageCount);
   if (plan.limit.returnsCount) {
     broker.peeks.record(vhost, queue.name, {
-      baseline: evidence.redelivered,
-      published: evidence.published,
+      baseline: counters.redelivered,
+      published: counters.published,
       returned: read.touched,
       redelivered: read.redelivered,
     });
