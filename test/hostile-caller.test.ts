@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filterProblem } from '../server/broker/name-filter.js';
+import { Scope } from '../server/broker/scope.js';
 import { maskUri } from '../server/tools/credentials.js';
 import { createTestVhost } from './support/broker-admin.js';
 import { SERVER_BIN, ensureBuilt } from './support/built-server.js';
@@ -31,12 +32,12 @@ describe('filters a caller supplies', () => {
     ['a.*b.*c.*d.*e', /unbounded repeats/],
     ['x'.repeat(201), /longer than 200/],
     ['orders(', /not a valid regular expression/],
-  ])('refuses %s, saying why', (pattern, reason) => {
-    expect(filterProblem(pattern)).toMatch(reason);
+  ])('refuses %s, saying why', async (pattern, reason) => {
+    expect(await filterProblem(pattern)).toMatch(reason);
   });
 
-  it.each(['orders', '^orders\\.', 'eu|us', '(eu|us)-orders', 'orders-[0-9]+$', '.*paid.*', '(ab)?c'])('accepts %s', (pattern) => {
-    expect(filterProblem(pattern)).toBeUndefined();
+  it.each(['orders', '^orders\\.', 'eu|us', '(eu|us)-orders', 'orders-[0-9]+$', '.*paid.*', '(ab)?c'])('accepts %s', async (pattern) => {
+    expect(await filterProblem(pattern)).toBeUndefined();
   });
 
   it.each([
@@ -47,6 +48,23 @@ describe('filters a caller supplies', () => {
     const answer = await mcp.call(tool, { ...args, ...(tool === 'list_connections' ? { vhost: vhost.name } : {}) });
     expect(answer.isError).toBe(true);
     expect(answer.text).toMatch(/filter \/.*\/ is refused: .*exponential time to match; use a simpler regular expression/);
+  });
+});
+
+describe('scope globs', () => {
+  it.each([
+    ['orders-*', 'orders-eu', true],
+    ['orders-*', 'orders', false],
+    ['*.audit', 'payroll.audit', true],
+    ['*.audit', 'payroll.audits', false],
+    ['q?', 'q1', true],
+    ['q?', 'q12', false],
+    ['a*b*c*d*e*f*g*h*i*j*k*z', 'a'.repeat(255), false],
+    ['*', '', true],
+    ['é*✓', 'élan ✓', true],
+    ['.+', 'ab', false],
+  ])('%s against %s: %s', (glob, name, expected) => {
+    expect(new Scope([], [glob]).queueAllowed('/', name)).toBe(expected);
   });
 });
 

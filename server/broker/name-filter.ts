@@ -1,4 +1,10 @@
-import { RE2JS } from 're2js';
+type Re2 = typeof import('re2js').RE2JS;
+let re2: Promise<Re2> | undefined;
+/** RE2 loads on the first filter: a server that is never given one does not parse it at start. */
+function loadRe2(): Promise<Re2> {
+  re2 ??= import('re2js').then((module) => module.RE2JS);
+  return re2;
+}
 
 /**
  * A name filter a caller supplies (list_queues, list_connections…): a regular expression matched
@@ -69,10 +75,11 @@ function backtrackingHazard(pattern: string): string | undefined {
 }
 
 /** What is wrong with a filter, in words the caller can act on, or undefined when it is usable. */
-export function filterProblem(pattern: string): string | undefined {
+export async function filterProblem(pattern: string): Promise<string | undefined> {
   if (pattern.length > MAX_FILTER_LENGTH) return `filter is longer than ${MAX_FILTER_LENGTH} characters; shorten it`;
   const hazard = backtrackingHazard(pattern);
   if (hazard) return `filter /${pattern}/ is refused: ${hazard}; use a simpler regular expression (a substring like "orders" works too)`;
+  const RE2JS = await loadRe2();
   try {
     RE2JS.compile(pattern);
   } catch (error) {
@@ -82,22 +89,25 @@ export function filterProblem(pattern: string): string | undefined {
 }
 
 /** A filter matched in linear time. Throws with filterProblem's words when the pattern is unusable. */
-export function compileNameFilter(pattern: string): NameFilter {
-  const problem = filterProblem(pattern);
+export async function compileNameFilter(pattern: string): Promise<NameFilter> {
+  const problem = await filterProblem(pattern);
   if (problem) throw new Error(problem);
-  const compiled = RE2JS.compile(pattern);
+  const compiled = (await loadRe2()).compile(pattern);
   return { source: pattern, test: (name) => compiled.matcher(name).find() };
 }
 
 /**
  * Whether a broker policy's pattern may match a name, for what the server judges (a delivery limit,
  * what a policy would drop). RabbitMQ's patterns are PCRE; RE2 matches in linear time, and a
- * pattern it cannot compile counts as matching, so the judgement errs toward caution.
+ * pattern it cannot compile counts as matching, so the judgement errs toward caution. Compiled
+ * once, for as many names as there are.
  */
-export function policyPatternMayMatch(pattern: string, name: string): boolean {
+export async function policyPatternMatcher(pattern: string): Promise<(name: string) => boolean> {
+  const RE2JS = await loadRe2();
   try {
-    return RE2JS.compile(pattern).matcher(name).find();
+    const compiled = RE2JS.compile(pattern);
+    return (name) => compiled.matcher(name).find();
   } catch {
-    return true;
+    return () => true;
   }
 }

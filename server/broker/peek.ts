@@ -4,7 +4,7 @@ import type { Broker } from './broker.js';
 import { consumeUntilIdle } from './consume.js';
 import { type CountEvidence, type DeliveryLimit, type ReturnProof, deliveryLimitOf, proveReturnsSafe } from './delivery-limit.js';
 import { apiPath } from './management-client.js';
-import { policyPatternMayMatch } from './name-filter.js';
+import { policyPatternMatcher } from './name-filter.js';
 
 /** The queue as the management API describes it: what a peek needs of it. */
 export interface PeekedQueue {
@@ -76,7 +76,7 @@ async function limitSources(broker: Broker, vhost: string, queue: PeekedQueue): 
       if (
         value === undefined ||
         !['all', 'queues', 'quorum_queues'].includes(applyTo) ||
-        !policyPatternMayMatch(policy.pattern, queue.name)
+        !(await policyPatternMatcher(policy.pattern))(queue.name)
       )
         continue;
       sources.push({ source: `${label} '${policy.name}' delivery-limit`, value });

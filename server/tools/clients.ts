@@ -87,7 +87,7 @@ async function pageOfClients<T extends { name: string; messages_unacknowledged?:
     return broker.management.getPage<T>(apiPath(resource), { page: args.page, pageSize, name: args.filter, useRegex: true, ...order });
   }
   const all = await broker.management.get<T[]>(apiPath('vhosts', args.vhost, resource), { notFound: vhostNotFound(args.vhost) });
-  const pattern = args.filter ? compileNameFilter(args.filter) : undefined;
+  const pattern = args.filter ? await compileNameFilter(args.filter) : undefined;
   const key = order.sort as keyof T;
   const sorted = all
     .filter((item) => !pattern || pattern.test(item.name))
@@ -118,7 +118,7 @@ export const listConnections = defineTool({
   }),
   annotations: READ_ONLY,
   async handler(args, { broker }) {
-    const badRegex = checkRegex(args.filter);
+    const badRegex = await checkRegex(args.filter);
     if (badRegex) return { text: badRegex, isError: true };
     const show = args.show ?? (args.queue !== undefined ? 'consumers' : 'connections');
     if (args.queue !== undefined && show !== 'consumers') return { text: 'queue goes with show: consumers.', isError: true };
@@ -239,7 +239,7 @@ async function listConsumers(broker: Broker, args: ListArgs): Promise<string> {
   const all = await broker.management.get<ConsumerInfo[]>(apiPath('consumers', vhostName), {
     notFound: vhostNotFound(vhostName),
   });
-  const pattern = args.filter ? compileNameFilter(args.filter) : undefined;
+  const pattern = args.filter ? await compileNameFilter(args.filter) : undefined;
   const matching = all.filter((c) => (args.queue === undefined || c.queue.name === args.queue) && (!pattern || pattern.test(c.queue.name)));
   if (matching.length === 0) return `No consumers in vhost '${vhostName}'${args.queue ? ` on queue '${args.queue}'` : ''}.`;
   const page = pageLocally(matching, args.page, args.page_size ?? 50);

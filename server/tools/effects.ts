@@ -1,6 +1,6 @@
 import type { Broker } from '../broker/broker.js';
 import { apiPath } from '../broker/management-client.js';
-import { policyPatternMayMatch } from '../broker/name-filter.js';
+import { policyPatternMatcher } from '../broker/name-filter.js';
 import type { SafetyLevel } from '../config/load-config.js';
 import { plural } from './output.js';
 
@@ -51,11 +51,12 @@ export async function policyImpact(
   vhost: string,
   policy: { pattern: string; 'apply-to'?: string; definition: Record<string, unknown> },
 ): Promise<string> {
+  const matches = await policyPatternMatcher(policy.pattern);
   const queues = (
     await broker.management.get<QueueFacts[]>(apiPath('queues', vhost), {
       query: { columns: 'name,type,messages_ready,message_bytes_ready,consumers' },
     })
-  ).filter((queue) => policyPatternMayMatch(policy.pattern, queue.name) && applies(policy['apply-to'] ?? 'all', queue.type));
+  ).filter((queue) => matches(queue.name) && applies(policy['apply-to'] ?? 'all', queue.type));
   const definition = policy.definition;
   const parts: string[] = [];
   const overflow = String(definition.overflow ?? 'drop-head');

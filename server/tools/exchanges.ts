@@ -62,7 +62,7 @@ export const listExchanges = defineTool({
   async handler(args, { broker }) {
     const vhostName = args.vhost ?? broker.defaultVhost;
     if (args.name !== undefined) return exchangeDetail(broker, vhostName, args.name);
-    const badRegex = checkRegex(args.filter);
+    const badRegex = await checkRegex(args.filter);
     if (badRegex) return { text: badRegex, isError: true };
     const page = await broker.management.getPage<ExchangeInfo>(
       apiPath('exchanges', vhostName),

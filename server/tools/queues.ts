@@ -99,7 +99,7 @@ export const listQueues = defineTool({
   async handler(args, { broker }) {
     const vhostName = args.vhost ?? broker.defaultVhost;
     if (args.name !== undefined) return queueDetail(broker, vhostName, args.name);
-    const badRegex = checkRegex(args.filter);
+    const badRegex = await checkRegex(args.filter);
     if (badRegex) return { text: badRegex, isError: true };
     const page = await broker.management.getPage<QueueInfo>(
       apiPath('queues', vhostName),

@@ -61,7 +61,7 @@ export const table = z.record(z.string(), z.unknown()).refine((value) => JSON.st
  * Checks a filter before it is matched here or sent to the broker (which answers a bad one with an
  * opaque 500, and matches with a backtracking engine): see name-filter.ts.
  */
-export function checkRegex(pattern: string | undefined): string | undefined {
+export async function checkRegex(pattern: string | undefined): Promise<string | undefined> {
   if (pattern === undefined || pattern === '') return undefined;
   return filterProblem(pattern);
 }
