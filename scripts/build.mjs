@@ -1,5 +1,10 @@
 // Bundles the server into one file: no node_modules lookups at start-up, so it starts fast and
 // the packed npm tarball (and the desktop app) need no runtime dependencies.
+//
+//   node scripts/build.mjs              everything: server, library, desktop app, window
+//   node scripts/build.mjs server       the server's bundle only (dist/server: the Docker image)
+//   node scripts/build.mjs package      what the npm tarball holds (dist/server, dist/lib: prepack)
+//   --no-renderer                       everything but the window (Vite)
 import { execFileSync } from 'node:child_process';
 import { chmod, cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { build } from 'esbuild';
@@ -44,6 +49,13 @@ const englishOnlyZodLocales = {
     }));
   },
 };
+const TARGETS = ['all', 'server', 'package'];
+const target = process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? 'all';
+if (!TARGETS.includes(target)) {
+  console.error(`unknown build target "${target}": use one of ${TARGETS.join(', ')}`);
+  process.exit(2);
+}
+
 await rm(outdir, { recursive: true, force: true });
 
 const shared = {
@@ -76,6 +88,10 @@ await build({
   outExtension: { '.js': '.mjs' },
 });
 
+await addShebang(`${outdir}/rabbitmq-mcp-server.mjs`);
+await chmod(`${outdir}/rabbitmq-mcp-server.mjs`, 0o755);
+if (target === 'server') process.exit(0);
+
 // The library entry that mounts the HTTP handler in another app (package.json "exports").
 await rm(libdir, { recursive: true, force: true });
 await build({
@@ -86,6 +102,10 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   outExtension: { '.js': '.mjs' },
 });
+// Type declarations of the library entry for TypeScript users.
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.lib.json'], { stdio: 'inherit' });
+if (target === 'package') process.exit(0);
+
 // The stdio entry the desktop app ships for AI clients to launch: small, no dependencies.
 await rm('dist/app', { recursive: true, force: true });
 await build({
@@ -126,9 +146,3 @@ if (!process.argv.includes('--no-renderer')) {
     stdio: 'inherit',
   });
 }
-
-// Type declarations of the library entry for TypeScript users.
-execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.lib.json'], { stdio: 'inherit' });
-
-await addShebang(`${outdir}/rabbitmq-mcp-server.mjs`);
-await chmod(`${outdir}/rabbitmq-mcp-server.mjs`, 0o755);

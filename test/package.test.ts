@@ -1,26 +1,83 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { ensureBuilt } from './support/built-server.js';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { brokerEnv } from './support/mcp-harness.js';
 
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const folder = mkdtempSync(join(tmpdir(), 'mcp-pack-'));
+const clone = join(folder, 'clone');
+const prefix = join(folder, 'global');
 
-afterAll(() => rmSync(folder, { recursive: true, force: true }));
+/** A shell's environment, without what `npm test` exports to its children (npm_config_*, npm_lifecycle_*…). */
+function freshEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name) && name !== 'NODE_ENV'));
+  return { ...env, ...extra };
+}
 
-describe('the npm package', () => {
-  it('runs with npx from the packed tarball, with no dependencies to install', async () => {
-    await ensureBuilt();
-    const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', folder], { encoding: 'utf8' })) as {
-      filename: string;
-      files: { path: string }[];
-    }[];
-    const tarball = join(folder, packed[0]?.filename ?? '');
-    const files = packed[0]?.files.map((file) => file.path) ?? [];
+function npm(args: string[], cwd: string): string {
+  return execFileSync('npm', args, { cwd, env: freshEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+}
+
+/**
+ * What a clone of this checkout holds: every file git tracks or would track (the working tree's
+ * content, so uncommitted work is tested too), nothing it ignores (no dist/, no node_modules/).
+ */
+function freshClone(target: string): void {
+  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: ROOT, encoding: 'utf8' })
+    .split('\0')
+    .filter((file) => file && existsSync(join(ROOT, file)));
+  for (const file of files) {
+    mkdirSync(dirname(join(target, file)), { recursive: true });
+    copyFileSync(join(ROOT, file), join(target, file));
+  }
+}
+
+interface Packed {
+  filename: string;
+  size: number;
+  files: { path: string }[];
+}
+
+describe('the npm package, from a fresh clone', () => {
+  let packed: Packed;
+  let tarball: string;
+
+  beforeAll(() => {
+    freshClone(clone);
+    expect(existsSync(join(clone, 'dist'))).toBe(false);
+    npm(['ci', '--no-audit', '--no-fund'], clone);
+    // Nothing built by hand: `npm pack` builds what it packs (prepack).
+    packed = (JSON.parse(npm(['pack', '--json', '--pack-destination', folder], clone)) as Packed[])[0] as Packed;
+    tarball = join(folder, packed.filename);
+  }, 600_000);
+
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  it('packs the built server and library, without source maps, and says where it comes from', () => {
+    const files = packed.files.map((file) => file.path);
     expect(files).toContain('dist/server/rabbitmq-mcp-server.mjs');
-    // OpenTelemetry, amqplib and the HTTP transport stay off the start-up path: nothing the entry
-    // loads statically (followed file by file) imports them except with import().
+    expect(files).toContain('dist/lib/index.mjs');
+    expect(files).toContain('dist/lib/types/server/index.d.ts');
+    expect(files.filter((file) => file.endsWith('.map'))).toEqual([]);
+    expect(files.filter((file) => /^(electron|renderer|server|test|scripts)\//.test(file))).toEqual([]);
+    expect(packed.size).toBeLessThan(2 * 1024 * 1024);
+    const pkg = JSON.parse(readFileSync(join(clone, 'package.json'), 'utf8')) as Record<string, any>;
+    expect(pkg.repository.url).toMatch(/^git\+https:\/\/github\.com\/[\w-]+\/[\w-]+\.git$/);
+    expect(pkg.homepage).toMatch(/^https:\/\//);
+    expect(pkg.bugs.url).toMatch(/^https:\/\//);
+    expect(pkg.author).toBeTruthy();
+    // The README states the Node.js the package's engines field asks for.
+    const minimum = /^>=(\d+\.\d+)/.exec(pkg.engines.node)?.[1];
+    expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toContain(`Node.js ${minimum} or later`);
+  });
+
+  it('keeps OpenTelemetry, amqplib and the HTTP transport off the start-up path', () => {
+    // Nothing the entry loads statically (followed file by file) imports them except with import().
     const loaded = new Set<string>();
     const dynamic: string[] = [];
     const walk = (file: string) => {
@@ -30,8 +87,8 @@ describe('the npm package', () => {
       for (const [, path] of code.matchAll(/\bimport\(\s*"(\.\/[^"]+)"\)/g)) dynamic.push(path as string);
       for (const [, path] of code.matchAll(/\bfrom\s*"(\.\/[^"]+)"/g)) walk(join(dirname(file), path as string));
     };
-    walk('dist/server/rabbitmq-mcp-server.mjs');
-    for (const lazy of ['otel-', 'channel_api-', 'serve-http-']) {
+    walk(join(clone, 'dist/server/rabbitmq-mcp-server.mjs'));
+    for (const lazy of ['otel-', 'channel_api-', 'serve-http-', 'health-check-']) {
       expect(
         [...loaded].some((path) => path.includes(lazy)),
         `${lazy} is loaded at start-up`,
@@ -41,37 +98,46 @@ describe('the npm package', () => {
         `${lazy} is never imported`,
       ).toBe(true);
     }
-    expect(files.some((path) => path.includes('chunks/otel-'))).toBe(true);
-    const npx = (args: string[], input?: string) =>
-      spawnSync('npx', ['--yes', `--package=${tarball}`, 'rabbitmq-mcp-server', ...args], {
-        cwd: folder,
-        input,
-        encoding: 'utf8',
-        env: { ...process.env, LOG_LEVEL: 'silent' },
-        timeout: 60_000,
-      });
-    const version = npx(['--version']);
-    expect(version.status, version.stderr).toBe(0);
-    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
-    const initialize = JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+  });
+
+  it('installs globally from the tarball with nothing else to install, and serves tools/list on stdio', async () => {
+    const installed = npm(['install', '--global', '--prefix', prefix, '--no-audit', '--no-fund', tarball], folder);
+    expect(installed).toMatch(/added 1 package/);
+    const bin = join(prefix, 'bin', 'rabbitmq-mcp-server');
+    const version = spawnSync(bin, ['--version'], { encoding: 'utf8', env: freshEnv() });
+    expect(version.stdout.trim(), version.stderr).toBe(JSON.parse(readFileSync(join(clone, 'package.json'), 'utf8')).version);
+    const client = new Client({ name: 'package-test', version: '1.0.0' });
+    await client.connect(
+      new StdioClientTransport({ command: bin, env: { PATH: process.env.PATH ?? '', ...brokerEnv({ LOG_LEVEL: 'silent' }) } }),
+    );
+    try {
+      const { tools } = await client.listTools();
+      expect(tools.map((tool) => tool.name)).toContain('list_queues');
+      const overview = await client.callTool({ name: 'get_overview', arguments: {} });
+      expect(overview.isError, JSON.stringify(overview.content)).not.toBe(true);
+      expect(JSON.stringify(overview.content)).toMatch(/RabbitMQ \d+\.\d+/);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('runs with npx from the tarball, and its library entry imports with types', () => {
+    const npx = spawnSync('npx', ['--yes', `--package=${tarball}`, 'rabbitmq-mcp-server', '--version'], {
+      cwd: folder,
+      encoding: 'utf8',
+      env: freshEnv(),
+      timeout: 120_000,
     });
-    const session = npx([], `${initialize}\n`);
-    expect(JSON.parse(session.stdout.trim().split('\n')[0] ?? '{}').result.serverInfo.name).toBe('rabbitmq-mcp-server');
-    // The library entry (mounting the HTTP handler) imports from an installed copy, with its types.
-    execFileSync('npm', ['install', '--prefix', folder, '--no-audit', '--no-fund', '--no-save', tarball], { stdio: 'ignore' });
+    expect(npx.stdout.trim(), npx.stderr).toMatch(/^\d+\.\d+\.\d+$/);
+    const app = join(folder, 'app');
+    mkdirSync(app);
+    npm(['install', '--prefix', app, '--no-audit', '--no-fund', '--no-save', tarball], app);
     const imported = spawnSync(
       process.execPath,
       ['--input-type=module', '-e', "const m = await import('rabbitmq-mcp-server'); console.log(typeof m.createRabbitMqMcp)"],
-      {
-        cwd: folder,
-        encoding: 'utf8',
-      },
+      { cwd: app, encoding: 'utf8' },
     );
     expect(imported.stdout.trim(), imported.stderr).toBe('function');
-    expect(packed[0]?.files.map((file) => file.path)).toContain('dist/lib/types/server/index.d.ts');
+    expect(existsSync(join(app, 'node_modules/rabbitmq-mcp-server/dist/lib/types/server/index.d.ts'))).toBe(true);
   });
 });
