@@ -16,9 +16,9 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function readCommand() {
+function readCommand(args: string[]) {
   try {
-    return loadConfig(process.argv.slice(2), process.env);
+    return loadConfig(args, process.env);
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message);
     throw error;
@@ -34,14 +34,38 @@ function openLogFile(config: ServerConfig): DailyLogFile | undefined {
   }
 }
 
+/**
+ * Started by hand in a terminal, the stdio server just waits for JSON-RPC: say what it is and how
+ * to try it (the MCP Inspector launches this same command as its client).
+ */
+function terminalHint(args: string[]): string {
+  const quote = (arg: string) => (/^[\w./:=@,+-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`);
+  const command = ['node', process.argv[1] ?? SERVER_NAME, ...args].map(quote).join(' ');
+  return `${SERVER_NAME} speaks MCP on stdin/stdout and waits for an AI client; to try it by hand: npx @modelcontextprotocol/inspector ${command} (Ctrl+C quits)`;
+}
+
 async function main(): Promise<void> {
-  const command = readCommand();
+  let args = process.argv.slice(2);
+  if (args.includes('--health-check')) {
+    // Inside a container, the options of the server running as PID 1 come first; ours win.
+    const { containerServerArgs } = await import('./http/health-check.js');
+    args = [...containerServerArgs(), ...args];
+  }
+  const command = readCommand(args);
   if (command.kind === 'help') {
     process.stdout.write(helpText(VERSION));
     return;
   }
   if (command.kind === 'version') {
     process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+  if (command.kind === 'health-check') {
+    // One line on stdout; exit 0 when /mcp/health answers 200, else 1.
+    const { checkHealth } = await import('./http/health-check.js');
+    const { healthy, line } = await checkHealth(command.config);
+    process.stdout.write(`${line}\n`);
+    process.exitCode = healthy ? 0 : 1;
     return;
   }
   const { config } = command;
@@ -57,6 +81,7 @@ async function main(): Promise<void> {
   if (config.transport === 'stdio') {
     const server = createServer({ broker, logger, scrub, telemetry }, { safety: config.safety, groups: config.tools });
     await serveStdio(server, broker, logger, telemetry);
+    if (process.stdin.isTTY) process.stderr.write(`${terminalHint(args)}\n`);
     logger.info(
       { safety: config.safety, broker: broker.management.baseUrl, vhost: config.amqp.vhost },
       `${SERVER_NAME} ${VERSION} serving on stdio`,

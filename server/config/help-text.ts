@@ -20,6 +20,11 @@ export function helpText(version: string): string {
       lines.push(`  ${name.padEnd(28)} [${definition.env}] ${definition.help} Default: ${definition.defaultText}.`);
     }
   }
-  lines.push('', '  --help, -h                   Show this help.', '  --version, -v                Print the version.');
+  lines.push(
+    '',
+    '  --health-check               Ask the HTTP server these options describe for /mcp/health: exit 0 if healthy.',
+    '  --help, -h                   Show this help.',
+    '  --version, -v                Print the version.',
+  );
   return `${lines.join('\n')}\n`;
 }

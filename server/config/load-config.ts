@@ -62,7 +62,12 @@ export interface ServerConfig {
   scope: { vhosts: string[]; queues: string[] };
 }
 
-export type CliCommand = { kind: 'run'; config: ServerConfig } | { kind: 'help' } | { kind: 'version' };
+export type CliCommand =
+  | { kind: 'run'; config: ServerConfig }
+  /** --health-check: ask the HTTP server this configuration describes whether it is healthy. */
+  | { kind: 'health-check'; config: ServerConfig }
+  | { kind: 'help' }
+  | { kind: 'version' };
 
 /** A bad setting: the message is one line naming the setting and what is allowed. */
 export class ConfigError extends Error {
@@ -78,12 +83,17 @@ interface RawValue {
 const settingEntries = Object.entries(settings) as [SettingKey, Setting][];
 const byFlag = new Map(settingEntries.filter(([, s]) => s.flag).map(([key, s]) => [s.flag as string, key]));
 
-function readArgv(argv: readonly string[]): { raw: Map<SettingKey, RawValue>; command?: 'help' | 'version' } {
+function readArgv(argv: readonly string[]): { raw: Map<SettingKey, RawValue>; command?: 'help' | 'version'; healthCheck: boolean } {
   const raw = new Map<SettingKey, RawValue>();
+  let healthCheck = false;
   for (let index = 0; index < argv.length; index++) {
     const token = argv[index] as string;
-    if (token === '--help' || token === '-h') return { raw, command: 'help' };
-    if (token === '--version' || token === '-v') return { raw, command: 'version' };
+    if (token === '--help' || token === '-h') return { raw, command: 'help', healthCheck };
+    if (token === '--version' || token === '-v') return { raw, command: 'version', healthCheck };
+    if (token === '--health-check') {
+      healthCheck = true;
+      continue;
+    }
     if (!token.startsWith('--')) {
       throw new ConfigError(`unexpected argument "${token}": options start with -- (see --help)`);
     }
@@ -104,7 +114,7 @@ function readArgv(argv: readonly string[]): { raw: Map<SettingKey, RawValue>; co
     }
     raw.set(key, { raw: value, source: `--${name}` });
   }
-  return { raw };
+  return { raw, healthCheck };
 }
 
 function parseAll(argv: readonly string[], env: NodeJS.ProcessEnv) {
@@ -126,7 +136,7 @@ function parseAll(argv: readonly string[], env: NodeJS.ProcessEnv) {
     }
     sources.set(key, given.source);
   }
-  return { values, sources } as const;
+  return { values, sources, healthCheck: fromArgv.healthCheck } as const;
 }
 
 function tlsFiles(
@@ -211,7 +221,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Cli
   }
 
   return {
-    kind: 'run',
+    kind: parsed.healthCheck ? 'health-check' : 'run',
     config: {
       transport: v.transport ?? 'stdio',
       http: httpTransport(v),
