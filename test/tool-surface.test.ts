@@ -94,6 +94,23 @@ describe.each(LEVELS)('tools/list at %s', (level, args) => {
     }
   });
 
+  it('gives every argument a single JSON type (some clients reject a list of types)', async () => {
+    const mcp = await startHarness({ args });
+    try {
+      const { tools } = await mcp.client.listTools();
+      const listed: string[] = [];
+      const visit = (node: unknown, path: string) => {
+        if (!node || typeof node !== 'object') return;
+        if (Array.isArray((node as { type?: unknown }).type)) listed.push(path);
+        for (const [key, child] of Object.entries(node)) visit(child, `${path}.${key}`);
+      };
+      for (const tool of tools) visit(tool.inputSchema, tool.name);
+      expect(listed).toEqual([]);
+    } finally {
+      await mcp.close();
+    }
+  });
+
   it('refuses a hidden tool with the option that unlocks it', async () => {
     const mcp = await startHarness({ args });
     try {

@@ -1,6 +1,7 @@
 import type { ConfirmChannel, Message } from 'amqplib';
 import { z } from 'zod';
 import { consumeUntilIdle } from '../broker/consume.js';
+import { advertiseAs } from './json-schema.js';
 import { renderBody } from './messages.js';
 import { MAX_OUTPUT_CHARS, plural, quoted, record } from './output.js';
 import { getQueueInfo } from './queues.js';
@@ -68,16 +69,20 @@ export const readStream = defineTool({
   input: z.strictObject({
     vhost,
     queue: objectName('queue name'),
-    // Checked as a whole rather than per member, so the advertised schema stays type [number, string].
-    offset: z
-      .union([z.number(), z.string()])
-      .transform((value, context) => {
-        const parsed = streamOffset(value);
-        if (!('problem' in parsed)) return parsed;
-        context.addIssue({ code: 'custom', message: parsed.problem });
-        return z.NEVER;
-      })
-      .optional(),
+    // Advertised as one type (some clients reject a union of types); a number is accepted too,
+    // since a model that read "offset=1200" may send it as one.
+    offset: advertiseAs(
+      z
+        .union([z.string(), z.number()])
+        .transform((value, context) => {
+          const parsed = streamOffset(value);
+          if (!('problem' in parsed)) return parsed;
+          context.addIssue({ code: 'custom', message: parsed.problem });
+          return z.NEVER;
+        })
+        .optional(),
+      { type: 'string', description: 'first (default), last, next, an offset such as "1200", or an ISO 8601 time with a zone' },
+    ),
     count: z.number().int().min(1).max(100).optional(),
   }),
   annotations: READ_ONLY,
