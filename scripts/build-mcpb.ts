@@ -72,16 +72,17 @@ export const USER_CONFIG: Record<string, UserConfigOption> = {
 };
 
 /** The manifest (MCPB spec 0.3). The server reads the same variables a person would set by hand. */
-export function mcpbManifest(pkg: { version: string; description: string; license: string; keywords: string[] }) {
+export function mcpbManifest(pkg: { version: string; license: string; keywords: string[] }) {
   const value = (key: keyof typeof USER_CONFIG) => `\${user_config.${key}}`;
   return {
     manifest_version: '0.3',
-    name: 'rabbitmq-mcp',
-    display_name: 'RabbitMQ MCP',
+    name: 'rabbitmq-mcp-server',
+    display_name: 'RabbitMQ MCP server',
     version: pkg.version,
-    description: pkg.description,
+    // What the bundle holds: the server, run by Claude Desktop's own Node.js (not the tray app).
+    description: 'The RabbitMQ MCP server for one broker: Claude inspects and operates RabbitMQ, read-only unless you allow changes.',
     long_description:
-      'Inspect and operate RabbitMQ from Claude: queues, exchanges, bindings, connections, consumers and messages, with read-only by default, confirmations before anything destructive, and peeks that never lose a message. For several brokers and one-click switching, use the RabbitMQ MCP tray app instead.',
+      'This extension holds the RabbitMQ MCP server, which Claude Desktop runs with its own Node.js against the one broker you set up here. Claude can inspect and operate queues, exchanges, bindings, connections, consumers and messages: read-only by default, a dry run before anything destructive, and peeks that never lose a message. For several brokers, other AI apps and switching from a tray menu, install the RabbitMQ MCP desktop app instead.',
     author: { name: 'RabbitMQ MCP contributors' },
     license: pkg.license,
     keywords: pkg.keywords,
@@ -130,7 +131,7 @@ export async function buildMcpb(outDir = join(ROOT, 'release')): Promise<string>
     await cp(join(ROOT, 'LICENSE'), join(stage, 'LICENSE'));
     await writeFile(join(stage, 'manifest.json'), `${JSON.stringify(mcpbManifest(pkg), null, 2)}\n`);
     await mkdir(outDir, { recursive: true });
-    const output = join(outDir, `rabbitmq-mcp-${pkg.version}.mcpb`);
+    const output = join(outDir, `rabbitmq-mcp-server-${pkg.version}.mcpb`);
     if (!(await packExtension({ extensionPath: stage, outputPath: output, silent: true })))
       throw new Error('mcpb pack refused the bundle: run `npx mcpb validate` on the staged manifest for details');
     return output;

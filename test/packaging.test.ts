@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -143,6 +143,19 @@ describe('the Claude Desktop extension (.mcpb)', () => {
     for (const [key, option] of Object.entries(manifest.user_config)) if (key !== 'password') expect(option.default, key).toBeDefined();
     expect(manifest.tools.map((tool) => tool.name)).toEqual(allTools.map((tool) => tool.name));
     expect(readFileSync(bundle).subarray(0, 2).toString()).toBe('PK'); // a zip, as Claude Desktop expects
+  });
+
+  it('says it holds the server (not the desktop app), with a 512×512 icon', () => {
+    const text = manifest as unknown as { name: string; display_name: string; description: string; icon: string };
+    expect(text.name).toBe('rabbitmq-mcp-server');
+    expect(`${text.display_name} ${text.description}`).toMatch(/server/i);
+    expect(text.description).not.toMatch(/tray|desktop app/i);
+    const icon = readFileSync(join(unpacked, text.icon));
+    expect(icon.subarray(1, 4).toString()).toBe('PNG');
+    expect([icon.readUInt32BE(16), icon.readUInt32BE(20)]).toEqual([512, 512]); // IHDR width and height
+    // Only the server's files: no desktop app, window or tray icons.
+    const files = readdirSync(unpacked, { recursive: true }).map(String);
+    expect(files.filter((file) => /electron|renderer|tray|\.map$/.test(file))).toEqual([]);
   });
 
   it('uses only settings it asks for, and passes the password by environment, never on the command line', () => {
