@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestVhost } from './support/broker-admin.js';
+import { SERVER_BIN } from './support/built-server.js';
 import { brokerEnv } from './support/mcp-harness.js';
 import { type StdioSession, launchStdio } from './support/stdio-client.js';
 
@@ -62,5 +64,36 @@ describe('the built server over stdio', () => {
     ]);
     expect(calls.map((entry) => entry.outcome)).toEqual(['ok', 'ok', 'ok', 'ok', 'invalid', 'ok']);
     expect(calls.every((entry) => typeof entry.ms === 'number')).toBe(true);
+  });
+});
+
+describe('the built server started by hand in a terminal', () => {
+  /** Runs the server with a pseudo-terminal as stdin (util-linux `script`), then ends the input. */
+  function inTerminal(args: string[]): string {
+    const command = [process.execPath, SERVER_BIN, ...args].map((arg) => `'${arg}'`).join(' ');
+    const run = spawnSync('script', ['-qec', `${command} 2>&1 </dev/tty`, '/dev/null'], {
+      input: '\u0004', // Ctrl+D: the end of the terminal's input, so the server stops
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', TERM: 'dumb', ...brokerEnv({ LOG_LEVEL: 'silent' }) },
+      timeout: 20_000,
+    });
+    return run.stdout;
+  }
+
+  it('says in one line how to try it, with the command it was started with', () => {
+    const output = inTerminal(['--allow-write']);
+    const hint = output.split(/\r?\n/).find((line) => line.includes('waits for an AI client'));
+    expect(hint, output).toBe(
+      `rabbitmq-mcp-server speaks MCP on stdin/stdout and waits for an AI client; to try it by hand: npx @modelcontextprotocol/inspector node ${SERVER_BIN} --allow-write (Ctrl+C quits)`,
+    );
+  });
+
+  it('stays silent on stderr when a client starts it (stdin is a pipe)', () => {
+    const run = spawnSync(process.execPath, [SERVER_BIN], {
+      input: '',
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', ...brokerEnv({ LOG_LEVEL: 'silent' }) },
+    });
+    expect(run.stderr).toBe('');
   });
 });
