@@ -9,6 +9,6 @@ export const BROKER = {
 
 export const HOW_TO_START = [
   'The tests need a RabbitMQ 3.10+ broker with the management plugin.',
-  'On Debian/Ubuntu: apt-get install rabbitmq-server && rabbitmq-server -detached && rabbitmq-plugins enable rabbitmq_management',
+  'On Debian/Ubuntu, scripts/setup-test-machine.sh installs and starts one with its plugins (.ci/run does that, then runs the tests).',
   `Or point TEST_BROKER_HOST / TEST_AMQP_PORT / TEST_HTTP_PORT / TEST_BROKER_USER / TEST_BROKER_PASSWORD at one (now ${BROKER.host}:${BROKER.amqpPort}, management ${BROKER.httpPort}).`,
 ].join('\n');
