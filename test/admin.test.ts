@@ -304,7 +304,7 @@ describe('shovels and federation', () => {
 
 describe('get_overview', () => {
   it('says who the server is connected as, and reports feature flags', async () => {
-    const answer = await mcp.call('get_overview', { features: true });
+    const answer = await mcp.call('get_overview', { include: ['features'] });
     expect(answer.text).toMatch(
       new RegExp(`connected_as: ${BROKER.user} \\(administrator\\) on vhost ${vhost.name}; management API \\d+ ms, AMQP connected`),
     );

@@ -51,6 +51,22 @@ describe('connections, channels and consumers', () => {
     expect(listed).toContain(row);
   });
 
+  it('filters by the names the list shows: the client-provided name, in one vhost and across all', async () => {
+    const name = await appConnectionName();
+    const word = appName.split('-')[0] as string; // "billing", a part of the client's own name only
+    expect(name).not.toContain(word);
+    for (const args of [{ vhost: vhost.name }, {}]) {
+      const found = await mcp.call('list_connections', { ...args, filter: word });
+      expect(found.text, JSON.stringify(args)).toContain(appName);
+      const none = await mcp.call('list_connections', { ...args, filter: `${appName}-not-this` });
+      expect(none.text).toMatch(/^No connections/);
+    }
+    const consumers = await mcp.call('list_connections', { vhost: vhost.name, show: 'consumers', filter: '^worker-1$' });
+    expect(consumers.text).toContain('worker-1'); // the consumer tag
+    const byQueue = await mcp.call('list_connections', { vhost: vhost.name, show: 'consumers', filter: '^work$' });
+    expect(byQueue.text).toContain('worker-1');
+  });
+
   it('shows one connection in detail with its channel prefetch and unacked count', async () => {
     const name = await appConnectionName();
     const detail = await eventually(async () => {

@@ -31,7 +31,7 @@ describe('get_overview', () => {
 
   it('adds node detail with a memory breakdown', async () => {
     const nodes = await admin<{ name: string }[]>('GET', '/nodes');
-    const answer = await mcp.call('get_overview', { nodes: true });
+    const answer = await mcp.call('get_overview', { include: ['nodes'] });
     expect(answer.text).toContain(`${nodes[0]?.name} (disc, running, up`);
     expect(answer.text).toMatch(/memory: [\d.]+ MiB of [\d.]+ GiB limit \(\d+%\)/);
     expect(answer.text).toMatch(/memory_top: \w+ [\d.]+ (MiB|KiB)/);
@@ -39,7 +39,7 @@ describe('get_overview', () => {
   });
 
   it('runs the management health checks', async () => {
-    const answer = await mcp.call('get_overview', { checks: true });
+    const answer = await mcp.call('get_overview', { include: ['checks'] });
     expect(answer.text).toMatch(/All \d+ checks passed on node/);
     expect(answer.text).toContain('ok     alarms');
     expect(answer.text).toContain('ok     amqp listener');

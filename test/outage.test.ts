@@ -91,7 +91,7 @@ describe('when the broker goes away and comes back', () => {
   });
 
   it('gives a broken channel up instead of reusing it', async () => {
-    const missing = await mcp.call('delete_queue', { name: 'does-not-exist', purge: true, confirm: true });
+    const missing = await mcp.call('purge_queue', { name: 'does-not-exist', confirm: true });
     expect(missing.isError).toBe(true);
     // Every pooled channel is exercised after the failure: none of them is the dead one.
     const results = await Promise.all(

@@ -146,7 +146,7 @@ describe('deleting and purging', () => {
   });
 
   it('previews a purge with the exact count and changes nothing', async () => {
-    const answer = await mcp.call('delete_queue', { name: 'doomed', purge: true });
+    const answer = await mcp.call('purge_queue', { name: 'doomed' });
     expect(answer.text).toContain("Dry run: would purge 4 ready messages from queue 'doomed'");
     expect(answer.text).toContain('confirm: true');
     const check = await mcp.broker.amqp.forVhost(vhost.name).withChannel('check', (ch) => ch.checkQueue('doomed'));
@@ -160,8 +160,17 @@ describe('deleting and purging', () => {
     expect(await queueJson('doomed')).toBeDefined();
   });
 
+  it('is found by a model looking for "purge": its own tool, and delete_queue no longer takes purge', async () => {
+    const { tools } = await mcp.client.listTools();
+    expect(tools.find((tool) => tool.name === 'purge_queue')?.annotations).toMatchObject({ destructiveHint: true });
+    const old = await mcp.call('delete_queue', { name: 'doomed', purge: true, confirm: true });
+    expect(old.isError).toBe(true);
+    expect(old.text).toContain('purge');
+    expect(await queueJson('doomed')).toBeDefined();
+  });
+
   it('purges with confirm and reports how many were removed', async () => {
-    const answer = await mcp.call('delete_queue', { name: 'doomed', purge: true, confirm: true });
+    const answer = await mcp.call('purge_queue', { name: 'doomed', confirm: true });
     expect(answer.text).toBe(`Purged 4 messages from queue 'doomed' in vhost '${vhost.name}'.`);
   });
 

@@ -72,6 +72,7 @@ function validArguments(tool: (typeof allTools)[number]): Record<string, unknown
     import_definitions: { definitions: { queues: [{ name: 'sneaky', durable: true, auto_delete: false, arguments: {} }] }, confirm: true },
     create_queue: { name: 'sneaky' },
     delete_queue: { name: ALLOWED, confirm: true },
+    purge_queue: { name: ALLOWED, confirm: true },
     consume_messages: { queue: ALLOWED, confirm: true },
   };
   return byTool[tool.name] ?? ('queue' in tool.input.shape ? { queue: ALLOWED } : {});
@@ -144,7 +145,7 @@ describe('a queue out of scope', () => {
     for (const [tool, args] of [
       ['peek_messages', { queue: DENIED }],
       ['consume_messages', { queue: DENIED, confirm: true }],
-      ['delete_queue', { name: DENIED, purge: true, confirm: true }],
+      ['purge_queue', { name: DENIED, confirm: true }],
       ['delete_queue', { name: DENIED, confirm: true }],
       ['publish_messages', { routing_key: DENIED, messages: [{ body: 'x' }] }],
       ['create_binding', { source: 'amq.topic', destination: DENIED, routing_key: '#' }],

@@ -38,7 +38,7 @@ describe('credentials', () => {
     const outputs: string[] = [];
     try {
       for (const [tool, args] of [
-        ['get_overview', { nodes: true, checks: true }],
+        ['get_overview', { include: ['nodes', 'checks'] }],
         ['create_queue', { name: 'q' }],
         ['publish_messages', { routing_key: 'q', messages: [{ body: 'x' }] }],
         ['peek_messages', { queue: 'q' }],

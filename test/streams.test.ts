@@ -79,22 +79,23 @@ describe('read_stream', () => {
     expect(answer.isError, answer.text).toBe(false);
     expect(shown(answer.text)).toEqual(early.slice(0, 5).map((body, offset) => ({ offset, body })));
     expect(answer.text).toContain(`Read 5 messages of stream '${STREAM}' in vhost '${vhost.name}' at offsets 0-4 (from first)`);
-    expect(answer.text).toContain('Next: read_stream with offset=5.');
+    expect(answer.text).toContain('Next: read_stream with offset "5".');
   });
 
-  it('reads from a numeric offset, given as a number or as digits', async () => {
-    for (const offset of [20, '20']) {
-      const answer = await mcp.call('read_stream', { queue: STREAM, offset, count: 3 });
-      expect(shown(answer.text)).toEqual([20, 21, 22].map((at) => ({ offset: at, body: early[at] })));
-      expect(answer.text).toContain('Next: read_stream with offset=23.');
-    }
+  it('reads from a numeric offset given as its digits, and says a bare number must be text', async () => {
+    const answer = await mcp.call('read_stream', { queue: STREAM, offset: '20', count: 3 });
+    expect(shown(answer.text)).toEqual([20, 21, 22].map((at) => ({ offset: at, body: early[at] })));
+    expect(answer.text).toContain('Next: read_stream with offset "23".');
+    const number = await mcp.call('read_stream', { queue: STREAM, offset: 20, count: 3 });
+    expect(number.isError).toBe(true);
+    expect(number.text).toContain('offset: Invalid input: expected string, received number');
   });
 
   it('reads on across the whole stream and says where it ends', async () => {
-    const answer = await mcp.call('read_stream', { queue: STREAM, offset: 45, count: 100 });
+    const answer = await mcp.call('read_stream', { queue: STREAM, offset: '45', count: 100 });
     expect(shown(answer.text).map((m) => m.body)).toEqual(late.slice(15));
-    expect(answer.text).toContain('That is the end of the stream for now. Next: read_stream with offset=50.');
-    const past = await mcp.call('read_stream', { queue: STREAM, offset: 50 });
+    expect(answer.text).toContain('That is the end of the stream for now. Next: read_stream with offset "50".');
+    const past = await mcp.call('read_stream', { queue: STREAM, offset: '50' });
     expect(past.isError).toBe(false);
     expect(past.text).toContain(`No message in stream '${STREAM}' in vhost '${vhost.name}' at offset 50`);
   });
@@ -140,8 +141,9 @@ describe('read_stream', () => {
   it.each([
     ['yesterday', "offset 'yesterday' is not first, last, next, a whole number from 0 or an ISO 8601 time with a zone"],
     ['2024-05-01T12:00:00', 'is not first, last, next, a whole number from 0 or an ISO 8601 time with a zone'],
-    [-1, "offset '-1' is not first, last, next"],
-    [1.5, "offset '1.5' is not first, last, next"],
+    ['-1', "offset '-1' is not first, last, next"],
+    ['1.5', "offset '1.5' is not first, last, next"],
+    ['x'.repeat(100), `offset '${'x'.repeat(40)}…' is not first`],
   ])('refuses offset %j with what to give instead', async (offset, message) => {
     const answer = await mcp.call('read_stream', { queue: STREAM, offset });
     expect(answer.isError).toBe(true);

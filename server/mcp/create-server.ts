@@ -55,6 +55,7 @@ export function advertisedAnnotations(
 function describeTool(tool: AnyTool, level: SafetyLevel): Tool {
   return {
     name: tool.name,
+    title: tool.title,
     description: tool.description,
     inputSchema: advertisedSchema(tool.input) as Tool['inputSchema'],
     annotations: advertisedAnnotations(tool, level),

@@ -159,9 +159,13 @@ async function vhostAccess(broker: Broker, vhostName: string): Promise<string> {
 
 export const listUsers = defineTool({
   name: 'list_users',
+  title: 'List users',
   group: 'admin',
-  description: 'Users (tags, limits); user: its permissions and limits; vhost: who may use it. Never shows passwords.',
-  input: z.strictObject({ user: objectName('user name').optional(), vhost }),
+  description: 'Users with tags and limits; never passwords.',
+  input: z.strictObject({
+    user: objectName('user name').optional().describe('One, with permissions'),
+    vhost: vhost.describe('Who may use it'),
+  }),
   annotations: READ_ONLY,
   async handler(args, { broker }) {
     if (args.user !== undefined) return userDetail(broker, args.user);
@@ -186,9 +190,10 @@ export const listUsers = defineTool({
 
 export const listPolicies = defineTool({
   name: 'list_policies',
+  title: 'List policies',
   group: 'admin',
-  description: 'Policies and operator policies of a vhost; queue: which apply to it and the effective definition.',
-  input: z.strictObject({ vhost, queue: objectName('queue name').optional() }),
+  description: 'Policies and operator policies.',
+  input: z.strictObject({ vhost, queue: objectName('queue name').optional().describe('Which apply to it') }),
   annotations: READ_ONLY,
   async handler(args, { broker }) {
     const vhostName = args.vhost ?? broker.defaultVhost;
@@ -248,8 +253,9 @@ async function optional<T>(work: Promise<T>): Promise<T | null> {
 
 export const listLinks = defineTool({
   name: 'list_links',
+  title: 'Shovels and federation',
   group: 'admin',
-  description: 'Shovels (state, source → destination) and federation upstreams with link status, in a vhost.',
+  description: 'Shovels and federation upstreams, with state.',
   input: z.strictObject({ vhost }),
   annotations: READ_ONLY,
   async handler(args, { broker }) {

@@ -302,21 +302,22 @@ async function restartShovel(broker: Broker, name: string, vhostName: string): P
 const kind = z.enum(KINDS);
 /** set_configuration also restarts a shovel (write level: it stops and starts, nothing is removed). */
 const configureKind = z.enum([...KINDS, 'shovel_restart']);
-const name = objectName('name').describe('For permissions and limits: the user or vhost');
+const name = objectName('name').describe('Or user/vhost (permissions, limits)');
 
 export const setConfiguration = defineTool({
   name: 'set_configuration',
+  title: 'Set configuration',
   group: 'admin',
-  description: 'Create or update configuration of any kind; says what changed.',
+  description: 'Create or update any configuration; says what changed.',
   input: z.strictObject({
-    kind: configureKind,
+    kind: configureKind.describe('What to set'),
     name,
     vhost,
     settings: z
       .record(z.string(), z.unknown())
       .optional()
       .describe('e.g. policy: pattern,definition,apply-to,priority; permissions: configure,write,read'),
-    password: z.string().min(1).max(1000).optional(),
+    password: z.string().min(1).max(1000).optional().describe('For kind user'),
     confirm,
   }),
   annotations: writes(true),
@@ -433,8 +434,9 @@ async function impact(broker: Broker, target: Target, before: Record<string, unk
 
 export const deleteConfiguration = defineTool({
   name: 'delete_configuration',
+  title: 'Delete configuration',
   group: 'admin',
-  description: 'Delete configuration of any kind (a vhost with everything in it).',
+  description: 'Delete any configuration (a vhost: with all in it).',
   input: z.strictObject({ kind: advertiseAs(kind, { type: 'string', description: 'As in set_configuration' }), name, vhost, confirm }),
   annotations: destroys(true),
   async handler(args, { broker, confirm: gate }) {

@@ -6,17 +6,17 @@ import { apiPath } from '../broker/management-client.js';
 import { exchangeNotFound, queueNotFound, vhostNotFound } from './not-found.js';
 import { type ExchangeInfo, describeBinding } from './exchanges.js';
 import { capOutput, pageFooter, plural, quoted, table } from './output.js';
-import { confirm, exchangeName, objectName, paging, routingKey, table as argumentTable, vhost } from './schemas.js';
+import { DEFAULT_PAGE_SIZE, confirm, exchangeName, objectName, paging, routingKey, table as argumentTable, vhost } from './schemas.js';
 import { READ_ONLY, defineTool, destroys, writes } from './tool.js';
 
 /** What names one binding: create_binding and delete_binding take the same fields. */
 const bindingFields = {
   vhost,
-  source: objectName('source exchange'),
-  destination: objectName('destination'),
-  destination_type: z.enum(['queue', 'exchange']).optional(),
-  routing_key: routingKey.optional(),
-  arguments: argumentTable.optional(),
+  source: objectName('source exchange').describe('From exchange'),
+  destination: objectName('destination').describe('Queue or exchange'),
+  destination_type: z.enum(['queue', 'exchange']).optional().describe('Default queue'),
+  routing_key: routingKey.optional().describe('Default ""'),
+  arguments: argumentTable.optional().describe('Headers to match'),
 };
 
 function destinationSegment(type: 'queue' | 'exchange'): 'q' | 'e' {
@@ -25,12 +25,13 @@ function destinationSegment(type: 'queue' | 'exchange'): 'q' | 'e' {
 
 export const listBindings = defineTool({
   name: 'list_bindings',
+  title: 'List bindings',
   group: 'exchanges',
-  description: 'List the bindings of a vhost, of one queue, or from/to one exchange.',
+  description: 'Bindings of a vhost, a queue, or an exchange.',
   input: z.strictObject({
     vhost,
-    queue: objectName('queue name').optional(),
-    exchange: objectName('exchange name').optional(),
+    queue: objectName('queue name').optional().describe('Those to this queue'),
+    exchange: objectName('exchange name').optional().describe('Those from and to it'),
     ...paging,
   }),
   annotations: READ_ONLY,
@@ -61,7 +62,7 @@ export const listBindings = defineTool({
       scope = `in vhost '${vhostName}'`;
     }
     if (bindings.length === 0) return `No bindings ${scope}.`;
-    const pageSize = args.page_size ?? 50;
+    const pageSize = args.page_size ?? DEFAULT_PAGE_SIZE;
     const pageCount = Math.ceil(bindings.length / pageSize);
     const page = Math.min(args.page ?? 1, pageCount);
     const rows = bindings
@@ -80,8 +81,9 @@ export const listBindings = defineTool({
 
 export const createBinding = defineTool({
   name: 'create_binding',
+  title: 'Create binding',
   group: 'exchanges',
-  description: 'Bind exchange source to a queue or exchange, by routing_key or (headers) arguments.',
+  description: 'Bind an exchange to a queue or exchange.',
   input: z.strictObject(bindingFields),
   annotations: writes(true),
   async handler(args, { broker }) {
@@ -105,8 +107,9 @@ function sameArguments(a: Record<string, unknown> | undefined, b: Record<string,
 
 export const deleteBinding = defineTool({
   name: 'delete_binding',
+  title: 'Delete binding',
   group: 'exchanges',
-  description: 'Remove a binding (arguments needed only if bindings differ by them).',
+  description: 'Remove a binding.',
   input: z.strictObject({ ...bindingFields, confirm }),
   annotations: destroys(true),
   async handler(args, { broker, confirm }) {
@@ -238,13 +241,14 @@ export async function hiddenQueuesReached(
 
 export const traceRouteTool = defineTool({
   name: 'trace_route',
+  title: 'Trace a route',
   group: 'exchanges',
-  description: 'Which queues a message from exchange with routing_key and headers would reach, via which bindings.',
+  description: 'Which queues a message would reach, by which bindings.',
   input: z.strictObject({
     vhost,
-    exchange: exchangeName,
-    routing_key: routingKey,
-    headers: argumentTable.optional(),
+    exchange: exchangeName.describe('"" is the default exchange'),
+    routing_key: routingKey.describe("The message's"),
+    headers: argumentTable.optional().describe('For headers exchanges'),
   }),
   annotations: READ_ONLY,
   async handler(args, { broker }) {

@@ -6,7 +6,7 @@ import { SERVER_NAME } from '../version.js';
 import { vhostNotFound } from './not-found.js';
 import { capOutput, pageFooter, plural, rate, record, table } from './output.js';
 import { compileNameFilter } from '../broker/name-filter.js';
-import { checkRegex, confirm, nameFilter, objectName, paging, vhost } from './schemas.js';
+import { DEFAULT_PAGE_SIZE, checkRegex, confirm, nameFilter, objectName, paging, vhost } from './schemas.js';
 import { READ_ONLY, defineTool, destroys } from './tool.js';
 
 interface ConnectionInfo {
@@ -59,7 +59,7 @@ function clientName(connection: ConnectionInfo): string {
 }
 
 /** Pages a list the management API does not page itself. */
-function pageLocally<T>(items: readonly T[], page = 1, pageSize = 50) {
+function pageLocally<T>(items: readonly T[], page = 1, pageSize = DEFAULT_PAGE_SIZE) {
   const pageCount = Math.max(1, Math.ceil(items.length / pageSize));
   const current = Math.min(page, pageCount);
   return { items: items.slice((current - 1) * pageSize, current * pageSize), page: current, pageCount, filteredCount: items.length };
@@ -73,24 +73,29 @@ interface ClientListArgs {
 }
 
 /**
- * Connections or channels, one page. Across all vhosts the broker filters, sorts and pages; for
- * one vhost its API returns everything, so the same is done here.
+ * Connections or channels, one page. Unfiltered across all vhosts, the broker sorts and pages; its
+ * own filter matches only the address-style name, so a filter (which covers every name the list
+ * shows: the client's own name, the user) and one vhost (whose API returns everything) are done here.
  */
 async function pageOfClients<T extends { name: string; messages_unacknowledged?: number }>(
   broker: Broker,
   resource: 'connections' | 'channels',
   args: ClientListArgs,
   order: { sort: string; sortReverse: boolean; columns: readonly string[] },
+  names: (item: T) => (string | undefined)[],
 ) {
-  const pageSize = args.page_size ?? 50;
-  if (args.vhost === undefined) {
-    return broker.management.getPage<T>(apiPath(resource), { page: args.page, pageSize, name: args.filter, useRegex: true, ...order });
+  const pageSize = args.page_size ?? DEFAULT_PAGE_SIZE;
+  if (args.vhost === undefined && !args.filter) {
+    return broker.management.getPage<T>(apiPath(resource), { page: args.page, pageSize, ...order });
   }
-  const all = await broker.management.get<T[]>(apiPath('vhosts', args.vhost, resource), { notFound: vhostNotFound(args.vhost) });
+  const all =
+    args.vhost === undefined
+      ? await broker.management.get<T[]>(apiPath(resource), { query: { columns: order.columns.join(',') } })
+      : await broker.management.get<T[]>(apiPath('vhosts', args.vhost, resource), { notFound: vhostNotFound(args.vhost) });
   const pattern = args.filter ? await compileNameFilter(args.filter) : undefined;
   const key = order.sort as keyof T;
   const sorted = all
-    .filter((item) => !pattern || pattern.test(item.name))
+    .filter((item) => !pattern || names(item).some((name) => name !== undefined && pattern.test(name)))
     .sort((a, b) => {
       const difference = a[key] === b[key] ? 0 : (a[key] ?? 0) < (b[key] ?? 0) ? -1 : 1;
       return order.sortReverse ? -difference : difference;
@@ -106,13 +111,14 @@ const CONNECTION_COLUMNS = ['name', 'user', 'vhost', 'state', 'channels', 'clien
 
 export const listConnections = defineTool({
   name: 'list_connections',
+  title: 'Connections and consumers',
   group: 'clients',
-  description: 'Connections (user, client, traffic); show: channels (most unacked first) or consumers (of queue); name: one.',
+  description: 'Connections (user, client, traffic), channels or consumers.',
   input: z.strictObject({
     vhost,
-    show: z.enum(['connections', 'channels', 'consumers']).optional(),
-    name: nameText.optional(),
-    queue: objectName('queue name').optional(),
+    show: z.enum(['connections', 'channels', 'consumers']).optional().describe('Default connections'),
+    name: nameText.optional().describe('One, in detail'),
+    queue: objectName('queue name').optional().describe('Consumers of this queue'),
     filter: nameFilter,
     ...paging,
   }),
@@ -125,11 +131,17 @@ export const listConnections = defineTool({
     if (show === 'channels') return listChannels(broker, args);
     if (show === 'consumers') return listConsumers(broker, args);
     if (args.name !== undefined) return connectionDetail(broker, args.name);
-    const page = await pageOfClients<ConnectionInfo>(broker, 'connections', args, {
-      sort: 'name',
-      sortReverse: false,
-      columns: CONNECTION_COLUMNS,
-    });
+    const page = await pageOfClients<ConnectionInfo>(
+      broker,
+      'connections',
+      args,
+      {
+        sort: 'name',
+        sortReverse: false,
+        columns: CONNECTION_COLUMNS,
+      },
+      (c) => [c.name, clientName(c), c.user],
+    );
     if (page.filteredCount === 0) return noneFound('connections', args);
     const rows = page.items.map((c) => [
       c.name,
@@ -224,11 +236,17 @@ async function connectionDetail(broker: Broker, name: string): Promise<string> {
 type ListArgs = { vhost?: string; filter?: string; queue?: string; page?: number; page_size?: number };
 
 async function listChannels(broker: Broker, args: ListArgs): Promise<string> {
-  const page = await pageOfClients<ChannelInfo>(broker, 'channels', args, {
-    sort: 'messages_unacknowledged',
-    sortReverse: true,
-    columns: CHANNEL_COLUMNS,
-  });
+  const page = await pageOfClients<ChannelInfo>(
+    broker,
+    'channels',
+    args,
+    {
+      sort: 'messages_unacknowledged',
+      sortReverse: true,
+      columns: CHANNEL_COLUMNS,
+    },
+    (c) => [c.name, c.user],
+  );
   if (page.filteredCount === 0) return noneFound('channels', args);
   return capOutput(`${table(CHANNEL_HEADER, page.items.map(channelRow))}\n${pageFooter(page, 'list_connections')}`);
 }
@@ -240,9 +258,20 @@ async function listConsumers(broker: Broker, args: ListArgs): Promise<string> {
     notFound: vhostNotFound(vhostName),
   });
   const pattern = args.filter ? await compileNameFilter(args.filter) : undefined;
-  const matching = all.filter((c) => (args.queue === undefined || c.queue.name === args.queue) && (!pattern || pattern.test(c.queue.name)));
+  // The filter covers every name the table shows: queue, consumer tag, channel, user.
+  const shown = (c: ConsumerInfo) => [
+    c.queue.name,
+    c.consumer_tag,
+    c.channel_details?.name ?? c.channel_details?.connection_name,
+    c.channel_details?.user,
+  ];
+  const matching = all.filter(
+    (c) =>
+      (args.queue === undefined || c.queue.name === args.queue) &&
+      (!pattern || shown(c).some((name) => name !== undefined && pattern.test(name))),
+  );
   if (matching.length === 0) return `No consumers in vhost '${vhostName}'${args.queue ? ` on queue '${args.queue}'` : ''}.`;
-  const page = pageLocally(matching, args.page, args.page_size ?? 50);
+  const page = pageLocally(matching, args.page, args.page_size ?? DEFAULT_PAGE_SIZE);
   const rows = page.items.map((c) => [
     c.queue.name,
     c.consumer_tag,
@@ -260,11 +289,12 @@ async function listConsumers(broker: Broker, args: ListArgs): Promise<string> {
 
 export const closeConnection = defineTool({
   name: 'close_connection',
+  title: 'Close connection',
   group: 'clients',
-  description: 'Close a connection with its channels and consumers.',
+  description: 'Close a connection, its channels and consumers.',
   input: z.strictObject({
-    name: nameText,
-    reason: z.string().max(200).optional(),
+    name: nameText.describe('From list_connections'),
+    reason: z.string().max(200).optional().describe('Told to the client'),
     confirm,
   }),
   annotations: destroys(true),

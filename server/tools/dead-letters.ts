@@ -96,19 +96,23 @@ async function configuredSources(broker: Broker, vhostName: string, queue: strin
   return sources;
 }
 
+/** How many messages dead_letter_summary reads (peeks) when the caller names no sample. */
+const DEFAULT_SAMPLE = 1000;
+
 export const deadLetterSummary = defineTool({
   name: 'dead_letter_summary',
+  title: 'Dead-letter summary',
   group: 'messages',
-  description: 'Summarize a dead-letter queue by x-death reason, source and time.',
+  description: 'A dead-letter queue by x-death reason, source and time.',
   input: z.strictObject({
     vhost,
-    queue: objectName('queue name'),
-    sample: z.number().int().min(1).max(10_000).optional(),
+    queue: objectName('queue name').describe('The dead-letter queue'),
+    sample: z.number().int().min(1).max(10_000).optional().describe(`Messages read; default ${DEFAULT_SAMPLE}`),
   }),
   annotations: READ_ONLY,
   async handler(args, { broker }) {
     const vhostName = args.vhost ?? broker.defaultVhost;
-    const sample = args.sample ?? 1000;
+    const sample = args.sample ?? DEFAULT_SAMPLE;
     const queue = await getQueueInfo(broker, vhostName, args.queue);
     const peeked = await peekQueue(broker, vhostName, queue, sample);
     if ('refused' in peeked) return { text: `${peeked.refused.reason}\n${peeked.refused.advice}`, isError: true };

@@ -222,9 +222,10 @@ export async function vhostDefinitionsJson(broker: Broker, vhost: string): Promi
 
 export const exportDefinitions = defineTool({
   name: 'export_definitions',
+  title: 'Export definitions',
   group: 'definitions',
-  description: 'Definitions JSON: topology, policies, users; secrets masked. No vhost: all.',
-  input: z.strictObject({ vhost: objectName('vhost').optional() }),
+  description: 'Definitions JSON: topology, policies, users; secrets masked.',
+  input: z.strictObject({ vhost: objectName('vhost').optional().describe('Omit: whole broker') }),
   annotations: READ_ONLY,
   async handler(args, { broker }) {
     const document = withoutCredentials(await readDefinitions(broker, args.vhost));
@@ -635,9 +636,14 @@ function verification(before: Diff, after: Diff): string {
 
 export const importDefinitions = defineTool({
   name: 'import_definitions',
+  title: 'Import definitions',
   group: 'definitions',
-  description: 'Import definitions: adds and updates, never deletes; into vhost, else the whole broker. Previews a diff.',
-  input: z.strictObject({ definitions: definitionsArgument, vhost: objectName('vhost').optional(), confirm }),
+  description: 'Add and update definitions, never delete; previews a diff.',
+  input: z.strictObject({
+    definitions: definitionsArgument.describe('As exported'),
+    vhost: objectName('vhost').optional().describe('Omit: whole broker'),
+    confirm,
+  }),
   annotations: destroys(true),
   async handler(args, { broker, confirm: ask, progress }) {
     const parsed = documentSchema.safeParse(args.definitions);

@@ -5,7 +5,17 @@ import type { Binding } from '../broker/exchange-routing.js';
 import { apiPath } from '../broker/management-client.js';
 import { exchangeNotFound, vhostNotFound } from './not-found.js';
 import { capOutput, pageFooter, plural, quoted, rate, record, table } from './output.js';
-import { checkRegex, confirm, exchangeName, nameFilter, objectName, paging, table as argumentTable, vhost } from './schemas.js';
+import {
+  DEFAULT_PAGE_SIZE,
+  checkRegex,
+  confirm,
+  exchangeName,
+  nameFilter,
+  objectName,
+  paging,
+  table as argumentTable,
+  vhost,
+} from './schemas.js';
 import { READ_ONLY, defineTool, destroys, writes } from './tool.js';
 
 export interface ExchangeInfo {
@@ -50,11 +60,12 @@ const LIST_COLUMNS = [
 
 export const listExchanges = defineTool({
   name: 'list_exchanges',
+  title: 'List exchanges',
   group: 'exchanges',
-  description: 'Exchanges with type, flags, rates (filter: name regex), or one with its bindings (name).',
+  description: 'Exchanges with type, flags, rates; or one with bindings.',
   input: z.strictObject({
     vhost,
-    name: exchangeName.optional(),
+    name: exchangeName.optional().describe('One, with bindings'),
     filter: nameFilter,
     ...paging,
   }),
@@ -66,7 +77,14 @@ export const listExchanges = defineTool({
     if (badRegex) return { text: badRegex, isError: true };
     const page = await broker.management.getPage<ExchangeInfo>(
       apiPath('exchanges', vhostName),
-      { page: args.page, pageSize: args.page_size ?? 50, name: args.filter, useRegex: true, sort: 'name', columns: LIST_COLUMNS },
+      {
+        page: args.page,
+        pageSize: args.page_size ?? DEFAULT_PAGE_SIZE,
+        name: args.filter,
+        useRegex: true,
+        sort: 'name',
+        columns: LIST_COLUMNS,
+      },
       { notFound: vhostNotFound(vhostName) },
     );
     if (page.filteredCount === 0) return `No exchange in vhost '${vhostName}' matches /${args.filter ?? ''}/.`;
@@ -116,19 +134,21 @@ const BUILT_IN_TYPES = ['direct', 'fanout', 'topic', 'headers'];
 
 export const createExchange = defineTool({
   name: 'create_exchange',
+  title: 'Create exchange',
   group: 'exchanges',
-  description: 'Declare an exchange: direct, fanout, topic, headers or a plugin type (x-…).',
+  description: 'Declare an exchange.',
   input: z.strictObject({
     vhost,
     name: objectName('exchange name'),
     type: z
       .string()
-      .regex(/^(direct|fanout|topic|headers|x-[\w.-]+)$/, 'type must be direct, fanout, topic, headers or a plugin type starting with x-'),
-    durable: z.boolean().optional(),
-    auto_delete: z.boolean().optional(),
-    internal: z.boolean().optional(),
-    alternate_exchange: exchangeName.optional(),
-    arguments: argumentTable.optional(),
+      .regex(/^(direct|fanout|topic|headers|x-[\w.-]+)$/, 'type must be direct, fanout, topic, headers or a plugin type starting with x-')
+      .describe('direct, fanout, topic, headers, x-…'),
+    durable: z.boolean().optional().describe('Default true'),
+    auto_delete: z.boolean().optional().describe('Goes with its last binding'),
+    internal: z.boolean().optional().describe('No publishing to it'),
+    alternate_exchange: exchangeName.optional().describe('Gets what is unroutable'),
+    arguments: argumentTable.optional().describe('Other x- arguments'),
   }),
   annotations: writes(true),
   async handler(args, { broker }) {
@@ -175,12 +195,13 @@ export const createExchange = defineTool({
 
 export const deleteExchange = defineTool({
   name: 'delete_exchange',
+  title: 'Delete exchange',
   group: 'exchanges',
-  description: 'Delete an exchange and its bindings (if_unused guards it).',
+  description: 'Delete an exchange and its bindings.',
   input: z.strictObject({
     vhost,
     name: objectName('exchange name'),
-    if_unused: z.boolean().optional(),
+    if_unused: z.boolean().optional().describe('Only if unbound'),
     confirm,
   }),
   annotations: destroys(true),

@@ -245,17 +245,23 @@ async function features(broker: Broker): Promise<string> {
 
 export const getOverview = defineTool({
   name: 'get_overview',
+  title: 'Broker overview',
   group: 'health',
-  description:
-    'Version, user and ping, totals, rates, alarms, listeners; nodes: memory/disk per node; checks: health checks; features: feature flags.',
-  input: z.strictObject({ nodes: z.boolean().optional(), checks: z.boolean().optional(), features: z.boolean().optional() }),
+  description: 'Version, user, ping, totals, rates, alarms, listeners.',
+  input: z.strictObject({
+    include: z
+      .array(z.enum(['nodes', 'checks', 'features']))
+      .optional()
+      .describe('Per-node memory/disk, health checks, feature flags'),
+  }),
   annotations: READ_ONLY,
   async handler(args, { broker }) {
+    const include = new Set(args.include ?? []);
     const parts = await Promise.all([
       overviewText(broker),
-      args.nodes ? nodeDetails(broker).then((text) => `\nNodes\n${text}`) : '',
-      args.checks ? healthChecks(broker).then((text) => `\nHealth checks\n${text}`) : '',
-      args.features ? features(broker).then((text) => `\nFeatures\n${text}`) : '',
+      include.has('nodes') ? nodeDetails(broker).then((text) => `\nNodes\n${text}`) : '',
+      include.has('checks') ? healthChecks(broker).then((text) => `\nHealth checks\n${text}`) : '',
+      include.has('features') ? features(broker).then((text) => `\nFeatures\n${text}`) : '',
     ]);
     return parts.filter(Boolean).join('\n');
   },

@@ -18,7 +18,9 @@ function compact(node: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(node)) {
     if (DROPPED_KEYS.has(key)) continue;
-    if (key === 'additionalProperties' && value !== false && Object.keys(value as object).length === 0) continue;
+    // Unknown keys are refused when the call arrives, with a message naming them; saying so in
+    // every nested object would cost bytes without helping the model.
+    if (key === 'additionalProperties' && (value === false || Object.keys(value as object).length === 0)) continue;
     out[key] = compact(value);
   }
   return out;

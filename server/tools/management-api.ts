@@ -84,12 +84,13 @@ export function parseApiPath(raw: string): { path: string; query: Record<string,
 
 export const managementApi = defineTool({
   name: 'management_api',
+  title: 'Management API',
   group: 'api',
-  description: 'Any management API request (path e.g. /api/queues/%2F/q). GET always; PUT/POST need write, DELETE destructive.',
+  description: 'Any management API call. GET always; PUT, POST need write; DELETE destructive.',
   input: z.strictObject({
-    method: z.enum(['GET', 'PUT', 'POST', 'DELETE']).optional(),
-    path: z.string().min(1).max(4000),
-    body: z.record(z.string(), z.unknown()).optional(),
+    method: z.enum(['GET', 'PUT', 'POST', 'DELETE']).optional().describe('Default GET'),
+    path: z.string().min(1).max(4000).describe('e.g. /api/queues/%2F/q'),
+    body: z.record(z.string(), z.unknown()).optional().describe('JSON for PUT and POST'),
     confirm,
   }),
   // Offered at every level; what it may do follows the server's level, and so do its hints.

@@ -13,7 +13,9 @@ import { READ_ONLY, type ToolResult, defineTool, destroys, writes } from './tool
 
 const MAX_PEEK_WINDOW = 5000;
 
-const maxBody = z.number().int().min(0).max(100_000).optional();
+/** Characters of each body shown when the caller names no max_body. */
+const DEFAULT_BODY_CHARS = 1000;
+const maxBody = z.number().int().min(0).max(100_000).optional().describe(`Chars per body; default ${DEFAULT_BODY_CHARS}`);
 
 /** A body as text when it is printable UTF-8, else base64; cut to `limit` characters. */
 export function renderBody(content: Buffer, limit: number): string {
@@ -115,19 +117,21 @@ export function peekNotes(peeked: Peeked, consumers: number): string[] {
 
 export const peekMessages = defineTool({
   name: 'peek_messages',
+  title: 'Peek at messages',
   group: 'messages',
   description:
-    'Read messages without removing them, in order: count (default 10, max 100) from offset; max_body: chars per body (1000). Classic: marks them redelivered. Quorum before 4.3: counts as a delivery; refused near the delivery limit.',
+    'Read messages in order, leaving them queued. Classic: marks them redelivered; quorum before 4.3: a delivery, refused near the limit.',
   input: z.strictObject({
     vhost,
-    queue: objectName('queue name'),
-    count: z.number().int().min(1).max(100).optional(),
+    queue: objectName('queue name').describe('Any type'),
+    count: z.number().int().min(1).max(100).optional().describe('Default 10, max 100'),
     offset: z
       .number()
       .int()
       .min(0)
       .max(MAX_PEEK_WINDOW - 1)
-      .optional(),
+      .optional()
+      .describe('Skip this many'),
     max_body: maxBody,
   }),
   annotations: READ_ONLY,
@@ -146,7 +150,7 @@ export const peekMessages = defineTool({
     if (page.length === 0) {
       return `Queue '${args.queue}' in vhost '${vhostName}' has ${read.length === 0 ? 'no ready messages' : `only ${plural(read.length, 'ready message')}, none at offset ${offset}`}.${noteText}`;
     }
-    const rendered = renderMessages(page, offset + 1, args.max_body ?? 1000, (m) =>
+    const rendered = renderMessages(page, offset + 1, args.max_body ?? DEFAULT_BODY_CHARS, (m) =>
       queue.type === 'quorum'
         ? { delivery_count: deliveryCount(m) }
         : queue.type === 'stream'
@@ -182,7 +186,7 @@ const outgoing = z.strictObject({
   properties: advertiseAs(properties.optional(), {
     type: 'object',
     description:
-      'content_type, content_encoding, correlation_id, reply_to, message_id, type, app_id, expiration (ms, string), timestamp (s), priority, persistent (default true)',
+      'content_type, content_encoding, correlation_id, reply_to, message_id, type, app_id, expiration (ms), timestamp (s), priority, persistent (default true)',
   }),
 });
 
@@ -278,15 +282,16 @@ async function routesOutOfScope(
 
 export const publishMessages = defineTool({
   name: 'publish_messages',
+  title: 'Publish messages',
   group: 'messages',
-  description: 'Publish 1-10000 messages with confirms, reporting unroutable ones; exchange "" (default) routes to queue routing_key.',
+  description: 'Publish with confirms; reports unroutable messages.',
   input: z.strictObject({
     vhost,
-    exchange: exchangeName.optional(),
-    routing_key: routingKey.optional(),
-    messages: z.array(outgoing).min(1).max(10_000),
-    encoding: z.enum(['utf8', 'base64']).optional(),
-    mandatory: z.boolean().optional(),
+    exchange: exchangeName.optional().describe('Default "": the queue routing_key'),
+    routing_key: routingKey.optional().describe('For messages without one'),
+    messages: z.array(outgoing).min(1).max(10_000).describe('1 to 10000'),
+    encoding: z.enum(['utf8', 'base64']).optional().describe('Default utf8'),
+    mandatory: z.boolean().optional().describe('Report unroutable (default)'),
   }),
   annotations: writes(false),
   async handler(args, { broker, progress }) {
@@ -368,12 +373,13 @@ function wholeMessage(vhostName: string, queue: string, position: number, messag
 
 export const consumeMessages = defineTool({
   name: 'consume_messages',
+  title: 'Consume messages',
   group: 'messages',
-  description: 'Remove count messages (default 1, max 100) from the head of a queue; each is returned whole (resources, 4 MiB per call).',
+  description: 'Remove messages, each returned whole (resources, 4 MiB a call).',
   input: z.strictObject({
     vhost,
-    queue: objectName('queue name'),
-    count: z.number().int().min(1).max(100).optional(),
+    queue: objectName('queue name').describe('Not a stream'),
+    count: z.number().int().min(1).max(100).optional().describe('Default 1, max 100'),
     max_body: maxBody,
     confirm,
   }),
@@ -424,7 +430,7 @@ export const consumeMessages = defineTool({
       });
     broker.peeks.forget(vhostName, args.queue);
     if (taken.length === 0) return `Queue '${args.queue}' in vhost '${vhostName}' had no ready messages; nothing was removed.`;
-    const parts = taken.map((message, index) => renderMessage(message, index + 1, args.max_body ?? 1000));
+    const parts = taken.map((message, index) => renderMessage(message, index + 1, args.max_body ?? DEFAULT_BODY_CHARS));
     const left = handedBack
       ? `\nStopped at ${CONSUME_MAX_BYTES / 1024 / 1024} MiB of bodies: message ${taken.length + 1} and those after it stay in the queue (consume again for them).`
       : '';

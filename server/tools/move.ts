@@ -223,14 +223,15 @@ function counted(counts: Map<string, number>, label: (key: string) => string): s
 
 export const moveMessages = defineTool({
   name: 'move_messages',
+  title: 'Move messages',
   group: 'messages',
-  description: 'Move up to count messages in order from queue from to queue to, or to_source: each to its x-death queue.',
+  description: 'Move messages in order to another queue, or back to their dead-letter source.',
   input: z.strictObject({
     vhost,
-    from: objectName('from'),
-    to: objectName('to').optional(),
-    to_source: z.boolean().optional(),
-    count: z.number().int().min(1).max(MAX_MOVE),
+    from: objectName('from').describe('Source queue'),
+    to: objectName('to').optional().describe('Target queue'),
+    to_source: z.boolean().optional().describe('Each to its x-death queue'),
+    count: z.number().int().min(1).max(MAX_MOVE).describe(`Up to ${MAX_MOVE}`),
     confirm,
   }),
   annotations: destroys(false),

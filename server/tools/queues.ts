@@ -4,7 +4,18 @@ import type { Broker } from '../broker/broker.js';
 import { apiPath } from '../broker/management-client.js';
 import type { Binding } from '../broker/exchange-routing.js';
 import { bytes, capOutput, pageFooter, plural, quoted, rate, record, table } from './output.js';
-import { checkRegex, confirm, exchangeName, nameFilter, objectName, paging, routingKey, table as argumentTable, vhost } from './schemas.js';
+import {
+  DEFAULT_PAGE_SIZE,
+  checkRegex,
+  confirm,
+  exchangeName,
+  nameFilter,
+  objectName,
+  paging,
+  routingKey,
+  table as argumentTable,
+  vhost,
+} from './schemas.js';
 import { unlistedField } from './json-schema.js';
 import { queueNotFound, vhostNotFound } from './not-found.js';
 import { READ_ONLY, type ToolContext, defineTool, destroys, writes } from './tool.js';
@@ -86,13 +97,17 @@ const LIST_COLUMNS = [
 
 export const listQueues = defineTool({
   name: 'list_queues',
+  title: 'List queues',
   group: 'queues',
-  description: 'Queues with counts, consumers, rates (filter: name regex; numeric sorts largest first), or one in detail (name).',
+  description: 'Queues with counts, consumers, rates; or one in detail.',
   input: z.strictObject({
     vhost,
-    name: objectName('queue name').optional(),
+    name: objectName('queue name').optional().describe('One, in detail'),
     filter: nameFilter,
-    sort: z.enum(Object.keys(SORTS) as [keyof typeof SORTS]).optional(),
+    sort: z
+      .enum(Object.keys(SORTS) as [keyof typeof SORTS])
+      .optional()
+      .describe('Numbers: largest first'),
     ...paging,
   }),
   annotations: READ_ONLY,
@@ -105,7 +120,7 @@ export const listQueues = defineTool({
       apiPath('queues', vhostName),
       {
         page: args.page,
-        pageSize: args.page_size ?? 50,
+        pageSize: args.page_size ?? DEFAULT_PAGE_SIZE,
         name: args.filter,
         useRegex: true,
         sort: args.sort ? SORTS[args.sort] : undefined,
@@ -209,22 +224,26 @@ function idleMinutes(idleSince: string | undefined, now: number): number | undef
   return Number.isNaN(at) ? undefined : Math.floor((now - at) / 60_000);
 }
 
+/** find_problem_queues' thresholds when the caller names none (its descriptions state them). */
+const PROBLEM_DEFAULTS = { deep: 10_000, unacked: 1000, idleMinutes: 60 };
+
 export const findProblemQueues = defineTool({
   name: 'find_problem_queues',
+  title: 'Find problem queues',
   group: 'queues',
-  description: 'Queues that need attention: not running, deep, growing, without consumers, many unacked, idle.',
+  description: 'Stopped, deep, growing, unconsumed, busy (unacked) or idle queues.',
   input: z.strictObject({
     vhost,
-    deep: z.number().int().min(1).optional(),
-    unacked: z.number().int().min(1).optional(),
-    idle_minutes: z.number().int().min(1).optional(),
+    deep: z.number().int().min(1).optional().describe(`Ready count; default ${PROBLEM_DEFAULTS.deep}`),
+    unacked: z.number().int().min(1).optional().describe(`Unacked count; default ${PROBLEM_DEFAULTS.unacked}`),
+    idle_minutes: z.number().int().min(1).optional().describe(`Idle after; default ${PROBLEM_DEFAULTS.idleMinutes}`),
   }),
   annotations: READ_ONLY,
   async handler(args, { broker }) {
     const vhostName = args.vhost ?? broker.defaultVhost;
-    const deep = args.deep ?? 10_000;
-    const unacked = args.unacked ?? 1000;
-    const idleLimit = args.idle_minutes ?? 60;
+    const deep = args.deep ?? PROBLEM_DEFAULTS.deep;
+    const unacked = args.unacked ?? PROBLEM_DEFAULTS.unacked;
+    const idleLimit = args.idle_minutes ?? PROBLEM_DEFAULTS.idleMinutes;
     const queues = await broker.management.getAll<QueueInfo>(apiPath('queues', vhostName), { columns: PROBLEM_COLUMNS });
     const now = Date.now();
     type Finding = { q: QueueInfo; detail: string; weight: number };
@@ -286,18 +305,19 @@ const QUEUE_TYPES = ['classic', 'quorum', 'stream'] as const;
 
 export const createQueue = defineTool({
   name: 'create_queue',
+  title: 'Create queue',
   group: 'queues',
-  description: "Declare a queue (type default: the vhost's, else classic) with dead-lettering, TTL (ms) and limits.",
+  description: 'Declare a queue.',
   input: z.strictObject({
     vhost,
     name: objectName('queue name'),
-    type: z.enum(QUEUE_TYPES).optional(),
-    durable: z.boolean().optional(),
-    auto_delete: z.boolean().optional(),
-    dead_letter_exchange: exchangeName.optional(),
+    type: z.enum(QUEUE_TYPES).optional().describe("Default: vhost's, else classic"),
+    durable: z.boolean().optional().describe('Default true'),
+    auto_delete: z.boolean().optional().describe('Goes with its last consumer'),
+    dead_letter_exchange: exchangeName.optional().describe('Gets rejected and expired'),
     dead_letter_routing_key: unlistedField(routingKey.optional()),
-    message_ttl: z.number().int().min(0).optional(),
-    max_length: z.number().int().min(0).optional(),
+    message_ttl: z.number().int().min(0).optional().describe('ms'),
+    max_length: z.number().int().min(0).optional().describe('Most ready messages'),
     max_length_bytes: unlistedField(z.number().int().min(0).optional()),
     overflow: unlistedField(z.enum(['drop-head', 'reject-publish', 'reject-publish-dlx']).optional()),
     delivery_limit: unlistedField(z.number().int().min(0).optional()),
@@ -309,9 +329,7 @@ export const createQueue = defineTool({
     ),
     arguments: argumentTable
       .optional()
-      .describe(
-        'Other x- arguments. Also accepted: dead_letter_routing_key, max_length_bytes, overflow, delivery_limit (quorum), max_age (stream, e.g. 7D)',
-      ),
+      .describe('Other x- arguments; also dead_letter_routing_key, max_length_bytes, overflow, delivery_limit, max_age (e.g. 7D)'),
   }),
   annotations: writes(true),
   async handler(args, { broker }) {
@@ -375,38 +393,44 @@ export const createQueue = defineTool({
   },
 });
 
-/** delete_queue with purge: true — the ready messages go, the queue stays. */
-async function purgeQueue(broker: Broker, vhostName: string, name: string, gate: ToolContext['confirm'], confirmed: boolean | undefined) {
-  const { messages, consumers } = await liveQueueCounts(broker, vhostName, name);
-  const declined = await gate(
-    confirmed,
-    `would purge ${plural(messages, 'ready message')} from queue '${name}' in vhost '${vhostName}' (${plural(consumers, 'consumer')}; unacked messages stay)`,
-  );
-  if (declined) return declined;
-  const reply = await broker.amqp.forVhost(vhostName).withChannel(`purging queue '${name}'`, (channel) => channel.purgeQueue(name));
-  return `Purged ${plural(reply.messageCount, 'message')} from queue '${name}' in vhost '${vhostName}'.`;
-}
+/** The ready messages go, the queue stays (its unacked messages too: they are with consumers). */
+export const purgeQueue = defineTool({
+  name: 'purge_queue',
+  title: 'Purge queue',
+  group: 'queues',
+  description: 'Remove all ready messages; unacked ones stay.',
+  input: z.strictObject({ vhost, name: objectName('queue name'), confirm }),
+  annotations: destroys(false),
+  async handler(args, { broker, confirm }) {
+    const vhostName = args.vhost ?? broker.defaultVhost;
+    const { messages, consumers } = await liveQueueCounts(broker, vhostName, args.name);
+    const declined = await confirm(
+      args.confirm,
+      `would purge ${plural(messages, 'ready message')} from queue '${args.name}' in vhost '${vhostName}' (${plural(consumers, 'consumer')}; unacked messages stay)`,
+    );
+    if (declined) return declined;
+    const reply = await broker.amqp
+      .forVhost(vhostName)
+      .withChannel(`purging queue '${args.name}'`, (channel) => channel.purgeQueue(args.name));
+    return `Purged ${plural(reply.messageCount, 'message')} from queue '${args.name}' in vhost '${vhostName}'.`;
+  },
+});
 
 export const deleteQueue = defineTool({
   name: 'delete_queue',
+  title: 'Delete queue',
   group: 'queues',
-  description: 'Delete a queue and its messages (if_empty/if_unused guard it), or with purge: true only its ready messages.',
+  description: 'Delete a queue and its messages.',
   input: z.strictObject({
     vhost,
     name: objectName('queue name'),
-    if_empty: z.boolean().optional(),
-    if_unused: z.boolean().optional(),
-    purge: z.boolean().optional(),
+    if_empty: z.boolean().optional().describe('Only if empty'),
+    if_unused: z.boolean().optional().describe('Only with no consumers'),
     confirm,
   }),
   annotations: destroys(false),
   async handler(args, { broker, confirm }) {
     const vhostName = args.vhost ?? broker.defaultVhost;
-    if (args.purge) {
-      if (args.if_empty || args.if_unused)
-        return { text: 'if_empty and if_unused guard a delete; a purge keeps the queue.', isError: true };
-      return purgeQueue(broker, vhostName, args.name, confirm, args.confirm);
-    }
     const { messages, consumers } = await liveQueueCounts(broker, vhostName, args.name);
     const blockers = [
       args.if_empty && messages > 0 ? `it has ${plural(messages, 'message')} (if_empty)` : undefined,

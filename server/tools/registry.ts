@@ -10,7 +10,7 @@ import { managementApi } from './management-api.js';
 import { deadLetterSummary } from './dead-letters.js';
 import { consumeMessages, peekMessages, publishMessages } from './messages.js';
 import { moveMessages } from './move.js';
-import { createQueue, deleteQueue, findProblemQueues, listQueues } from './queues.js';
+import { createQueue, deleteQueue, findProblemQueues, listQueues, purgeQueue } from './queues.js';
 import { readStream } from './streams.js';
 import { type AnyTool, type ToolGroup, allowedAt } from './tool.js';
 import { listVhosts } from './vhosts.js';
@@ -28,6 +28,7 @@ export const allTools: readonly AnyTool[] = [
   findProblemQueues,
   createQueue,
   deleteQueue,
+  purgeQueue,
   listExchanges,
   createExchange,
   deleteExchange,

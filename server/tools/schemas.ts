@@ -29,19 +29,26 @@ export function objectName(what: string) {
 /** Exchange names may be empty: "" is the default exchange. */
 export const exchangeName = brokerName('exchange name', z.string());
 
-/** Optional everywhere; the server's configured vhost is the default (stated in the instructions). */
-export const vhost = objectName('vhost').optional();
+/**
+ * Descriptions are what a model learns an argument from (unit, default, effect), and each byte is
+ * in every client's context: a few words each, the rest in the server's instructions.
+ */
+
+/** Optional everywhere; the server's configured vhost is the default. */
+export const vhost = objectName('vhost').optional().describe("Default: server's");
+
+export const DEFAULT_PAGE_SIZE = 50;
 
 export const paging = {
-  page: z.number().int().min(1).max(100_000).optional(),
-  page_size: z.number().int().min(1).max(MAX_PAGE_SIZE).optional(),
+  page: z.number().int().min(1).max(100_000).optional().describe('From 1'),
+  page_size: z.number().int().min(1).max(MAX_PAGE_SIZE).optional().describe(`Default ${DEFAULT_PAGE_SIZE}, max ${MAX_PAGE_SIZE}`),
 };
 
-/** A regular expression on object names; the list tools' descriptions say so. */
-export const nameFilter = z.string().max(1000).optional();
+/** A regular expression on the names a list shows. */
+export const nameFilter = z.string().max(1000).optional().describe('Regex on shown names');
 
-/** Destructive tools answer with a dry run unless it is true (the server's instructions say so once). */
-export const confirm = z.boolean().optional();
+/** Destructive tools answer with a dry run unless it is true (the server's instructions say so too). */
+export const confirm = z.boolean().optional().describe('Else a dry run');
 
 export const routingKey = brokerName('routing key', z.string());
 

@@ -16,7 +16,8 @@ const BODY_CHARS = 1000;
 
 /** The x-stream-offset consumer argument for what the caller gave, or what is wrong with it. */
 function streamOffset(offset: string | number): { value: unknown; label: string } | { problem: string } {
-  const problem = `offset '${offset}' is not first, last, next, a whole number from 0 or an ISO 8601 time with a zone (like 2024-05-01T12:00:00Z)`;
+  const shown = String(offset).length > 40 ? `${String(offset).slice(0, 40)}…` : String(offset);
+  const problem = `offset '${shown}' is not first, last, next, a whole number from 0 or an ISO 8601 time with a zone (like 2024-05-01T12:00:00Z)`;
   if (typeof offset === 'number') {
     return Number.isSafeInteger(offset) && offset >= 0 ? { value: { '!': 'long', value: offset }, label: `offset ${offset}` } : { problem };
   }
@@ -64,16 +65,16 @@ function renderStreamMessage(message: Message, bodyLimit: number): string {
 
 export const readStream = defineTool({
   name: 'read_stream',
+  title: 'Read a stream',
   group: 'messages',
-  description: 'Read a stream from offset: first, last, next, number or ISO time.',
+  description: 'Read a stream from an offset; streams keep their messages.',
   input: z.strictObject({
     vhost,
-    queue: objectName('queue name'),
-    // Advertised as one type (some clients reject a union of types); a number is accepted too,
-    // since a model that read "offset=1200" may send it as one.
+    queue: objectName('queue name').describe('A stream queue'),
+    // One type (some clients reject a union of types): a number comes as its digits, "1200".
     offset: advertiseAs(
       z
-        .union([z.string(), z.number()])
+        .string()
         .transform((value, context) => {
           const parsed = streamOffset(value);
           if (!('problem' in parsed)) return parsed;
@@ -81,9 +82,9 @@ export const readStream = defineTool({
           return z.NEVER;
         })
         .optional(),
-      { type: 'string', description: 'first (default), last, next, an offset such as "1200", or an ISO 8601 time with a zone' },
+      { type: 'string', description: 'first (default), last, next, "1200" or an ISO time' },
     ),
-    count: z.number().int().min(1).max(100).optional(),
+    count: z.number().int().min(1).max(100).optional().describe('Default 10, max 100'),
   }),
   annotations: READ_ONLY,
   async handler(args, { broker }) {
@@ -118,7 +119,7 @@ export const readStream = defineTool({
     const last = offsetOf(shown.at(-1) as Message);
     const range = first === last ? `offset ${first}` : `offsets ${first}-${last}`;
     const ended = messages.length < count ? ' That is the end of the stream for now.' : '';
-    const next = last === undefined ? '' : ` Next: read_stream with offset=${last + 1}.`;
+    const next = last === undefined ? '' : ` Next: read_stream with offset "${last + 1}".`;
     return `Read ${plural(shown.length, 'message')} of ${where} at ${range} (from ${offset.label}); a stream keeps its messages.${ended}${next}\n${parts.join('\n')}`;
   },
 });

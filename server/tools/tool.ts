@@ -53,6 +53,8 @@ export interface ToolResult {
  */
 export interface ToolDefinition<Input extends z.ZodObject = z.ZodObject> {
   name: string;
+  /** What a client shows a person ("Peek at messages"); the model reads name and description. */
+  title: string;
   group: ToolGroup;
   description: string;
   input: Input;

