@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { connect } from 'amqplib';
+import { encode } from 'gpt-tokenizer/encoding/o200k_base';
 import { type Row, median, report } from './report.js';
 import { type StdioServer, connectStdio, peakRssMiB, timeToInitialize } from './stdio-process.js';
 
@@ -261,11 +262,14 @@ async function toolsListSizes(): Promise<void> {
     ['write, all groups', ['--allow-write'], 16_000],
     ['destructive, all groups', ['--allow-destructive'], 16_000],
     ['destructive, --tools queues,messages,health', ['--allow-destructive', '--tools', 'queues,messages,health'], undefined],
+    ['read-only, --output-schemas', ['--output-schemas'], undefined],
+    ['destructive, --output-schemas', ['--allow-destructive', '--output-schemas'], undefined],
   ];
   for (const [level, args, budget] of levels) {
     const server = await connectStdio(SERVER, args, env());
     const { tools } = await server.client.listTools();
-    const bytes = Buffer.byteLength(JSON.stringify({ tools }));
+    const json = JSON.stringify({ tools });
+    const bytes = Buffer.byteLength(json);
     await server.close();
     rows.push({
       metric: `tools/list size, ${level} (${tools.length} tools)`,
@@ -275,6 +279,17 @@ async function toolsListSizes(): Promise<void> {
       ratio: budget ? bytes / budget : Number.NaN,
       target: budget ? `≤ ${budget} bytes` : 'reported',
       pass: budget ? bytes <= budget : true,
+    });
+    // What a model's context pays: tokens of the same JSON, with GPT-4o's o200k_base encoding
+    // (Claude's tokenizer is not published; counts of other tokenizers differ by some percent).
+    rows.push({
+      metric: `tools/list tokens (o200k_base), ${level}`,
+      ours: encode(json).length,
+      baseline: Number.NaN,
+      unit: 'tokens',
+      ratio: Number.NaN,
+      target: 'reported',
+      pass: true,
     });
   }
 }

@@ -79,7 +79,14 @@ async function main(): Promise<void> {
   const broker = createBroker(config, logger, telemetry);
 
   if (config.transport === 'stdio') {
-    const server = createServer({ broker, logger, scrub, telemetry }, { safety: config.safety, groups: config.tools });
+    const server = createServer(
+      { broker, logger, scrub, telemetry },
+      {
+        safety: config.safety,
+        groups: config.tools,
+        outputSchemas: config.outputSchemas,
+      },
+    );
     await serveStdio(server, broker, logger, telemetry);
     if (process.stdin.isTTY) process.stderr.write(`${terminalHint(args)}\n`);
     logger.info(

@@ -50,6 +50,7 @@ export async function createRabbitMqMcp(options: RabbitMqMcpOptions = {}): Promi
     http: config.http,
     safety: config.safety,
     groups: config.tools,
+    outputSchemas: config.outputSchemas,
     broker,
     logger,
     scrub,

@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { SafetyLevel } from '../server/config/load-config.js';
+import { INSTRUCTIONS } from '../server/mcp/create-server.js';
 import { advertisedSchema } from '../server/tools/json-schema.js';
 import { allTools, selectTools } from '../server/tools/registry.js';
 import { safetyLevelOf } from '../server/tools/tool.js';
@@ -89,6 +90,26 @@ const OBVIOUS = new Set(['create_queue.name', 'delete_queue.name', 'purge_queue.
 
 /** What a client pays in context for the whole toolset, every group enabled. */
 const BUDGET: Record<SafetyLevel, number> = { 'read-only': 8_000, write: 16_000, destructive: 16_000 };
+
+describe('the naming the server instructions promise', () => {
+  it('holds for every tool: name for the object, queue on message tools, from and to on a move, paging on lists', () => {
+    expect(INSTRUCTIONS).toContain('name is the object a tool creates, deletes, purges or shows in detail');
+    expect(INSTRUCTIONS).toContain('queue the queue a message tool reads; from and to the queues of a move');
+    expect(INSTRUCTIONS).toContain('Lists take page (from 1) and page_size');
+    for (const tool of allTools) {
+      const args = Object.keys(tool.input.shape);
+      const [verb, noun] = tool.name.split('_') as [string, string];
+      // Bindings are named by their ends (source, destination); configuration by kind and name.
+      if (['create', 'delete', 'purge'].includes(verb) && noun !== 'binding') expect(args, tool.name).toContain('name');
+      if (tool.group === 'messages' && !['publish_messages', 'move_messages'].includes(tool.name))
+        expect(args, tool.name).toContain('queue');
+      if ('page' in tool.input.shape) expect(args, tool.name).toContain('page_size');
+    }
+    expect(Object.keys(allTools.find((tool) => tool.name === 'move_messages')?.input.shape ?? {})).toEqual(
+      expect.arrayContaining(['from', 'to']),
+    );
+  });
+});
 
 describe('what the model reads in tools/list', () => {
   it('is one reviewed file per tool (as listed with everything enabled, and the levels that list it)', async () => {

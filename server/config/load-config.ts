@@ -58,6 +58,8 @@ export interface ServerConfig {
   requestTimeoutMs: number;
   /** Undefined means every group. */
   tools?: ToolGroup[];
+  /** --output-schemas: advertise outputSchema where a tool has one. */
+  outputSchemas: boolean;
   /** --vhosts and --queues patterns; empty means everything. */
   scope: { vhosts: string[]; queues: string[] };
 }
@@ -249,6 +251,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Cli
       connectionPoolSize: v.connectionPoolSize ?? 5,
       requestTimeoutMs: Math.round((v.requestTimeout ?? 30) * 1000),
       tools: v.tools ? [...new Set(v.tools)] : undefined,
+      outputSchemas: v.outputSchemas ?? false,
       scope: { vhosts: v.vhosts ?? [], queues: v.queues ?? [] },
     },
   };

@@ -150,6 +150,15 @@ export const settings = {
     defaultText: 'all',
     help: `Tool groups to offer, comma-separated: ${TOOL_GROUPS.join(', ')}. Fewer groups, smaller tools/list.`,
   }),
+  outputSchemas: setting({
+    section: 'Server',
+    env: 'MCP_OUTPUT_SCHEMAS',
+    flag: 'output-schemas',
+    switch: true,
+    parse: parse.boolean,
+    defaultText: 'false',
+    help: 'Advertise the outputSchema of the tools that return structured results (lists, problems, overview); they return them either way. Costs tools/list bytes.',
+  }),
   vhosts: setting({
     section: 'Safety',
     env: 'MCP_VHOSTS',

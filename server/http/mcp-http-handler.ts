@@ -16,6 +16,7 @@ export interface McpHttpHandlerOptions {
   safety: SafetyLevel;
   /** Tool groups offered; undefined means all. */
   groups?: readonly ToolGroup[];
+  outputSchemas?: boolean;
   broker: Broker;
   logger: Logger;
   scrub: Scrubber;
@@ -248,7 +249,14 @@ export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHan
     }
     for (const [name, value] of Object.entries(cors)) response.setHeader(name, value);
     const requestLogger = logger.child({ client });
-    const server = createServer({ broker, logger: requestLogger, scrub, telemetry }, { safety: options.safety, groups: options.groups });
+    const server = createServer(
+      { broker, logger: requestLogger, scrub, telemetry },
+      {
+        safety: options.safety,
+        groups: options.groups,
+        outputSchemas: options.outputSchemas,
+      },
+    );
     // JSON responses suit load balancers best; a request that asks for progress gets an SSE stream.
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: !wantsProgress(body) });
     response.on('close', () => {

@@ -28,7 +28,14 @@ export async function serveHttp(
 ): Promise<RunningHttpServer> {
   const { http } = config;
   const { logger } = dependencies;
-  const handler = createMcpHttpHandler({ ...dependencies, http, safety: config.safety, groups: config.tools, basePath: '/mcp' });
+  const handler = createMcpHttpHandler({
+    ...dependencies,
+    http,
+    safety: config.safety,
+    groups: config.tools,
+    outputSchemas: config.outputSchemas,
+    basePath: '/mcp',
+  });
   const server: Server = http.tls
     ? createHttpsServer({ cert: readFileSync(http.tls.cert), key: readFileSync(http.tls.key) }, handler)
     : createHttpServer(handler);

@@ -7,7 +7,7 @@ import type { SafetyLevel } from '../config/load-config.js';
 import type { Logger } from '../logging/logger.js';
 import type { Scrubber } from '../logging/secret-scrubber.js';
 import { dryRun } from '../tools/dry-run.js';
-import { advertisedSchema } from '../tools/json-schema.js';
+import { advertisedSchema, outputSchemaOf } from '../tools/json-schema.js';
 import { allTools, selectTools } from '../tools/registry.js';
 import type { AnyTool, ToolContext, ToolGroup, ToolResult } from '../tools/tool.js';
 import { SERVER_NAME, VERSION } from '../version.js';
@@ -27,6 +27,8 @@ export interface ServerDependencies {
 export interface ServerOptions {
   safety: SafetyLevel;
   groups?: readonly ToolGroup[];
+  /** Advertise outputSchema for the tools that have one (--output-schemas). */
+  outputSchemas?: boolean;
 }
 
 /**
@@ -36,7 +38,9 @@ export interface ServerOptions {
  */
 export const INSTRUCTIONS =
   'RabbitMQ tools. get_overview says which broker, user and default vhost this connection uses; tools that take a vhost default to that one. ' +
-  'tools/list holds only what the current safety level allows (it changes with the level); a destructive tool previews its impact unless called with confirm: true, or asks the user when the client can ask.';
+  'tools/list holds only what the current safety level allows (it changes with the level); a destructive tool previews its impact unless called with confirm: true, or asks the user when the client can ask. ' +
+  'Arguments: name is the object a tool creates, deletes, purges or shows in detail; queue the queue a message tool reads; from and to the queues of a move. ' +
+  'Lists take page (from 1) and page_size and end by saying how to get the next page.';
 
 /**
  * The hints as tools/list carries them: only what differs from the protocol's defaults
@@ -52,12 +56,13 @@ export function advertisedAnnotations(
   return { destructiveHint, ...(idempotentHint ? { idempotentHint: true } : {}) };
 }
 
-function describeTool(tool: AnyTool, level: SafetyLevel): Tool {
+function describeTool(tool: AnyTool, level: SafetyLevel, outputSchemas: boolean): Tool {
   return {
     name: tool.name,
     title: tool.title,
     description: tool.description,
     inputSchema: advertisedSchema(tool.input) as Tool['inputSchema'],
+    ...(outputSchemas && tool.output ? { outputSchema: outputSchemaOf(tool.output) as Tool['outputSchema'] } : {}),
     annotations: advertisedAnnotations(tool, level),
   };
 }
@@ -80,11 +85,14 @@ const surfaces = new Map<string, { byName: Map<string, AnyTool>; listed: Tool[] 
 
 /** The tools for a safety level and groups, with their advertised schemas computed once. */
 function toolSurface(options: ServerOptions): { byName: Map<string, AnyTool>; listed: Tool[] } {
-  const key = `${options.safety}|${options.groups?.join(',') ?? '*'}`;
+  const key = `${options.safety}|${options.groups?.join(',') ?? '*'}|${options.outputSchemas ? 'output' : ''}`;
   let surface = surfaces.get(key);
   if (!surface) {
     const tools = selectTools(allTools, options);
-    surface = { byName: new Map(tools.map((tool) => [tool.name, tool])), listed: tools.map((tool) => describeTool(tool, options.safety)) };
+    surface = {
+      byName: new Map(tools.map((tool) => [tool.name, tool])),
+      listed: tools.map((tool) => describeTool(tool, options.safety, options.outputSchemas ?? false)),
+    };
     surfaces.set(key, surface);
   }
   return surface;
@@ -209,7 +217,11 @@ export function createServer(dependencies: ServerDependencies, options: ServerOp
     );
     logger.info({ tool: request.params.name, ms: Math.round(performance.now() - started), outcome }, 'tool call');
     const resources = (result.resources ?? []).map((resource) => ({ type: 'resource' as const, resource }));
-    return { content: [{ type: 'text', text: scrub(result.text) }, ...resources], ...(result.isError ? { isError: true } : {}) };
+    return {
+      content: [{ type: 'text', text: scrub(result.text) }, ...resources],
+      ...(result.structured && !result.isError ? { structuredContent: JSON.parse(scrub(JSON.stringify(result.structured))) } : {}),
+      ...(result.isError ? { isError: true } : {}),
+    };
   });
 
   return server;

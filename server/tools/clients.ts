@@ -7,7 +7,8 @@ import { vhostNotFound } from './not-found.js';
 import { capOutput, pageFooter, plural, rate, record, table } from './output.js';
 import { compileNameFilter } from '../broker/name-filter.js';
 import { DEFAULT_PAGE_SIZE, checkRegex, confirm, nameFilter, objectName, paging, vhost } from './schemas.js';
-import { READ_ONLY, defineTool, destroys } from './tool.js';
+import { type ClientList, clientList, pageFields } from './structured.js';
+import { READ_ONLY, type ToolResult, defineTool, destroys } from './tool.js';
 
 interface ConnectionInfo {
   name: string;
@@ -122,8 +123,9 @@ export const listConnections = defineTool({
     filter: nameFilter,
     ...paging,
   }),
+  output: clientList,
   annotations: READ_ONLY,
-  async handler(args, { broker }) {
+  async handler(args, { broker }): Promise<ToolResult> {
     const badRegex = await checkRegex(args.filter);
     if (badRegex) return { text: badRegex, isError: true };
     const show = args.show ?? (args.queue !== undefined ? 'consumers' : 'connections');
@@ -142,7 +144,12 @@ export const listConnections = defineTool({
       },
       (c) => [c.name, clientName(c), c.user],
     );
-    if (page.filteredCount === 0) return noneFound('connections', args);
+    const structured: ClientList = {
+      ...(args.vhost ? { vhost: args.vhost } : {}),
+      ...pageFields(page),
+      connections: page.items.map(connectionItemOf),
+    };
+    if (page.filteredCount === 0) return { text: noneFound('connections', args), structured };
     const rows = page.items.map((c) => [
       c.name,
       c.user,
@@ -153,11 +160,52 @@ export const listConnections = defineTool({
       c.recv_oct_details?.rate ?? 0,
       c.send_oct_details?.rate ?? 0,
     ]);
-    return capOutput(
+    const text = capOutput(
       `${table(['name', 'user', 'vhost', 'client', 'state', 'channels', 'recv B/s', 'send B/s'], rows)}\n${pageFooter(page, 'list_connections')}`,
     );
+    return { text, structured };
   },
 });
+
+function connectionItemOf(c: ConnectionInfo): NonNullable<ClientList['connections']>[number] {
+  return {
+    name: c.name,
+    ...(c.user !== undefined ? { user: c.user } : {}),
+    ...(c.vhost !== undefined ? { vhost: c.vhost } : {}),
+    client: clientName(c),
+    ...(c.state !== undefined ? { state: c.state } : {}),
+    channels: c.channels ?? 0,
+    recv_bytes_per_s: c.recv_oct_details?.rate ?? 0,
+    send_bytes_per_s: c.send_oct_details?.rate ?? 0,
+  };
+}
+
+function channelItemOf(c: ChannelInfo): NonNullable<ClientList['channels']>[number] {
+  return {
+    name: c.name,
+    ...(c.user !== undefined ? { user: c.user } : {}),
+    ...(c.vhost !== undefined ? { vhost: c.vhost } : {}),
+    prefetch: c.prefetch_count ?? 0,
+    unacked: c.messages_unacknowledged ?? 0,
+    consumers: c.consumer_count ?? 0,
+    publish_per_s: rate(c.message_stats, 'publish') ?? 0,
+    deliver_per_s: rate(c.message_stats, 'deliver_get') ?? 0,
+  };
+}
+
+function consumerItemOf(c: ConsumerInfo): NonNullable<ClientList['consumers']>[number] {
+  const channel = c.channel_details?.name ?? c.channel_details?.connection_name;
+  return {
+    queue: c.queue.name,
+    tag: c.consumer_tag,
+    ...(channel !== undefined ? { channel } : {}),
+    ...(c.channel_details?.user !== undefined ? { user: c.channel_details.user } : {}),
+    prefetch: c.prefetch_count ?? 0,
+    manual_ack: c.ack_required ?? false,
+    active: c.active !== false,
+    exclusive: c.exclusive ?? false,
+  };
+}
 
 const CHANNEL_COLUMNS = [
   'name',
@@ -209,7 +257,7 @@ async function aboutConnection<T>(broker: Broker, name: string, request: (notFou
   }
 }
 
-async function connectionDetail(broker: Broker, name: string): Promise<string> {
+async function connectionDetail(broker: Broker, name: string): Promise<ToolResult> {
   const [connection, channels] = await Promise.all([
     aboutConnection(broker, name, (notFound) => broker.management.get<ConnectionInfo>(apiPath('connections', name), { notFound })),
     aboutConnection(broker, name, (notFound) =>
@@ -217,7 +265,7 @@ async function connectionDetail(broker: Broker, name: string): Promise<string> {
     ),
   ]);
   const props = connection.client_properties ?? {};
-  return capOutput(
+  const text = capOutput(
     `${record({
       connection: connection.name,
       user: connection.user,
@@ -231,11 +279,20 @@ async function connectionDetail(broker: Broker, name: string): Promise<string> {
       'traffic B/s': `recv ${connection.recv_oct_details?.rate ?? 0}, send ${connection.send_oct_details?.rate ?? 0}`,
     })}\nchannels: ${channels.length}${channels.length > 0 ? `\n${table(CHANNEL_HEADER, channels.map(channelRow))}` : ''}`,
   );
+  const structured: ClientList = {
+    page: 1,
+    pages: 1,
+    matching: 1,
+    total: 1,
+    connections: [connectionItemOf(connection)],
+    channels: channels.map(channelItemOf),
+  };
+  return { text, structured };
 }
 
 type ListArgs = { vhost?: string; filter?: string; queue?: string; page?: number; page_size?: number };
 
-async function listChannels(broker: Broker, args: ListArgs): Promise<string> {
+async function listChannels(broker: Broker, args: ListArgs): Promise<ToolResult> {
   const page = await pageOfClients<ChannelInfo>(
     broker,
     'channels',
@@ -247,11 +304,16 @@ async function listChannels(broker: Broker, args: ListArgs): Promise<string> {
     },
     (c) => [c.name, c.user],
   );
-  if (page.filteredCount === 0) return noneFound('channels', args);
-  return capOutput(`${table(CHANNEL_HEADER, page.items.map(channelRow))}\n${pageFooter(page, 'list_connections')}`);
+  const structured: ClientList = {
+    ...(args.vhost ? { vhost: args.vhost } : {}),
+    ...pageFields(page),
+    channels: page.items.map(channelItemOf),
+  };
+  if (page.filteredCount === 0) return { text: noneFound('channels', args), structured };
+  return { text: capOutput(`${table(CHANNEL_HEADER, page.items.map(channelRow))}\n${pageFooter(page, 'list_connections')}`), structured };
 }
 
-async function listConsumers(broker: Broker, args: ListArgs): Promise<string> {
+async function listConsumers(broker: Broker, args: ListArgs): Promise<ToolResult> {
   const vhostName = args.vhost ?? broker.defaultVhost;
   if (args.queue !== undefined) broker.scope.checkQueue(vhostName, args.queue);
   const all = await broker.management.get<ConsumerInfo[]>(apiPath('consumers', vhostName), {
@@ -270,8 +332,10 @@ async function listConsumers(broker: Broker, args: ListArgs): Promise<string> {
       (args.queue === undefined || c.queue.name === args.queue) &&
       (!pattern || shown(c).some((name) => name !== undefined && pattern.test(name))),
   );
-  if (matching.length === 0) return `No consumers in vhost '${vhostName}'${args.queue ? ` on queue '${args.queue}'` : ''}.`;
   const page = pageLocally(matching, args.page, args.page_size ?? DEFAULT_PAGE_SIZE);
+  const structured: ClientList = { vhost: vhostName, ...pageFields(page), total: all.length, consumers: page.items.map(consumerItemOf) };
+  if (matching.length === 0)
+    return { text: `No consumers in vhost '${vhostName}'${args.queue ? ` on queue '${args.queue}'` : ''}.`, structured };
   const rows = page.items.map((c) => [
     c.queue.name,
     c.consumer_tag,
@@ -282,9 +346,10 @@ async function listConsumers(broker: Broker, args: ListArgs): Promise<string> {
     c.active === false ? 'waiting' : 'yes',
     c.exclusive ? 'yes' : 'no',
   ]);
-  return capOutput(
+  const text = capOutput(
     `Consumers in vhost '${vhostName}'\n${table(['queue', 'tag', 'channel', 'user', 'prefetch', 'ack', 'active', 'exclusive'], rows)}\n${pageFooter(page, 'list_connections')}`,
   );
+  return { text, structured };
 }
 
 export const closeConnection = defineTool({

@@ -16,6 +16,7 @@ import {
   table as argumentTable,
   vhost,
 } from './schemas.js';
+import { type ExchangeList, exchangeList, pageFields } from './structured.js';
 import { READ_ONLY, defineTool, destroys, writes } from './tool.js';
 
 export interface ExchangeInfo {
@@ -69,10 +70,15 @@ export const listExchanges = defineTool({
     filter: nameFilter,
     ...paging,
   }),
+  output: exchangeList,
   annotations: READ_ONLY,
   async handler(args, { broker }) {
     const vhostName = args.vhost ?? broker.defaultVhost;
-    if (args.name !== undefined) return exchangeDetail(broker, vhostName, args.name);
+    if (args.name !== undefined) {
+      const exchange = await getExchangeInfo(broker, vhostName, args.name);
+      const text = await exchangeDetail(broker, vhostName, args.name, exchange);
+      return { text, structured: { vhost: vhostName, page: 1, pages: 1, matching: 1, total: 1, exchanges: [exchangeItemOf(exchange)] } };
+    }
     const badRegex = await checkRegex(args.filter);
     if (badRegex) return { text: badRegex, isError: true };
     const page = await broker.management.getPage<ExchangeInfo>(
@@ -87,7 +93,8 @@ export const listExchanges = defineTool({
       },
       { notFound: vhostNotFound(vhostName) },
     );
-    if (page.filteredCount === 0) return `No exchange in vhost '${vhostName}' matches /${args.filter ?? ''}/.`;
+    const structured: ExchangeList = { vhost: vhostName, ...pageFields(page), exchanges: page.items.map(exchangeItemOf) };
+    if (page.filteredCount === 0) return { text: `No exchange in vhost '${vhostName}' matches /${args.filter ?? ''}/.`, structured };
     const rows = page.items.map((e) => [
       e.name === '' ? '(default)' : e.name,
       e.type,
@@ -95,14 +102,26 @@ export const listExchanges = defineTool({
       rate(e.message_stats, 'publish_in') ?? 0,
       rate(e.message_stats, 'publish_out') ?? 0,
     ]);
-    return capOutput(
+    const text = capOutput(
       `Exchanges in vhost '${vhostName}' (flags: D durable, AD auto-delete, I internal)\n${table(['name', 'type', 'flags', 'in/s', 'out/s'], rows)}\n${pageFooter(page, 'list_exchanges')}`,
     );
+    return { text, structured };
   },
 });
 
-async function exchangeDetail(broker: Broker, vhostName: string, name: string): Promise<string> {
-  const exchange = await getExchangeInfo(broker, vhostName, name);
+function exchangeItemOf(e: ExchangeInfo): ExchangeList['exchanges'][number] {
+  return {
+    name: e.name,
+    type: e.type,
+    durable: e.durable ?? false,
+    auto_delete: e.auto_delete ?? false,
+    internal: e.internal ?? false,
+    in_per_s: rate(e.message_stats, 'publish_in') ?? 0,
+    out_per_s: rate(e.message_stats, 'publish_out') ?? 0,
+  };
+}
+
+async function exchangeDetail(broker: Broker, vhostName: string, name: string, exchange: ExchangeInfo): Promise<string> {
   if (name === '') {
     return `The default exchange (direct) in vhost '${vhostName}' routes each message to the queue named by its routing key; it has no explicit bindings.`;
   }

@@ -3,6 +3,7 @@ import { BrokerError } from '../broker/broker-errors.js';
 import type { Broker } from '../broker/broker.js';
 import { apiPath } from '../broker/management-client.js';
 import { bytes, formatNumber, plural, rate, record, table } from './output.js';
+import { type OverviewData, overview as overviewSchema } from './structured.js';
 import { READ_ONLY, defineTool } from './tool.js';
 
 interface Overview {
@@ -97,6 +98,11 @@ async function whoami(broker: Broker): Promise<string> {
 }
 
 export async function overviewText(broker: Broker): Promise<string> {
+  return (await overviewReport(broker)).text;
+}
+
+/** The overview as text for the model and as data (get_overview's structured result). */
+async function overviewReport(broker: Broker): Promise<{ text: string; data: OverviewData }> {
   const [overview, nodes, connectedAs] = await Promise.all([
     broker.management.get<Overview>(apiPath('overview')),
     broker.management.get<NodeSummary[]>(apiPath('nodes'), { query: { columns: NODE_COLUMNS.join(',') } }),
@@ -109,7 +115,21 @@ export async function overviewText(broker: Broker): Promise<string> {
   const listeners = (overview.listeners ?? [])
     .filter((listener) => listener.protocol !== 'clustering')
     .map((listener) => `${listener.protocol} ${listener.ip_address}:${listener.port}`);
-  return record({
+  const data: OverviewData = {
+    version: overview.rabbitmq_version,
+    erlang: overview.erlang_version,
+    cluster: overview.cluster_name,
+    nodes_running: nodes.filter((node) => node.running).length,
+    nodes: nodes.length,
+    messages: queued.messages ?? 0,
+    ready: queued.messages_ready ?? 0,
+    unacked: queued.messages_unacknowledged ?? 0,
+    objects: Object.fromEntries(['queues', 'exchanges', 'connections', 'channels', 'consumers'].map((key) => [key, totals[key] ?? 0])),
+    publish_per_s: rate(stats, 'publish') ?? 0,
+    deliver_per_s: rate(stats, 'deliver_get') ?? 0,
+    alarms,
+  };
+  const text = record({
     broker: `RabbitMQ ${overview.rabbitmq_version} (Erlang ${overview.erlang_version}), cluster ${overview.cluster_name}`,
     nodes: `${nodes.filter((node) => node.running).length} of ${nodes.length} running`,
     connected_as: connectedAs,
@@ -122,6 +142,7 @@ export async function overviewText(broker: Broker): Promise<string> {
     alarms: alarms.length > 0 ? alarms.join('; ') : 'none',
     listeners: [...new Set(listeners)].join(', '),
   });
+  return { text, data };
 }
 
 function memoryTop(memory: NodeSummary['memory'], count = 6): string | undefined {
@@ -254,15 +275,17 @@ export const getOverview = defineTool({
       .optional()
       .describe('Per-node memory/disk, health checks, feature flags'),
   }),
+  output: overviewSchema,
   annotations: READ_ONLY,
   async handler(args, { broker }) {
     const include = new Set(args.include ?? []);
+    const report = overviewReport(broker);
     const parts = await Promise.all([
-      overviewText(broker),
+      report.then((r) => r.text),
       include.has('nodes') ? nodeDetails(broker).then((text) => `\nNodes\n${text}`) : '',
       include.has('checks') ? healthChecks(broker).then((text) => `\nHealth checks\n${text}`) : '',
       include.has('features') ? features(broker).then((text) => `\nFeatures\n${text}`) : '',
     ]);
-    return parts.filter(Boolean).join('\n');
+    return { text: parts.filter(Boolean).join('\n'), structured: (await report).data };
   },
 });

@@ -70,3 +70,10 @@ export function advertisedSchema(input: z.ZodObject): Record<string, unknown> {
   delete schema.additionalProperties;
   return schema;
 }
+
+/** A structured result's schema as outputSchema advertises it: compact, like the input schemas. */
+export function outputSchemaOf(output: z.ZodObject): Record<string, unknown> {
+  const schema = compact(z.toJSONSchema(output, { io: 'output', unrepresentable: 'any' })) as Record<string, unknown>;
+  delete schema.additionalProperties;
+  return schema;
+}

@@ -17,6 +17,7 @@ import {
   vhost,
 } from './schemas.js';
 import { unlistedField } from './json-schema.js';
+import { type ProblemReport, type QueueList, pageFields, problemReport, queueList } from './structured.js';
 import { queueNotFound, vhostNotFound } from './not-found.js';
 import { READ_ONLY, type ToolContext, defineTool, destroys, writes } from './tool.js';
 
@@ -110,10 +111,15 @@ export const listQueues = defineTool({
       .describe('Numbers: largest first'),
     ...paging,
   }),
+  output: queueList,
   annotations: READ_ONLY,
   async handler(args, { broker }) {
     const vhostName = args.vhost ?? broker.defaultVhost;
-    if (args.name !== undefined) return queueDetail(broker, vhostName, args.name);
+    if (args.name !== undefined) {
+      const queue = await getQueueInfo(broker, vhostName, args.name);
+      const text = await queueDetail(broker, vhostName, args.name, queue);
+      return { text, structured: { vhost: vhostName, page: 1, pages: 1, matching: 1, total: 1, queues: [queueItemOf(queue)] } };
+    }
     const badRegex = await checkRegex(args.filter);
     if (badRegex) return { text: badRegex, isError: true };
     const page = await broker.management.getPage<QueueInfo>(
@@ -129,10 +135,12 @@ export const listQueues = defineTool({
       },
       { notFound: vhostNotFound(vhostName) },
     );
+    const structured: QueueList = { vhost: vhostName, ...pageFields(page), queues: page.items.map(queueItemOf) };
     if (page.filteredCount === 0) {
-      return args.filter
+      const text = args.filter
         ? `No queue in vhost '${vhostName}' matches /${args.filter}/ (${page.totalCount} queues in all).`
         : `Vhost '${vhostName}' has no queues.`;
+      return { text, structured };
     }
     const rows = page.items.map((q) => [
       q.name,
@@ -146,11 +154,26 @@ export const listQueues = defineTool({
       rate(q.message_stats, 'deliver_get') ?? 0,
     ]);
     const fresh = page.items.some((q) => q.state === undefined) ? `\n${STATS_PENDING}` : '';
-    return capOutput(
+    const text = capOutput(
       `Queues in vhost '${vhostName}'\n${table(['name', 'type', 'state', 'messages', 'ready', 'unacked', 'consumers', 'in/s', 'out/s'], rows)}\n${pageFooter(page, 'list_queues')}${fresh}`,
     );
+    return { text, structured };
   },
 });
+
+function queueItemOf(q: QueueInfo): QueueList['queues'][number] {
+  return {
+    name: q.name,
+    type: q.type ?? 'classic',
+    ...(q.state ? { state: q.state } : {}),
+    messages: q.messages ?? 0,
+    ready: q.messages_ready ?? 0,
+    unacked: q.messages_unacknowledged ?? 0,
+    consumers: q.consumers ?? 0,
+    in_per_s: rate(q.message_stats, 'publish') ?? 0,
+    out_per_s: rate(q.message_stats, 'deliver_get') ?? 0,
+  };
+}
 
 /** The lowest delivery limit of the queue argument and the policies in effect (the one RabbitMQ applies). */
 export function deliveryLimit(queue: QueueInfo): number | undefined {
@@ -164,9 +187,10 @@ export async function getQueueInfo(broker: Broker, vhostName: string, name: stri
   return broker.management.get<QueueInfo>(apiPath('queues', vhostName, name), { notFound: queueNotFound(name, vhostName) });
 }
 
-export async function queueDetail(broker: Broker, vhostName: string, name: string): Promise<string> {
+/** One queue in detail; `known` when the caller has just read it. */
+export async function queueDetail(broker: Broker, vhostName: string, name: string, known?: QueueInfo): Promise<string> {
   const [q, bindings] = await Promise.all([
-    getQueueInfo(broker, vhostName, name),
+    known ?? getQueueInfo(broker, vhostName, name),
     broker.management.get<Binding[]>(apiPath('queues', vhostName, name, 'bindings')).catch(() => []),
   ]);
   const stats = q.message_stats;
@@ -238,6 +262,7 @@ export const findProblemQueues = defineTool({
     unacked: z.number().int().min(1).optional().describe(`Unacked count; default ${PROBLEM_DEFAULTS.unacked}`),
     idle_minutes: z.number().int().min(1).optional().describe(`Idle after; default ${PROBLEM_DEFAULTS.idleMinutes}`),
   }),
+  output: problemReport,
   annotations: READ_ONLY,
   async handler(args, { broker }) {
     const vhostName = args.vhost ?? broker.defaultVhost;
@@ -291,13 +316,29 @@ export const findProblemQueues = defineTool({
     }
     const categories = (Object.keys(findings) as (keyof typeof findings)[]).map((key) => ({ title: titles[key], items: findings[key] }));
     const found = categories.filter((c) => c.items.length > 0);
-    if (found.length === 0) return `No problem found among ${plural(queues.length, 'queue')} in vhost '${vhostName}'.`;
+    const kinds: Record<keyof typeof findings, ProblemReport['problems'][number]['kind']> = {
+      notRunning: 'not_running',
+      deep: 'deep',
+      growing: 'growing',
+      noConsumers: 'no_consumers',
+      manyUnacked: 'many_unacked',
+      idle: 'idle',
+    };
+    const structured: ProblemReport = {
+      vhost: vhostName,
+      checked: queues.length,
+      problems: (Object.keys(findings) as (keyof typeof findings)[]).flatMap((key) =>
+        findings[key].map((item) => ({ kind: kinds[key], queue: item.q.name, type: item.q.type ?? 'classic', detail: item.detail })),
+      ),
+    };
+    if (found.length === 0)
+      return { text: `No problem found among ${plural(queues.length, 'queue')} in vhost '${vhostName}'.`, structured };
     const sections = found.map((c) => {
       const top = [...c.items].sort((a, b) => b.weight - a.weight).slice(0, 15);
       const more = c.items.length > top.length ? `\n  … and ${c.items.length - top.length} more` : '';
       return `${c.title}: ${c.items.length}\n${top.map((item) => `  ${item.q.name} (${item.q.type ?? 'classic'}): ${item.detail}`).join('\n')}${more}`;
     });
-    return capOutput(`Checked ${plural(queues.length, 'queue')} in vhost '${vhostName}'.\n${sections.join('\n')}`);
+    return { text: capOutput(`Checked ${plural(queues.length, 'queue')} in vhost '${vhostName}'.\n${sections.join('\n')}`), structured };
   },
 });
 

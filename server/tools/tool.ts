@@ -45,6 +45,8 @@ export interface ToolResult {
    * queue, which the text only shows cut. Passed as is: it is the user's data, not ours.
    */
   resources?: ({ uri: string; mimeType: string } & ({ text: string } | { blob: string }))[];
+  /** The answer as data (structuredContent), matching the tool's `output` schema. */
+  structured?: Record<string, unknown>;
 }
 
 /**
@@ -58,6 +60,8 @@ export interface ToolDefinition<Input extends z.ZodObject = z.ZodObject> {
   group: ToolGroup;
   description: string;
   input: Input;
+  /** The shape of `structured` in its results; advertised as outputSchema with --output-schemas. */
+  output?: z.ZodObject;
   annotations: ToolAnnotations;
   /**
    * For a tool offered at every level whose powers follow the server's level (the escape

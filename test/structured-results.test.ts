@@ -1,0 +1,113 @@
+import { type ChannelModel, connect } from 'amqplib';
+import { Ajv } from 'ajv';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestVhost, eventually, uniqueName } from './support/broker-admin.js';
+import { BROKER } from './support/broker-env.js';
+import { type Harness, startHarness } from './support/mcp-harness.js';
+
+const STRUCTURED = ['list_queues', 'list_exchanges', 'list_connections', 'find_problem_queues', 'get_overview'];
+
+let vhost: { name: string; remove: () => Promise<void> };
+let app: ChannelModel;
+const client = uniqueName('orders-service');
+
+beforeAll(async () => {
+  vhost = await createTestVhost('mcp-structured');
+  app = await connect(
+    { hostname: BROKER.host, port: BROKER.amqpPort, username: BROKER.user, password: BROKER.password, vhost: vhost.name },
+    { clientProperties: { connection_name: client } },
+  );
+  const channel = await app.createChannel();
+  await channel.assertQueue('orders', { durable: true });
+  await channel.consume('orders', () => undefined, { consumerTag: 'orders-worker' });
+  await channel.assertQueue('backlog', { durable: true });
+  for (let i = 0; i < 3; i++) channel.sendToQueue('backlog', Buffer.from(`job ${i}`));
+  await channel.assertExchange('events', 'topic', { durable: true });
+});
+
+afterAll(async () => {
+  await app?.close().catch(() => undefined);
+  await vhost?.remove();
+});
+
+/** The calls a program would make, with what each must hold as data. */
+const CALLS: [string, Record<string, unknown>, (data: Record<string, any>) => void][] = [
+  [
+    'list_queues',
+    {},
+    (data) => {
+      expect(data.queues.map((q: { name: string }) => q.name).sort()).toEqual(['backlog', 'orders']);
+      expect(data).toMatchObject({ page: 1, pages: 1, matching: 2, total: 2 });
+    },
+  ],
+  ['list_queues', { name: 'orders' }, (data) => expect(data.queues).toMatchObject([{ name: 'orders', consumers: 1 }])],
+  [
+    'list_exchanges',
+    { filter: '^events$' },
+    (data) => expect(data.exchanges).toMatchObject([{ name: 'events', type: 'topic', durable: true }]),
+  ],
+  ['list_connections', { filter: 'orders-service' }, (data) => expect(data.connections).toMatchObject([{ client }])],
+  ['list_connections', { show: 'consumers' }, (data) => expect(data.consumers).toMatchObject([{ queue: 'orders', tag: 'orders-worker' }])],
+  ['list_connections', { show: 'channels', filter: 'guest' }, (data) => expect(data.channels.length).toBeGreaterThan(0)],
+  [
+    'find_problem_queues',
+    {},
+    (data) => expect(data.problems).toContainEqual(expect.objectContaining({ kind: 'no_consumers', queue: 'backlog' })),
+  ],
+  ['get_overview', {}, (data) => expect(data.version).toMatch(/^\d+\.\d+/)],
+];
+
+describe('structured results', () => {
+  let plain: Harness;
+  let withSchemas: Harness;
+
+  beforeAll(async () => {
+    plain = await startHarness({ env: { AMQP_VHOST: vhost.name } });
+    withSchemas = await startHarness({ args: ['--output-schemas'], env: { AMQP_VHOST: vhost.name } });
+    // The app's connection and consumer are listed once the broker's statistics have them.
+    await eventually(async () => {
+      const answer = await plain.call('list_connections', { show: 'consumers' });
+      return answer.text.includes('orders-worker') ? true : undefined;
+    }, 'the consumer to be listed');
+  });
+
+  afterAll(async () => {
+    await plain?.close();
+    await withSchemas?.close();
+  });
+
+  it('come beside the text the model reads, and only the lists, the problems and the overview have them', async () => {
+    for (const [name, args, check] of CALLS) {
+      const result = await plain.client.callTool({ name, arguments: args });
+      expect(result.isError, `${name} ${JSON.stringify(args)}`).not.toBe(true);
+      expect((result.content as { type: string; text: string }[])[0]?.text.length).toBeGreaterThan(0);
+      check(result.structuredContent as Record<string, any>);
+    }
+    const { tools } = await plain.client.listTools();
+    expect(tools.filter((tool) => tool.outputSchema)).toEqual([]); // not advertised by default: the budget
+    const peek = await plain.client.callTool({ name: 'peek_messages', arguments: { queue: 'backlog' } });
+    expect(peek.structuredContent).toBeUndefined();
+  });
+
+  it('match the outputSchema that --output-schemas advertises (checked by the SDK client and by ajv)', async () => {
+    const { tools } = await withSchemas.client.listTools();
+    expect(
+      tools
+        .filter((tool) => tool.outputSchema)
+        .map((tool) => tool.name)
+        .sort(),
+    ).toEqual([...STRUCTURED].sort());
+    const ajv = new Ajv({ strict: false });
+    for (const [name, args] of CALLS) {
+      // The SDK client itself refuses a structured result that does not match the tool's schema.
+      const result = await withSchemas.client.callTool({ name, arguments: args });
+      const schema = tools.find((tool) => tool.name === name)?.outputSchema as object;
+      const validate = ajv.compile(schema);
+      expect(validate(result.structuredContent), `${name}: ${JSON.stringify(validate.errors)}`).toBe(true);
+    }
+    // A result that is an error carries no structured content (the schema describes success).
+    const missing = await withSchemas.client.callTool({ name: 'list_queues', arguments: { name: 'no-such-queue' } });
+    expect(missing.isError).toBe(true);
+    expect(missing.structuredContent).toBeUndefined();
+  });
+});
