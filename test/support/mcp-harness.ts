@@ -72,7 +72,10 @@ export async function startHarness(
   const logger = createLogger({ level: config.logLevel, scrub, write: (line) => logs.push(line) });
   const broker = createBroker(config, logger);
   broker.amqp.start();
-  const server = createServer({ broker, logger, scrub }, { safety: config.safety, groups: config.tools, outputSchemas: config.outputSchemas });
+  const server = createServer(
+    { broker, logger, scrub },
+    { safety: config.safety, groups: config.tools, outputSchemas: config.outputSchemas },
+  );
   const client = new Client({ name: 'test-client', version: '1.0.0' }, { capabilities: options.capabilities ?? {} });
   options.beforeConnect?.(client);
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
