@@ -76,14 +76,63 @@ describe('Test connection', () => {
     expect(check.steps[1]?.fix).toContain('Enable the management plugin (rabbitmq-plugins enable rabbitmq_management)');
   });
 
-  it('explains a vhost that does not exist', async () => {
+  it('explains a vhost that does not exist, without naming vhosts of others', async () => {
     const check = await testConnection(profile({ vhost: 'no-such-vhost-here' }), password);
     expect(check.steps.find((step) => step.name === 'AMQP')?.fix).toContain("create 'no-such-vhost-here'");
     const step = check.steps.find((candidate) => candidate.name === 'Virtual host');
     expect(step?.ok).toBe(false);
-    expect(step?.detail).toBe(`Vhost 'no-such-vhost-here' does not exist, or ${user} has no permissions on it.`);
-    expect(step?.fix).toMatch(
-      new RegExp(`^Pick an existing vhost \\(.*'${vhost.name}'.*\\), create it with rabbitmqctl add_vhost 'no-such-vhost-here'`),
+    expect(step?.detail).toBe("Vhost 'no-such-vhost-here' does not exist.");
+    expect(step?.fix).toBe(
+      `Create it with rabbitmqctl add_vhost 'no-such-vhost-here' and grant access: rabbitmqctl set_permissions -p 'no-such-vhost-here' ${user} '.*' '.*' '.*'.`,
     );
+  });
+
+  it('is red for a vhost that exists but the user may not use, as AMQP says', async () => {
+    const other = await createTestVhost('mcp-conn-other');
+    try {
+      const check = await testConnection(profile({ vhost: other.name }), password);
+      expect(check.ok).toBe(false);
+      expect(check.steps[0]?.ok).toBe(false);
+      const step = check.steps.find((candidate) => candidate.name === 'Virtual host');
+      expect(step).toMatchObject({ ok: false, detail: `Vhost '${other.name}' exists, but ${user} has no permissions on it.` });
+      // A monitoring user sees every vhost but not whose: the advice names none of them.
+      expect(step?.fix).toBe(
+        `Ask an administrator to grant access: rabbitmqctl set_permissions -p '${other.name}' ${user} '.*' '.*' '.*'.`,
+      );
+    } finally {
+      await other.remove();
+    }
+  });
+
+  it("names only the vhosts the user may use when it can tell (an administrator's own permissions)", async () => {
+    const adminUser = uniqueName('mcp-conn-admin');
+    const other = await createTestVhost('mcp-conn-other');
+    await admin('PUT', `/users/${adminUser}`, { password, tags: 'administrator' });
+    await admin('PUT', `/permissions/${encodeURIComponent(vhost.name)}/${adminUser}`, { configure: '.*', write: '.*', read: '.*' });
+    try {
+      const check = await testConnection(profile({ user: adminUser, vhost: other.name }), password);
+      const step = check.steps.find((candidate) => candidate.name === 'Virtual host');
+      expect(step?.ok).toBe(false);
+      expect(step?.fix).toMatch(new RegExp(`^Use a vhost ${adminUser} may use \\('${vhost.name}'\\), or ask an administrator`));
+      expect(step?.fix).not.toContain("'/'");
+    } finally {
+      await admin('DELETE', `/users/${adminUser}`);
+      await other.remove();
+    }
+  });
+
+  it('tells at once that the AMQP port given is a web port (the management API on 15672)', async () => {
+    const started = Date.now();
+    const check = await testConnection(
+      profile({ amqp: { host: BROKER.host, port: BROKER.httpPort, tls: { enabled: false, verify: true } } }),
+      password,
+    );
+    expect(Date.now() - started).toBeLessThan(4000); // the AMQP handshake alone waits for the web server's timeout
+    expect(check.steps[0]).toMatchObject({
+      ok: false,
+      detail: `${BROKER.host}:${BROKER.httpPort} answers HTTP, not AMQP: it is a web port (the management API's is usually 15672).`,
+    });
+    expect(check.steps[0]?.fix).toContain('Use the AMQP port (usually 5672');
+    expect(check.steps[1]?.ok).toBe(true); // the management API itself is fine
   });
 });

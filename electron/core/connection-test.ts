@@ -1,6 +1,7 @@
 import { connectAmqp, describeConnectError } from '../../server/broker/amqp-session.js';
 import { BrokerError } from '../../server/broker/broker-errors.js';
 import { ManagementClient, apiPath } from '../../server/broker/management-client.js';
+import { probePort } from '../../server/broker/port-probe.js';
 import type { TlsFiles } from '../../server/config/load-config.js';
 import type { CheckStep, ConnectionCheck } from '../shared/contract.js';
 import type { ProfileSettings } from './profiles/profile.js';
@@ -69,8 +70,30 @@ function withoutServerAdvice(message: string): string {
 export async function testConnection(profile: ProfileSettings, password: string, timeoutMs = 8000): Promise<ConnectionCheck> {
   const steps: CheckStep[] = [];
   const endpoint = { host: profile.amqp.host, port: profile.amqp.port, user: profile.user, password, tls: tlsFiles(profile.amqp.tls) };
+  /** What AMQP said about the vhost: usable, refused, or unknown (AMQP failed for another reason). */
+  let vhostByAmqp: 'usable' | 'refused' | 'unknown' = 'unknown';
+  const notAmqp = Symbol('not AMQP');
   try {
-    const model = await connectAmqp(endpoint, profile.vhost, timeoutMs);
+    // A plain port that answers HTTP (the management port, 15672, given as the AMQP port) is
+    // told apart at once; an AMQP handshake with it would only time out.
+    const speaksHttp = profile.amqp.tls.enabled
+      ? new Promise<never>(() => undefined)
+      : probePort(profile.amqp.host, profile.amqp.port).then((speaks) =>
+          speaks === 'http' ? notAmqp : new Promise<never>(() => undefined),
+        );
+    const attempt = connectAmqp(endpoint, profile.vhost, timeoutMs);
+    const first = await Promise.race([attempt, speaksHttp]);
+    if (first === notAmqp) {
+      attempt
+        .then(
+          (model) => model.close(),
+          () => undefined,
+        )
+        .catch(() => undefined);
+      throw notAmqp;
+    }
+    const model = first;
+    vhostByAmqp = 'usable';
     const version = (model.connection.serverProperties as { version?: string }).version;
     steps.push({
       name: 'AMQP',
@@ -79,7 +102,17 @@ export async function testConnection(profile: ProfileSettings, password: string,
     });
     await model.close().catch(() => undefined);
   } catch (error) {
+    if (error === notAmqp) {
+      steps.push({
+        name: 'AMQP',
+        ok: false,
+        detail: `${profile.amqp.host}:${profile.amqp.port} answers HTTP, not AMQP: it is a web port (the management API's is usually 15672).`,
+        fix: `Use the AMQP port (usually 5672, or 5671 with TLS); put ${profile.amqp.port} in the management API port if that is what it is.`,
+      });
+      return finish(steps, profile, password, timeoutMs, 'unknown');
+    }
     const reason = describeConnectError(error, profile.user, profile.vhost);
+    if (/no access to vhost/.test(reason)) vhostByAmqp = 'refused';
     steps.push({
       name: 'AMQP',
       ok: false,
@@ -88,6 +121,32 @@ export async function testConnection(profile: ProfileSettings, password: string,
     });
   }
 
+  return finish(steps, profile, password, timeoutMs, vhostByAmqp);
+}
+
+/**
+ * The vhosts a user may use, as far as its own login can tell: an administrator reads the user's
+ * permissions; a user without the monitoring tag sees only its own vhosts; a monitoring user sees
+ * every vhost but not whose they are (undefined: unknown).
+ */
+async function usableVhosts(management: ManagementClient, user: string, tags: string[]): Promise<string[] | undefined> {
+  if (tags.includes('administrator')) {
+    const permissions = await management.get<{ vhost: string }[]>(apiPath('users', user, 'permissions'));
+    return permissions.map((permission) => permission.vhost);
+  }
+  if (tags.includes('monitoring')) return undefined;
+  const visible = await management.get<{ name: string }[]>(apiPath('vhosts'), { query: { columns: 'name' } });
+  return visible.map((vhost) => vhost.name);
+}
+
+/** The management API, then the vhost: whether it exists and the user may use it. */
+async function finish(
+  steps: CheckStep[],
+  profile: ProfileSettings,
+  password: string,
+  timeoutMs: number,
+  vhostByAmqp: 'usable' | 'refused' | 'unknown',
+): Promise<ConnectionCheck> {
   const management = new ManagementClient({
     endpoint: {
       host: profile.management.host,
@@ -115,18 +174,7 @@ export async function testConnection(profile: ProfileSettings, password: string,
         fix: 'Give the user the monitoring tag (or administrator).',
       });
     }
-    // Any tag may list the vhosts it can use; only administrators may read one vhost or permissions.
-    const visible = await management.get<{ name: string }[]>(apiPath('vhosts'), { query: { columns: 'name' } });
-    if (visible.some((candidate) => candidate.name === profile.vhost)) {
-      steps.push({ name: 'Virtual host', ok: true, detail: `Vhost '${profile.vhost}' exists and ${profile.user} may use it.` });
-    } else {
-      steps.push({
-        name: 'Virtual host',
-        ok: false,
-        detail: `Vhost '${profile.vhost}' does not exist, or ${profile.user} has no permissions on it.`,
-        fix: `Pick an existing vhost (${visible.map((v) => `'${v.name}'`).join(', ') || 'none visible'}), create it with rabbitmqctl add_vhost '${profile.vhost}', or grant access: rabbitmqctl set_permissions -p '${profile.vhost}' ${profile.user} '.*' '.*' '.*'.`,
-      });
-    }
+    steps.push(await vhostStep(management, profile, tags, vhostByAmqp));
   } catch (error) {
     if (!(error instanceof BrokerError)) throw error;
     steps.push({ name: 'Management API', ok: false, detail: withoutServerAdvice(error.message), fix: managementFix(error, profile) });
@@ -134,6 +182,55 @@ export async function testConnection(profile: ProfileSettings, password: string,
     await management.close();
   }
 
+  return verdict(steps);
+}
+
+/** Whether the vhost exists: a monitoring or administrator user sees every vhost by name; others only their own (undefined: unknown). */
+async function vhostExists(management: ManagementClient, vhost: string, tags: string[]): Promise<boolean | undefined> {
+  const all = await management.get<{ name: string }[]>(apiPath('vhosts'), { query: { columns: 'name' } }).catch(() => undefined);
+  if (all?.some((candidate) => candidate.name === vhost)) return true;
+  return all && tags.some((tag) => tag === 'monitoring' || tag === 'administrator') ? false : undefined;
+}
+
+/** Whether the vhost exists and the user may use it: AMQP's answer wins; the advice names only vhosts the user may use. */
+async function vhostStep(
+  management: ManagementClient,
+  profile: ProfileSettings,
+  tags: string[],
+  vhostByAmqp: 'usable' | 'refused' | 'unknown',
+): Promise<CheckStep> {
+  const { user, vhost } = profile;
+  const grant = `rabbitmqctl set_permissions -p '${vhost}' ${user} '.*' '.*' '.*'`;
+  const [usable, exists] = await Promise.all([
+    usableVhosts(management, user, tags).catch(() => undefined),
+    vhostExists(management, vhost, tags),
+  ]);
+  const others = usable?.filter((name) => name !== vhost) ?? [];
+  const instead = others.length > 0 ? `Use a vhost ${user} may use (${others.map((name) => `'${name}'`).join(', ')}), or ` : '';
+  const sentence = (text: string) => `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+  if (vhostByAmqp === 'usable' || (vhostByAmqp === 'unknown' && usable?.includes(vhost))) {
+    return { name: 'Virtual host', ok: true, detail: `Vhost '${vhost}' exists and ${user} may use it.` };
+  }
+  if (exists && vhostByAmqp === 'unknown' && usable === undefined) {
+    return { name: 'Virtual host', ok: true, detail: `Vhost '${vhost}' exists; whether ${user} may use it shows once AMQP connects.` };
+  }
+  if (exists) {
+    return {
+      name: 'Virtual host',
+      ok: false,
+      detail: `Vhost '${vhost}' exists, but ${user} has no permissions on it.`,
+      fix: sentence(`${instead}ask an administrator to grant access: ${grant}.`),
+    };
+  }
+  return {
+    name: 'Virtual host',
+    ok: false,
+    detail: exists === false ? `Vhost '${vhost}' does not exist.` : `Vhost '${vhost}' does not exist, or ${user} has no permissions on it.`,
+    fix: sentence(`${instead}create it with rabbitmqctl add_vhost '${vhost}' and grant access: ${grant}.`),
+  };
+}
+
+function verdict(steps: CheckStep[]): ConnectionCheck {
   const failed = steps.filter((step) => !step.ok);
   return {
     ok: failed.length === 0,
