@@ -18,6 +18,55 @@ const TYPES: Record<string, string> = {
 type Handler = (event: { senderFrame?: { url: string } | null }, ...args: unknown[]) => unknown;
 
 /**
+ * Electron's IPC carries values by structured clone, not JSON: undefined stays undefined (an
+ * argument left out is not null), and Dates, Maps and Sets arrive as themselves. Over HTTP every
+ * value travels tagged, { $: kind, v: value }, so both ends see what Electron's would. The page
+ * has its own copy of these two functions (it may not close over this module's).
+ */
+type Tagged =
+  | { $: 'u' }
+  | { $: 'p'; v: string | number | boolean | null }
+  | { $: 'a'; v: Tagged[] }
+  | { $: 'o'; v: Record<string, Tagged> }
+  | { $: 'd'; v: number }
+  | { $: 'm'; v: [Tagged, Tagged][] }
+  | { $: 's'; v: Tagged[] }
+  | { $: 'n'; v: 'NaN' | 'Infinity' | '-Infinity' };
+
+export function encodeClone(value: unknown): Tagged {
+  if (value === undefined) return { $: 'u' };
+  if (typeof value === 'number' && !Number.isFinite(value)) return { $: 'n', v: String(value) as 'NaN' | 'Infinity' | '-Infinity' };
+  if (value === null || typeof value !== 'object') return { $: 'p', v: value as string | number | boolean };
+  if (Array.isArray(value)) return { $: 'a', v: value.map(encodeClone) };
+  if (value instanceof Date) return { $: 'd', v: value.getTime() };
+  if (value instanceof Map)
+    return { $: 'm', v: [...value].map(([key, item]) => [encodeClone(key), encodeClone(item)] as [Tagged, Tagged]) };
+  if (value instanceof Set) return { $: 's', v: [...value].map(encodeClone) };
+  return { $: 'o', v: Object.fromEntries(Object.entries(value).map(([key, item]) => [key, encodeClone(item)])) };
+}
+
+export function decodeClone(tagged: Tagged): unknown {
+  switch (tagged.$) {
+    case 'u':
+      return undefined;
+    case 'p':
+      return tagged.v;
+    case 'n':
+      return Number(tagged.v);
+    case 'a':
+      return tagged.v.map(decodeClone);
+    case 'd':
+      return new Date(tagged.v);
+    case 'm':
+      return new Map(tagged.v.map(([key, item]) => [decodeClone(key), decodeClone(item)]));
+    case 's':
+      return new Set(tagged.v.map(decodeClone));
+    case 'o':
+      return Object.fromEntries(Object.entries(tagged.v).map(([key, item]) => [key, decodeClone(item)]));
+  }
+}
+
+/**
  * Stands in for Electron's IPC so the real window runs in a real Chromium against the real
  * host: it serves the built page, and carries invoke/handle over HTTP through the same
  * handlers main.ts registers (sender check and argument validation included) and the host's
@@ -34,7 +83,7 @@ export async function startWindowBridge(root: string, host: AppApi): Promise<{ u
     (url) => isAppPage(url, pageUrl),
   );
   const stopEvents = forwardEvents(host, (channel, payload) => {
-    for (const stream of streams) stream.write(`event: ${channel}\ndata: ${JSON.stringify(payload)}\n\n`);
+    for (const stream of streams) stream.write(`event: ${channel}\ndata: ${JSON.stringify(encodeClone(payload))}\n\n`);
   });
 
   async function invoke(request: IncomingMessage, response: ServerResponse, channel: string): Promise<void> {
@@ -43,9 +92,9 @@ export async function startWindowBridge(root: string, host: AppApi): Promise<{ u
     const handler = handlers.get(channel);
     try {
       if (!handler) throw new Error(`No handler registered for '${channel}'`);
-      const args = JSON.parse(Buffer.concat(chunks).toString('utf8') || '[]') as unknown[];
+      const args = decodeClone(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Tagged) as unknown[];
       const result = await handler({ senderFrame: { url: request.headers.referer ?? '' } }, ...args);
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ result: result ?? null }));
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ result: encodeClone(result) }));
     } catch (error) {
       // What Electron's invoke rejects with in the renderer.
       const message = `Error invoking remote method '${channel}': Error: ${(error as Error).message}`;
@@ -100,6 +149,30 @@ export function installBridgeApi(methods: typeof API_METHODS): void {
     rabbitmqMcp?: unknown;
   }
   const page = globalThis as unknown as PageGlobals;
+  // The page's copy of encodeClone/decodeClone (see above); structuredClone first, so what
+  // Electron could not clone (a function) fails here too.
+  type Tag = { $: string; v?: unknown };
+  const encode = (value: unknown): Tag => {
+    if (value === undefined) return { $: 'u' };
+    if (typeof value === 'number' && !Number.isFinite(value)) return { $: 'n', v: String(value) };
+    if (value === null || typeof value !== 'object') return { $: 'p', v: value };
+    if (Array.isArray(value)) return { $: 'a', v: value.map(encode) };
+    if (value instanceof Date) return { $: 'd', v: value.getTime() };
+    if (value instanceof Map) return { $: 'm', v: [...value].map(([key, item]) => [encode(key), encode(item)]) };
+    if (value instanceof Set) return { $: 's', v: [...value].map(encode) };
+    return { $: 'o', v: Object.fromEntries(Object.entries(value).map(([key, item]) => [key, encode(item)])) };
+  };
+  const decode = (tagged: Tag): unknown => {
+    const v = tagged.v as never;
+    if (tagged.$ === 'u') return undefined;
+    if (tagged.$ === 'p') return v;
+    if (tagged.$ === 'n') return Number(v);
+    if (tagged.$ === 'a') return (v as Tag[]).map(decode);
+    if (tagged.$ === 'd') return new Date(v);
+    if (tagged.$ === 'm') return new Map((v as [Tag, Tag][]).map(([key, item]) => [decode(key), decode(item)]));
+    if (tagged.$ === 's') return new Set((v as Tag[]).map(decode));
+    return Object.fromEntries(Object.entries(v as Record<string, Tag>).map(([key, item]) => [key, decode(item)]));
+  };
   const api: Record<string, unknown> = {};
   for (const [namespace, names] of Object.entries(methods)) {
     api[namespace] = Object.fromEntries(
@@ -108,11 +181,11 @@ export function installBridgeApi(methods: typeof API_METHODS): void {
         async (...args: unknown[]) => {
           const response = await fetch(`/ipc/${encodeURIComponent(`${namespace}:${method}`)}`, {
             method: 'POST',
-            body: JSON.stringify(args),
+            body: JSON.stringify(encode(structuredClone(args))),
           });
-          const body = (await response.json()) as { result?: unknown; error?: string };
+          const body = (await response.json()) as { result?: Tag; error?: string };
           if (!response.ok) throw new Error(body.error);
-          return body.result;
+          return decode(body.result as Tag);
         },
       ]),
     );
@@ -121,7 +194,7 @@ export function installBridgeApi(methods: typeof API_METHODS): void {
   api.events = {
     on(event: string, listener: (payload: unknown) => void) {
       source ??= new page.EventSource('/events');
-      const handler: Listener = (message) => listener(JSON.parse(message.data));
+      const handler: Listener = (message) => listener(decode(JSON.parse(message.data) as Tag));
       source.addEventListener(`event:${event}`, handler);
       return () => source?.removeEventListener(`event:${event}`, handler);
     },
