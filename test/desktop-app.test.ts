@@ -5,7 +5,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientStatus, ConnectionCheck, ProfileInput, ProfileView } from '../electron/shared/contract.js';
-import { admin, createTestVhost, uniqueName } from './support/broker-admin.js';
+import { admin, createTestVhost, eventually, uniqueName } from './support/broker-admin.js';
 import { BROKER } from './support/broker-env.js';
 import { ensureBuilt } from './support/built-server.js';
 import { CountingProxy } from './support/counting-proxy.js';
@@ -234,6 +234,15 @@ describe('the desktop app as it ships (built main.cjs and preload.cjs under a st
       await app.waitFor((record) => record.kind === 'contextBridge.exposeInMainWorld', 'the window');
       await app.call('profiles.create', profile('Alpha', vhostA.name, BROKER.user, BROKER.httpPort), BROKER.password);
       await app.waitFor(isTray('green'), 'a green tray icon', 40_000);
+
+      // Start at login, on Linux an XDG autostart entry that launches the AppImage file, hidden.
+      const autostart = join(imageHome, '.config', 'autostart', 'rabbitmq-mcp.desktop');
+      await app.click('Start at login');
+      await eventually(async () => (existsSync(autostart) ? true : undefined), 'the autostart entry');
+      expect(readFileSync(autostart, 'utf8')).toContain(`\nExec=${appImage} --hidden\n`);
+      await app.click('Start at login');
+      await eventually(async () => (existsSync(autostart) ? undefined : true), 'the autostart entry to go');
+
       await app.call('clients.connect', 'claude-desktop');
       const configPath = join(imageHome, '.config', 'Claude', 'claude_desktop_config.json');
       const entry = (

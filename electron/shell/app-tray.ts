@@ -1,4 +1,5 @@
 import { Menu, Tray, app, nativeImage } from 'electron';
+import { type Autostart, linuxAutostart } from '../core/autostart/linux-autostart.js';
 import type { AppApi } from '../shared/contract.js';
 import { type TrayAction, type TrayColor, type TrayState, trayIcon, trayMenu } from './tray-menu.js';
 
@@ -27,9 +28,12 @@ export class AppTray {
     this.#commands = commands;
   }
 
+  #autostart: Autostart | null = null;
+
   /** Once the app is ready: login items and the tray exist only then. */
   async start(): Promise<void> {
-    this.#openAtLogin = process.platform === 'linux' ? null : app.getLoginItemSettings().openAtLogin;
+    this.#autostart = startAtLogin();
+    this.#openAtLogin = this.#autostart.enabled();
     this.#tray = new Tray(nativeImage.createFromPath(this.#iconPath('grey')));
     this.#tray.on('click', () => this.#commands.openWindow());
     this.#host.events.on('server-state', () => void this.refresh());
@@ -74,7 +78,7 @@ export class AppTray {
         return;
       case 'toggle-start-at-login':
         this.#openAtLogin = !this.#openAtLogin;
-        app.setLoginItemSettings({ openAtLogin: this.#openAtLogin, args: ['--hidden'] });
+        this.#autostart?.set(this.#openAtLogin);
         await this.refresh();
         return;
       case 'quit':
@@ -86,4 +90,20 @@ export class AppTray {
       }
     }
   }
+}
+
+/**
+ * Start at login: Electron's login items on macOS and Windows; on Linux, where they do nothing,
+ * an XDG autostart entry that launches the AppImage file (its mount changes every launch) or the
+ * app's binary, hidden in the tray.
+ */
+function startAtLogin(): Autostart {
+  if (process.platform !== 'linux') {
+    return {
+      enabled: () => app.getLoginItemSettings().openAtLogin,
+      set: (enabled) => app.setLoginItemSettings({ openAtLogin: enabled, args: ['--hidden'] }),
+    };
+  }
+  const binary = app.isPackaged ? [process.env.APPIMAGE ?? process.execPath] : [process.execPath, app.getAppPath()];
+  return linuxAutostart({ command: [...binary, '--hidden'] });
 }

@@ -127,6 +127,11 @@ class App extends EventEmitter {
     return 'RabbitMQ MCP';
   }
 
+  /** The folder of the app's package.json: next to main.cjs here (Electron: app.asar when packaged). */
+  getAppPath(): string {
+    return dirname(process.argv[1] ?? '');
+  }
+
   /** Electron's lock is per userData folder; this one is a pid file there, and a folder of wake-up notes. */
   requestSingleInstanceLock(): boolean {
     mkdirSync(userData, { recursive: true });
