@@ -31,6 +31,15 @@ export interface ClientDefinition {
   entry(launch: LaunchSpec): Record<string, unknown>;
   /** What to tell the user after a change. */
   relaunch: string;
+  /**
+   * The client's own command line for its servers, used instead of editing the file when it is on
+   * PATH: the client rewrites its file all the time, and its CLI is the change it expects.
+   */
+  cli?: {
+    command: string;
+    add(name: string, entry: Record<string, unknown>): string[];
+    remove(name: string): string[];
+  };
 }
 
 export const ENTRY_NAME = 'rabbitmq';
@@ -95,6 +104,11 @@ export const clients: readonly ClientDefinition[] = [
     serversKey: ['mcpServers'],
     entry: typed,
     relaunch: 'Start a new Claude Code session (or run /mcp) to load the server.',
+    cli: {
+      command: 'claude',
+      add: (name, entry) => ['mcp', 'add-json', name, JSON.stringify(entry), '--scope', 'user'],
+      remove: (name) => ['mcp', 'remove', name, '--scope', 'user'],
+    },
   },
   {
     id: 'cursor',

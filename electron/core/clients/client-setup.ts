@@ -1,5 +1,7 @@
-import { access } from 'node:fs/promises';
-import { isDeepStrictEqual } from 'node:util';
+import { execFile } from 'node:child_process';
+import { access, constants } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import { isDeepStrictEqual, promisify } from 'node:util';
 import type { ClientStatus, SetupResult } from '../../shared/contract.js';
 import { type ClientDefinition, type ClientId, ENTRY_NAME, type LaunchSpec, type Platform, clientById, clients } from './client-catalog.js';
 export type { ClientState, ClientStatus, SetupResult } from '../../shared/contract.js';
@@ -11,6 +13,7 @@ import {
   restoreConfig,
   valueAt,
   withValue,
+  withoutValue,
   writeConfig,
 } from './config-file.js';
 
@@ -20,7 +23,42 @@ export interface SetupRecord {
   backupPath: string | null;
   writtenHash: string;
   at: string;
+  /** Set when the change went through the client's CLI: the entry there before (null: none). */
+  cli?: { previous: Record<string, unknown> | null };
 }
+
+/** How the app runs a client's CLI: found on PATH, run with a time limit (the OS edge, replaceable in tests). */
+export interface CommandRunner {
+  find(command: string): Promise<string | null>;
+  run(path: string, args: string[]): Promise<void>;
+}
+
+export const systemCommands = (env: NodeJS.ProcessEnv = process.env): CommandRunner => ({
+  async find(command) {
+    const extensions = process.platform === 'win32' ? (env.PATHEXT ?? '.EXE;.CMD').split(';') : [''];
+    for (const folder of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
+      for (const extension of extensions) {
+        const candidate = join(folder, `${command}${extension}`);
+        if (
+          await access(candidate, constants.X_OK).then(
+            () => true,
+            () => false,
+          )
+        )
+          return candidate;
+      }
+    }
+    return null;
+  },
+  async run(path, args) {
+    try {
+      await promisify(execFile)(path, args, { timeout: 30_000, env, windowsHide: true });
+    } catch (error) {
+      const { stderr, message } = error as { stderr?: string; message: string };
+      throw new Error(`${path} ${args.slice(0, 2).join(' ')} failed: ${(stderr || message).trim().split('\n')[0]}`);
+    }
+  },
+});
 
 export interface SetupRecords {
   get(id: ClientId): SetupRecord | undefined;
@@ -47,11 +85,20 @@ export class ClientSetup {
   #records: SetupRecords;
   #blocked: string | null;
 
-  constructor(options: { platform: Platform; launch: LaunchSpec; records: SetupRecords; blocked?: string | null }) {
+  #commands: CommandRunner;
+
+  constructor(options: {
+    platform: Platform;
+    launch: LaunchSpec;
+    records: SetupRecords;
+    blocked?: string | null;
+    commands?: CommandRunner;
+  }) {
     this.#platform = options.platform;
     this.#launch = options.launch;
     this.#records = options.records;
     this.#blocked = options.blocked ?? null;
+    this.#commands = options.commands ?? systemCommands();
   }
 
   async configPath(client: ClientDefinition): Promise<string> {
@@ -101,6 +148,18 @@ export class ClientSetup {
     if (isDeepStrictEqual(valueAt(snapshot, [...client.serversKey, ENTRY_NAME]), expected)) {
       return { status: await this.status(id), message: `${client.name} is already connected. ${client.relaunch}` };
     }
+    const cli = client.cli && (await this.#commands.find(client.cli.command));
+    if (client.cli && cli) {
+      const before = valueAt(snapshot, [...client.serversKey, ENTRY_NAME]) as Record<string, unknown> | undefined;
+      // The CLI refuses to add a name that exists: take ours out first (it is put back on undo).
+      if (before !== undefined) await this.#commands.run(cli, client.cli.remove(ENTRY_NAME));
+      await this.#commands.run(cli, client.cli.add(ENTRY_NAME, expected));
+      this.#records.set(id, { path, backupPath: null, writtenHash: '', at: new Date().toISOString(), cli: { previous: before ?? null } });
+      return {
+        status: await this.status(id),
+        message: `Connected ${client.name} with \`${client.cli.command} mcp\` (${path}). ${client.relaunch}`,
+      };
+    }
     const written = await writeConfig(snapshot, withValue(snapshot, [...client.serversKey, ENTRY_NAME], expected));
     this.#records.set(id, { path, backupPath: written.backupPath, writtenHash: written.writtenHash, at: new Date().toISOString() });
     const backup = written.backupPath ? ` The previous file is saved as ${written.backupPath}.` : '';
@@ -111,16 +170,35 @@ export class ClientSetup {
     const client = clientById(id);
     const record = this.#records.get(id);
     if (!record) return { status: await this.status(id), message: `Nothing to undo for ${client.name}.` };
+    const keyPath = [...client.serversKey, ENTRY_NAME];
+    const cli = record.cli && client.cli && (await this.#commands.find(client.cli.command));
+    if (record.cli && client.cli && cli) {
+      await this.#commands.run(cli, client.cli.remove(ENTRY_NAME));
+      if (record.cli.previous) await this.#commands.run(cli, client.cli.add(ENTRY_NAME, record.cli.previous));
+      this.#records.delete(id);
+      return { status: await this.status(id), message: `Removed our entry with \`${client.cli.command} mcp\`. ${client.relaunch}` };
+    }
     try {
+      if (record.cli) throw new ConfigConflictError(record.path); // the CLI is gone: edit the file instead
       await restoreConfig(record.path, record.backupPath, record.writtenHash);
     } catch (error) {
-      if (error instanceof ConfigConflictError) {
-        const backup = record.backupPath ? `the previous version is in ${record.backupPath}` : 'the file did not exist before';
-        throw new Error(
-          `${record.path} changed after it was connected, and undo would lose those changes: nothing was restored (${backup})`,
-        );
+      if (!(error instanceof ConfigConflictError)) throw error;
+      // The file changed since (a client rewrites its own): take back only our entry, as it was.
+      const snapshot = await readConfig(record.path);
+      if (!isDeepStrictEqual(valueAt(snapshot, keyPath), client.entry(this.#launch))) {
+        throw new Error(`${record.path} changed our entry after it was connected: nothing was undone, so that change is kept`);
       }
-      throw error;
+      const previous = record.cli
+        ? (record.cli.previous ?? undefined)
+        : record.backupPath
+          ? valueAt(await readConfig(record.backupPath), keyPath)
+          : undefined;
+      await writeConfig(snapshot, previous === undefined ? withoutValue(snapshot, keyPath) : withValue(snapshot, keyPath, previous));
+      this.#records.delete(id);
+      return {
+        status: await this.status(id),
+        message: `Took our entry back out of ${record.path}; the file's other changes since ${record.at} are kept. ${client.relaunch}`,
+      };
     }
     this.#records.delete(id);
     return {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, open, readFile, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { type Node, type ParseError, findNodeAtLocation, parseTree, printParseErrorCode } from 'jsonc-parser';
+import { type Node, type ParseError, applyEdits, findNodeAtLocation, modify, parseTree, printParseErrorCode } from 'jsonc-parser';
 
 /**
  * Safe edits of AI clients' JSON configuration files (JSON with comments for VS Code): only our
@@ -169,6 +169,16 @@ export function withValue(snapshot: ConfigSnapshot, keyPath: readonly string[], 
   }
   // An empty object: open it up.
   return `${text.slice(0, container.offset + 1)}${eol}${memberIndent}${member}${eol}${containerIndent}${text.slice(close)}`;
+}
+
+/** The file's text without the value at keyPath (and its comma); everything else byte for byte. */
+export function withoutValue(snapshot: ConfigSnapshot, keyPath: readonly string[]): string {
+  if (!snapshot.tree || !findNodeAtLocation(snapshot.tree, [...keyPath])) return snapshot.text;
+  const unit = indentUnit(snapshot.text);
+  const edits = modify(snapshot.text, [...keyPath], undefined, {
+    formattingOptions: { insertSpaces: !unit.includes('\t'), tabSize: unit.includes('\t') ? 1 : unit.length, eol: snapshot.eol },
+  });
+  return applyEdits(snapshot.text, edits);
 }
 
 export interface WriteResult {
