@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type AppLocation, appLayout, installStdioEntry } from '../electron/core/app-layout.js';
-import { lastServerError, readableServerLine } from '../electron/core/supervisor/server-lines.js';
+import { lastServerError, readableServerLine } from '../electron/shared/server-lines.js';
 
 /** Where each OS puts the packaged app (electron-builder's defaults for our config). */
 const installs: { name: string; location: AppLocation; command: string; entry: string; page: string }[] = [

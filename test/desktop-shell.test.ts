@@ -212,7 +212,16 @@ describe('the tray', () => {
     });
     expect(
       trayIcon(
-        at({ status: 'degraded', profileId: 'b', profileName: 'Production', pid: 1, url: 'x', reason: 'the broker refuses connections' }),
+        at({
+          status: 'degraded',
+          profileId: 'b',
+          profileName: 'Production',
+          pid: 1,
+          url: 'x',
+          reason: 'the broker refuses connections',
+          advice: 'Check it.',
+          action: 'wait',
+        }),
       ).color,
     ).toBe('amber');
     const failed = trayIcon(

@@ -108,8 +108,17 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
+/** Where the header's broker select is: it must not move when the status beside it changes. */
+let switcherAt: { x: number; width: number } | null = null;
+const switcherBox = async () => {
+  const box = await page.getByTestId('profile-switcher').boundingBox();
+  return box && { x: Math.round(box.x), width: Math.round(box.width) };
+};
+
 describe('the desktop window', () => {
   it('greets a new user with the wizard, and explains a wrong password with what to fix', async () => {
+    expect(await page.getByTestId('server-status').textContent()).toBe('Not running');
+    switcherAt = await switcherBox();
     const wizard = page.getByRole('dialog', { name: 'Welcome to RabbitMQ MCP' });
     await expect.poll(() => wizard.isVisible()).toBe(true);
     await fill('Profile name', 'Orders (local)');
@@ -163,6 +172,7 @@ describe('the desktop window', () => {
     expect(await table.textContent()).toContain(`${user} on ${vhostA.name}`);
     expect(await table.textContent()).toContain('Read-only');
     await expect.poll(() => page.getByTestId('server-status').textContent(), { timeout: 30_000 }).toBe('Connected');
+    expect(await switcherBox()).toEqual(switcherAt);
     await shot('profiles');
   });
 
@@ -199,6 +209,18 @@ describe('the desktop window', () => {
       )
       .toBe('Billing (local)');
     await expect.poll(() => page.getByTestId('server-status').textContent(), { timeout: 30_000 }).toBe('Connected');
+  });
+
+  it('tests a saved profile from its drawer with the stored password (an argument left out, as Electron passes it)', async () => {
+    const row = page.getByTestId('profiles-table').getByRole('row').filter({ hasText: 'Billing (local)' });
+    await row.getByRole('button', { name: 'Edit' }).click();
+    const drawer = page.getByRole('dialog', { name: 'Edit broker' });
+    await drawer.getByRole('button', { name: 'Test connection' }).click();
+    const result = drawer.getByTestId('connection-result');
+    await expect.poll(() => result.textContent(), { timeout: 20_000 }).toContain('Connection works');
+    expect(await result.textContent()).toContain(`Vhost '${vhostB.name}' exists and ${user} may use it.`);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => drawer.count()).toBe(0);
   });
 
   it('shows the broker’s health: version, messages waiting and the rate charts', async () => {
@@ -252,6 +274,28 @@ describe('the desktop window', () => {
     await card.getByRole('button', { name: 'Undo our change' }).click();
     await expect.poll(() => card.textContent()).toContain('Not connected');
     expect(readFileSync(claudeConfig, 'utf8')).toBe(existingClaudeConfig);
+  });
+
+  it("says a refused login in the profile's terms, with Edit where the fix is", async () => {
+    const billing = (await host.profiles.list()).find((profile) => profile.active);
+    if (!billing) throw new Error('no active profile');
+    const { id, createdAt: _created, updatedAt: _updated, active: _active, hasPassword: _stored, ...input } = billing;
+    await host.profiles.update(id, input, 'not-the-password');
+    try {
+      await page.getByRole('button', { name: 'Broker profiles', exact: true }).click();
+      const state = page.getByTestId('server-state');
+      await expect.poll(() => state.textContent(), { timeout: 30_000 }).toContain(`the broker refused the login of user '${user}'`);
+      expect(await page.getByTestId('server-advice').textContent()).toBe("Check this profile's User and Password.");
+      expect(await state.textContent()).not.toMatch(/AMQP_USER|AMQP_PASSWORD|unreachable/);
+      await shot('refused-login');
+      await state.getByRole('button', { name: 'Edit Billing (local)' }).click();
+      const drawer = page.getByRole('dialog', { name: 'Edit broker' });
+      await expect.poll(() => drawer.isVisible()).toBe(true);
+      await page.keyboard.press('Escape');
+    } finally {
+      await host.profiles.update(id, input, password);
+    }
+    await expect.poll(() => page.getByTestId('server-status').textContent(), { timeout: 30_000 }).toBe('Connected');
   });
 
   it('labels every control for screen readers and raised no page errors', async () => {

@@ -232,6 +232,21 @@ describe('GET /mcp/health', () => {
     expect(text).not.toContain(BROKER.password === 'guest' ? TOKEN : BROKER.password);
   });
 
+  it('says why with a code, never a name: a refused login on AMQP and on the management API', async () => {
+    const refused = await startHttpHarness({ AMQP_USER: 'health-probe-user', AMQP_PASSWORD: 'not-the-password-0123' });
+    try {
+      let body: Record<string, unknown> = {};
+      for (let tries = 0; tries < 50 && body.amqp_problem === undefined; tries++) {
+        body = (await (await fetch(`${refused.url}/health`)).json()) as Record<string, unknown>;
+        if (body.amqp_problem === undefined) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(body).toMatchObject({ status: 'unhealthy', amqp_problem: 'login_refused', http_problem: 'login_refused' });
+      expect(JSON.stringify(body)).not.toContain('health-probe-user');
+    } finally {
+      await refused.close();
+    }
+  });
+
   it('answers 503 within 2 s when the broker hangs', async () => {
     const hung: NetServer = createNetServer(() => undefined);
     await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', () => resolve()));

@@ -118,8 +118,21 @@ describe('the supervisor', () => {
   it('says the broker is down when the server runs but cannot reach it', async () => {
     newSupervisor();
     await supervisor?.start(target(vhostA.name, 'Nowhere', { AMQP_PORT: '1', HTTP_PORT: '2' }));
-    const degraded = (await until('degraded')) as { reason: string };
-    expect(degraded.reason).toBe('broker down: AMQP and management API unreachable');
+    const degraded = (await until('degraded')) as { reason: string; advice: string; action: string };
+    expect(degraded).toMatchObject({ reason: 'nothing accepts AMQP connections at 127.0.0.1:1', action: 'edit-profile' });
+    expect(degraded.advice).toBe("Check that RabbitMQ runs, and this profile's Host and AMQP port.");
+  });
+
+  it("says a refused login in the profile's terms, not the server's variables", async () => {
+    newSupervisor();
+    await supervisor?.start(target(vhostA.name, 'Typo', { AMQP_PASSWORD: 'not-the-password' }));
+    const degraded = (await until('degraded')) as { reason: string; advice: string; action: string };
+    expect(degraded).toMatchObject({
+      reason: `the broker refused the login of user '${BROKER.user}'`,
+      advice: "Check this profile's User and Password.",
+      action: 'edit-profile',
+    });
+    expect(JSON.stringify(degraded)).not.toMatch(/AMQP_USER|AMQP_PASSWORD|unreachable/);
   });
 
   it('swaps the server when the profile changes, then stops the old one', async () => {

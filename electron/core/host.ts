@@ -13,7 +13,7 @@ import { type Profile, type ProfileInput, profileInputSchema, serverEnvironment 
 import { type KeyValueStore, ProfileStore, type StoreShape } from './profiles/profile-store.js';
 import type { SecretStore } from './secrets/secret-store.js';
 import { type AppStatusInfo, removeRuntimeInfo, writeAppStatus } from './supervisor/runtime-file.js';
-import { lastServerError } from './supervisor/server-lines.js';
+import { lastServerError } from '../shared/server-lines.js';
 import { Supervisor, type SupervisorState } from './supervisor/supervisor.js';
 
 export interface HostOptions {

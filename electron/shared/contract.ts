@@ -11,7 +11,19 @@ export type SupervisorState =
   | { status: 'stopped' }
   | { status: 'starting'; profileId: string; profileName: string; pid: number }
   | { status: 'healthy'; profileId: string; profileName: string; pid: number; url: string }
-  | { status: 'degraded'; profileId: string; profileName: string; pid: number; url: string; reason: string }
+  | {
+      status: 'degraded';
+      profileId: string;
+      profileName: string;
+      pid: number;
+      url: string;
+      /** Why, in the user's terms ("the broker refused the login of user 'ops'"). */
+      reason: string;
+      /** What to do, naming the profile's fields. */
+      advice: string;
+      /** edit-profile: a change of the profile fixes it (the window offers Edit); wait: the app keeps retrying. */
+      action: 'edit-profile' | 'wait';
+    }
   | { status: 'crashed'; profileId: string; profileName: string; exit: string; restartInMs: number; crashes: number; lastLines: string[] }
   | { status: 'failed'; profileId: string; profileName: string; exit: string; crashes: number; lastLines: string[]; message: string };
 

@@ -1,8 +1,21 @@
 import type { Broker } from '../broker/broker.js';
 import { apiPath } from '../broker/management-client.js';
-import type { HealthReport } from './health-report.js';
+import { BrokerError } from '../broker/broker-errors.js';
+import { type HealthProblem, type HealthReport, amqpProblem } from './health-report.js';
 
 export type { HealthReport };
+
+/** The code of a management API failure. */
+function managementProblem(error: unknown): HealthProblem {
+  if (!(error instanceof BrokerError)) return 'unreachable';
+  if (error.kind === 'credentials') return 'login_refused';
+  if (error.kind === 'forbidden') return 'forbidden';
+  if (error.kind === 'timeout') return 'timeout';
+  if (/connection refused/.test(error.message)) return 'refused';
+  if (/host name not found|lookup failed/.test(error.message)) return 'unresolved';
+  if (/TLS|certificate/.test(error.message)) return 'tls';
+  return 'unreachable';
+}
 
 /**
  * The seed's health answer. AMQP is read from the session state (no I/O); the management API is
@@ -14,8 +27,8 @@ export class HealthProbe {
   #broker: Broker;
   #timeoutMs: number;
   #cacheMs: number;
-  #managementUp: { at: number; value: boolean } | null = null;
-  #probe: Promise<boolean> | null = null;
+  #managementUp: { at: number; value: boolean; problem?: HealthProblem } | null = null;
+  #probe: Promise<{ value: boolean; problem?: HealthProblem }> | null = null;
   #shuttingDown = false;
 
   constructor(broker: Broker, options: { timeoutMs?: number; cacheMs?: number } = {}) {
@@ -29,29 +42,33 @@ export class HealthProbe {
   }
 
   async check(): Promise<HealthReport> {
-    const amqp = this.#broker.amqp.default.state.status === 'connected';
-    const http = this.#shuttingDown ? false : await this.#management();
+    const session = this.#broker.amqp.default.state;
+    const amqp = session.status === 'connected';
+    const http = this.#shuttingDown ? { value: false } : await this.#management();
+    const amqpWhy = amqp ? undefined : amqpProblem(session.lastError);
     return {
-      status: this.#shuttingDown ? 'shutting_down' : amqp && http ? 'healthy' : 'unhealthy',
+      status: this.#shuttingDown ? 'shutting_down' : amqp && http.value ? 'healthy' : 'unhealthy',
       amqp_connected: amqp,
-      http_connected: http,
+      http_connected: http.value,
+      ...(amqpWhy ? { amqp_problem: amqpWhy } : {}),
+      ...(http.problem ? { http_problem: http.problem } : {}),
       timestamp: new Date().toISOString(),
     };
   }
 
-  #management(): Promise<boolean> {
+  #management(): Promise<{ value: boolean; problem?: HealthProblem }> {
     const cached = this.#managementUp;
-    if (cached && Date.now() - cached.at < this.#cacheMs) return Promise.resolve(cached.value);
+    if (cached && Date.now() - cached.at < this.#cacheMs) return Promise.resolve(cached);
     this.#probe ??= this.#broker.management
       .get(apiPath('overview'), { query: { columns: 'rabbitmq_version' }, timeoutMs: this.#timeoutMs })
       .then(
-        () => true,
-        () => false,
+        () => ({ value: true }),
+        (error: unknown) => ({ value: false, problem: managementProblem(error) }),
       )
-      .then((value) => {
-        this.#managementUp = { at: Date.now(), value };
+      .then((answer) => {
+        this.#managementUp = { at: Date.now(), ...answer };
         this.#probe = null;
-        return value;
+        return answer;
       });
     return this.#probe;
   }

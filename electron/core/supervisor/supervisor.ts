@@ -1,3 +1,4 @@
+import { degradedReason } from './degraded-reason.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -69,12 +70,6 @@ function freePort(): Promise<number> {
 function baseEnvironment(): Record<string, string> {
   const keep = ['PATH', 'HOME', 'USERPROFILE', 'SystemRoot', 'TEMP', 'TMP', 'TMPDIR', 'LANG', 'APPDATA', 'LOCALAPPDATA'];
   return Object.fromEntries(keep.filter((key) => process.env[key] !== undefined).map((key) => [key, process.env[key] as string]));
-}
-
-/** The reason a server is degraded, from its health answer. */
-function degradedReason(health: { amqp_connected?: boolean; http_connected?: boolean }): string {
-  const down = [health.amqp_connected ? undefined : 'AMQP', health.http_connected ? undefined : 'management API'].filter(Boolean);
-  return `broker down: ${down.join(' and ') || 'unknown'} unreachable`;
 }
 
 /**
@@ -249,8 +244,9 @@ export class Supervisor extends EventEmitter<{ state: [SupervisorState] }> {
     } else if (this.#state.status === 'healthy' && running.unhealthy < 2) {
       // One unhealthy answer (a probe that timed out under load) is not an outage yet.
     } else {
-      const reason = degradedReason(answer.body);
-      if (this.#state.status !== 'degraded' || this.#state.reason !== reason) this.#setState({ status: 'degraded', ...base, reason });
+      const { reason, advice, action } = degradedReason(answer.body, target.env);
+      if (this.#state.status !== 'degraded' || this.#state.reason !== reason)
+        this.#setState({ status: 'degraded', ...base, reason, advice, action });
     }
   }
 

@@ -27,11 +27,20 @@ export function serverSummary(server: SupervisorState): string {
   }
 }
 
-export function ServerStatusBadge({ server }: { server: SupervisorState }) {
+export function ServerStatusBadge({ server, testId = 'server-status' }: { server: SupervisorState; testId?: string }) {
   const look = LOOK[server.status];
   return (
     <Tooltip label={serverSummary(server)} withArrow>
-      <Badge color={look.color} variant="dot" size="lg" aria-label={`Server status: ${look.label}`} data-testid="server-status">
+      {/* One width for every label, so the broker select beside it stays put when the status changes. */}
+      <Badge
+        color={look.color}
+        variant="dot"
+        size="lg"
+        w={170}
+        style={{ flexShrink: 0 }}
+        aria-label={`Server status: ${look.label}`}
+        data-testid={testId}
+      >
         {look.label}
       </Badge>
     </Tooltip>

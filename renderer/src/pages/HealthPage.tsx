@@ -1,8 +1,8 @@
 import { AreaChart, LineChart } from '@mantine/charts';
-import { Alert, Button, Card, Code, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { Alert, Button, Card, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { useState } from 'react';
 import { api, errorText } from '../api';
-import { ServerStatusBadge, serverSummary } from '../components/ServerStatusBadge';
+import { ServerState } from '../components/ServerState';
 import type { AppData } from '../components/useAppData';
 
 function Stat({ label, value }: { label: string; value: string | number }) {
@@ -58,22 +58,7 @@ export function HealthPage({ data }: { data: AppData }) {
           Restart the server
         </Button>
       </Group>
-      <Card withBorder padding="lg">
-        <Group>
-          <ServerStatusBadge server={server} />
-          <Text data-testid="server-summary">{serverSummary(server)}</Text>
-        </Group>
-        {(server.status === 'failed' || server.status === 'crashed') && server.lastLines.length > 0 && (
-          <>
-            <Text size="sm" mt="md" fw={600}>
-              Its last words
-            </Text>
-            <Code block mt={4}>
-              {server.lastLines.join('\n')}
-            </Code>
-          </>
-        )}
-      </Card>
+      <ServerState server={server} />
       {problem && <Alert color="red">{problem}</Alert>}
       {latest?.error && !broker && (
         <Alert color="yellow" title="The broker could not be asked">

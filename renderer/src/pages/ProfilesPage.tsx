@@ -5,6 +5,7 @@ import { api, errorText } from '../api';
 import { ConnectionResult } from '../components/ConnectionResult';
 import { NEW_PROFILE, ProfileFields, inputOf, useProfileForm, valuesOf } from '../components/ProfileFields';
 import { SAFETY_TEXT } from '../components/SafetyLevel';
+import { ServerState } from '../components/ServerState';
 import type { AppData } from '../components/useAppData';
 
 function ProfileEditor({ profile, onClose }: { profile: ProfileView | null; onClose: () => void }) {
@@ -84,13 +85,22 @@ export function ProfilesPage({ data }: { data: AppData }) {
           {problem}
         </Alert>
       )}
+      {data.server.status !== 'stopped' && (
+        <ServerState
+          server={data.server}
+          onEditProfile={() => {
+            const active = data.profiles.find((candidate) => candidate.active);
+            if (active) setEditing(active);
+          }}
+        />
+      )}
       <Table highlightOnHover verticalSpacing="sm" data-testid="profiles-table">
         <Table.Thead>
           <Table.Tr>
             <Table.Th>Name</Table.Th>
             <Table.Th>Broker</Table.Th>
             <Table.Th>User and vhost</Table.Th>
-            <Table.Th>Assistant may</Table.Th>
+            <Table.Th miw={130}>Assistant may</Table.Th>
             <Table.Th aria-label="Actions" />
           </Table.Tr>
         </Table.Thead>
