@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HealthSampler } from '../electron/core/health/health-sampler.js';
 import { AppHost } from '../electron/core/host.js';
 import { openPlainStore } from '../electron/core/profiles/open-store.js';
 import type { ProfileInput } from '../electron/core/profiles/profile.js';
@@ -128,15 +129,45 @@ describe('the app host', () => {
     });
   });
 
-  it('keeps a health history with the broker overview', async () => {
-    const history = await eventually(async () => {
-      const samples = await host.health.history();
-      return samples.some((sample) => sample.broker) ? samples : undefined;
-    }, 'a broker sample');
-    const sample = history.findLast((candidate) => candidate.broker);
-    expect(sample?.broker?.version).toMatch(/^3\.\d+\.\d+/);
-    expect(sample?.broker?.alarms).toEqual([]);
-    expect(['healthy', 'starting', 'degraded']).toContain(sample?.server);
+  it("keeps a health history of the active profile's vhost, with rates from its counters", async () => {
+    const active = (await host.profiles.list()).find((candidate) => candidate.active);
+    if (!active) throw new Error('no active profile');
+    const vh = encodeURIComponent(active.vhost);
+    await admin('PUT', `/queues/${vh}/health-ledger`, { durable: false });
+    for (let index = 0; index < 30; index += 1) {
+      await admin('POST', `/exchanges/${vh}/amq.default/publish`, {
+        routing_key: 'health-ledger',
+        payload: `${index}`,
+        payload_encoding: 'string',
+        properties: {},
+      });
+    }
+    // Other test files fill other vhosts of the same broker: none of theirs may count here.
+    const queues = await admin<unknown[]>('GET', `/queues/${vh}?columns=name`);
+    const sample = await eventually(
+      async () => {
+        const latest = (await host.health.history()).at(-1);
+        if (!latest?.broker) throw new Error(`no broker in the last sample: ${latest?.error ?? 'none'}`);
+        const { messages_ready: ready } = await admin<{ messages_ready: number }>('GET', `/vhosts/${vh}`);
+        return ready >= 30 && latest.broker.messagesReady === ready ? latest : undefined;
+      },
+      "a sample with the vhost's ready messages",
+      30_000,
+    );
+    expect(sample.broker).toMatchObject({ vhost: active.vhost, queues: queues.length, messagesUnacked: 0, alarms: [] });
+    expect(sample.broker?.version).toMatch(/^3\.\d+\.\d+/);
+    expect(['healthy', 'starting', 'degraded']).toContain(sample.server);
+    // Published messages show as a rate even when the broker's own rate is still 0.
+    const history = await host.health.history();
+    expect(history.some((candidate) => (candidate.broker?.publishRate ?? 0) > 0)).toBe(true);
+  });
+
+  it('keeps at least the last ten minutes at its default pace', async () => {
+    const sampler = new HealthSampler({ management: () => null, vhost: () => null, server: () => 'stopped' });
+    for (let index = 0; index < 200; index += 1) await sampler.sample();
+    const kept = sampler.history().length;
+    expect(kept * 5).toBeGreaterThanOrEqual(10 * 60); // one sample every 5 s by default
+    expect(kept).toBeLessThan(200);
   });
 
   it('filters and exports logs, the server’s and its own', async () => {

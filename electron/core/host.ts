@@ -77,6 +77,7 @@ export class AppHost implements AppApi {
     this.#sampler = new HealthSampler({
       intervalMs: options.healthIntervalMs,
       management: () => this.#management,
+      vhost: () => this.#profiles.active()?.vhost ?? null,
       server: () => this.#supervisor.state.status,
     });
     this.#supervisor.on('state', (state) => {

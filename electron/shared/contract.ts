@@ -65,15 +65,20 @@ export interface ConnectionCheck {
 export interface HealthSample {
   at: string;
   server: SupervisorState['status'];
-  /** Null when the broker could not be asked. */
+  /** The active profile's vhost; null when the broker could not be asked. */
   broker: {
     version: string;
+    /** The vhost every figure below is about (the profile's, not the whole broker). */
+    vhost: string;
+    /** Broker-wide: a memory or disk alarm blocks publishers in every vhost. */
     alarms: string[];
+    /** Messages per second, from the vhost's counters between two samples (the broker's rate on the first). */
     publishRate: number;
     deliverRate: number;
     messagesReady: number;
     messagesUnacked: number;
     queues: number;
+    consumers: number;
     connections: number;
   } | null;
   error?: string;

@@ -66,18 +66,23 @@ export function HealthPage({ data }: { data: AppData }) {
         </Alert>
       )}
       {broker && broker.alarms.length > 0 && (
-        <Alert color="red" title="Broker alarms" data-testid="broker-alarms">
-          {broker.alarms.join(', ')}: publishers are blocked until it clears.
+        <Alert color="red" title="Broker-wide alarms" data-testid="broker-alarms">
+          {broker.alarms.join(', ')}: publishers in every vhost are blocked until it clears.
         </Alert>
       )}
       {broker && (
-        <SimpleGrid cols={{ base: 2, md: 5 }} data-testid="broker-stats">
-          <Stat label="RabbitMQ" value={broker.version} />
-          <Stat label="Queues" value={broker.queues} />
-          <Stat label="Messages waiting" value={broker.messagesReady + broker.messagesUnacked} />
-          <Stat label="Connections" value={broker.connections} />
-          <Stat label="Alarms" value={broker.alarms.length === 0 ? 'None' : broker.alarms.length} />
-        </SimpleGrid>
+        <>
+          <Text size="sm" data-testid="health-scope">
+            Vhost <b>{broker.vhost}</b> on RabbitMQ {broker.version} (the active profile's; other vhosts are not counted)
+          </Text>
+          <SimpleGrid cols={{ base: 2, md: 5 }} data-testid="broker-stats">
+            <Stat label="Queues" value={broker.queues} />
+            <Stat label="Ready" value={broker.messagesReady} />
+            <Stat label="Unacked" value={broker.messagesUnacked} />
+            <Stat label="Consumers" value={broker.consumers} />
+            <Stat label="Connections" value={broker.connections} />
+          </SimpleGrid>
+        </>
       )}
       {points.length > 1 ? (
         <SimpleGrid cols={{ base: 1, lg: 2 }}>
