@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppHost } from '../electron/core/host.js';
 import { openPlainStore } from '../electron/core/profiles/open-store.js';
@@ -219,4 +219,97 @@ setInterval(() => undefined, 1000);
       rmSync(folder, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('switches brokers from the chat: list_brokers, then switch_broker only when the user accepts in the client', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'mcp-entry-switch-'));
+    const host = new AppHost({
+      home: folder,
+      store: openPlainStore(folder),
+      secrets: new KeyFileSecretStore(join(folder, 'secret.key')),
+      platform: { os: 'linux', home: folder, env: {} },
+      launch: { command: process.execPath, args: [ENTRY], env: { RABBITMQ_MCP_HOME: folder } },
+      server: { command: process.execPath, entry: SERVER_BIN },
+      version: '0.0.0-test',
+      healthIntervalMs: 300,
+    });
+    const broker = (name: string, vhost: string, safety: 'read-only' | 'write') => ({
+      ...defaultProfileInput(name),
+      amqp: { host: BROKER.host, port: BROKER.amqpPort, tls: { enabled: false, verify: true } },
+      management: { host: BROKER.host, port: BROKER.httpPort, basePath: '', tls: { enabled: false, verify: true } },
+      user: BROKER.user,
+      vhost,
+      safety,
+    });
+    const answers: ('accept' | 'decline')[] = [];
+    const asked: string[] = [];
+    const withElicitation = new Client({ name: 'claude-like', version: '1.0.0' }, { capabilities: { elicitation: {} } });
+    withElicitation.setRequestHandler(ElicitRequestSchema, async (request) => {
+      asked.push(request.params.message);
+      const action = answers.shift() ?? 'decline';
+      return action === 'accept' ? { action, content: { confirm: true } } : { action };
+    });
+    let without: Client | null = null;
+    const text = (result: Awaited<ReturnType<Client['callTool']>>) => (result.content as { text: string }[])[0]?.text ?? '';
+    try {
+      await host.start();
+      await host.profiles.create(broker('Alpha', vhostA.name, 'read-only'), BROKER.password);
+      await eventually(async () => ((await host.server.state()).status === 'healthy' ? true : undefined), 'Alpha to serve', 30_000);
+      await withElicitation.connect(
+        new StdioClientTransport({
+          command: process.execPath,
+          args: [ENTRY],
+          env: { PATH: process.env.PATH ?? '', RABBITMQ_MCP_HOME: folder },
+        }),
+      );
+      // One profile: nothing to switch to, so no such tools.
+      expect((await withElicitation.listTools()).tools.map((tool) => tool.name)).not.toContain('switch_broker');
+      let changed = 0;
+      withElicitation.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+        changed++;
+      });
+      await host.profiles.create(broker('Beta', vhostB.name, 'write'), BROKER.password);
+      await eventually(async () => (changed > 0 ? true : undefined), 'tools/list_changed when a second profile appears');
+      const tools = (await withElicitation.listTools()).tools.map((tool) => tool.name);
+      expect(tools).toEqual(expect.arrayContaining(['list_queues', 'list_brokers', 'switch_broker']));
+
+      const listed = text(await withElicitation.callTool({ name: 'list_brokers', arguments: {} }));
+      expect(listed).toContain(`* Alpha: ${BROKER.host}:${BROKER.amqpPort}, vhost '${vhostA.name}', read-only`);
+      expect(listed).toContain(`  Beta: ${BROKER.host}:${BROKER.amqpPort}, vhost '${vhostB.name}', write`);
+      expect(listed).not.toContain(BROKER.password);
+
+      // The user says no: nothing changes.
+      answers.push('decline');
+      const declined = await withElicitation.callTool({ name: 'switch_broker', arguments: { name: 'Beta' } });
+      expect(text(declined)).toBe('The user did not confirm: the active broker is unchanged.');
+      expect(asked[0]).toContain(`Switch the RabbitMQ MCP app to 'Beta' (${BROKER.host}:${BROKER.amqpPort}, vhost '${vhostB.name}')?`);
+      expect(asked[0]).toContain('write: the assistant can also create queues');
+      expect((await host.profiles.list()).find((profile) => profile.active)?.name).toBe('Alpha');
+
+      // The user says yes: the app switches, the client is told its tools changed (write now).
+      answers.push('accept');
+      changed = 0;
+      const accepted = await withElicitation.callTool({ name: 'switch_broker', arguments: { name: 'beta' } });
+      expect(text(accepted)).toBe('Switched to Beta (write). The tools follow its safety level.');
+      expect((await host.profiles.list()).find((profile) => profile.active)?.name).toBe('Beta');
+      await eventually(async () => (changed > 0 ? true : undefined), 'tools/list_changed after the switch', 30_000);
+      await eventually(
+        async () => ((await withElicitation.listTools()).tools.some((tool) => tool.name === 'create_queue') ? true : undefined),
+        'the write tools',
+        30_000,
+      );
+      expect((await overview(withElicitation)).text).toContain(`on vhost ${vhostB.name}`);
+
+      // A client that cannot ask its user is told to switch from the tray instead.
+      without = await connectThroughEntry({ RABBITMQ_MCP_HOME: folder });
+      const refused = await without.callTool({ name: 'switch_broker', arguments: { name: 'Alpha' } });
+      expect(refused.isError).toBe(true);
+      expect(text(refused)).toContain("Ask the user to switch to 'Alpha' from the RabbitMQ MCP tray menu");
+      expect((await host.profiles.list()).find((profile) => profile.active)?.name).toBe('Beta');
+    } finally {
+      await withElicitation.close().catch(() => undefined);
+      await without?.close().catch(() => undefined);
+      await host.dispose();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -14,6 +14,7 @@ import { type KeyValueStore, ProfileStore, type StoreShape } from './profiles/pr
 import type { SecretStore } from './secrets/secret-store.js';
 import { type AppStatusInfo, removeRuntimeInfo, writeAppStatus } from './supervisor/runtime-file.js';
 import { lastServerError } from '../shared/server-lines.js';
+import { watchSwitchRequests } from './supervisor/switch-requests.js';
 import { Supervisor, type SupervisorState } from './supervisor/supervisor.js';
 
 export interface HostOptions {
@@ -51,6 +52,7 @@ export class AppHost implements AppApi {
   #bus = new EventEmitter();
   #log: DailyLogFile;
   #statusFile: string;
+  #stopSwitchRequests: () => void = () => undefined;
   #statusWrites: Promise<void> = Promise.resolve();
   #disposed = false;
 
@@ -99,9 +101,18 @@ export class AppHost implements AppApi {
     const active = this.#profiles.active();
     if (active) await this.#serve(active);
     this.#sampler.start();
+    // switch_broker from an AI client, once its user said yes there.
+    this.#stopSwitchRequests = watchSwitchRequests(join(this.#options.home, 'requests'), async (request) => {
+      const target = this.#profiles.list().find((profile) => profile.id === request.profileId);
+      if (!target) return { ok: false, message: 'that profile no longer exists in the app' };
+      this.#write('info', 'switching broker at the request of an AI client', { client: request.client, profile: target.name });
+      await this.profiles.activate(target.id);
+      return { ok: true, message: `Switched to ${target.name} (${target.safety}).` };
+    });
   }
 
   async dispose(): Promise<void> {
+    this.#stopSwitchRequests();
     this.#sampler.stop();
     await this.#supervisor.stop();
     await this.#management?.close();
@@ -279,6 +290,14 @@ export class AppHost implements AppApi {
       version: 1,
       appPid: process.pid,
       profiles: this.#profiles.list().length,
+      brokers: this.#views().map((view) => ({
+        id: view.id,
+        name: view.name,
+        host: `${view.amqp.host}:${view.amqp.port}`,
+        vhost: view.vhost,
+        safety: view.safety,
+        active: view.active,
+      })),
       server: statusOf(this.#supervisor.state),
       updatedAt: new Date().toISOString(),
     };

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DailyLogFile } from '../../server/logging/daily-log-file.js';
 import { type AppStatusInfo, type RuntimeInfo, processAlive, readAppStatus, readRuntimeInfo } from '../core/supervisor/runtime-file.js';
+import { requestSwitch } from '../core/supervisor/switch-requests.js';
 
 const home = process.env.RABBITMQ_MCP_HOME ?? join(homedir(), '.rabbitmq-mcp');
 const runtimeFile = join(home, 'runtime.json');
@@ -204,8 +205,18 @@ async function deliver(message: JsonRpcMessage): Promise<Response> {
   }
 }
 
-/** Copies a JSON or SSE answer to stdout, message by message. */
-async function relay(response: Response): Promise<void> {
+/** Copies a JSON or SSE answer to stdout, message by message, each through `transform` when given. */
+async function relay(response: Response, transform?: (message: JsonRpcMessage & { result?: unknown }) => unknown): Promise<void> {
+  const write = (json: string) => {
+    if (!transform) return process.stdout.write(`${json.replace(/\n/g, ' ')}\n`);
+    let message: JsonRpcMessage;
+    try {
+      message = JSON.parse(json) as JsonRpcMessage;
+    } catch {
+      return process.stdout.write(`${json.replace(/\n/g, ' ')}\n`);
+    }
+    return process.stdout.write(`${JSON.stringify(transform(message))}\n`);
+  };
   if (response.status === 202) return;
   const type = response.headers.get('content-type') ?? '';
   if (type.includes('text/event-stream') && response.body) {
@@ -222,14 +233,140 @@ async function relay(response: Response): Promise<void> {
           .filter((line) => line.startsWith('data:'))
           .map((line) => line.slice(5).trimStart())
           .join('\n');
-        if (data) process.stdout.write(`${data}\n`);
+        if (data) write(data);
         boundary = buffer.indexOf('\n\n');
       }
     }
     return;
   }
   const text = (await response.text()).trim();
-  if (text) process.stdout.write(`${text.replace(/\n/g, ' ')}\n`);
+  if (text) write(text);
+}
+
+// --- list_brokers and switch_broker: the app's profiles, from the chat -------------------------
+
+/** What the client said about itself in initialize: whether it can ask its user (elicitation). */
+let client: { name: string; elicitation: boolean } = { name: 'an AI client', elicitation: false };
+const elicitations = new Map<string | number, (answer: JsonRpcMessage & { result?: unknown; error?: unknown }) => void>();
+let nextElicitation = 0;
+const ELICITATION_TIMEOUT_MS = 5 * 60_000;
+
+const BROKER_TOOLS = [
+  {
+    name: 'list_brokers',
+    title: 'List brokers',
+    description: "The RabbitMQ MCP app's broker profiles: name, host, vhost, safety level, which is active. Never secrets.",
+    inputSchema: { type: 'object', properties: {} },
+    annotations: { readOnlyHint: true },
+  },
+  {
+    name: 'switch_broker',
+    title: 'Switch broker',
+    description: 'Make another profile active, after the user confirms; every connected AI app follows.',
+    inputSchema: {
+      type: 'object',
+      properties: { name: { type: 'string', description: 'A profile name from list_brokers' } },
+      required: ['name'],
+    },
+    annotations: { destructiveHint: false, idempotentHint: true },
+  },
+];
+
+/** Offered when the app runs with two profiles or more: otherwise there is nothing to switch to. */
+async function brokers(): Promise<NonNullable<AppStatusInfo['brokers']> | null> {
+  const status = await runningApp();
+  return status?.brokers && status.brokers.length >= 2 ? status.brokers : null;
+}
+
+const SAFETY_WORDS: Record<string, string> = {
+  'read-only': 'read-only: the assistant can look but not change anything',
+  write: 'write: the assistant can also create queues, exchanges and bindings and publish messages',
+  destructive: 'destructive: the assistant can also delete, purge, consume and close connections, each after a confirmation',
+};
+
+function toolResult(id: JsonRpcMessage['id'], text: string, isError = false): unknown {
+  return { jsonrpc: '2.0', id, result: { content: [{ type: 'text', text }], ...(isError ? { isError: true } : {}) } };
+}
+
+/** Asks the user through the client (elicitation/create) and resolves with their answer. */
+function elicit(message: string): Promise<{ action: string; content?: Record<string, unknown> }> {
+  const id = `rabbitmq-mcp-elicit-${++nextElicitation}`;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      elicitations.delete(id);
+      resolve({ action: 'cancel' });
+    }, ELICITATION_TIMEOUT_MS);
+    elicitations.set(id, (answer) => {
+      clearTimeout(timer);
+      elicitations.delete(id);
+      resolve((answer.result as { action: string; content?: Record<string, unknown> } | undefined) ?? { action: 'cancel' });
+    });
+    send({
+      jsonrpc: '2.0',
+      id,
+      method: 'elicitation/create',
+      params: {
+        message,
+        requestedSchema: {
+          type: 'object',
+          properties: { confirm: { type: 'boolean', title: 'Switch', description: 'Yes, switch the RabbitMQ MCP app to this broker' } },
+          required: ['confirm'],
+        },
+      },
+    });
+  });
+}
+
+async function brokerTool(message: JsonRpcMessage): Promise<unknown> {
+  const params = (message.params ?? {}) as { name?: string; arguments?: { name?: unknown } };
+  const list = await brokers();
+  if (!list)
+    return toolResult(
+      message.id,
+      'The RabbitMQ MCP app has fewer than two broker profiles (or is not running): there is nothing to switch to.',
+      true,
+    );
+  if (params.name === 'list_brokers') {
+    const lines = list.map(
+      (broker) => `${broker.active ? '* ' : '  '}${broker.name}: ${broker.host}, vhost '${broker.vhost}', ${broker.safety}`,
+    );
+    return toolResult(
+      message.id,
+      `Broker profiles in the RabbitMQ MCP app (* is active):\n${lines.join('\n')}\nswitch_broker with name switches, after the user confirms.`,
+    );
+  }
+  const name = typeof params.arguments?.name === 'string' ? params.arguments.name : '';
+  const target = list.find((broker) => broker.name === name) ?? list.find((broker) => broker.name.toLowerCase() === name.toLowerCase());
+  if (!target)
+    return toolResult(
+      message.id,
+      `No profile named '${name}'. The profiles are: ${list.map((broker) => `'${broker.name}'`).join(', ')}.`,
+      true,
+    );
+  if (target.active) return toolResult(message.id, `${target.name} is already the active broker.`);
+  if (!client.elicitation) {
+    return toolResult(
+      message.id,
+      `This AI client cannot ask its user to confirm a switch, so nothing was switched. Ask the user to switch to '${target.name}' from the RabbitMQ MCP tray menu (or its window).`,
+      true,
+    );
+  }
+  const answer = await elicit(
+    `Switch the RabbitMQ MCP app to '${target.name}' (${target.host}, vhost '${target.vhost}')? Its safety level is ${SAFETY_WORDS[target.safety] ?? target.safety}. Every connected AI app follows the switch.`,
+  );
+  if (answer.action !== 'accept' || answer.content?.confirm !== true) {
+    log('info', 'broker switch declined', { client: client.name, profile: target.name, action: answer.action });
+    return toolResult(message.id, `The user did not confirm: the active broker is unchanged.`);
+  }
+  const result = await requestSwitch(join(home, 'requests'), target.id, client.name);
+  if (!result)
+    return toolResult(message.id, 'The RabbitMQ MCP app did not answer the switch request: it may have quit. Nothing was switched.', true);
+  log('info', 'broker switched from the chat', { client: client.name, profile: target.name, ok: result.ok });
+  return toolResult(
+    message.id,
+    result.ok ? `${result.message} The tools follow its safety level.` : `Not switched: ${result.message}`,
+    !result.ok,
+  );
 }
 
 /**
@@ -271,10 +408,33 @@ async function handle(line: string): Promise<void> {
     send({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } });
     return;
   }
+  // The client's answer to our own question (elicitation): ours, not the server's.
+  if (message.method === undefined && message.id !== undefined && message.id !== null && elicitations.has(message.id)) {
+    elicitations.get(message.id)?.(message);
+    return;
+  }
+  if (message.method === 'initialize') {
+    const params = (message.params ?? {}) as { clientInfo?: { name?: string }; capabilities?: { elicitation?: unknown } };
+    client = { name: params.clientInfo?.name ?? 'an AI client', elicitation: params.capabilities?.elicitation !== undefined };
+  }
+  const tool = (message.params as { name?: string } | undefined)?.name;
+  if (message.method === 'tools/call' && (tool === 'list_brokers' || tool === 'switch_broker')) {
+    send(await brokerTool(message));
+    return;
+  }
   const started = Date.now();
   try {
     const response = await deliver(message);
-    await relay(response);
+    // Buffered and rewritten (the tools list only): relay's transform is synchronous.
+    if (message.method === 'tools/list') {
+      const extra = await brokers();
+      await relay(response, (answer) => {
+        const result = answer.result as { tools?: unknown[] } | undefined;
+        return extra && answer.id === message.id && result?.tools
+          ? { ...answer, result: { ...result, tools: [...result.tools, ...BROKER_TOOLS] } }
+          : answer;
+      });
+    } else await relay(response);
     log('info', 'forwarded', { rpc: message.method ?? 'response', status: response.status, ms: Date.now() - started });
   } catch (error) {
     const problem = error instanceof Unavailable ? error : new Unavailable(`forwarding failed: ${(error as Error).message}`);
@@ -296,6 +456,15 @@ async function watchServer(): Promise<void> {
       seen = now;
       if (!info) return;
       log('info', 'tool set changed', { safety: info.safety, profile: info.profileName });
+      send({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
+    });
+  });
+  // list_brokers and switch_broker come and go with the second profile.
+  let offered = (await brokers()) !== null;
+  watchFile(statusFile, { interval: 500, persistent: false }, () => {
+    void brokers().then((list) => {
+      if ((list !== null) === offered) return;
+      offered = list !== null;
       send({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
     });
   });

@@ -30,6 +30,8 @@ export interface AppStatusInfo {
   version: 1;
   appPid: number;
   profiles: number;
+  /** The profiles, for list_brokers and switch_broker in the stdio entries: never a password. */
+  brokers?: { id: string; name: string; host: string; vhost: string; safety: 'read-only' | 'write' | 'destructive'; active: boolean }[];
   server:
     | { status: 'stopped' }
     | { status: 'starting' | 'healthy' | 'degraded'; profileName: string; reason?: string }
