@@ -1,18 +1,24 @@
 import { ActionIcon, Alert, Badge, Button, Drawer, Group, Menu, Modal, Stack, Table, Text, Title } from '@mantine/core';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import type { ConnectionCheck, ProfileView } from '../../../electron/shared/contract';
 import { api, errorText } from '../api';
 import { ConnectionResult } from '../components/ConnectionResult';
 import { NEW_PROFILE, ProfileFields, inputOf, useProfileForm, valuesOf } from '../components/ProfileFields';
 import { SAFETY_TEXT } from '../components/SafetyLevel';
 import { ServerState } from '../components/ServerState';
+import { StickyActions, useScrollIntoView } from '../components/StickyActions';
 import type { AppData } from '../components/useAppData';
 
 function ProfileEditor({ profile, onClose }: { profile: ProfileView | null; onClose: () => void }) {
   const form = useProfileForm(profile ? valuesOf(profile) : { ...NEW_PROFILE, name: 'New broker' });
   const [check, setCheck] = useState<ConnectionCheck | null>(null);
+  /** The settings the last test ran with: a save with others (or after a failure) asks first. */
+  const [testedWith, setTestedWith] = useState<string | null>(null);
+  const [confirmingSave, setConfirmingSave] = useState(false);
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
+  const resultRef = useRef<HTMLDivElement>(null);
+  useScrollIntoView(resultRef, check ?? (confirmingSave ? 'confirm' : null));
 
   const run = async (work: () => Promise<void>) => {
     setBusy(true);
@@ -26,38 +32,62 @@ function ProfileEditor({ profile, onClose }: { profile: ProfileView | null; onCl
     }
   };
   const password = () => form.getValues().password || undefined;
+  const settings = () => JSON.stringify([inputOf(form.getValues()), form.getValues().password]);
+  const test = () =>
+    run(async () => {
+      const tried = settings();
+      setConfirmingSave(false);
+      setCheck(await api.connection.test(inputOf(form.getValues()), password(), profile?.id));
+      setTestedWith(tried);
+    });
+  const save = () =>
+    run(async () => {
+      if (profile) await api.profiles.update(profile.id, inputOf(form.getValues()), password());
+      else await api.profiles.create(inputOf(form.getValues()), form.getValues().password);
+      onClose();
+    });
+  const untested = testedWith !== settings() ? 'never' : check?.ok ? null : 'failed';
 
   return (
     <Stack>
       <ProfileFields form={form} editing={profile !== null} />
-      {check && <ConnectionResult check={check} />}
+      <div ref={resultRef} style={{ scrollMarginBottom: 80 }}>
+        {check && <ConnectionResult check={check} />}
+        {confirmingSave && untested && (
+          <Alert color="yellow" title={untested === 'failed' ? 'The connection test failed' : 'The connection was not tested'} mt="sm">
+            {untested === 'failed'
+              ? 'The AI apps will not reach this broker with these settings until it is fixed.'
+              : 'These settings have not been tested: the AI apps may not reach this broker.'}{' '}
+            Save anyway?
+          </Alert>
+        )}
+      </div>
       {problem && (
         <Alert color="red" title="Not saved">
           {problem}
         </Alert>
       )}
-      <Group justify="flex-end">
-        <Button
-          variant="light"
-          loading={busy}
-          onClick={() => run(async () => setCheck(await api.connection.test(inputOf(form.getValues()), password(), profile?.id)))}
-        >
+      <StickyActions justify="flex-end">
+        <Button variant="light" loading={busy} onClick={test}>
           Test connection
         </Button>
-        <Button
-          loading={busy}
-          onClick={() =>
-            !form.validate().hasErrors &&
-            run(async () => {
-              if (profile) await api.profiles.update(profile.id, inputOf(form.getValues()), password());
-              else await api.profiles.create(inputOf(form.getValues()), form.getValues().password);
-              onClose();
-            })
-          }
-        >
-          Save
-        </Button>
-      </Group>
+        {confirmingSave && untested ? (
+          <Button color="yellow" loading={busy} onClick={save}>
+            Save anyway
+          </Button>
+        ) : (
+          <Button
+            loading={busy}
+            onClick={() => {
+              if (form.validate().hasErrors) return;
+              if (untested) setConfirmingSave(true);
+              else void save();
+            }}
+          >
+            Save
+          </Button>
+        )}
+      </StickyActions>
     </Stack>
   );
 }
@@ -160,6 +190,7 @@ export function ProfilesPage({ data }: { data: AppData }) {
         position="right"
         size="xl"
         title={editing === 'new' ? 'Add a broker' : 'Edit broker'}
+        closeButtonProps={{ 'aria-label': editing === 'new' ? 'Close without adding' : 'Close without saving' }}
       >
         {editing !== null && <ProfileEditor profile={editing === 'new' ? null : editing} onClose={() => setEditing(null)} />}
       </Drawer>

@@ -1,9 +1,10 @@
 import { Alert, Button, Checkbox, Group, List, Modal, Stack, Stepper, Text, Title } from '@mantine/core';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { ClientId, ClientStatus, ConnectionCheck, SetupResult } from '../../../electron/shared/contract';
 import { api, errorText } from '../api';
 import { ConnectionResult } from '../components/ConnectionResult';
 import { NEW_PROFILE, ProfileFields, inputOf, useProfileForm } from '../components/ProfileFields';
+import { StickyActions, useScrollIntoView } from '../components/StickyActions';
 
 /** First run: broker details → test connection → pick AI clients → done. */
 export function Wizard({ opened, onDone }: { opened: boolean; onDone: () => void }) {
@@ -15,6 +16,8 @@ export function Wizard({ opened, onDone }: { opened: boolean; onDone: () => void
   const [clients, setClients] = useState<ClientStatus[]>([]);
   const [chosen, setChosen] = useState<ClientId[]>([]);
   const [results, setResults] = useState<SetupResult[]>([]);
+  const resultRef = useRef<HTMLDivElement>(null);
+  useScrollIntoView(resultRef, check);
 
   useEffect(() => {
     if (step === 2)
@@ -72,9 +75,9 @@ export function Wizard({ opened, onDone }: { opened: boolean; onDone: () => void
               the tray.
             </Text>
             <ProfileFields form={form} editing={false} />
-            <Group justify="flex-end">
+            <StickyActions justify="flex-end">
               <Button onClick={() => !form.validate().hasErrors && setStep(1)}>Next: test the connection</Button>
-            </Group>
+            </StickyActions>
           </Stack>
         </Stepper.Step>
         <Stepper.Step label="Test connection" description="Check it works">
@@ -83,9 +86,11 @@ export function Wizard({ opened, onDone }: { opened: boolean; onDone: () => void
               The app tries AMQP on {form.getValues().amqpHost}:{form.getValues().amqpPort} and the management API on{' '}
               {form.getValues().managementHost}:{form.getValues().managementPort} as {form.getValues().user}.
             </Text>
-            {check && <ConnectionResult check={check} />}
+            <div ref={resultRef} style={{ scrollMarginBottom: 80 }}>
+              {check && <ConnectionResult check={check} />}
+            </div>
             {problem && <Alert color="red">{problem}</Alert>}
-            <Group justify="space-between">
+            <StickyActions justify="space-between">
               <Button variant="default" onClick={() => setStep(0)}>
                 Back: change the details
               </Button>
@@ -97,7 +102,7 @@ export function Wizard({ opened, onDone }: { opened: boolean; onDone: () => void
                   Save and continue
                 </Button>
               </Group>
-            </Group>
+            </StickyActions>
           </Stack>
         </Stepper.Step>
         <Stepper.Step label="AI clients" description="Where you chat">
