@@ -8,6 +8,7 @@ import { AppHost } from '../electron/core/host.js';
 import { openPlainStore } from '../electron/core/profiles/open-store.js';
 import { KeyFileSecretStore } from '../electron/core/secrets/secret-store.js';
 import { API_METHODS } from '../electron/shared/contract.js';
+import { seriousViolations } from './support/axe.js';
 import { admin, createTestVhost, uniqueName } from './support/broker-admin.js';
 import { BROKER } from './support/broker-env.js';
 import { SERVER_BIN, ensureBuilt } from './support/built-server.js';
@@ -137,6 +138,7 @@ describe('the desktop window', () => {
     await fill('Password', 'not-the-password');
     await fill('Virtual host', vhostA.name);
     await shot('wizard');
+    expect(await seriousViolations(page)).toEqual([]);
     expect(await onScreen(page.getByRole('button', { name: 'Next: test the connection' }))).toBe(true);
     await page.getByRole('button', { name: 'Next: test the connection' }).click();
     await page.getByRole('button', { name: 'Test connection', exact: true }).click();
@@ -147,6 +149,7 @@ describe('the desktop window', () => {
     expect(await page.getByTestId('connection-fix').first().textContent()).toMatch(/What to do: /);
     expect(await page.getByRole('button', { name: 'Save and continue' }).isDisabled()).toBe(true);
     await shot('wizard-wrong-password');
+    expect(await seriousViolations(page)).toEqual([]);
   });
 
   it('saves the profile once the test passes, and connects Claude Desktop without losing its other servers', async () => {
@@ -200,6 +203,7 @@ describe('the desktop window', () => {
     await drawer.getByText('Write', { exact: true }).click();
     expect(await explanation.textContent()).toMatch(/create queues, exchanges and bindings, and publish/);
     await shot('profile-editor');
+    expect(await seriousViolations(page)).toEqual([]);
     expect(await onScreen(drawer.getByRole('button', { name: 'Save' }))).toBe(true);
     // Never tested: the drawer says so and asks, as the wizard would not let it through.
     await drawer.getByRole('button', { name: 'Save' }).click();
@@ -317,6 +321,21 @@ describe('the desktop window', () => {
       await host.profiles.update(id, input, password);
     }
     await expect.poll(() => page.getByTestId('server-status').textContent(), { timeout: 30_000 }).toBe('Connected');
+  });
+
+  it('has no serious or critical WCAG 2.1 AA violation on any page, in the light and the dark theme (axe-core)', async () => {
+    const found: string[] = [];
+    for (const scheme of ['light', 'dark'] as const) {
+      if ((await page.locator('html').getAttribute('data-mantine-color-scheme')) !== scheme)
+        await page.getByRole('button', { name: `Switch to ${scheme} theme` }).click();
+      for (const name of ['Broker profiles', 'AI clients', 'Health', 'Logs']) {
+        await page.getByRole('button', { name, exact: true }).click();
+        await page.waitForTimeout(300); // transitions
+        for (const violation of await seriousViolations(page)) found.push(`${scheme} ${name}: ${violation}`);
+      }
+    }
+    await page.getByRole('button', { name: 'Switch to light theme' }).click();
+    expect(found).toEqual([]);
   });
 
   it('labels every control for screen readers and raised no page errors', async () => {

@@ -38,7 +38,8 @@ function ClientCard({ client, onResult }: { client: ClientStatus; onResult: (mes
       <Text size="xs" c="dimmed">
         Settings file
       </Text>
-      <Code block mb="xs">
+      {/* Focusable: a long path scrolls sideways, with the keyboard too. */}
+      <Code block mb="xs" tabIndex={0} aria-label={`${client.name} settings file: ${client.configPath}`}>
         {client.configPath}
       </Code>
       {client.detail && (

@@ -81,7 +81,7 @@ export function LogsPage() {
       {entries.length === 0 ? (
         <Text c="dimmed">No log entries match.</Text>
       ) : (
-        <ScrollArea.Autosize mah="calc(100vh - 260px)">
+        <ScrollArea.Autosize mah="calc(100vh - 260px)" viewportProps={{ tabIndex: 0, 'aria-label': 'Log entries' }}>
           <Table striped verticalSpacing={4} fz="sm" data-testid="log-table" stickyHeader>
             <Table.Thead>
               <Table.Tr>
