@@ -110,6 +110,9 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
+/** The text of the element that has the focus. */
+const focusedText = () => page.evaluate('document.activeElement?.textContent?.trim() ?? ""') as Promise<string>;
+
 /** Whether an element is inside the window as it is, without scrolling. */
 async function onScreen(locator: ReturnType<Page['locator']>): Promise<boolean> {
   const box = await locator.boundingBox();
@@ -141,9 +144,16 @@ describe('the desktop window', () => {
     expect(await seriousViolations(page)).toEqual([]);
     expect(await onScreen(page.getByRole('button', { name: 'Next: test the connection' }))).toBe(true);
     await page.getByRole('button', { name: 'Next: test the connection' }).click();
-    await page.getByRole('button', { name: 'Test connection', exact: true }).click();
+    // Focus goes to the next step's action; the result's live region is there before the result.
+    await expect.poll(() => focusedText()).toBe('Test connection');
+    const liveRegion = page.getByRole('dialog').getByRole('status');
+    expect(await liveRegion.getAttribute('aria-live')).toBe('polite');
+    expect((await liveRegion.textContent())?.trim()).toBe('');
+    await page.keyboard.press('Enter'); // the keyboard alone
     const result = page.getByTestId('connection-result');
     await expect.poll(() => result.textContent(), { timeout: 20_000 }).toMatch(/Connection failed/);
+    // A failed test: focus on what it says (Save is disabled).
+    await expect.poll(() => page.evaluate('document.activeElement?.getAttribute("role")')).toBe('status');
     expect(await result.textContent()).toMatch(/AMQP and Management API failed\. Check the user name and password\./);
     expect(await result.textContent()).not.toContain('AMQP_PASSWORD'); // the server's advice, not the window's
     expect(await page.getByTestId('connection-fix').first().textContent()).toMatch(/What to do: /);
@@ -158,7 +168,8 @@ describe('the desktop window', () => {
     await page.getByRole('button', { name: 'Next: test the connection' }).click();
     await page.getByRole('button', { name: 'Test connection', exact: true }).click();
     await expect.poll(() => page.getByTestId('connection-result').textContent(), { timeout: 20_000 }).toMatch(/Connection works/);
-    await page.getByRole('button', { name: 'Save and continue' }).click();
+    await expect.poll(() => focusedText()).toBe('Save and continue'); // a passed test: the next step
+    await page.keyboard.press('Enter');
 
     const claude = page.getByRole('checkbox', { name: 'Claude Desktop' });
     await expect.poll(() => claude.isChecked()).toBe(true);
@@ -268,6 +279,11 @@ describe('the desktop window', () => {
     expect(await page.getByTestId('stat-queues').textContent()).toBe('Queues1');
     expect(await page.getByTestId('server-summary').textContent()).toBe('The server for Billing (local) runs and reaches the broker.');
     await expect.poll(() => page.locator('.recharts-surface').count(), { timeout: 20_000 }).toBe(2);
+    // Each chart: a name with its latest values and a legend, and no Tab stops of its own.
+    const charts = page.getByRole('img', { name: /^Messages (per second|waiting) over the last/ });
+    expect(await charts.count()).toBe(2);
+    expect(await page.locator('.recharts-legend-wrapper').count()).toBe(2);
+    expect(await page.locator('.recharts-wrapper [tabindex]:not([tabindex="-1"])').count()).toBe(0);
     await shot('health');
   });
 

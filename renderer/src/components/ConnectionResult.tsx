@@ -3,12 +3,7 @@ import type { ConnectionCheck } from '../../../electron/shared/contract';
 
 export function ConnectionResult({ check }: { check: ConnectionCheck }) {
   return (
-    <Alert
-      color={check.ok ? 'green' : 'red'}
-      title={check.ok ? 'Connection works' : 'Connection failed'}
-      data-testid="connection-result"
-      role="status"
-    >
+    <Alert color={check.ok ? 'green' : 'red'} title={check.ok ? 'Connection works' : 'Connection failed'} data-testid="connection-result">
       <Text size="sm" mb="xs">
         {check.summary}
       </Text>

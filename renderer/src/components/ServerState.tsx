@@ -32,7 +32,10 @@ export function ServerState({ server, onEditProfile }: { server: SupervisorState
       <Stack gap="xs">
         <Group wrap="nowrap" align="flex-start">
           <ServerStatusBadge server={server} testId="server-state-status" />
-          <Text data-testid="server-summary">{serverSummary(server)}</Text>
+          {/* Announced as it changes (the card is there before any change). */}
+          <Text data-testid="server-summary" aria-live="polite">
+            {serverSummary(server)}
+          </Text>
         </Group>
         {advice && (
           <Text size="sm" data-testid="server-advice">

@@ -54,17 +54,28 @@ function ClientCard({ client, onResult }: { client: ClientStatus; onResult: (mes
       )}
       <Group mt="auto">
         {client.state !== 'configured' && (
-          <Button loading={busy} disabled={client.state === 'unreadable'} onClick={() => connect(client.id)}>
+          <Button
+            loading={busy}
+            disabled={client.state === 'unreadable'}
+            onClick={() => connect(client.id)}
+            aria-label={`${client.state === 'out-of-date' ? 'Update' : 'Connect'} ${client.name}`}
+          >
             {client.state === 'out-of-date' ? 'Update' : 'Connect'}
           </Button>
         )}
         {client.state === 'configured' && (
-          <Button variant="default" loading={busy} onClick={() => connect(client.id)}>
+          <Button variant="default" loading={busy} onClick={() => connect(client.id)} aria-label={`Write again for ${client.name}`}>
             Write again
           </Button>
         )}
         {client.canUndo && (
-          <Button variant="subtle" color="red" loading={busy} onClick={() => act(() => api.clients.undo(client.id))}>
+          <Button
+            variant="subtle"
+            color="red"
+            loading={busy}
+            onClick={() => act(() => api.clients.undo(client.id))}
+            aria-label={`Undo our change to ${client.name}`}
+          >
             Undo our change
           </Button>
         )}

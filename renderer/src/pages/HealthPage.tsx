@@ -28,6 +28,9 @@ export function HealthPage({ data }: { data: AppData }) {
   const { server, health } = data;
   const latest = health.at(-1);
   const broker = latest?.broker ?? null;
+  const sampled = health.filter((sample) => sample.broker);
+  const minutes =
+    sampled.length > 1 ? Math.max(1, Math.round((Date.parse(sampled.at(-1)?.at ?? '') - Date.parse(sampled[0]?.at ?? '')) / 60_000)) : 0;
   const points = health
     .filter((sample) => sample.broker)
     .map((sample) => ({
@@ -37,6 +40,7 @@ export function HealthPage({ data }: { data: AppData }) {
       Ready: sample.broker?.messagesReady ?? 0,
       Unacked: sample.broker?.messagesUnacked ?? 0,
     }));
+  const latestPoint = points.at(-1);
 
   const restart = async () => {
     setRestarting(true);
@@ -90,34 +94,48 @@ export function HealthPage({ data }: { data: AppData }) {
             <Text fw={600} mb="sm">
               Messages per second
             </Text>
-            <LineChart
-              h={220}
-              data={points}
-              dataKey="time"
-              series={[
-                { name: 'Published', color: 'orange.6' },
-                { name: 'Delivered', color: 'teal.6' },
-              ]}
-              curveType="monotone"
-              withDots={false}
-            />
+            <div
+              role="img"
+              aria-label={`Messages per second over the last ${minutes} minutes; now ${latestPoint?.Published ?? 0} published, ${latestPoint?.Delivered ?? 0} delivered`}
+            >
+              <LineChart
+                h={220}
+                data={points}
+                dataKey="time"
+                series={[
+                  { name: 'Published', color: 'orange.6' },
+                  { name: 'Delivered', color: 'teal.6' },
+                ]}
+                curveType="monotone"
+                withDots={false}
+                withLegend
+                lineChartProps={{ accessibilityLayer: false }}
+              />
+            </div>
           </Card>
           <Card withBorder padding="md">
             <Text fw={600} mb="sm">
               Messages waiting
             </Text>
-            <AreaChart
-              h={220}
-              data={points}
-              dataKey="time"
-              type="stacked"
-              series={[
-                { name: 'Ready', color: 'blue.6' },
-                { name: 'Unacked', color: 'grape.6' },
-              ]}
-              curveType="monotone"
-              withDots={false}
-            />
+            <div
+              role="img"
+              aria-label={`Messages waiting over the last ${minutes} minutes; now ${latestPoint?.Ready ?? 0} ready, ${latestPoint?.Unacked ?? 0} unacked`}
+            >
+              <AreaChart
+                h={220}
+                data={points}
+                dataKey="time"
+                type="stacked"
+                series={[
+                  { name: 'Ready', color: 'blue.6' },
+                  { name: 'Unacked', color: 'grape.6' },
+                ]}
+                curveType="monotone"
+                withDots={false}
+                withLegend
+                areaChartProps={{ accessibilityLayer: false }}
+              />
+            </div>
           </Card>
         </SimpleGrid>
       ) : (

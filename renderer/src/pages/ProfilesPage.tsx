@@ -51,7 +51,7 @@ function ProfileEditor({ profile, onClose }: { profile: ProfileView | null; onCl
   return (
     <Stack>
       <ProfileFields form={form} editing={profile !== null} />
-      <div ref={resultRef} style={{ scrollMarginBottom: 80 }}>
+      <div ref={resultRef} role="status" aria-live="polite" style={{ scrollMarginBottom: 80 }}>
         {check && <ConnectionResult check={check} />}
         {confirmingSave && untested && (
           <Alert color="yellow" title={untested === 'failed' ? 'The connection test failed' : 'The connection was not tested'} mt="sm">
@@ -158,11 +158,16 @@ export function ProfilesPage({ data }: { data: AppData }) {
               <Table.Td>
                 <Group gap="xs" justify="flex-end" wrap="nowrap">
                   {!profile.active && (
-                    <Button size="xs" variant="light" onClick={() => act(() => api.profiles.activate(profile.id))}>
+                    <Button
+                      size="xs"
+                      variant="light"
+                      onClick={() => act(() => api.profiles.activate(profile.id))}
+                      aria-label={`Use this broker: ${profile.name}`}
+                    >
                       Use this broker
                     </Button>
                   )}
-                  <Button size="xs" variant="default" onClick={() => setEditing(profile)}>
+                  <Button size="xs" variant="default" onClick={() => setEditing(profile)} aria-label={`Edit ${profile.name}`}>
                     Edit
                   </Button>
                   <Menu position="bottom-end">

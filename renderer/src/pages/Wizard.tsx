@@ -18,6 +18,25 @@ export function Wizard({ opened, onDone }: { opened: boolean; onDone: () => void
   const [results, setResults] = useState<SetupResult[]>([]);
   const resultRef = useRef<HTMLDivElement>(null);
   useScrollIntoView(resultRef, check);
+  // Focus goes where the user's next step is: each step's first action, then what a test says.
+  const testRef = useRef<HTMLButtonElement>(null);
+  const saveRef = useRef<HTMLButtonElement>(null);
+  const connectRef = useRef<HTMLButtonElement>(null);
+  const openRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    const target = [null, testRef, connectRef, openRef][step];
+    // After the step's transition has rendered it.
+    const timer = setTimeout(() => target?.current?.focus(), 50);
+    return () => clearTimeout(timer);
+  }, [step]);
+  useEffect(() => {
+    if (check) (check.ok ? saveRef.current : resultRef.current)?.focus();
+  }, [check]);
+  const next = () => {
+    if (!form.validate().hasErrors) return setStep(1);
+    // Into the first field to fix, once the errors are on screen.
+    setTimeout(() => document.querySelector<HTMLElement>('[data-testid="wizard"] [aria-invalid="true"]')?.focus(), 0);
+  };
 
   useEffect(() => {
     if (step === 2)
@@ -76,7 +95,7 @@ export function Wizard({ opened, onDone }: { opened: boolean; onDone: () => void
             </Text>
             <ProfileFields form={form} editing={false} />
             <StickyActions justify="flex-end">
-              <Button onClick={() => !form.validate().hasErrors && setStep(1)}>Next: test the connection</Button>
+              <Button onClick={next}>Next: test the connection</Button>
             </StickyActions>
           </Stack>
         </Stepper.Step>
@@ -86,7 +105,8 @@ export function Wizard({ opened, onDone }: { opened: boolean; onDone: () => void
               The app tries AMQP on {form.getValues().amqpHost}:{form.getValues().amqpPort} and the management API on{' '}
               {form.getValues().managementHost}:{form.getValues().managementPort} as {form.getValues().user}.
             </Text>
-            <div ref={resultRef} style={{ scrollMarginBottom: 80 }}>
+            {/* A live region from the start, so that a screen reader announces the result when it comes. */}
+            <div ref={resultRef} tabIndex={-1} role="status" aria-live="polite" style={{ scrollMarginBottom: 80, outline: 'none' }}>
               {check && <ConnectionResult check={check} />}
             </div>
             {problem && <Alert color="red">{problem}</Alert>}
@@ -95,10 +115,10 @@ export function Wizard({ opened, onDone }: { opened: boolean; onDone: () => void
                 Back: change the details
               </Button>
               <Group>
-                <Button variant="light" loading={busy} onClick={test}>
+                <Button ref={testRef} variant="light" loading={busy} onClick={test}>
                   Test connection
                 </Button>
-                <Button disabled={!check?.ok} loading={busy} onClick={save}>
+                <Button ref={saveRef} disabled={!check?.ok} loading={busy} onClick={save}>
                   Save and continue
                 </Button>
               </Group>
@@ -128,7 +148,7 @@ export function Wizard({ opened, onDone }: { opened: boolean; onDone: () => void
               <Button variant="default" onClick={() => setStep(3)}>
                 Skip
               </Button>
-              <Button loading={busy} disabled={chosen.length === 0} onClick={connect}>
+              <Button ref={connectRef} loading={busy} disabled={chosen.length === 0} onClick={connect}>
                 Connect {chosen.length === 1 ? 'it' : 'them'}
               </Button>
             </Group>
@@ -150,7 +170,7 @@ export function Wizard({ opened, onDone }: { opened: boolean; onDone: () => void
             )}
             <Text c="dimmed">The app keeps running in the tray: switch brokers there, or open this window from it.</Text>
             <Group justify="flex-end">
-              <Button loading={busy} onClick={finish}>
+              <Button ref={openRef} loading={busy} onClick={finish}>
                 Open the app
               </Button>
             </Group>
