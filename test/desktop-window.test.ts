@@ -177,6 +177,12 @@ describe('the desktop window', () => {
     await shot('wizard-clients');
     await page.getByRole('button', { name: /^Connect it$/ }).click();
     await expect.poll(() => page.getByText('All set').isVisible()).toBe(true);
+    // The last step with the keyboard: Tab walks the wizard only, never the app behind it.
+    await expect.poll(() => focusedText()).toBe('Open the app');
+    for (let step = 0; step < 6; step++) {
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate('!!document.activeElement?.closest("[role=dialog]")')).toBe(true);
+    }
     expect(await page.getByRole('dialog').textContent()).toMatch(/Claude Desktop/);
 
     const config = JSON.parse(readFileSync(claudeConfig, 'utf8')) as { mcpServers: Record<string, { command: string; args: string[] }> };

@@ -53,7 +53,8 @@ export function App() {
   };
 
   return (
-    <AppShell header={{ height: 60 }} navbar={{ width: 210, breakpoint: 'xs' }} padding="lg">
+    // While the first-run wizard is open, the app behind it is inert: Tab stays in the wizard.
+    <AppShell header={{ height: 60 }} navbar={{ width: 210, breakpoint: 'xs' }} padding="lg" inert={data.info?.firstRun === true}>
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Title order={1} size="h3">
