@@ -358,6 +358,23 @@ describe('the desktop window', () => {
     }
     await page.getByRole('button', { name: 'Switch to light theme' }).click();
     expect(found).toEqual([]);
+    // The focus ring (which axe does not check) has 3:1 against the page in both themes.
+    for (const scheme of ['light', 'dark'] as const) {
+      if ((await page.locator('html').getAttribute('data-mantine-color-scheme')) !== scheme)
+        await page.getByRole('button', { name: `Switch to ${scheme} theme` }).click();
+      await page.getByRole('button', { name: 'Health', exact: true }).focus();
+      await page.keyboard.press('Shift+Tab');
+      await page.keyboard.press('Tab'); // a keyboard focus, which :focus-visible shows
+      const ratio = (await page.evaluate(`(() => {
+        const rgb = (text) => text.match(/\\d+(\\.\\d+)?/g).slice(0, 3).map(Number);
+        const lum = ([r, g, b]) => [r, g, b].map((c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; }).reduce((s, c, i) => s + c * [0.2126, 0.7152, 0.0722][i], 0);
+        const ring = lum(rgb(getComputedStyle(document.activeElement).outlineColor));
+        const page = lum(rgb(getComputedStyle(document.body).backgroundColor));
+        return (Math.max(ring, page) + 0.05) / (Math.min(ring, page) + 0.05);
+      })()`)) as number;
+      expect(ratio, `${scheme} focus ring`).toBeGreaterThanOrEqual(3);
+    }
+    await page.getByRole('button', { name: 'Switch to light theme' }).click();
   });
 
   it('labels every control for screen readers and raised no page errors', async () => {

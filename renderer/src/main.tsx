@@ -1,5 +1,6 @@
 import '@mantine/core/styles.css';
 import '@mantine/charts/styles.css';
+import './focus.css';
 import { type CSSVariablesResolver, DEFAULT_THEME, MantineProvider, type MantineColorsTuple, createTheme } from '@mantine/core';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
