@@ -133,6 +133,13 @@ describe('the desktop window', () => {
     switcherAt = await switcherBox();
     const wizard = page.getByRole('dialog', { name: 'Welcome to RabbitMQ MCP' });
     await expect.poll(() => wizard.isVisible()).toBe(true);
+    // A field left empty: Next puts the focus into it, with what to fix.
+    await fill('Host', '');
+    await page.getByRole('button', { name: 'Next: test the connection' }).click();
+    await expect.poll(() => page.evaluate('document.activeElement?.getAttribute("aria-invalid")')).toBe('true');
+    expect(await page.getByLabel('Host', { exact: true }).evaluate((element) => element === element.ownerDocument.activeElement)).toBe(
+      true,
+    );
     await fill('Profile name', 'Orders (local)');
     await fill('Host', BROKER.host);
     await fill('AMQP port', String(BROKER.amqpPort));
