@@ -110,6 +110,21 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
+/** Presses Tab until the element has the focus (the keyboard alone, as a user without a mouse). */
+async function tabTo(target: ReturnType<Page['locator']>): Promise<void> {
+  for (let presses = 0; presses < 60; presses++) {
+    if (await target.evaluate((element) => element === element.ownerDocument.activeElement)) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`Tab never reached ${target.toString()}`);
+}
+
+async function keyboardFill(label: string, value: string): Promise<void> {
+  await tabTo(page.getByLabel(label, { exact: true }));
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.type(value);
+}
+
 /** The text of the element that has the focus. */
 const focusedText = () => page.evaluate('document.activeElement?.textContent?.trim() ?? ""') as Promise<string>;
 
@@ -140,17 +155,19 @@ describe('the desktop window', () => {
     expect(await page.getByLabel('Host', { exact: true }).evaluate((element) => element === element.ownerDocument.activeElement)).toBe(
       true,
     );
-    await fill('Profile name', 'Orders (local)');
-    await fill('Host', BROKER.host);
-    await fill('AMQP port', String(BROKER.amqpPort));
-    await fill('Management port', String(BROKER.httpPort));
-    await fill('User', user);
-    await fill('Password', 'not-the-password');
-    await fill('Virtual host', vhostA.name);
+    // The keyboard alone from here: Tab to each field, type, Tab to Next, Enter.
+    await keyboardFill('Profile name', 'Orders (local)');
+    await keyboardFill('Host', BROKER.host);
+    await keyboardFill('AMQP port', String(BROKER.amqpPort));
+    await keyboardFill('Management port', String(BROKER.httpPort));
+    await keyboardFill('User', user);
+    await keyboardFill('Password', 'not-the-password');
+    await keyboardFill('Virtual host', vhostA.name);
     await shot('wizard');
     expect(await seriousViolations(page)).toEqual([]);
     expect(await onScreen(page.getByRole('button', { name: 'Next: test the connection' }))).toBe(true);
-    await page.getByRole('button', { name: 'Next: test the connection' }).click();
+    await tabTo(page.getByRole('button', { name: 'Next: test the connection' }));
+    await page.keyboard.press('Enter');
     // Focus goes to the next step's action; the result's live region is there before the result.
     await expect.poll(() => focusedText()).toBe('Test connection');
     const liveRegion = page.getByRole('dialog').getByRole('status');
@@ -170,10 +187,14 @@ describe('the desktop window', () => {
   });
 
   it('saves the profile once the test passes, and connects Claude Desktop without losing its other servers', async () => {
-    await page.getByRole('button', { name: 'Back: change the details' }).click();
-    await fill('Password', password);
-    await page.getByRole('button', { name: 'Next: test the connection' }).click();
-    await page.getByRole('button', { name: 'Test connection', exact: true }).click();
+    // Still the keyboard alone, to the end of the wizard.
+    await tabTo(page.getByRole('button', { name: 'Back: change the details' }));
+    await page.keyboard.press('Enter');
+    await keyboardFill('Password', password);
+    await tabTo(page.getByRole('button', { name: 'Next: test the connection' }));
+    await page.keyboard.press('Enter');
+    await expect.poll(() => focusedText()).toBe('Test connection');
+    await page.keyboard.press('Enter');
     await expect.poll(() => page.getByTestId('connection-result').textContent(), { timeout: 20_000 }).toMatch(/Connection works/);
     await expect.poll(() => focusedText()).toBe('Save and continue'); // a passed test: the next step
     await page.keyboard.press('Enter');
@@ -182,7 +203,8 @@ describe('the desktop window', () => {
     await expect.poll(() => claude.isChecked()).toBe(true);
     expect(await page.getByRole('checkbox', { name: /Cursor/ }).isDisabled()).toBe(true); // not installed here
     await shot('wizard-clients');
-    await page.getByRole('button', { name: /^Connect it$/ }).click();
+    await expect.poll(() => focusedText()).toBe('Connect it');
+    await page.keyboard.press('Enter');
     await expect.poll(() => page.getByText('All set').isVisible()).toBe(true);
     // The last step with the keyboard: Tab walks the wizard only, never the app behind it.
     await expect.poll(() => focusedText()).toBe('Open the app');
@@ -197,7 +219,8 @@ describe('the desktop window', () => {
     expect(config.mcpServers.rabbitmq).toMatchObject({ command: process.execPath, args: [STDIO_ENTRY] });
     expect(readFileSync(claudeConfig, 'utf8')).not.toContain(password);
 
-    await page.getByRole('button', { name: 'Open the app' }).click();
+    await tabTo(page.getByRole('button', { name: 'Open the app' }));
+    await page.keyboard.press('Enter');
     await expect.poll(() => page.getByRole('dialog', { name: 'Welcome to RabbitMQ MCP' }).count()).toBe(0);
     expect((await host.app.info()).firstRun).toBe(false);
   });

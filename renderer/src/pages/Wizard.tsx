@@ -24,7 +24,7 @@ export function Wizard({ opened, onDone }: { opened: boolean; onDone: () => void
   const connectRef = useRef<HTMLButtonElement>(null);
   const openRef = useRef<HTMLButtonElement>(null);
   useEffect(() => {
-    const target = [null, testRef, connectRef, openRef][step];
+    const target = [null, testRef, null, openRef][step]; // step 2 focuses Connect once its list is in
     // After the step's transition has rendered it.
     const timer = setTimeout(() => target?.current?.focus(), 50);
     return () => clearTimeout(timer);
@@ -43,6 +43,8 @@ export function Wizard({ opened, onDone }: { opened: boolean; onDone: () => void
       void api.clients.list().then((list) => {
         setClients(list);
         setChosen(list.filter((client) => client.installed && client.state !== 'configured').map((client) => client.id));
+        // Connect is enabled once the installed clients are chosen: then it takes the focus.
+        setTimeout(() => connectRef.current?.focus(), 50);
       });
   }, [step]);
 
