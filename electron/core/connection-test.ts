@@ -75,13 +75,20 @@ export async function testConnection(profile: ProfileSettings, password: string,
   const notAmqp = Symbol('not AMQP');
   try {
     // A plain port that answers HTTP (the management port, 15672, given as the AMQP port) is
-    // told apart at once; an AMQP handshake with it would only time out.
-    const speaksHttp = profile.amqp.tls.enabled
-      ? new Promise<never>(() => undefined)
-      : probePort(profile.amqp.host, profile.amqp.port).then((speaks) =>
-          speaks === 'http' ? notAmqp : new Promise<never>(() => undefined),
-        );
+    // told apart within a second; an AMQP handshake with it would only time out. The probe waits
+    // for a handshake that is slow to finish, so a working broker never logs it.
     const attempt = connectAmqp(endpoint, profile.vhost, timeoutMs);
+    let settled = false;
+    attempt.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    const never = new Promise<never>(() => undefined);
+    const speaksHttp = profile.amqp.tls.enabled
+      ? never
+      : new Promise((resolve) => setTimeout(resolve, 700))
+          .then(() => (settled ? 'amqp' : probePort(profile.amqp.host, profile.amqp.port)))
+          .then((speaks) => (speaks === 'http' ? notAmqp : never));
     const first = await Promise.race([attempt, speaksHttp]);
     if (first === notAmqp) {
       attempt
