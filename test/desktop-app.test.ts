@@ -128,6 +128,11 @@ describe('the desktop app as it ships (built main.cjs and preload.cjs under a st
       const green = await app.waitFor(isTray('green'), 'a green tray icon', 40_000);
       expect(green.exists).toBe(true);
       await app.waitFor(menuWith('Alpha', true), 'Alpha checked in the tray menu');
+      // The records of one tray rebuild arrive one by one: wait for this one's tooltip, then check it is the last.
+      await app.waitFor(
+        (record) => record.kind === 'tray.setToolTip' && record.tooltip === 'RabbitMQ MCP: Alpha connected',
+        'the tooltip of the green tray',
+      );
       expect(app.records.filter((record) => record.kind === 'tray.setToolTip').at(-1)?.tooltip).toBe('RabbitMQ MCP: Alpha connected');
       console.log(`start to a green tray: ${green.at - app.startedAt} ms (includes the user's first profile)`);
       await app.call<ProfileView>('profiles.create', profile('Beta', vhostB.name, userB, BROKER.httpPort), passwordB);
