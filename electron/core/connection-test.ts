@@ -133,17 +133,20 @@ export async function testConnection(profile: ProfileSettings, password: string,
 
 /**
  * The vhosts a user may use, as far as its own login can tell: an administrator reads the user's
- * permissions; a user without the monitoring tag sees only its own vhosts; a monitoring user sees
- * every vhost but not whose they are (undefined: unknown).
+ * permissions; a user without the monitoring tag sees only its own vhosts (`visible`); a
+ * monitoring user sees every vhost but not whose they are (undefined: unknown).
  */
-async function usableVhosts(management: ManagementClient, user: string, tags: string[]): Promise<string[] | undefined> {
+async function usableVhosts(
+  management: ManagementClient,
+  user: string,
+  tags: string[],
+  visible: string[] | undefined,
+): Promise<string[] | undefined> {
   if (tags.includes('administrator')) {
     const permissions = await management.get<{ vhost: string }[]>(apiPath('users', user, 'permissions'));
     return permissions.map((permission) => permission.vhost);
   }
-  if (tags.includes('monitoring')) return undefined;
-  const visible = await management.get<{ name: string }[]>(apiPath('vhosts'), { query: { columns: 'name' } });
-  return visible.map((vhost) => vhost.name);
+  return tags.includes('monitoring') ? undefined : visible;
 }
 
 /** The management API, then the vhost: whether it exists and the user may use it. */
@@ -192,13 +195,6 @@ async function finish(
   return verdict(steps);
 }
 
-/** Whether the vhost exists: a monitoring or administrator user sees every vhost by name; others only their own (undefined: unknown). */
-async function vhostExists(management: ManagementClient, vhost: string, tags: string[]): Promise<boolean | undefined> {
-  const all = await management.get<{ name: string }[]>(apiPath('vhosts'), { query: { columns: 'name' } }).catch(() => undefined);
-  if (all?.some((candidate) => candidate.name === vhost)) return true;
-  return all && tags.some((tag) => tag === 'monitoring' || tag === 'administrator') ? false : undefined;
-}
-
 /** Whether the vhost exists and the user may use it: AMQP's answer wins; the advice names only vhosts the user may use. */
 async function vhostStep(
   management: ManagementClient,
@@ -208,10 +204,15 @@ async function vhostStep(
 ): Promise<CheckStep> {
   const { user, vhost } = profile;
   const grant = `rabbitmqctl set_permissions -p '${vhost}' ${user} '.*' '.*' '.*'`;
-  const [usable, exists] = await Promise.all([
-    usableVhosts(management, user, tags).catch(() => undefined),
-    vhostExists(management, vhost, tags),
-  ]);
+  // The vhosts the login sees, read once: all of them for a monitoring or administrator user, its own otherwise.
+  const visible = await management
+    .get<{ name: string }[]>(apiPath('vhosts'), { query: { columns: 'name' } })
+    .then((list) => list.map((candidate) => candidate.name))
+    .catch(() => undefined);
+  const seesAll = tags.some((tag) => tag === 'monitoring' || tag === 'administrator');
+  /** Whether the vhost exists (undefined: this login cannot tell). */
+  const exists = visible?.includes(vhost) ? true : visible && seesAll ? false : undefined;
+  const usable = await usableVhosts(management, user, tags, visible).catch(() => undefined);
   const others = usable?.filter((name) => name !== vhost) ?? [];
   const instead = others.length > 0 ? `Use a vhost ${user} may use (${others.map((name) => `'${name}'`).join(', ')}), or ` : '';
   const sentence = (text: string) => `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
