@@ -9,7 +9,8 @@ import { ServerStatusBadge, serverSummary } from './ServerStatusBadge';
  * The server's state for people: what is wrong in their terms, what to do, and the button that
  * does it (Edit the profile, or Restart), with a crash's last words as readable lines.
  */
-export function ServerState({ server, onEditProfile }: { server: SupervisorState; onEditProfile?: () => void }) {
+/** Restarts the server: whether it is under way, and why it failed, for the button that asked. */
+export function useServerRestart(): { restart: () => Promise<void>; restarting: boolean; problem: string | null } {
   const [restarting, setRestarting] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const restart = async () => {
@@ -23,6 +24,11 @@ export function ServerState({ server, onEditProfile }: { server: SupervisorState
       setRestarting(false);
     }
   };
+  return { restart, restarting, problem };
+}
+
+export function ServerState({ server, onEditProfile }: { server: SupervisorState; onEditProfile?: () => void }) {
+  const { restart, restarting, problem } = useServerRestart();
   const advice = server.status === 'degraded' ? server.advice : undefined;
   const canEdit = onEditProfile && server.status === 'degraded' && server.action === 'edit-profile';
   const canRestart =

@@ -1,8 +1,6 @@
 import { AreaChart, LineChart } from '@mantine/charts';
 import { Alert, Button, Card, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
-import { useState } from 'react';
-import { api, errorText } from '../api';
-import { ServerState } from '../components/ServerState';
+import { ServerState, useServerRestart } from '../components/ServerState';
 import type { AppData } from '../components/useAppData';
 
 function Stat({ label, value }: { label: string; value: string | number }) {
@@ -23,36 +21,21 @@ const round = (value: number) => Math.round(value * 10) / 10;
 
 /** Is the server up, is the broker well, and how busy is it: the last few minutes at a glance. */
 export function HealthPage({ data }: { data: AppData }) {
-  const [problem, setProblem] = useState<string | null>(null);
-  const [restarting, setRestarting] = useState(false);
+  const { restart, restarting, problem } = useServerRestart();
   const { server, health } = data;
   const latest = health.at(-1);
   const broker = latest?.broker ?? null;
   const sampled = health.filter((sample) => sample.broker);
   const minutes =
     sampled.length > 1 ? Math.max(1, Math.round((Date.parse(sampled.at(-1)?.at ?? '') - Date.parse(sampled[0]?.at ?? '')) / 60_000)) : 0;
-  const points = health
-    .filter((sample) => sample.broker)
-    .map((sample) => ({
-      time: time(sample.at),
-      Published: round(sample.broker?.publishRate ?? 0),
-      Delivered: round(sample.broker?.deliverRate ?? 0),
-      Ready: sample.broker?.messagesReady ?? 0,
-      Unacked: sample.broker?.messagesUnacked ?? 0,
-    }));
+  const points = sampled.map((sample) => ({
+    time: time(sample.at),
+    Published: round(sample.broker?.publishRate ?? 0),
+    Delivered: round(sample.broker?.deliverRate ?? 0),
+    Ready: sample.broker?.messagesReady ?? 0,
+    Unacked: sample.broker?.messagesUnacked ?? 0,
+  }));
   const latestPoint = points.at(-1);
-
-  const restart = async () => {
-    setRestarting(true);
-    setProblem(null);
-    try {
-      await api.server.restart();
-    } catch (error) {
-      setProblem(errorText(error));
-    } finally {
-      setRestarting(false);
-    }
-  };
 
   return (
     <Stack>
