@@ -41,6 +41,20 @@ function supervisorIn(folder: string): Supervisor {
   });
 }
 
+/** The app's real host with its files in `folder`, supervising `serverEntry`; AI clients launch the built entry. */
+function appHostIn(folder: string, serverEntry: string, options: { healthIntervalMs?: number } = {}): AppHost {
+  return new AppHost({
+    home: folder,
+    store: openPlainStore(folder),
+    secrets: new KeyFileSecretStore(join(folder, 'secret.key')),
+    platform: { os: 'linux', home: folder, env: {} },
+    launch: { command: process.execPath, args: [ENTRY], env: { RABBITMQ_MCP_HOME: folder } },
+    server: { command: process.execPath, entry: serverEntry },
+    version: '0.0.0-test',
+    ...options,
+  });
+}
+
 async function connectThroughEntry(env: Record<string, string>): Promise<Client> {
   const client = new Client({ name: 'entry-test', version: '1.0.0' });
   await client.connect(
@@ -182,15 +196,7 @@ setInterval(() => undefined, 1000);
     const folder = mkdtempSync(join(tmpdir(), 'mcp-entry-failed-'));
     const crashing = join(folder, 'crashing-server.mjs');
     writeFileSync(crashing, "console.error('Error: the broker certificate expired on 2026-11-30'); process.exit(1);\n");
-    const host = new AppHost({
-      home: folder,
-      store: openPlainStore(folder),
-      secrets: new KeyFileSecretStore(join(folder, 'secret.key')),
-      platform: { os: 'linux', home: folder, env: {} },
-      launch: { command: process.execPath, args: [ENTRY], env: { RABBITMQ_MCP_HOME: folder } },
-      server: { command: process.execPath, entry: crashing },
-      version: '0.0.0-test',
-    });
+    const host = appHostIn(folder, crashing);
     const marker = join(folder, 'second-app-started');
     let client: Client | null = null;
     try {
@@ -222,16 +228,7 @@ setInterval(() => undefined, 1000);
 
   it('switches brokers from the chat: list_brokers, then switch_broker only when the user accepts in the client', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'mcp-entry-switch-'));
-    const host = new AppHost({
-      home: folder,
-      store: openPlainStore(folder),
-      secrets: new KeyFileSecretStore(join(folder, 'secret.key')),
-      platform: { os: 'linux', home: folder, env: {} },
-      launch: { command: process.execPath, args: [ENTRY], env: { RABBITMQ_MCP_HOME: folder } },
-      server: { command: process.execPath, entry: SERVER_BIN },
-      version: '0.0.0-test',
-      healthIntervalMs: 300,
-    });
+    const host = appHostIn(folder, SERVER_BIN, { healthIntervalMs: 300 });
     const broker = (name: string, vhost: string, safety: 'read-only' | 'write') => ({
       ...defaultProfileInput(name),
       amqp: { host: BROKER.host, port: BROKER.amqpPort, tls: { enabled: false, verify: true } },
