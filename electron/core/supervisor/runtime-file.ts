@@ -39,7 +39,8 @@ export interface AppStatusInfo {
   updatedAt: string;
 }
 
-async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
+/** Writes JSON readable by its owner only, atomically: a reader sees the old file or the new one, never half. */
+export async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
   const temporary = `${file}.${randomBytes(4).toString('hex')}.tmp`;
   await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
   await rename(temporary, file);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeJsonAtomically } from './runtime-file.js';
 
 /**
  * How a stdio entry asks the running app to switch profiles (switch_broker, after the user said
@@ -24,18 +25,12 @@ export interface SwitchResult {
 const REQUEST = '.switch.json';
 const RESULT = '.result.json';
 
-async function writeAtomically(file: string, value: unknown): Promise<void> {
-  const temporary = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(value)}\n`, { mode: 0o600 });
-  await rename(temporary, file);
-}
-
 /** Asks the app to switch and waits for its answer; null when no answer came (the app is not running or busy). */
 export async function requestSwitch(folder: string, profileId: string, client: string, timeoutMs = 15_000): Promise<SwitchResult | null> {
   await mkdir(folder, { recursive: true, mode: 0o700 });
   const id = randomBytes(8).toString('hex');
   const request: SwitchRequest = { version: 1, profileId, client, at: new Date().toISOString() };
-  await writeAtomically(join(folder, `${id}${REQUEST}`), request);
+  await writeJsonAtomically(join(folder, `${id}${REQUEST}`), request);
   const deadline = Date.now() + timeoutMs;
   const resultFile = join(folder, `${id}${RESULT}`);
   while (Date.now() < deadline) {
@@ -79,7 +74,7 @@ export function watchSwitchRequests(
         await rm(file, { force: true });
         if (request.version !== 1 || Date.now() - Date.parse(request.at) > maxAgeMs) continue;
         const result = await handle(request).catch((error: Error) => ({ ok: false, message: error.message }));
-        await writeAtomically(join(folder, name.replace(REQUEST, RESULT)), result);
+        await writeJsonAtomically(join(folder, name.replace(REQUEST, RESULT)), result);
       }
     } finally {
       busy = false;
