@@ -64,11 +64,14 @@ describe('structured results', () => {
   beforeAll(async () => {
     plain = await startHarness({ env: { AMQP_VHOST: vhost.name } });
     withSchemas = await startHarness({ args: ['--output-schemas'], env: { AMQP_VHOST: vhost.name } });
-    // The app's connection and consumer are listed once the broker's statistics have them.
+    // The app's connection and consumer are listed, and counted on their queue, once the broker's
+    // statistics have them (the consumer list and the queue's consumer count settle apart).
     await eventually(async () => {
-      const answer = await plain.call('list_connections', { show: 'consumers' });
-      return answer.text.includes('orders-worker') ? true : undefined;
-    }, 'the consumer to be listed');
+      const consumers = await plain.call('list_connections', { show: 'consumers' });
+      const queue = await plain.client.callTool({ name: 'list_queues', arguments: { name: 'orders' } });
+      const counted = (queue.structuredContent as { queues?: { consumers: number }[] } | undefined)?.queues?.[0]?.consumers === 1;
+      return consumers.text.includes('orders-worker') && counted ? true : undefined;
+    }, 'the consumer to be listed and counted');
   });
 
   afterAll(async () => {
