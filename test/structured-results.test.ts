@@ -70,7 +70,9 @@ describe('structured results', () => {
       const consumers = await plain.call('list_connections', { show: 'consumers' });
       const queue = await plain.client.callTool({ name: 'list_queues', arguments: { name: 'orders' } });
       const counted = (queue.structuredContent as { queues?: { consumers: number }[] } | undefined)?.queues?.[0]?.consumers === 1;
-      return consumers.text.includes('orders-worker') && counted ? true : undefined;
+      const backlog = await plain.client.callTool({ name: 'list_queues', arguments: { name: 'backlog' } });
+      const waiting = (backlog.structuredContent as { queues?: { messages: number }[] } | undefined)?.queues?.[0]?.messages === 3;
+      return consumers.text.includes('orders-worker') && counted && waiting ? true : undefined;
     }, 'the consumer to be listed and counted');
   });
 
