@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HealthSampler } from '../electron/core/health/health-sampler.js';
 import { AppHost } from '../electron/core/host.js';
 import { openPlainStore } from '../electron/core/profiles/open-store.js';
-import type { ProfileInput } from '../electron/core/profiles/profile.js';
+import type { ProfileInput } from '../electron/shared/profile.js';
 import { KeyFileSecretStore } from '../electron/core/secrets/secret-store.js';
 import type { SupervisorState } from '../electron/core/supervisor/supervisor.js';
 import { admin, createTestVhost, eventually, uniqueName } from './support/broker-admin.js';

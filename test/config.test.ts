@@ -44,6 +44,16 @@ describe('defaults', () => {
     expect(config.management.port).toBe(15671);
     expect(config.amqp.tls).toEqual({ ca: undefined, cert: undefined, key: undefined, verify: true });
   });
+
+  it('are what --help and the README say they are', () => {
+    const fixed = Object.entries(settings).filter(([, setting]) => 'default' in setting);
+    expect(fixed.length).toBeGreaterThan(20);
+    for (const [key, setting] of fixed) {
+      const shown = setting.defaultText.split(' ')[0] as string;
+      const expected = Array.isArray(setting.default) ? 'none' : String(setting.default);
+      expect(shown === expected || (shown === 'all' && Array.isArray(setting.default)), `${key}: ${setting.defaultText}`).toBe(true);
+    }
+  });
 });
 
 describe('the HTTP transport settings', () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConnection } from '../electron/core/connection-test.js';
-import { type ProfileSettings, defaultProfileInput } from '../electron/core/profiles/profile.js';
+import { type ProfileSettings, defaultProfileInput } from '../electron/shared/profile.js';
 import { admin, createTestVhost, uniqueName } from './support/broker-admin.js';
 import { BROKER } from './support/broker-env.js';
 

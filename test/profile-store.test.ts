@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openPlainStore } from '../electron/core/profiles/open-store.js';
-import { defaultProfileInput, serverEnvironment } from '../electron/core/profiles/profile.js';
+import { defaultProfileInput } from '../electron/shared/profile.js';
+import { serverEnvironment } from '../electron/core/profiles/server-environment.js';
 import { ProfileStore, ProfileValidationError } from '../electron/core/profiles/profile-store.js';
 import { KeyFileSecretStore } from '../electron/core/secrets/secret-store.js';
 

@@ -8,7 +8,8 @@ import { ElicitRequestSchema, ToolListChangedNotificationSchema } from '@modelco
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppHost } from '../electron/core/host.js';
 import { openPlainStore } from '../electron/core/profiles/open-store.js';
-import { defaultProfileInput, serverEnvironment } from '../electron/core/profiles/profile.js';
+import { defaultProfileInput } from '../electron/shared/profile.js';
+import { serverEnvironment } from '../electron/core/profiles/server-environment.js';
 import { KeyFileSecretStore } from '../electron/core/secrets/secret-store.js';
 import { Supervisor, type SupervisorTarget } from '../electron/core/supervisor/supervisor.js';
 import { createTestVhost, eventually } from './support/broker-admin.js';

@@ -4,7 +4,7 @@ import { ManagementClient, apiPath } from '../../server/broker/management-client
 import { probePort } from '../../server/broker/port-probe.js';
 import type { TlsFiles } from '../../server/config/load-config.js';
 import type { CheckStep, ConnectionCheck } from '../shared/contract.js';
-import type { ProfileSettings } from './profiles/profile.js';
+import type { ProfileSettings } from '../shared/profile.js';
 
 export type { CheckStep, ConnectionCheck };
 

@@ -3,7 +3,7 @@
  * API and every type that crosses it. Nothing here imports Node or Electron, so the renderer
  * compiles against it with browser types only.
  */
-import type { Profile, ProfileInput } from '../core/profiles/profile.js';
+import type { Profile, ProfileInput } from './profile.js';
 
 export type { Profile, ProfileInput };
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { profileInputSchema } from '../core/profiles/profile.js';
+import { profileInputSchema } from '../shared/profile.js';
 import { API_ARGUMENTS, API_EVENTS, API_METHODS, type AppEventName, type ArgumentKinds, type ArgumentSpec } from '../shared/contract.js';
 
 /** IPC channels are named "namespace:method"; events travel on "event:<name>". */

@@ -1,8 +1,8 @@
 import { isIPv4 } from 'node:net';
-import { NamePatterns } from '../broker/scope.js';
-import type { ToolGroup } from '../tools/groups.js';
+import { NamePatterns } from './name-patterns.js';
+import type { ToolGroup } from './tool-groups.js';
 import { InvalidValue } from './setting-parsers.js';
-import { type LogLevel, type Setting, type SettingKey, type SettingValues, settings } from './settings.js';
+import { type LogLevel, type Setting, type SettingKey, type SettingValues, TLS_SETTINGS, settings } from './settings.js';
 
 export type SafetyLevel = 'read-only' | 'write' | 'destructive';
 
@@ -122,43 +122,53 @@ function readArgv(argv: readonly string[]): { raw: Map<SettingKey, RawValue>; co
 function parseAll(argv: readonly string[], env: NodeJS.ProcessEnv) {
   const fromArgv = readArgv(argv);
   if (fromArgv.command) return { command: fromArgv.command } as const;
-  const values: SettingValues = {};
-  const sources = new Map<SettingKey, string>();
+  const values: Partial<Record<SettingKey, unknown>> = {};
+  const given = new Set<SettingKey>();
   for (const [key, definition] of settingEntries) {
     const envValue = env[definition.env];
-    const given =
+    const raw =
       fromArgv.raw.get(key) ?? (envValue !== undefined && envValue !== '' ? { raw: envValue, source: definition.env } : undefined);
-    if (given === undefined) continue;
+    if (raw === undefined) {
+      values[key] = definition.default;
+      continue;
+    }
     try {
-      (values as Record<string, unknown>)[key] = definition.parse(given.raw);
+      values[key] = definition.parse(raw.raw);
     } catch (error) {
       if (!(error instanceof InvalidValue)) throw error;
-      const shown = definition.secret ? '' : ` "${given.raw.length > 80 ? `${given.raw.slice(0, 80)}…` : given.raw}"`;
-      throw new ConfigError(`${given.source}${shown} is not valid: ${error.message}`);
+      const shown = definition.secret ? '' : ` "${raw.raw.length > 80 ? `${raw.raw.slice(0, 80)}…` : raw.raw}"`;
+      throw new ConfigError(`${raw.source}${shown} is not valid: ${error.message}`);
     }
-    sources.set(key, given.source);
+    given.add(key);
   }
-  return { values, sources, healthCheck: fromArgv.healthCheck } as const;
+  // Each value came from its own setting's parser or default, so the record has the table's types.
+  return { values: values as SettingValues, given, healthCheck: fromArgv.healthCheck } as const;
 }
 
-function tlsFiles(
-  prefix: 'AMQP' | 'HTTP',
-  enabled: boolean | undefined,
-  files: { ca?: string; cert?: string; key?: string; verify?: boolean },
-): TlsFiles | null {
-  const named = (['ca', 'cert', 'key'] as const).filter((part) => files[part] !== undefined);
-  if (!enabled) {
-    if (named.length > 0 || files.verify !== undefined) {
-      const first = named[0] ? `${prefix}_TLS_${named[0].toUpperCase()}` : `${prefix}_TLS_VERIFY`;
-      throw new ConfigError(`${first} is set but ${prefix}_USE_TLS is false: set ${prefix}_USE_TLS=true or remove it`);
+/** How a message names a setting: its env var, and its flag where it has one (`MCP_TOOLS (--tools)`). */
+function named(key: SettingKey): string {
+  const { env, flag } = settings[key] as Setting;
+  return flag ? `${env} (--${flag})` : env;
+}
+
+function tlsFiles(which: keyof typeof TLS_SETTINGS, v: SettingValues, given: ReadonlySet<SettingKey>): TlsFiles | null {
+  const keys = TLS_SETTINGS[which];
+  const env = (part: keyof typeof keys) => settings[keys[part]].env;
+  const set = (['ca', 'cert', 'key', 'verify'] as const).filter((part) => given.has(keys[part]));
+  if (!v[keys.enabled]) {
+    if (set[0] !== undefined) {
+      throw new ConfigError(`${env(set[0])} is set but ${env('enabled')} is false: set ${env('enabled')}=true or remove it`);
     }
     return null;
   }
-  if ((files.cert === undefined) !== (files.key === undefined)) {
-    const missing = files.cert === undefined ? 'CERT' : 'KEY';
-    throw new ConfigError(`${prefix}_TLS_${missing} is missing: a client certificate needs both ${prefix}_TLS_CERT and ${prefix}_TLS_KEY`);
+  const cert = v[keys.cert];
+  const key = v[keys.key];
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new ConfigError(
+      `${env(cert === undefined ? 'cert' : 'key')} is missing: a client certificate needs both ${env('cert')} and ${env('key')}`,
+    );
   }
-  return { ca: files.ca, cert: files.cert, key: files.key, verify: files.verify ?? true };
+  return { ca: v[keys.ca], cert, key, verify: v[keys.verify] };
 }
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]', '::1'];
@@ -176,22 +186,22 @@ export function isLoopback(host: string): boolean {
 function httpTransport(v: SettingValues): HttpTransportConfig {
   if ((v.tlsCert === undefined) !== (v.tlsKey === undefined)) {
     throw new ConfigError(
-      `${v.tlsCert === undefined ? 'MCP_TLS_CERT (--tls-cert)' : 'MCP_TLS_KEY (--tls-key)'} is missing: HTTPS needs both a certificate and its key`,
+      `${named(v.tlsCert === undefined ? 'tlsCert' : 'tlsKey')} is missing: HTTPS needs both a certificate and its key`,
     );
   }
-  const host = v.listenHost ?? '127.0.0.1';
+  const host = v.listenHost;
   const allowedHosts = v.allowedHosts ?? (isLoopback(host) ? [...new Set([...LOOPBACK_NAMES, host])] : null);
   return {
     host,
-    port: v.listenPort ?? 8000,
-    authTokens: v.authToken ?? [],
-    corsOrigins: v.corsOrigins ?? [],
+    port: v.listenPort,
+    authTokens: v.authToken,
+    corsOrigins: v.corsOrigins,
     allowedHosts: allowedHosts?.map((name) => name.toLowerCase()) ?? null,
     tls: v.tlsCert && v.tlsKey ? { cert: v.tlsCert, key: v.tlsKey } : null,
-    rateLimitRpm: v.rateLimitRpm ?? 100,
-    trustedProxies: v.trustedProxies ?? [],
-    maxBodyBytes: v.maxBodyBytes ?? 8 * 1024 * 1024,
-    exitOnStdinClose: v.exitOnStdinClose ?? false,
+    rateLimitRpm: v.rateLimitRpm,
+    trustedProxies: v.trustedProxies,
+    maxBodyBytes: v.maxBodyBytes,
+    exitOnStdinClose: v.exitOnStdinClose,
   };
 }
 
@@ -206,30 +216,30 @@ function normalizeBasePath(path: string | undefined): string {
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): CliCommand {
   const parsed = parseAll(argv, env);
   if ('command' in parsed && parsed.command) return { kind: parsed.command };
-  const v = parsed.values as SettingValues;
+  const { values: v, given } = parsed;
 
-  const amqpTls = tlsFiles('AMQP', v.amqpUseTls, { ca: v.amqpTlsCa, cert: v.amqpTlsCert, key: v.amqpTlsKey, verify: v.amqpTlsVerify });
-  const httpTls = tlsFiles('HTTP', v.httpUseTls, { ca: v.httpTlsCa, cert: v.httpTlsCert, key: v.httpTlsKey, verify: v.httpTlsVerify });
-  const user = v.amqpUser ?? 'guest';
-  const password = v.amqpPassword ?? 'guest';
-  const amqpHost = v.amqpHost ?? 'localhost';
-  const vhost = v.amqpVhost ?? '/';
+  const amqpTls = tlsFiles('amqp', v, given);
+  const httpTls = tlsFiles('http', v, given);
+  const user = v.amqpUser;
+  const password = v.amqpPassword;
+  const amqpHost = v.amqpHost;
+  const vhost = v.amqpVhost;
   if (v.tools !== undefined && v.tools.length === 0)
-    throw new ConfigError(`MCP_TOOLS (--tools) is empty: name at least one group, or leave it unset for all`);
-  if (v.vhosts && !new NamePatterns(v.vhosts).matches(vhost)) {
+    throw new ConfigError(`${named('tools')} is empty: name at least one group, or leave it unset for all`);
+  if (!new NamePatterns(v.vhosts).matches(vhost)) {
     throw new ConfigError(
-      `AMQP_VHOST '${vhost}' is outside MCP_VHOSTS (--vhosts ${v.vhosts.join(',')}): pick a vhost in scope or widen the scope`,
+      `${settings.amqpVhost.env} '${vhost}' is outside ${settings.vhosts.env} (--${settings.vhosts.flag} ${v.vhosts.join(',')}): pick a vhost in scope or widen the scope`,
     );
   }
 
   return {
     kind: parsed.healthCheck ? 'health-check' : 'run',
     config: {
-      transport: v.transport ?? 'stdio',
+      transport: v.transport,
       http: httpTransport(v),
       logDir: v.logDir,
-      logRetentionDays: v.logRetentionDays ?? 30,
-      telemetry: v.otelEndpoint ? { endpoint: v.otelEndpoint, serviceName: v.otelServiceName ?? 'rabbitmq-mcp-server' } : null,
+      logRetentionDays: v.logRetentionDays,
+      telemetry: v.otelEndpoint ? { endpoint: v.otelEndpoint, serviceName: v.otelServiceName } : null,
       safety: v.allowDestructive ? 'destructive' : v.allowWrite ? 'write' : 'read-only',
       amqp: {
         host: amqpHost,
@@ -247,12 +257,12 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Cli
         password,
         tls: httpTls,
       },
-      logLevel: v.logLevel ?? 'info',
-      connectionPoolSize: v.connectionPoolSize ?? 5,
-      requestTimeoutMs: Math.round((v.requestTimeout ?? 30) * 1000),
+      logLevel: v.logLevel,
+      connectionPoolSize: v.connectionPoolSize,
+      requestTimeoutMs: Math.round(v.requestTimeout * 1000),
       tools: v.tools ? [...new Set(v.tools)] : undefined,
-      outputSchemas: v.outputSchemas ?? false,
-      scope: { vhosts: v.vhosts ?? [], queues: v.queues ?? [] },
+      outputSchemas: v.outputSchemas,
+      scope: { vhosts: v.vhosts, queues: v.queues },
     },
   };
 }

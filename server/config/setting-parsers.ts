@@ -1,6 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { patternProblem } from '../broker/scope.js';
+import { patternProblem } from './name-patterns.js';
 
 /** Thrown by a parser; the message completes "…is not valid: <message>". */
 export class InvalidValue extends Error {}

@@ -1,4 +1,4 @@
-import { TOOL_GROUPS } from '../tools/groups.js';
+import { TOOL_GROUPS } from './tool-groups.js';
 import * as parse from './setting-parsers.js';
 
 /**
@@ -10,7 +10,12 @@ export interface Setting<T = unknown> {
   /** Without the leading dashes. Secrets have no flag: a flag would show in process lists. */
   flag?: string;
   parse: parse.Parser<T>;
-  /** Shown in --help; undefined means "not set". */
+  /**
+   * The value when the setting is not given, where it is one fixed value; settings whose default
+   * depends on others (AMQP_PORT on AMQP_USE_TLS) have none and load-config works it out.
+   */
+  default?: NoInfer<T>;
+  /** Shown in --help and the README; a test holds it to `default` where there is one. */
   defaultText: string;
   help: string;
   secret?: boolean;
@@ -19,6 +24,8 @@ export interface Setting<T = unknown> {
   section: 'Server' | 'HTTP transport' | 'AMQP' | 'Management API' | 'Safety' | 'Operations';
 }
 
+function setting<T>(definition: Setting<T> & { default: NoInfer<T> }): Setting<T> & { default: T };
+function setting<T>(definition: Setting<T>): Setting<T>;
 function setting<T>(definition: Setting<T>): Setting<T> {
   return definition;
 }
@@ -32,6 +39,7 @@ export const settings = {
     env: 'MCP_TRANSPORT',
     flag: 'transport',
     parse: parse.oneOf(['stdio', 'http'] as const),
+    default: 'stdio',
     defaultText: 'stdio',
     help: 'How AI clients talk to the server: stdio (launched by the client) or http.',
   }),
@@ -40,6 +48,7 @@ export const settings = {
     env: 'MCP_HTTP_HOST',
     flag: 'host',
     parse: parse.hostname,
+    default: '127.0.0.1',
     defaultText: '127.0.0.1',
     help: 'Address the HTTP transport listens on; 0.0.0.0 or :: exposes it to the network (set MCP_AUTH_TOKEN).',
   }),
@@ -48,6 +57,7 @@ export const settings = {
     env: 'MCP_HTTP_PORT',
     flag: 'port',
     parse: parse.port,
+    default: 8000,
     defaultText: '8000',
     help: 'Port of the HTTP transport; MCP is served at /mcp and health at /mcp/health.',
   }),
@@ -55,6 +65,7 @@ export const settings = {
     section: 'HTTP transport',
     env: 'MCP_AUTH_TOKEN',
     parse: parse.list(parse.secretText(16, 'generate one with: openssl rand -hex 32')),
+    default: [],
     defaultText: 'none',
     secret: true,
     help: 'Bearer token(s) HTTP requests must carry (Authorization: Bearer …); comma-separate several to tell clients apart or rotate. Environment only.',
@@ -64,6 +75,7 @@ export const settings = {
     env: 'MCP_CORS_ORIGINS',
     flag: 'cors-origins',
     parse: parse.list(parse.origin),
+    default: [],
     defaultText: 'none',
     help: 'Comma-separated browser origins allowed to call the server (CORS); others get 403.',
   }),
@@ -96,6 +108,7 @@ export const settings = {
     env: 'RATE_LIMIT_RPM',
     flag: 'rate-limit-rpm',
     parse: parse.integer(0, 1_000_000),
+    default: 100,
     defaultText: '100',
     help: 'Requests per minute per client (its token, else its address); 0 turns the limit off.',
   }),
@@ -104,6 +117,7 @@ export const settings = {
     env: 'TRUSTED_PROXIES',
     flag: 'trusted-proxies',
     parse: parse.list(parse.addressOrRange),
+    default: [],
     defaultText: 'none',
     help: 'Comma-separated proxy addresses or CIDR ranges whose X-Forwarded-For is believed.',
   }),
@@ -112,6 +126,7 @@ export const settings = {
     env: 'MCP_MAX_BODY_BYTES',
     flag: 'max-body-bytes',
     parse: parse.integer(1024, 256 * 1024 * 1024),
+    default: 8 * 1024 * 1024,
     defaultText: '8388608 (8 MiB)',
     help: 'Largest request body accepted; bigger ones get 413.',
   }),
@@ -121,6 +136,7 @@ export const settings = {
     flag: 'exit-on-stdin-close',
     switch: true,
     parse: parse.boolean,
+    default: false,
     defaultText: 'false',
     help: 'HTTP transport: exit when stdin closes, so a supervising app never leaves this server behind.',
   }),
@@ -130,6 +146,7 @@ export const settings = {
     flag: 'allow-write',
     switch: true,
     parse: parse.boolean,
+    default: false,
     defaultText: 'false',
     help: 'Unlock tools that create objects and publish messages.',
   }),
@@ -139,6 +156,7 @@ export const settings = {
     flag: 'allow-destructive',
     switch: true,
     parse: parse.boolean,
+    default: false,
     defaultText: 'false',
     help: 'Unlock delete, purge, close and consume (implies --allow-write); each still needs confirm: true.',
   }),
@@ -156,6 +174,7 @@ export const settings = {
     flag: 'output-schemas',
     switch: true,
     parse: parse.boolean,
+    default: false,
     defaultText: 'false',
     help: 'Advertise the outputSchema of the tools that return structured results (lists, problems, overview); they return them either way. Costs tools/list bytes.',
   }),
@@ -164,6 +183,7 @@ export const settings = {
     env: 'MCP_VHOSTS',
     flag: 'vhosts',
     parse: parse.list(parse.scopePattern),
+    default: [],
     defaultText: 'all',
     help: 'Vhosts this server may see and touch: comma-separated globs, !glob denies (prod-*,!prod-billing). Enforced in every tool.',
   }),
@@ -172,6 +192,7 @@ export const settings = {
     env: 'MCP_QUEUES',
     flag: 'queues',
     parse: parse.list(parse.scopePattern),
+    default: [],
     defaultText: 'all',
     help: 'Queues this server may see and touch, the same way (orders.*,!*.audit). Others are invisible and refused.',
   }),
@@ -180,6 +201,7 @@ export const settings = {
     env: 'AMQP_HOST',
     flag: 'amqp-host',
     parse: parse.hostname,
+    default: 'localhost',
     defaultText: 'localhost',
     help: 'Broker host for AMQP 0-9-1 connections.',
   }),
@@ -196,6 +218,7 @@ export const settings = {
     env: 'AMQP_USER',
     flag: 'amqp-user',
     parse: parse.nonEmptyText,
+    default: 'guest',
     defaultText: 'guest',
     help: 'User for AMQP and the management API.',
   }),
@@ -203,6 +226,7 @@ export const settings = {
     section: 'AMQP',
     env: 'AMQP_PASSWORD',
     parse: parse.text,
+    default: 'guest',
     defaultText: 'guest',
     secret: true,
     help: 'Password of that user (environment only, never logged or shown).',
@@ -212,6 +236,7 @@ export const settings = {
     env: 'AMQP_VHOST',
     flag: 'amqp-vhost',
     parse: parse.nonEmptyText,
+    default: '/',
     defaultText: '/',
     help: 'Virtual host used when a tool call names none.',
   }),
@@ -221,6 +246,7 @@ export const settings = {
     flag: 'amqp-use-tls',
     switch: true,
     parse: parse.boolean,
+    default: false,
     defaultText: 'false',
     help: 'Connect with AMQPS.',
   }),
@@ -253,6 +279,7 @@ export const settings = {
     env: 'AMQP_TLS_VERIFY',
     flag: 'amqp-tls-verify',
     parse: parse.boolean,
+    default: true,
     defaultText: 'true',
     help: 'Verify the broker certificate and host name.',
   }),
@@ -286,6 +313,7 @@ export const settings = {
     flag: 'http-use-tls',
     switch: true,
     parse: parse.boolean,
+    default: false,
     defaultText: 'false',
     help: 'Use HTTPS for the management API.',
   }),
@@ -318,6 +346,7 @@ export const settings = {
     env: 'HTTP_TLS_VERIFY',
     flag: 'http-tls-verify',
     parse: parse.boolean,
+    default: true,
     defaultText: 'true',
     help: 'Verify the management API certificate and host name.',
   }),
@@ -326,6 +355,7 @@ export const settings = {
     env: 'LOG_LEVEL',
     flag: 'log-level',
     parse: parse.oneOf(LOG_LEVELS, { warning: 'warn', critical: 'error', fatal: 'error', trace: 'debug' }),
+    default: 'info',
     defaultText: 'info',
     help: 'debug, info, warn, error or silent (case-insensitive; WARNING is warn).',
   }),
@@ -342,6 +372,7 @@ export const settings = {
     env: 'LOG_RETENTION_DAYS',
     flag: 'log-retention-days',
     parse: parse.integer(1, 3650),
+    default: 30,
     defaultText: '30',
     help: 'Days of log files kept in LOG_DIR; older ones are deleted.',
   }),
@@ -356,6 +387,7 @@ export const settings = {
     section: 'Operations',
     env: 'OTEL_SERVICE_NAME',
     parse: parse.nonEmptyText,
+    default: 'rabbitmq-mcp-server',
     defaultText: 'rabbitmq-mcp-server',
     help: 'service.name of the telemetry.',
   }),
@@ -364,6 +396,7 @@ export const settings = {
     env: 'CONNECTION_POOL_SIZE',
     flag: 'connection-pool-size',
     parse: parse.integer(1, 64),
+    default: 5,
     defaultText: '5',
     help: 'AMQP channels kept open on the one broker connection.',
   }),
@@ -372,12 +405,41 @@ export const settings = {
     env: 'REQUEST_TIMEOUT',
     flag: 'request-timeout',
     parse: parse.decimal(0.1, 600, 'seconds'),
+    default: 30,
     defaultText: '30',
     help: 'Seconds before a broker request (management API or AMQP) is abandoned.',
   }),
 } satisfies Record<string, Setting<unknown>>;
 
 export type SettingKey = keyof typeof settings;
-export type SettingValues = {
-  [K in SettingKey]?: (typeof settings)[K] extends Setting<infer T> ? T : never;
-};
+type ValueOf<K extends SettingKey> = (typeof settings)[K] extends Setting<infer T> ? T : never;
+type WithDefault = { [K in SettingKey]: (typeof settings)[K] extends { default: unknown } ? K : never }[SettingKey];
+
+/** The settings as given (flag or env var), with the fixed defaults filled in. */
+export type SettingValues = { [K in WithDefault]: ValueOf<K> } & { [K in Exclude<SettingKey, WithDefault>]?: ValueOf<K> };
+
+/** The TLS settings of each connection, by part, for code that handles both alike. */
+export const TLS_SETTINGS = {
+  amqp: { enabled: 'amqpUseTls', ca: 'amqpTlsCa', cert: 'amqpTlsCert', key: 'amqpTlsKey', verify: 'amqpTlsVerify' },
+  http: { enabled: 'httpUseTls', ca: 'httpTlsCa', cert: 'httpTlsCert', key: 'httpTlsKey', verify: 'httpTlsVerify' },
+} as const satisfies Record<string, Record<'enabled' | 'ca' | 'cert' | 'key' | 'verify', SettingKey>>;
+
+/**
+ * Setting values as the environment variables a server reads them from, for a process that
+ * starts one (`{ amqpPort: '5672' }` → `{ AMQP_PORT: '5672' }`). Unset values are left out.
+ */
+export function settingsEnvironment(values: { [K in SettingKey]?: string | undefined }): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (value !== undefined) env[settings[key as SettingKey].env] = value;
+  }
+  return env;
+}
+
+/** What a server started with `env` reads for a setting, as text: the variable, else the fixed default. */
+export function settingInEnvironment(env: Readonly<Record<string, string | undefined>>, key: SettingKey): string | undefined {
+  const setting: Setting = settings[key];
+  const value = env[setting.env];
+  if (value !== undefined && value !== '') return value;
+  return setting.default === undefined ? undefined : String(setting.default);
+}

@@ -3,7 +3,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import type { Broker } from '../broker/broker.js';
 import { type HttpTransportConfig, type SafetyLevel, isLoopback } from '../config/load-config.js';
 import type { Logger } from '../logging/logger.js';
-import type { ToolGroup } from '../tools/groups.js';
+import type { ToolGroup } from '../config/tool-groups.js';
 import type { Scrubber } from '../logging/secret-scrubber.js';
 import { createServer } from '../mcp/create-server.js';
 import type { Telemetry } from '../telemetry/telemetry.js';

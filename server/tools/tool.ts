@@ -3,7 +3,7 @@ import type { Broker } from '../broker/broker.js';
 import type { SafetyLevel } from '../config/load-config.js';
 import type { Logger } from '../logging/logger.js';
 
-import type { ToolGroup } from './groups.js';
+import type { ToolGroup } from '../config/tool-groups.js';
 
 export type { ToolGroup };
 

@@ -3,7 +3,7 @@ import type { ClientId } from '../clients/client-catalog.js';
 import type { SetupRecord, SetupRecords } from '../clients/client-setup.js';
 import type { ProfileExport } from '../../shared/contract.js';
 import type { SecretStore } from '../secrets/secret-store.js';
-import { type Profile, type ProfileInput, type ProfileSettings, describeProfileErrors, profileInputSchema } from './profile.js';
+import { type Profile, type ProfileInput, type ProfileSettings, describeProfileErrors, profileInputSchema } from '../../shared/profile.js';
 
 /** What the app keeps on disk (electron-store in the app, its base `conf` in tests). */
 export interface StoreShape {

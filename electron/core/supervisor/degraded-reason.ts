@@ -1,3 +1,4 @@
+import { type SettingKey, settingInEnvironment } from '../../../server/config/settings.js';
 import type { HealthProblem } from '../../../server/http/health-report.js';
 
 /** The server's health answer, as far as the app reads it. */
@@ -22,11 +23,13 @@ export interface DegradedReason {
  * fields to change, never the server's environment variables.
  */
 export function degradedReason(health: HealthAnswer, env: Record<string, string>): DegradedReason {
-  const user = env.AMQP_USER ?? 'guest';
-  const host = env.AMQP_HOST ?? 'localhost';
-  const amqpAt = `${host}:${env.AMQP_PORT ?? '5672'}`;
-  const managementAt = `${env.HTTP_HOST ?? host}:${env.HTTP_PORT ?? '15672'}`;
-  const vhost = env.AMQP_VHOST ?? '/';
+  const value = (key: SettingKey) => settingInEnvironment(env, key);
+  const user = value('amqpUser');
+  const host = value('amqpHost');
+  // A profile's environment always names both ports and the management host.
+  const amqpAt = `${host}:${value('amqpPort')}`;
+  const managementAt = `${value('httpHost') ?? host}:${value('httpPort')}`;
+  const vhost = value('amqpVhost');
   const amqp = health.amqp_connected ? undefined : health.amqp_problem;
   const http = health.http_connected ? undefined : health.http_problem;
   const edit = (reason: string, advice: string): DegradedReason => ({ reason, advice, action: 'edit-profile' });

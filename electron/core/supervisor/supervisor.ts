@@ -4,9 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import type { SafetyLevel } from '../profiles/profile.js';
+import type { SafetyLevel } from '../../shared/profile.js';
 import type { SupervisorState } from '../../shared/contract.js';
 import { type RuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.js';
+import { settingsEnvironment } from '../../../server/config/settings.js';
 
 export type { SupervisorState };
 
@@ -150,13 +151,15 @@ export class Supervisor extends EventEmitter<{ state: [SupervisorState] }> {
         ...baseEnvironment(),
         ...this.#options.commandEnv,
         ...target.env,
-        MCP_TRANSPORT: 'http',
-        MCP_HTTP_HOST: '127.0.0.1',
-        MCP_HTTP_PORT: String(port),
-        MCP_AUTH_TOKEN: token,
-        RATE_LIMIT_RPM: '0',
-        MCP_EXIT_ON_STDIN_CLOSE: 'true',
-        LOG_DIR: this.#options.logDir,
+        ...settingsEnvironment({
+          transport: 'http',
+          listenHost: '127.0.0.1',
+          listenPort: String(port),
+          authToken: token,
+          rateLimitRpm: '0',
+          exitOnStdinClose: 'true',
+          logDir: this.#options.logDir,
+        }),
       },
       stdio: ['pipe', 'ignore', 'pipe'],
       windowsHide: true,

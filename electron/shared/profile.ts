@@ -1,3 +1,7 @@
+/**
+ * A connection profile as the user edits it and the app stores it: the schema (which the window,
+ * the IPC checks and the store share) and its types. No Node or Electron, like all of shared/.
+ */
 import { z } from 'zod';
 
 const MAX_NAME = 80;
@@ -61,36 +65,4 @@ export function defaultProfileInput(name = 'Local RabbitMQ'): ProfileSettings {
 /** Field problems as "amqp.port: ports go from 1 to 65535" lines, for the editor to show. */
 export function describeProfileErrors(error: z.ZodError): { field: string; message: string }[] {
   return error.issues.map((issue) => ({ field: issue.path.join('.') || 'profile', message: issue.message }));
-}
-
-function tlsEnv(prefix: 'AMQP' | 'HTTP', tls: ProfileSettings['amqp']['tls']): Record<string, string> {
-  if (!tls.enabled) return {};
-  return {
-    [`${prefix}_USE_TLS`]: 'true',
-    [`${prefix}_TLS_VERIFY`]: String(tls.verify),
-    ...(tls.caFile ? { [`${prefix}_TLS_CA`]: tls.caFile } : {}),
-    ...(tls.certFile ? { [`${prefix}_TLS_CERT`]: tls.certFile } : {}),
-    ...(tls.keyFile ? { [`${prefix}_TLS_KEY`]: tls.keyFile } : {}),
-  };
-}
-
-/** The server's environment for a profile: the same settings a person would set by hand. */
-export function serverEnvironment(profile: ProfileSettings, password: string): Record<string, string> {
-  return {
-    AMQP_HOST: profile.amqp.host,
-    AMQP_PORT: String(profile.amqp.port),
-    AMQP_USER: profile.user,
-    AMQP_PASSWORD: password,
-    AMQP_VHOST: profile.vhost,
-    ...tlsEnv('AMQP', profile.amqp.tls),
-    HTTP_HOST: profile.management.host,
-    HTTP_PORT: String(profile.management.port),
-    ...(profile.management.basePath ? { HTTP_BASE_PATH: profile.management.basePath } : {}),
-    ...tlsEnv('HTTP', profile.management.tls),
-    ...(profile.safety === 'destructive'
-      ? { MCP_ALLOW_DESTRUCTIVE: 'true' }
-      : profile.safety === 'write'
-        ? { MCP_ALLOW_WRITE: 'true' }
-        : {}),
-  };
 }
