@@ -5,7 +5,7 @@ import { DailyLogFile } from './logging/daily-log-file.js';
 import { createLogger } from './logging/logger.js';
 import { createScrubber } from './logging/secret-scrubber.js';
 import { createServer } from './mcp/create-server.js';
-import { serveStdio } from './mcp/stdio.js';
+import { serveStdio } from './transports/stdio/serve-stdio.js';
 import { startTelemetry } from './telemetry/telemetry.js';
 import { SERVER_NAME, VERSION } from './version.js';
 
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   let args = process.argv.slice(2);
   if (args.includes('--health-check')) {
     // Inside a container, the options of the server running as PID 1 come first; ours win.
-    const { containerServerArgs } = await import('./http/health-check.js');
+    const { containerServerArgs } = await import('./transports/http/health-check.js');
     args = [...containerServerArgs(), ...args];
   }
   const command = readCommand(args);
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   }
   if (command.kind === 'health-check') {
     // One line on stdout; exit 0 when /mcp/health answers 200, else 1.
-    const { checkHealth } = await import('./http/health-check.js');
+    const { checkHealth } = await import('./transports/http/health-check.js');
     const { healthy, line } = await checkHealth(command.config);
     process.stdout.write(`${line}\n`);
     process.exitCode = healthy ? 0 : 1;
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   }
 
   // The HTTP transport (and the SDK's HTTP code) loads only in HTTP mode.
-  const { serveHttp } = await import('./http/serve-http.js');
+  const { serveHttp } = await import('./transports/http/serve-http.js');
   broker.amqp.start();
   let running;
   try {

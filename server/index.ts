@@ -10,8 +10,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createBroker } from './broker/broker.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
-import type { HealthReport } from './http/health-report.js';
-import { createMcpHttpHandler } from './http/mcp-http-handler.js';
+import type { HealthReport } from './transports/http/health-report.js';
+import { createMcpHttpHandler } from './transports/http/mcp-http-handler.js';
 import { createLogger } from './logging/logger.js';
 import { createScrubber } from './logging/secret-scrubber.js';
 import { startTelemetry } from './telemetry/telemetry.js';

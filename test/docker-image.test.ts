@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { settings } from '../server/config/settings.js';
-import { containerServerArgs } from '../server/http/health-check.js';
+import { containerServerArgs } from '../server/transports/http/health-check.js';
 import { VERSION } from '../server/version.js';
 import { type ReplayedImage, replayDockerfile } from './support/dockerfile.js';
 import { freePort } from './support/http-process.js';

@@ -1,5 +1,5 @@
 import { type SettingKey, settingInEnvironment } from '../../../server/config/settings.js';
-import type { HealthProblem } from '../../../server/http/health-report.js';
+import type { HealthProblem } from '../../../server/transports/http/health-report.js';
 
 /** The server's health answer, as far as the app reads it. */
 export interface HealthAnswer {

@@ -1,8 +1,8 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { Broker } from '../broker/broker.js';
-import type { Logger } from '../logging/logger.js';
-import type { Telemetry } from '../telemetry/telemetry.js';
+import type { Broker } from '../../broker/broker.js';
+import type { Logger } from '../../logging/logger.js';
+import type { Telemetry } from '../../telemetry/telemetry.js';
 import { MAX_STDIO_MESSAGE_BYTES, guardStdin } from './stdio-line-guard.js';
 
 /**

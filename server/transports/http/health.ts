@@ -1,6 +1,6 @@
-import type { Broker } from '../broker/broker.js';
-import { apiPath } from '../broker/management-client.js';
-import { BrokerError } from '../broker/broker-errors.js';
+import type { Broker } from '../../broker/broker.js';
+import { apiPath } from '../../broker/management-client.js';
+import { BrokerError } from '../../broker/broker-errors.js';
 import { type HealthProblem, type HealthReport, amqpProblem } from './health-report.js';
 
 export type { HealthReport };

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { basename } from 'node:path';
-import type { ServerConfig } from '../config/load-config.js';
+import type { ServerConfig } from '../../config/load-config.js';
 
 /** Under Docker's HEALTHCHECK --timeout (2 s), so the answer is ours rather than Docker's kill. */
 const TIMEOUT_MS = 1800;

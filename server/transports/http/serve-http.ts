@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { type Server, createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Broker } from '../broker/broker.js';
-import { type ServerConfig, isLoopback } from '../config/load-config.js';
-import type { Logger } from '../logging/logger.js';
-import type { Scrubber } from '../logging/secret-scrubber.js';
-import type { Telemetry } from '../telemetry/telemetry.js';
+import type { Broker } from '../../broker/broker.js';
+import { type ServerConfig, isLoopback } from '../../config/load-config.js';
+import type { Logger } from '../../logging/logger.js';
+import type { Scrubber } from '../../logging/secret-scrubber.js';
+import type { Telemetry } from '../../telemetry/telemetry.js';
 import { createMcpHttpHandler } from './mcp-http-handler.js';
 
 export interface RunningHttpServer {
