@@ -11,8 +11,9 @@ import {
   useMantineColorScheme,
 } from '@mantine/core';
 import { useState } from 'react';
-import { api, errorText } from './api';
+import { api } from './api';
 import { ServerStatusBadge } from './components/ServerStatusBadge';
+import { useAction } from './components/useAction';
 import { useAppData } from './components/useAppData';
 import { ClientsPage } from './pages/ClientsPage';
 import { HealthPage } from './pages/HealthPage';
@@ -43,13 +44,12 @@ function ColorSchemeToggle() {
 export function App() {
   const data = useAppData();
   const [page, setPage] = useState<PageId>('profiles');
-  const [problem, setProblem] = useState<string | null>(null);
+  const { run, problem, dismiss } = useAction();
   const active = data.profiles.find((profile) => profile.active);
 
   const switchTo = (id: string | null) => {
     if (!id || id === active?.id) return;
-    setProblem(null);
-    api.profiles.activate(id).catch((error) => setProblem(errorText(error)));
+    void run(() => api.profiles.activate(id));
   };
 
   return (
@@ -93,14 +93,7 @@ export function App() {
       </AppShell.Navbar>
       <AppShell.Main>
         {problem && (
-          <Alert
-            color="red"
-            withCloseButton
-            closeButtonLabel="Dismiss"
-            onClose={() => setProblem(null)}
-            mb="md"
-            title="Could not switch brokers"
-          >
+          <Alert color="red" withCloseButton closeButtonLabel="Dismiss" onClose={dismiss} mb="md" title="Could not switch brokers">
             {problem}
           </Alert>
         )}

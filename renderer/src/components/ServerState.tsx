@@ -1,32 +1,21 @@
 import { Button, Card, Code, Group, Stack, Text } from '@mantine/core';
-import { useState } from 'react';
 import type { SupervisorState } from '../../../electron/shared/contract';
 import { readableServerLine } from '../../../electron/shared/server-lines';
-import { api, errorText } from '../api';
+import { api } from '../api';
 import { ServerStatusBadge, serverSummary } from './ServerStatusBadge';
+import { useAction } from './useAction';
+
+/** Restarts the server: whether it is under way, and why it failed, for the button that asked. */
+export function useServerRestart(): { restart: () => Promise<void>; restarting: boolean; problem: string | null } {
+  const { run, busy, problem } = useAction();
+  const restart = () => run(() => api.server.restart());
+  return { restart, restarting: busy, problem };
+}
 
 /**
  * The server's state for people: what is wrong in their terms, what to do, and the button that
  * does it (Edit the profile, or Restart), with a crash's last words as readable lines.
  */
-/** Restarts the server: whether it is under way, and why it failed, for the button that asked. */
-export function useServerRestart(): { restart: () => Promise<void>; restarting: boolean; problem: string | null } {
-  const [restarting, setRestarting] = useState(false);
-  const [problem, setProblem] = useState<string | null>(null);
-  const restart = async () => {
-    setRestarting(true);
-    setProblem(null);
-    try {
-      await api.server.restart();
-    } catch (error) {
-      setProblem(errorText(error));
-    } finally {
-      setRestarting(false);
-    }
-  };
-  return { restart, restarting, problem };
-}
-
 export function ServerState({ server, onEditProfile }: { server: SupervisorState; onEditProfile?: () => void }) {
   const { restart, restarting, problem } = useServerRestart();
   const advice = server.status === 'degraded' ? server.advice : undefined;

@@ -2,6 +2,7 @@ import { Alert, Badge, Button, Card, Code, Group, SimpleGrid, Stack, Text, Title
 import { useCallback, useEffect, useState } from 'react';
 import type { ClientId, ClientState, ClientStatus } from '../../../electron/shared/contract';
 import { api, errorText } from '../api';
+import { useAction } from '../components/useAction';
 
 const STATE: Record<ClientState, { color: string; label: string }> = {
   configured: { color: 'green', label: 'Connected' },
@@ -12,18 +13,16 @@ const STATE: Record<ClientState, { color: string; label: string }> = {
 };
 
 function ClientCard({ client, onResult }: { client: ClientStatus; onResult: (message: string, ok: boolean) => void }) {
-  const [busy, setBusy] = useState(false);
+  const { run, busy } = useAction();
   const look = STATE[client.state];
-  const act = async (work: () => Promise<{ message: string }>) => {
-    setBusy(true);
-    try {
-      onResult((await work()).message, true);
-    } catch (error) {
-      onResult(errorText(error), false);
-    } finally {
-      setBusy(false);
-    }
-  };
+  // Success or failure, the outcome goes to the page's one notice, not into the card.
+  const act = (work: () => Promise<{ message: string }>) =>
+    run(() =>
+      work().then(
+        (result) => onResult(result.message, true),
+        (error: unknown) => onResult(errorText(error), false),
+      ),
+    );
   const connect = (id: ClientId) => act(() => api.clients.connect(id));
   return (
     <Card withBorder padding="lg" data-testid={`client-${client.id}`} aria-label={client.name} component="section">

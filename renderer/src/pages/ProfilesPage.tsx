@@ -7,6 +7,7 @@ import { NEW_PROFILE, ProfileFields, inputOf, useProfileForm, valuesOf } from '.
 import { SAFETY_TEXT } from '../components/SafetyLevel';
 import { ServerState } from '../components/ServerState';
 import { StickyActions, useScrollIntoView } from '../components/StickyActions';
+import { useAction } from '../components/useAction';
 import type { AppData } from '../components/useAppData';
 
 function ProfileEditor({ profile, onClose }: { profile: ProfileView | null; onClose: () => void }) {
@@ -15,22 +16,10 @@ function ProfileEditor({ profile, onClose }: { profile: ProfileView | null; onCl
   /** The settings the last test ran with: a save with others (or after a failure) asks first. */
   const [testedWith, setTestedWith] = useState<string | null>(null);
   const [confirmingSave, setConfirmingSave] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<string | null>(null);
+  const { run, busy, problem } = useAction();
   const resultRef = useRef<HTMLDivElement>(null);
   useScrollIntoView(resultRef, check ?? (confirmingSave ? 'confirm' : null));
 
-  const run = async (work: () => Promise<void>) => {
-    setBusy(true);
-    setProblem(null);
-    try {
-      await work();
-    } catch (error) {
-      setProblem(errorText(error));
-    } finally {
-      setBusy(false);
-    }
-  };
   const password = () => form.getValues().password || undefined;
   const settings = () => JSON.stringify([inputOf(form.getValues()), form.getValues().password]);
   const test = () =>

@@ -1,18 +1,18 @@
 import { Alert, Button, Checkbox, Group, List, Modal, Stack, Stepper, Text, Title } from '@mantine/core';
 import { useEffect, useRef, useState } from 'react';
 import type { ClientId, ClientStatus, ConnectionCheck, SetupResult } from '../../../electron/shared/contract';
-import { api, errorText } from '../api';
+import { api } from '../api';
 import { ConnectionResult } from '../components/ConnectionResult';
 import { NEW_PROFILE, ProfileFields, inputOf, useProfileForm } from '../components/ProfileFields';
 import { StickyActions, useScrollIntoView } from '../components/StickyActions';
+import { useAction } from '../components/useAction';
 
 /** First run: broker details → test connection → pick AI clients → done. */
 export function Wizard({ opened, onDone }: { opened: boolean; onDone: () => void }) {
   const form = useProfileForm(NEW_PROFILE);
   const [step, setStep] = useState(0);
   const [check, setCheck] = useState<ConnectionCheck | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<string | null>(null);
+  const { run, busy, problem } = useAction();
   const [clients, setClients] = useState<ClientStatus[]>([]);
   const [chosen, setChosen] = useState<ClientId[]>([]);
   const [results, setResults] = useState<SetupResult[]>([]);
@@ -47,18 +47,6 @@ export function Wizard({ opened, onDone }: { opened: boolean; onDone: () => void
         setTimeout(() => connectRef.current?.focus(), 50);
       });
   }, [step]);
-
-  const run = async (work: () => Promise<void>) => {
-    setBusy(true);
-    setProblem(null);
-    try {
-      await work();
-    } catch (error) {
-      setProblem(errorText(error));
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const test = () => run(async () => setCheck(await api.connection.test(inputOf(form.getValues()), form.getValues().password)));
   const save = () =>
