@@ -57,7 +57,7 @@ export class HealthSampler extends EventEmitter<{ sample: [HealthSample] }> {
     if (this.#timer) return;
     const tick = async () => {
       await this.sample();
-      this.#timer = setTimeout(tick, this.#options.intervalMs);
+      this.#timer = setTimeout(() => void tick(), this.#options.intervalMs);
       this.#timer.unref();
     };
     void tick();

@@ -201,9 +201,9 @@ export class Supervisor extends EventEmitter<{ state: [SupervisorState] }> {
       if (generation !== this.#generation || this.#running !== running) return;
       await this.#checkHealth(running);
       if (generation === this.#generation && this.#running === running)
-        this.#healthTimer = setTimeout(poll, this.#options.healthIntervalMs);
+        this.#healthTimer = setTimeout(() => void poll(), this.#options.healthIntervalMs);
     };
-    this.#healthTimer = setTimeout(poll, 100);
+    this.#healthTimer = setTimeout(() => void poll(), 100);
   }
 
   #stopHealth(): void {
