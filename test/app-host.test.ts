@@ -162,9 +162,14 @@ describe('the app host', () => {
     expect(sample.broker).toMatchObject({ vhost: active.vhost, queues: queues.length, messagesUnacked: 0, alarms: [] });
     expect(sample.broker?.version).toMatch(/^3\.\d+\.\d+/);
     expect(['healthy', 'starting', 'degraded']).toContain(sample.server);
-    // Published messages show as a rate even when the broker's own rate is still 0.
-    const rated = (await host.health.history()).filter((candidate) => candidate.at > before.at);
-    expect(rated.some((candidate) => (candidate.broker?.publishRate ?? 0) > 0)).toBe(true);
+    // Published messages show as a rate even when the broker's own rate is still 0. The vhost's
+    // publish counter may move a sample later than its ready count, so wait for that sample.
+    const rated = await eventually(
+      async () => (await host.health.history()).find((candidate) => candidate.at > before.at && (candidate.broker?.publishRate ?? 0) > 0),
+      'a sample with a publish rate',
+      30_000,
+    );
+    expect(rated.broker?.publishRate).toBeGreaterThan(0);
   });
 
   it('keeps at least the last ten minutes at its default pace', async () => {

@@ -1,4 +1,4 @@
-import { connectAmqp, describeConnectError } from '../../server/broker/amqp-session.js';
+import { connectAmqp, connectError } from '../../server/broker/amqp-session.js';
 import { BrokerError } from '../../server/broker/broker-errors.js';
 import { ManagementClient, apiPath } from '../../server/broker/management-client.js';
 import { probePort } from '../../server/broker/port-probe.js';
@@ -12,55 +12,53 @@ function tlsFiles(tls: ProfileSettings['amqp']['tls']): TlsFiles | null {
   return tls.enabled ? { ca: tls.caFile, cert: tls.certFile, key: tls.keyFile, verify: tls.verify } : null;
 }
 
-/** A fix for an AMQP connection failure, from its reason. */
-function amqpFix(reason: string, profile: ProfileSettings): string {
-  if (/login refused/.test(reason))
-    return profile.user === 'guest'
-      ? 'Check the password. The guest user can only log in from the broker host itself: for a remote broker, create a user of your own.'
-      : 'Check the user name and password.';
-  if (/no access to vhost/.test(reason))
-    return `Pick an existing virtual host, or create '${profile.vhost}' and give the user permissions on it.`;
-  if (/connection refused/.test(reason))
-    return `Nothing accepts connections on ${profile.amqp.host}:${profile.amqp.port}. Check the host, the AMQP port (5672, or 5671 with TLS) and that RabbitMQ runs.`;
-  if (/host name not found|lookup failed/.test(reason)) return `The host name '${profile.amqp.host}' does not resolve: check its spelling.`;
-  if (/TLS|handshake/.test(reason)) {
-    return profile.amqp.tls.enabled
-      ? 'This port does not speak TLS: turn TLS off (port 5672) or use the TLS port (usually 5671).'
-      : 'This port expects TLS: turn TLS on, or use the plain AMQP port (usually 5672).';
+/** A fix for an AMQP connection failure, in the terms of the profile's fields. */
+function amqpFix(failure: BrokerError, profile: ProfileSettings): string {
+  switch (failure.code) {
+    case 'login_refused':
+      return profile.user === 'guest'
+        ? 'Check the password. The guest user can only log in from the broker host itself: for a remote broker, create a user of your own.'
+        : 'Check the user name and password.';
+    case 'vhost_denied':
+      return `Pick an existing virtual host, or create '${profile.vhost}' and give the user permissions on it.`;
+    case 'refused':
+      return `Nothing accepts connections on ${profile.amqp.host}:${profile.amqp.port}. Check the host, the AMQP port (5672, or 5671 with TLS) and that RabbitMQ runs.`;
+    case 'unresolved':
+      return `The host name '${profile.amqp.host}' does not resolve: check its spelling.`;
+    case 'tls':
+    case 'not_amqp':
+      return profile.amqp.tls.enabled
+        ? 'This port does not speak TLS: turn TLS off (port 5672) or use the TLS port (usually 5671).'
+        : 'This port expects TLS: turn TLS on, or use the plain AMQP port (usually 5672).';
+    case 'timeout':
+    case 'unreachable':
+      return 'No answer: a firewall may drop the connection, or the host is wrong.';
+    default:
+      return 'Check the host, port and TLS settings.';
   }
-  if (/timed out|unreachable/.test(reason)) return 'No answer: a firewall may drop the connection, or the host is wrong.';
-  return 'Check the host, port and TLS settings.';
 }
 
+/** A fix for a management API failure, in the terms of the profile's fields. */
 function managementFix(error: BrokerError, profile: ProfileSettings): string {
-  switch (error.kind) {
-    case 'credentials':
+  switch (error.code) {
+    case 'login_refused':
       return 'The management API refused the user name or password: check them (they are the same as for AMQP).';
     case 'forbidden':
       return 'Give the user the monitoring tag (or administrator): rabbitmqctl set_user_tags <user> monitoring.';
+    case 'refused':
+      return `Nothing answers on ${profile.management.host}:${profile.management.port}. Enable the management plugin (rabbitmq-plugins enable rabbitmq_management) or fix the management port (15672, or 15671 with TLS).`;
+    case 'tls':
+      return profile.management.tls.enabled
+        ? 'This port does not speak HTTPS: turn TLS off for the management API or use its HTTPS port.'
+        : 'This port expects HTTPS: turn TLS on for the management API.';
+    case 'unresolved':
     case 'unreachable':
-      if (/connection refused/.test(error.message)) {
-        return `Nothing answers on ${profile.management.host}:${profile.management.port}. Enable the management plugin (rabbitmq-plugins enable rabbitmq_management) or fix the management port (15672, or 15671 with TLS).`;
-      }
-      if (/TLS/.test(error.message)) {
-        return profile.management.tls.enabled
-          ? 'This port does not speak HTTPS: turn TLS off for the management API or use its HTTPS port.'
-          : 'This port expects HTTPS: turn TLS on for the management API.';
-      }
       return 'The management API does not answer: check its host, port and TLS settings.';
     case 'timeout':
       return 'The management API did not answer in time: check the host and any firewall.';
     default:
       return 'Check the management API settings.';
   }
-}
-
-/**
- * The server's errors end with advice in its own terms ("check AMQP_USER and AMQP_PASSWORD");
- * in the app each step carries its own fix in the window's terms instead.
- */
-function withoutServerAdvice(message: string): string {
-  return message.replace(/: check [A-Z_]+(?: and [A-Z_]+)?(?: \([^)]*\))?/, '');
 }
 
 /**
@@ -118,13 +116,13 @@ export async function testConnection(profile: ProfileSettings, password: string,
       });
       return finish(steps, profile, password, timeoutMs, 'unknown');
     }
-    const reason = describeConnectError(error, profile.user, profile.vhost);
-    if (/no access to vhost/.test(reason)) vhostByAmqp = 'refused';
+    const failure = connectError(error, profile.user, profile.vhost);
+    if (failure.code === 'vhost_denied') vhostByAmqp = 'refused';
     steps.push({
       name: 'AMQP',
       ok: false,
-      detail: `AMQP connection to ${profile.amqp.host}:${profile.amqp.port} failed: ${withoutServerAdvice(reason)}.`,
-      fix: amqpFix(reason, profile),
+      detail: `AMQP connection to ${profile.amqp.host}:${profile.amqp.port} failed: ${failure.message}.`,
+      fix: amqpFix(failure, profile),
     });
   }
 
@@ -187,7 +185,7 @@ async function finish(
     steps.push(await vhostStep(management, profile, tags, vhostByAmqp));
   } catch (error) {
     if (!(error instanceof BrokerError)) throw error;
-    steps.push({ name: 'Management API', ok: false, detail: withoutServerAdvice(error.message), fix: managementFix(error, profile) });
+    steps.push({ name: 'Management API', ok: false, detail: error.message, fix: managementFix(error, profile) });
   } finally {
     await management.close();
   }

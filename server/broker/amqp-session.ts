@@ -5,7 +5,7 @@ import type { Logger } from '../logging/logger.js';
 import { SERVER_NAME, VERSION } from '../version.js';
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from './backoff.js';
 import { type Scope, scopedChannel, unscoped } from './scope.js';
-import { BrokerError, fromAmqpError, socketReason } from './broker-errors.js';
+import { BrokerError, type BrokerErrorCode, fromAmqpError, socketCode, socketReason } from './broker-errors.js';
 import { commonJsExports } from './common-js.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import { readTlsFiles } from './tls-files.js';
@@ -16,7 +16,9 @@ export interface AmqpState {
   status: AmqpStatus;
   /** Failed attempts since the last successful connection. */
   failures: number;
+  /** Why the last attempt failed, in words and as a code (see connectError). */
   lastError?: string;
+  lastCode?: BrokerErrorCode;
   /** Set while the broker blocks publishers (memory or disk alarm). */
   blockedReason?: string;
   retryAt?: number;
@@ -186,7 +188,9 @@ export class AmqpSession extends EventEmitter<{ state: [AmqpState] }> {
   #unreachable(): BrokerError {
     const reason = this.#state.lastError ?? 'not connected yet';
     const retry = this.#state.retryAt ? `; retrying in ${Math.max(0, Math.ceil((this.#state.retryAt - Date.now()) / 1000))}s` : '';
-    return new BrokerError('unreachable', `broker unreachable at ${this.address} (${reason})${retry}`);
+    return new BrokerError(this.#state.lastCode ?? 'unreachable', `broker unreachable at ${this.address} (${reason})${retry}`, {
+      service: 'amqp',
+    });
   }
 
   async #connected(): Promise<ChannelModel> {
@@ -223,7 +227,8 @@ export class AmqpSession extends EventEmitter<{ state: [AmqpState] }> {
         this.#attempt = null;
         this.#lastAttemptEnded = Date.now();
         if (this.#state.status === 'closed') return;
-        this.#scheduleRetry(describeConnectError(error, this.#options.endpoint.user, this.vhost));
+        const failure = connectError(error, this.#options.endpoint.user, this.vhost);
+        this.#scheduleRetry(failure.message, failure.code);
       },
     );
   }
@@ -249,17 +254,17 @@ export class AmqpSession extends EventEmitter<{ state: [AmqpState] }> {
       if (this.#state.status === 'closed') return;
       const reason = error ? socketReason(error) : 'connection closed';
       this.#options.logger.warn({ broker: this.address, vhost: this.vhost, reason }, 'AMQP connection lost');
-      this.#failWaiters(new BrokerError('unreachable', `broker unreachable at ${this.address} (${reason})`));
-      this.#scheduleRetry(reason, 0);
+      this.#failWaiters(new BrokerError('unreachable', `broker unreachable at ${this.address} (${reason})`, { service: 'amqp' }));
+      this.#scheduleRetry(reason, error ? socketCode(error) : 'unreachable', 0);
     });
     this.#serveWaiters();
   }
 
-  #scheduleRetry(reason: string, failuresBefore = this.#state.failures): void {
+  #scheduleRetry(reason: string, code: BrokerErrorCode, failuresBefore = this.#state.failures): void {
     const failures = failuresBefore + 1;
     const delay =
       failuresBefore === 0 && this.#state.status !== 'connecting' ? 0 : backoffDelay(failures, this.#options.backoff ?? DEFAULT_BACKOFF);
-    this.#setState({ status: 'waiting', failures, lastError: reason, retryAt: Date.now() + delay });
+    this.#setState({ status: 'waiting', failures, lastError: reason, lastCode: code, retryAt: Date.now() + delay });
     if (failures === 1 || failures % 10 === 0) {
       this.#options.logger.warn({ broker: this.address, vhost: this.vhost, reason, failures, retryInMs: delay }, 'AMQP connect failed');
     }
@@ -290,8 +295,8 @@ export class AmqpSession extends EventEmitter<{ state: [AmqpState] }> {
           this.#waiters = this.#waiters.filter((w) => w !== waiter);
           reject(
             new BrokerError(
-              'timeout',
-              `all ${this.#options.poolSize} AMQP channels stayed busy for ${this.#options.timeoutMs / 1000}s; raise CONNECTION_POOL_SIZE or retry`,
+              'pool_exhausted',
+              `all ${this.#options.poolSize} AMQP channels stayed busy for ${this.#options.timeoutMs / 1000}s`,
             ),
           );
         }, this.#options.timeoutMs),
@@ -397,22 +402,21 @@ function isIpAddress(host: string): boolean {
   return /^[\d.]+$/.test(host) || host.includes(':');
 }
 
-/** Connection failures in words: the socket reason, or what the broker said about the login. */
-export function describeConnectError(error: unknown, user: string, vhost: string): string {
+/** A connection failure as a BrokerError: the socket's reason, or what the broker said about the login. */
+export function connectError(error: unknown, user: string, vhost: string): BrokerError {
   const text = error instanceof Error ? error.message : String(error);
-  if (/ACCESS_REFUSED|ACCESS-REFUSED/.test(text)) {
-    return `login refused for user '${user}': check AMQP_USER and AMQP_PASSWORD (guest may only log in from localhost)`;
-  }
+  const failure = (code: BrokerErrorCode, message: string) => new BrokerError(code, message, { service: 'amqp' });
+  if (/ACCESS_REFUSED|ACCESS-REFUSED/.test(text)) return failure('login_refused', `login refused for user '${user}'`);
   // The broker refuses connection.open (530 NOT_ALLOWED) when the vhost is missing or forbidden;
   // amqplib reports that as an unexpected ConnectionClose in place of ConnectionOpenOk.
   if (/NOT_ALLOWED|NOT-ALLOWED|vhost .* not found|access to vhost|Expected ConnectionOpenOk; got <ConnectionClose/i.test(text)) {
-    return `no access to vhost '${vhost}': it does not exist or user '${user}' has no permissions on it`;
+    return failure('vhost_denied', `no access to vhost '${vhost}': it does not exist or user '${user}' has no permissions on it`);
   }
   if (/Socket closed abruptly during opening handshake|Unexpected close/i.test(text)) {
-    return 'connection closed during the handshake (is this a TLS port without AMQP_USE_TLS, or an AMQP port at all?)';
+    return failure('not_amqp', 'connection closed during the handshake');
   }
   if (/Expected ConnectionStart|frame/i.test(text) && !/ECONN/.test(text)) {
-    return `the peer does not speak AMQP 0-9-1 (${text})`;
+    return failure('not_amqp', `the peer does not speak AMQP 0-9-1 (${text})`);
   }
-  return socketReason(error);
+  return failure(socketCode(error), socketReason(error));
 }

@@ -1,29 +1,111 @@
 /**
- * Expected failures talking to the broker. Each carries a message a person (or a model) can act
- * on; tools turn them into `isError` results. Anything else that is thrown is a bug.
+ * Expected failures talking to the broker. Each carries a stable code and a message of facts a
+ * person (or a model) can read: what failed and why, never how to fix it in one consumer's terms.
+ * Each consumer adds its own advice from the code: the MCP server names its environment variables
+ * (server/mcp/broker-advice.ts), the desktop app the profile's fields. Tools turn them into
+ * `isError` results. Anything else that is thrown is a bug.
  */
-export type BrokerErrorKind =
+export type BrokerErrorCode =
+  /** Nothing accepts connections at the address. */
+  | 'refused'
+  /** The host name does not resolve. */
+  | 'unresolved'
+  /** The TLS handshake or the certificate check failed. */
+  | 'tls'
+  /** Something answers, but it does not speak AMQP 0-9-1 (or expects TLS). */
+  | 'not_amqp'
+  /** No connection for another reason: lost, closed, shutting down. */
   | 'unreachable'
-  | 'credentials'
-  | 'forbidden'
+  /** The broker rejected the user name or password. */
+  | 'login_refused'
+  /** The user may not use the vhost, or it does not exist. */
   | 'vhost_denied'
+  /** The user lacks the tag or permission, or the scope refuses the object. */
+  | 'forbidden'
   | 'not_found'
   | 'conflict'
   | 'invalid'
   | 'locked'
+  /** A memory or disk alarm blocks publishers. */
   | 'blocked'
   | 'timeout'
+  /** Every pooled AMQP channel stayed busy. */
+  | 'pool_exhausted'
   | 'broker';
+
+/** Which of the broker's two interfaces failed: connection-level codes read differently for each. */
+export type BrokerService = 'amqp' | 'management';
 
 export class BrokerError extends Error {
   override name = 'BrokerError';
   constructor(
-    readonly kind: BrokerErrorKind,
+    readonly code: BrokerErrorCode,
     message: string,
-    readonly status?: number,
+    readonly details: { status?: number; service?: BrokerService } = {},
   ) {
     super(message);
   }
+
+  /** The HTTP status of a management API answer, when there was one. */
+  get status(): number | undefined {
+    return this.details.status;
+  }
+}
+
+/** Codes that mean the broker could not be reached or logged into at all, whatever was asked. */
+const CONNECTION_CODES = new Set<BrokerErrorCode>(['refused', 'unresolved', 'tls', 'not_amqp', 'unreachable', 'login_refused']);
+
+/** Whether the error is about the connection itself rather than the request made over it. */
+export function isConnectionFailure(error: BrokerError): boolean {
+  return CONNECTION_CODES.has(error.code);
+}
+
+/** The codes /mcp/health gives for a connection that is down (no names: it answers anyone). */
+export type ConnectionProblem = Extract<
+  BrokerErrorCode,
+  'login_refused' | 'vhost_denied' | 'forbidden' | 'refused' | 'unresolved' | 'tls' | 'not_amqp' | 'timeout' | 'unreachable'
+>;
+
+const CONNECTION_PROBLEMS: readonly BrokerErrorCode[] = [
+  'login_refused',
+  'vhost_denied',
+  'forbidden',
+  'refused',
+  'unresolved',
+  'tls',
+  'not_amqp',
+  'timeout',
+  'unreachable',
+] satisfies ConnectionProblem[];
+
+function isConnectionProblem(code: BrokerErrorCode): code is ConnectionProblem {
+  return CONNECTION_PROBLEMS.includes(code);
+}
+
+/** The health code of a failure: its own code where that is one, else 'unreachable'. */
+export function connectionProblem(code: BrokerErrorCode): ConnectionProblem {
+  return isConnectionProblem(code) ? code : 'unreachable';
+}
+
+/** The codes of a socket-level failure, by Node's error code. */
+const SOCKET_CODES: Record<string, BrokerErrorCode> = {
+  ECONNREFUSED: 'refused',
+  ENOTFOUND: 'unresolved',
+  EAI_AGAIN: 'unresolved',
+  ETIMEDOUT: 'timeout',
+};
+
+/** The code of a socket-level failure, from the error code or the error chain. */
+export function socketCode(error: unknown): BrokerErrorCode {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 4; depth++) {
+    const { code, message } = current as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && SOCKET_CODES[code]) return SOCKET_CODES[code];
+    if (typeof code === 'string' && /CERT|SSL|TLS|SIGNATURE/.test(code)) return 'tls';
+    if (typeof message === 'string' && /wrong version number|packet length too long/i.test(message)) return 'tls';
+    current = (current as { cause?: unknown }).cause;
+  }
+  return 'unreachable';
 }
 
 const SOCKET_REASONS: Record<string, string> = {
@@ -60,8 +142,8 @@ export function socketReason(error: unknown): string {
   return typeof message === 'string' && message !== '' ? message : 'unknown error';
 }
 
-/** AMQP 0-9-1 reply codes that close a channel or connection, mapped to our kinds. */
-const AMQP_CODES: Record<number, BrokerErrorKind> = {
+/** AMQP 0-9-1 reply codes that close a channel or connection, mapped to our codes. */
+const AMQP_CODES: Record<number, BrokerErrorCode> = {
   403: 'forbidden',
   404: 'not_found',
   405: 'locked',
@@ -82,10 +164,9 @@ export function fromAmqpError(error: unknown, context: string): BrokerError {
   const reply = /(?:Channel|Connection) closed by server: (\d+) \(([A-Z_-]+)\) with message "(.*)"/s.exec(text);
   if (reply) {
     const replyCode = Number(reply[1]);
-    const kind = AMQP_CODES[replyCode] ?? 'broker';
-    return new BrokerError(kind, `${context}: ${reply[3]}`);
+    return new BrokerError(AMQP_CODES[replyCode] ?? 'broker', `${context}: ${reply[3]}`);
   }
-  if (typeof code === 'number' && AMQP_CODES[code]) return new BrokerError(AMQP_CODES[code] as BrokerErrorKind, `${context}: ${text}`);
+  if (typeof code === 'number' && AMQP_CODES[code]) return new BrokerError(AMQP_CODES[code] as BrokerErrorCode, `${context}: ${text}`);
   if (/channel closed|connection closed|channel ended/i.test(text)) {
     return new BrokerError('unreachable', `${context}: the broker connection was lost (${text}); retry in a moment`);
   }

@@ -1,7 +1,7 @@
 import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { BrokerEndpoint } from '../config/load-config.js';
-import { BrokerError, socketReason } from './broker-errors.js';
+import { BrokerError, socketCode, socketReason } from './broker-errors.js';
 import { Scope, vhostOfApiPath } from './scope.js';
 import { type Telemetry, noTelemetry } from '../telemetry/telemetry.js';
 import { readTlsFiles } from './tls-files.js';
@@ -276,17 +276,17 @@ export class ManagementClient {
   #connectionError(error: unknown, what: string, timeoutMs: number): BrokerError {
     const name = (error as { name?: string }).name;
     if (name === 'TimeoutError') {
-      return new BrokerError('timeout', `management API at ${this.baseUrl} did not answer ${what} within ${timeoutMs / 1000}s`);
+      return new BrokerError('timeout', `management API at ${this.baseUrl} did not answer ${what} within ${timeoutMs / 1000}s`, {
+        service: 'management',
+      });
     }
-    const reason = socketReason(error);
-    const hint =
-      reason === 'connection refused'
-        ? '; is the management plugin enabled (rabbitmq-plugins enable rabbitmq_management) and HTTP_PORT right?'
-        : '';
-    return new BrokerError('unreachable', `management API unreachable at ${this.baseUrl} (${reason})${hint}`);
+    return new BrokerError(socketCode(error), `management API unreachable at ${this.baseUrl} (${socketReason(error)})`, {
+      service: 'management',
+    });
   }
 
   #httpError(status: number, body: unknown, text: string, what: string, notFound?: string): BrokerError {
+    const details = { status, service: 'management' } as const;
     const reason = brokerReason(body) ?? (text.trim().slice(0, 200) || `HTTP ${status}`);
     switch (status) {
       case 401:
@@ -295,8 +295,8 @@ export class ManagementClient {
           const vhost = vhostOfApiPath(what.slice(what.indexOf(' ') + 1));
           return new BrokerError(
             'vhost_denied',
-            `user '${this.#endpoint.user}' may not use vhost ${vhost === undefined ? 'named in this request' : `'${vhost}'`} (no permissions there); use a vhost it may use (list_vhosts shows them) or ask an administrator for permissions`,
-            status,
+            `user '${this.#endpoint.user}' may not use vhost ${vhost === undefined ? 'named in this request' : `'${vhost}'`} (no permissions there)`,
+            details,
           );
         }
         // RabbitMQ answers 401 both for a failed login and for a user whose tags do not allow the call.
@@ -304,30 +304,26 @@ export class ManagementClient {
           return new BrokerError(
             'forbidden',
             `user '${this.#endpoint.user}' may not ${what} (${reason}); it needs the right user tag (monitoring, policymaker or administrator)`,
-            status,
+            details,
           );
         }
-        return new BrokerError(
-          'credentials',
-          `the management API rejected the login of user '${this.#endpoint.user}' (401): check AMQP_USER and AMQP_PASSWORD`,
-          status,
-        );
+        return new BrokerError('login_refused', `the management API rejected the login of user '${this.#endpoint.user}' (401)`, details);
       case 403:
         return new BrokerError(
           'forbidden',
           `user '${this.#endpoint.user}' may not ${what} (403: ${reason}); it needs the right user tag (monitoring, policymaker or administrator) or vhost permissions`,
-          status,
+          details,
         );
       case 404:
-        return new BrokerError('not_found', notFound ?? `not found: ${what} (${reason})`, status);
+        return new BrokerError('not_found', notFound ?? `not found: ${what} (${reason})`, details);
       case 400:
         if (/page out of range/i.test(reason))
-          return new BrokerError('invalid', 'that page is past the last one; start again from page 1', status);
-        return new BrokerError('invalid', `the broker rejected ${what}: ${reason}`, status);
+          return new BrokerError('invalid', 'that page is past the last one; start again from page 1', details);
+        return new BrokerError('invalid', `the broker rejected ${what}: ${reason}`, details);
       case 405:
-        return new BrokerError('invalid', `the broker does not allow ${what} (405: ${reason})`, status);
+        return new BrokerError('invalid', `the broker does not allow ${what} (405: ${reason})`, details);
       default:
-        return new BrokerError('broker', `management API error ${status} on ${what}: ${reason}`, status);
+        return new BrokerError('broker', `management API error ${status} on ${what}: ${reason}`, details);
     }
   }
 }

@@ -2,6 +2,7 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, type CallToolResult, ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import { BrokerError } from '../broker/broker-errors.js';
+import { explainBrokerError } from './broker-advice.js';
 import type { Broker } from '../broker/broker.js';
 import type { SafetyLevel } from '../config/load-config.js';
 import type { Logger } from '../logging/logger.js';
@@ -200,7 +201,8 @@ export function createServer(dependencies: ServerDependencies, options: ServerOp
         await context.log('notice', `${name}: ${headline}`);
       return { result, outcome: result.isError ? 'failed' : 'ok' };
     } catch (error) {
-      if (error instanceof BrokerError) return { result: { text: error.message, isError: true }, outcome: `failed: ${error.kind}` };
+      if (error instanceof BrokerError)
+        return { result: { text: explainBrokerError(error), isError: true }, outcome: `failed: ${error.code}` };
       logger.error({ tool: name, err: error }, 'tool call crashed');
       const message = (error as Error)?.message ?? String(error);
       return {

@@ -1,6 +1,7 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { ErrorCode, GetPromptRequestSchema, ListPromptsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { BrokerError } from '../broker/broker-errors.js';
+import { explainBrokerError } from './broker-advice.js';
 import type { Broker } from '../broker/broker.js';
 import type { Scrubber } from '../logging/secret-scrubber.js';
 import { vhostTopology } from './topology-diagram.js';
@@ -93,7 +94,7 @@ export function registerPrompts(server: Server, broker: Broker, scrub: Scrubber)
     try {
       text = await prompt.render(args, broker);
     } catch (error) {
-      if (error instanceof BrokerError) throw new McpError(ErrorCode.InvalidParams, scrub(error.message));
+      if (error instanceof BrokerError) throw new McpError(ErrorCode.InvalidParams, scrub(explainBrokerError(error)));
       throw error;
     }
     return { description: prompt.description, messages: [{ role: 'user', content: { type: 'text', text: scrub(text) } }] };

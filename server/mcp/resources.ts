@@ -7,6 +7,7 @@ import {
   ReadResourceRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { BrokerError } from '../broker/broker-errors.js';
+import { explainBrokerError } from './broker-advice.js';
 import type { Broker } from '../broker/broker.js';
 import type { Scrubber } from '../logging/secret-scrubber.js';
 import { vhostDefinitionsJson } from '../tools/definitions.js';
@@ -92,7 +93,7 @@ export function registerResources(server: Server, broker: Broker, scrub: Scrubbe
         throw new McpError(RESOURCE_NOT_FOUND, `Unknown resource ${uri}; resources/list and resources/templates/list show what exists`);
     } catch (error) {
       if (error instanceof BrokerError)
-        throw new McpError(error.kind === 'not_found' ? RESOURCE_NOT_FOUND : ErrorCode.InternalError, scrub(error.message));
+        throw new McpError(error.code === 'not_found' ? RESOURCE_NOT_FOUND : ErrorCode.InternalError, scrub(explainBrokerError(error)));
       throw error;
     }
     return { contents: [{ uri, mimeType, text: scrub(text) }] };

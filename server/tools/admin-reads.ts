@@ -246,7 +246,7 @@ async function optional<T>(work: Promise<T>): Promise<T | null> {
   try {
     return await work;
   } catch (error) {
-    if (error instanceof BrokerError && error.kind === 'not_found') return null;
+    if (error instanceof BrokerError && error.code === 'not_found') return null;
     throw error;
   }
 }

@@ -195,7 +195,7 @@ async function current(broker: Broker, target: Target): Promise<Record<string, u
     if (target.kind === 'topic_permissions') return (found as Record<string, unknown>[])[0];
     return found as Record<string, unknown>;
   } catch (error) {
-    if (error instanceof BrokerError && error.kind === 'not_found') return undefined;
+    if (error instanceof BrokerError && error.code === 'not_found') return undefined;
     throw error;
   }
 }

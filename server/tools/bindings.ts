@@ -189,7 +189,7 @@ export function managementTopology(broker: Broker, vhostName: string, fetch?: Fe
           delayedType: typeof delayed === 'string' ? delayed : undefined,
         };
       } catch (error) {
-        if (error instanceof BrokerError && error.kind === 'not_found') return null;
+        if (error instanceof BrokerError && error.code === 'not_found') return null;
         throw error;
       }
     },
@@ -200,7 +200,7 @@ export function managementTopology(broker: Broker, vhostName: string, fetch?: Fe
         await once(`q ${name}`, () => get(apiPath('queues', vhostName, name), { query: { columns: 'name' } }));
         return true;
       } catch (error) {
-        if (error instanceof BrokerError && error.kind === 'not_found') return false;
+        if (error instanceof BrokerError && error.code === 'not_found') return false;
         throw error;
       }
     },

@@ -253,7 +253,7 @@ async function aboutConnection<T>(broker: Broker, name: string, request: (notFou
     if (!(error instanceof BrokerError) || error.status !== 500) throw error;
     const open = await broker.management.get<{ name: string }[]>(apiPath('connections'), { query: { columns: 'name,vhost' } });
     if (open.some((connection) => connection.name === name)) throw error;
-    throw new BrokerError('not_found', notFound, 404);
+    throw new BrokerError('not_found', notFound, { status: 404, service: 'management' });
   }
 }
 

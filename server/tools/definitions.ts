@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BrokerError } from '../broker/broker-errors.js';
+import { BrokerError, isConnectionFailure } from '../broker/broker-errors.js';
 import type { Broker } from '../broker/broker.js';
 import { apiPath } from '../broker/management-client.js';
 import { MASK, withoutCredentials } from './credentials.js';
@@ -683,7 +683,7 @@ export const importDefinitions = defineTool({
     try {
       await broker.management.post(path, document, { timeoutMs: IMPORT_TIMEOUT_MS, notFound: target && vhostNotFound(target) });
     } catch (error) {
-      if (!(error instanceof BrokerError) || error.kind === 'unreachable' || error.kind === 'credentials') throw error;
+      if (!(error instanceof BrokerError) || isConnectionFailure(error)) throw error;
       return {
         text: `Import failed: ${error.message.slice(0, 600)}. RabbitMQ applies a document object by object, so the objects before the failing one may be in place: call import_definitions without confirm to see what remains.`,
         isError: true,

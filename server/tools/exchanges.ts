@@ -192,7 +192,7 @@ export const createExchange = defineTool({
       .get(path, { query: { columns: 'name' } })
       .then(() => true)
       .catch((error: unknown) => {
-        if (error instanceof BrokerError && error.kind === 'not_found') return false;
+        if (error instanceof BrokerError && error.code === 'not_found') return false;
         throw error;
       });
     await broker.management.put(

@@ -258,7 +258,7 @@ async function features(broker: Broker): Promise<string> {
     );
   } catch (error) {
     // Before 3.13 the route does not exist: 404, or 406 when JSON is asked for.
-    if (!(error instanceof BrokerError && (error.kind === 'not_found' || error.status === 406))) throw error;
+    if (!(error instanceof BrokerError && (error.code === 'not_found' || error.status === 406))) throw error;
     lines.push('Deprecated features in use: not reported by this RabbitMQ version (3.13 and later report them).');
   }
   return lines.join('\n');

@@ -135,7 +135,7 @@ export const managementApi = defineTool({
       const existing = await broker.management
         .get<Record<string, unknown>>(parsed.path, { query: parsed.query })
         .catch((error: unknown) => {
-          if (error instanceof BrokerError && error.kind === 'not_found')
+          if (error instanceof BrokerError && error.code === 'not_found')
             throw new BrokerError('not_found', `Nothing to delete: ${parsed.path} does not exist.`);
           return undefined;
         });

@@ -236,8 +236,9 @@ async function publishBatch(
   if (channelError || unconfirmed > 0) {
     const cause = channelError ? fromAmqpError(channelError, 'publishing') : lost();
     throw new BrokerError(
-      cause.kind,
+      cause.code,
       `${cause.message} (${report.confirmed} of ${batch.length} messages were confirmed before the channel closed; the other ${unconfirmed} may or may not have been stored)`,
+      cause.details,
     );
   }
   return report;
@@ -327,7 +328,7 @@ export const publishMessages = defineTool({
         ),
       );
     } catch (error) {
-      if (error instanceof BrokerError && error.kind === 'not_found') {
+      if (error instanceof BrokerError && error.code === 'not_found') {
         throw new BrokerError(
           'not_found',
           `exchange ${quoted(exchange)} not found in vhost '${vhostName}'; nothing was routed (list_exchanges shows what exists)`,

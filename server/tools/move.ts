@@ -203,7 +203,7 @@ function toSource(broker: Broker, vhostName: string, from: string): (message: Me
       known = liveQueueCounts(broker, vhostName, queue).then(
         () => true,
         (error: unknown) => {
-          if (error instanceof BrokerError && error.kind === 'not_found') return false;
+          if (error instanceof BrokerError && error.code === 'not_found') return false;
           throw error;
         },
       );

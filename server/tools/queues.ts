@@ -68,7 +68,7 @@ export async function liveQueueCounts(broker: Broker, vhostName: string, name: s
     const reply = await broker.amqp.forVhost(vhostName).withChannel(`checking queue '${name}'`, (channel) => channel.checkQueue(name));
     return { messages: reply.messageCount, consumers: reply.consumerCount };
   } catch (error) {
-    if (error instanceof BrokerError && error.kind === 'not_found') throw new BrokerError('not_found', queueNotFound(name, vhostName));
+    if (error instanceof BrokerError && error.code === 'not_found') throw new BrokerError('not_found', queueNotFound(name, vhostName));
     throw error;
   }
 }
@@ -408,7 +408,7 @@ export const createQueue = defineTool({
       .get<QueueInfo>(path, { query: { columns: 'name' } })
       .then(() => true)
       .catch((error: unknown) => {
-        if (error instanceof BrokerError && error.kind === 'not_found') return false;
+        if (error instanceof BrokerError && error.code === 'not_found') return false;
         throw error;
       });
     try {

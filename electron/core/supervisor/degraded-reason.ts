@@ -1,12 +1,12 @@
 import { type SettingKey, settingInEnvironment } from '../../../server/config/settings.js';
-import type { HealthProblem } from '../../../server/transports/http/health-report.js';
+import type { ConnectionProblem } from '../../../server/broker/broker-errors.js';
 
 /** The server's health answer, as far as the app reads it. */
 export interface HealthAnswer {
   amqp_connected?: boolean;
   http_connected?: boolean;
-  amqp_problem?: HealthProblem;
-  http_problem?: HealthProblem;
+  amqp_problem?: ConnectionProblem;
+  http_problem?: ConnectionProblem;
 }
 
 /** Why the broker cannot be used, and what to do, in the terms of the profile's fields. */
@@ -48,6 +48,7 @@ export function degradedReason(health: HealthAnswer, env: Record<string, string>
   }
   if (amqp === 'tls' || http === 'tls')
     return edit(`the TLS handshake with the broker failed`, "Check this profile's TLS settings and ports.");
+  if (amqp === 'not_amqp') return edit(`${amqpAt} does not answer as an AMQP broker`, "Check this profile's AMQP port and TLS settings.");
   if (http === 'forbidden') {
     return {
       reason: `user '${user}' may not use the management API`,

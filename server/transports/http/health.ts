@@ -1,21 +1,9 @@
 import type { Broker } from '../../broker/broker.js';
 import { apiPath } from '../../broker/management-client.js';
-import { BrokerError } from '../../broker/broker-errors.js';
-import { type HealthProblem, type HealthReport, amqpProblem } from './health-report.js';
+import { BrokerError, type ConnectionProblem, connectionProblem } from '../../broker/broker-errors.js';
+import type { HealthReport } from './health-report.js';
 
 export type { HealthReport };
-
-/** The code of a management API failure. */
-function managementProblem(error: unknown): HealthProblem {
-  if (!(error instanceof BrokerError)) return 'unreachable';
-  if (error.kind === 'credentials') return 'login_refused';
-  if (error.kind === 'forbidden') return 'forbidden';
-  if (error.kind === 'timeout') return 'timeout';
-  if (/connection refused/.test(error.message)) return 'refused';
-  if (/host name not found|lookup failed/.test(error.message)) return 'unresolved';
-  if (/TLS|certificate/.test(error.message)) return 'tls';
-  return 'unreachable';
-}
 
 /**
  * The seed's health answer. AMQP is read from the session state (no I/O); the management API is
@@ -27,8 +15,8 @@ export class HealthProbe {
   #broker: Broker;
   #timeoutMs: number;
   #cacheMs: number;
-  #managementUp: { at: number; value: boolean; problem?: HealthProblem } | null = null;
-  #probe: Promise<{ value: boolean; problem?: HealthProblem }> | null = null;
+  #managementUp: { at: number; value: boolean; problem?: ConnectionProblem } | null = null;
+  #probe: Promise<{ value: boolean; problem?: ConnectionProblem }> | null = null;
   #shuttingDown = false;
 
   constructor(broker: Broker, options: { timeoutMs?: number; cacheMs?: number } = {}) {
@@ -45,7 +33,7 @@ export class HealthProbe {
     const session = this.#broker.amqp.default.state;
     const amqp = session.status === 'connected';
     const http = this.#shuttingDown ? { value: false } : await this.#management();
-    const amqpWhy = amqp ? undefined : amqpProblem(session.lastError);
+    const amqpWhy = amqp || session.lastCode === undefined ? undefined : connectionProblem(session.lastCode);
     return {
       status: this.#shuttingDown ? 'shutting_down' : amqp && http.value ? 'healthy' : 'unhealthy',
       amqp_connected: amqp,
@@ -56,14 +44,14 @@ export class HealthProbe {
     };
   }
 
-  #management(): Promise<{ value: boolean; problem?: HealthProblem }> {
+  #management(): Promise<{ value: boolean; problem?: ConnectionProblem }> {
     const cached = this.#managementUp;
     if (cached && Date.now() - cached.at < this.#cacheMs) return Promise.resolve(cached);
     this.#probe ??= this.#broker.management
       .get(apiPath('overview'), { query: { columns: 'rabbitmq_version' }, timeoutMs: this.#timeoutMs })
       .then(
         () => ({ value: true }),
-        (error: unknown) => ({ value: false, problem: managementProblem(error) }),
+        (error: unknown) => ({ value: false, problem: error instanceof BrokerError ? connectionProblem(error.code) : 'unreachable' }),
       )
       .then((answer) => {
         this.#managementUp = { at: Date.now(), ...answer };
