@@ -2,15 +2,11 @@ import { connectAmqp, connectError } from '../../server/broker/amqp-session.js';
 import { BrokerError } from '../../server/broker/broker-errors.js';
 import { ManagementClient, apiPath } from '../../server/broker/management-client.js';
 import { probePort } from '../../server/broker/port-probe.js';
-import type { TlsFiles } from '../../server/config/load-config.js';
 import type { CheckStep, ConnectionCheck } from '../shared/contract.js';
 import type { ProfileSettings } from '../shared/profile.js';
+import { amqpEndpoint, managementEndpoint } from './profiles/profile-endpoints.js';
 
 export type { CheckStep, ConnectionCheck };
-
-function tlsFiles(tls: ProfileSettings['amqp']['tls']): TlsFiles | null {
-  return tls.enabled ? { ca: tls.caFile, cert: tls.certFile, key: tls.keyFile, verify: tls.verify } : null;
-}
 
 /** A fix for an AMQP connection failure, in the terms of the profile's fields. */
 function amqpFix(failure: BrokerError, profile: ProfileSettings): string {
@@ -67,7 +63,7 @@ function managementFix(error: BrokerError, profile: ProfileSettings): string {
  */
 export async function testConnection(profile: ProfileSettings, password: string, timeoutMs = 8000): Promise<ConnectionCheck> {
   const steps: CheckStep[] = [];
-  const endpoint = { host: profile.amqp.host, port: profile.amqp.port, user: profile.user, password, tls: tlsFiles(profile.amqp.tls) };
+  const endpoint = amqpEndpoint(profile, password);
   /** What AMQP said about the vhost: usable, refused, or unknown (AMQP failed for another reason). */
   let vhostByAmqp: 'usable' | 'refused' | 'unknown' = 'unknown';
   const notAmqp = Symbol('not AMQP');
@@ -156,14 +152,7 @@ async function finish(
   vhostByAmqp: 'usable' | 'refused' | 'unknown',
 ): Promise<ConnectionCheck> {
   const management = new ManagementClient({
-    endpoint: {
-      host: profile.management.host,
-      port: profile.management.port,
-      basePath: profile.management.basePath,
-      user: profile.user,
-      password,
-      tls: tlsFiles(profile.management.tls),
-    },
+    endpoint: managementEndpoint(profile, password),
     timeoutMs,
   });
   try {

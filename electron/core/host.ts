@@ -10,6 +10,7 @@ import { testConnection } from './connection-test.js';
 import { HealthSampler } from './health/health-sampler.js';
 import { LogReader } from './logs/log-reader.js';
 import { type Profile, type ProfileInput, profileInputSchema } from '../shared/profile.js';
+import { managementEndpoint } from './profiles/profile-endpoints.js';
 import { serverEnvironment } from './profiles/server-environment.js';
 import { type KeyValueStore, ProfileStore, type StoreShape } from './profiles/profile-store.js';
 import type { SecretStore } from './secrets/secret-store.js';
@@ -239,21 +240,7 @@ export class AppHost implements AppApi {
     const password = await this.#profiles.password(profile.id);
     await this.#management?.close();
     this.#management = new ManagementClient({
-      endpoint: {
-        host: profile.management.host,
-        port: profile.management.port,
-        basePath: profile.management.basePath,
-        user: profile.user,
-        password,
-        tls: profile.management.tls.enabled
-          ? {
-              ca: profile.management.tls.caFile,
-              cert: profile.management.tls.certFile,
-              key: profile.management.tls.keyFile,
-              verify: profile.management.tls.verify,
-            }
-          : null,
-      },
+      endpoint: managementEndpoint(profile, password),
       timeoutMs: 5000,
     });
     this.#sampler.reset();
