@@ -3,7 +3,8 @@ import { BrokerError } from '../broker/broker-errors.js';
 import type { Broker } from '../broker/broker.js';
 import { apiPath } from '../broker/management-client.js';
 import type { Binding } from '../broker/exchange-routing.js';
-import { bytes, capOutput, pageFooter, plural, quoted, rate, record, table } from './output.js';
+import { bytes } from '../broker/byte-size.js';
+import { capOutput, pageFooter, plural, quoted, rate, record, table } from './output.js';
 import {
   DEFAULT_PAGE_SIZE,
   checkRegex,
