@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { BrokerError } from '../broker/broker-errors.js';
-import type { Broker } from '../broker/broker.js';
-import { apiPath } from '../broker/management-client.js';
-import { maskUri, withoutCredentials } from './credentials.js';
-import { vhostNotFound } from './not-found.js';
-import { capOutput, plural, record, table } from './output.js';
-import { objectName, vhost } from './schemas.js';
-import { READ_ONLY, defineTool } from './tool.js';
+import { BrokerError } from '../../broker/broker-errors.js';
+import type { Broker } from '../../broker/broker.js';
+import { apiPath } from '../../broker/management-client.js';
+import { maskUri, withoutCredentials } from '../credentials.js';
+import { vhostNotFound } from '../not-found.js';
+import { capOutput, plural, record, table } from '../output.js';
+import { objectName, vhost } from '../schemas.js';
+import { READ_ONLY, defineTool } from '../tool.js';
 
 interface User {
   name: string;
