@@ -21,14 +21,11 @@ export interface QueueStats {
   message_stats?: Record<string, unknown>;
 }
 
+/** A queue's name, type, state and counts: what list_queues and find_problem_queues both show. */
+export const QUEUE_COUNT_COLUMNS = ['name', 'type', 'state', 'messages', 'messages_ready', 'messages_unacknowledged', 'consumers'];
+
 export const PROBLEM_COLUMNS = [
-  'name',
-  'type',
-  'state',
-  'messages',
-  'messages_ready',
-  'messages_unacknowledged',
-  'consumers',
+  ...QUEUE_COUNT_COLUMNS,
   'idle_since',
   'message_stats.publish_details.rate',
   'message_stats.deliver_get_details.rate',

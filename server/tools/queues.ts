@@ -5,23 +5,21 @@ import { apiPath } from '../broker/management-client.js';
 import type { Binding } from '../broker/exchange-routing.js';
 import { bytes } from '../broker/byte-size.js';
 import { capOutput, pageFooter, plural, quoted, rate, record, table } from './output.js';
-import {
-  DEFAULT_PAGE_SIZE,
-  checkRegex,
-  confirm,
-  exchangeName,
-  nameFilter,
-  objectName,
-  paging,
-  routingKey,
-  table as argumentTable,
-  vhost,
-} from './schemas.js';
+import { checkRegex, confirm, exchangeName, nameFilter, objectName, paging, routingKey, table as argumentTable, vhost } from './schemas.js';
 import { unlistedField } from './json-schema.js';
-import { PROBLEM_COLUMNS, PROBLEM_DEFAULTS, PROBLEM_KINDS, PROBLEM_TITLES, type QueueStats, classifyQueues } from './problem-queues.js';
-import { type ProblemReport, type QueueList, pageFields, problemReport, queueList } from './structured.js';
-import { queueNotFound, vhostNotFound } from './not-found.js';
-import { READ_ONLY, type ToolContext, defineTool, destroys, writes } from './tool.js';
+import {
+  PROBLEM_COLUMNS,
+  PROBLEM_DEFAULTS,
+  QUEUE_COUNT_COLUMNS,
+  PROBLEM_KINDS,
+  PROBLEM_TITLES,
+  type QueueStats,
+  classifyQueues,
+} from './problem-queues.js';
+import { ONE_ITEM_PAGE, type ProblemReport, type QueueList, pageFields, problemReport, queueList } from './structured.js';
+import { orIfNotFound, queueNotFound, vhostNotFound } from './not-found.js';
+import { READ_ONLY, defineTool, destroys, writes } from './tool.js';
+import { pageOfVhost } from './vhost-page.js';
 
 export interface QueueInfo {
   name: string;
@@ -86,17 +84,7 @@ const SORTS = {
   out_rate: 'message_stats.deliver_get_details.rate',
 } as const;
 
-const LIST_COLUMNS = [
-  'name',
-  'type',
-  'state',
-  'messages',
-  'messages_ready',
-  'messages_unacknowledged',
-  'consumers',
-  'message_stats.publish_details.rate',
-  'message_stats.deliver_get_details.rate',
-];
+const LIST_COLUMNS = [...QUEUE_COUNT_COLUMNS, 'message_stats.publish_details.rate', 'message_stats.deliver_get_details.rate'];
 
 export const listQueues = defineTool({
   name: 'list_queues',
@@ -120,23 +108,15 @@ export const listQueues = defineTool({
     if (args.name !== undefined) {
       const queue = await getQueueInfo(broker, vhostName, args.name);
       const text = await queueDetail(broker, vhostName, args.name, queue);
-      return { text, structured: { vhost: vhostName, page: 1, pages: 1, matching: 1, total: 1, queues: [queueItemOf(queue)] } };
+      return { text, structured: { vhost: vhostName, ...ONE_ITEM_PAGE, queues: [queueItemOf(queue)] } };
     }
     const badRegex = await checkRegex(args.filter);
     if (badRegex) return { text: badRegex, isError: true };
-    const page = await broker.management.getPage<QueueInfo>(
-      apiPath('queues', vhostName),
-      {
-        page: args.page,
-        pageSize: args.page_size ?? DEFAULT_PAGE_SIZE,
-        name: args.filter,
-        useRegex: true,
-        sort: args.sort ? SORTS[args.sort] : undefined,
-        sortReverse: args.sort !== undefined && args.sort !== 'name',
-        columns: LIST_COLUMNS,
-      },
-      { notFound: vhostNotFound(vhostName) },
-    );
+    const page = await pageOfVhost<QueueInfo>(broker, 'queues', vhostName, args, {
+      sort: args.sort ? SORTS[args.sort] : undefined,
+      sortReverse: args.sort !== undefined && args.sort !== 'name',
+      columns: LIST_COLUMNS,
+    });
     const structured: QueueList = { vhost: vhostName, ...pageFields(page), queues: page.items.map(queueItemOf) };
     if (page.filteredCount === 0) {
       const text = args.filter
@@ -332,13 +312,10 @@ export const createQueue = defineTool({
       ...(args.max_age !== undefined ? { 'x-max-age': args.max_age } : {}),
     };
     const path = apiPath('queues', vhostName, args.name);
-    const existed = await broker.management
-      .get<QueueInfo>(path, { query: { columns: 'name' } })
-      .then(() => true)
-      .catch((error: unknown) => {
-        if (error instanceof BrokerError && error.kind === 'not_found') return false;
-        throw error;
-      });
+    const existed = await orIfNotFound(
+      broker.management.get<QueueInfo>(path, { query: { columns: 'name' } }).then(() => true),
+      false,
+    );
     try {
       await broker.management.put(
         path,

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { BrokerError } from '../../broker/broker-errors.js';
 import type { Broker } from '../../broker/broker.js';
 import { apiPath } from '../../broker/management-client.js';
 import { withoutCredentials } from '../credentials.js';
 import { destructiveRefusal } from '../effects.js';
 import { advertiseAs } from '../json-schema.js';
+import { orIfNotFound } from '../not-found.js';
 import { confirm, objectName, vhost } from '../schemas.js';
 import { defineTool, destroys, writes } from '../tool.js';
 import { CONFIG_KINDS, CONFIG_KIND_NAMES, type ConfigKind, type ConfigTarget, parseSettings } from './config-kinds.js';
@@ -18,13 +18,9 @@ import { CONFIG_KINDS, CONFIG_KIND_NAMES, type ConfigKind, type ConfigTarget, pa
 
 /** The object as it is now, or undefined when it does not exist. */
 async function current(broker: Broker, kind: ConfigKind, target: ConfigTarget): Promise<Record<string, unknown> | undefined> {
-  try {
-    const found = await broker.management.get<unknown>(kind.path(target));
-    return kind.fromAnswer ? kind.fromAnswer(found) : (found as Record<string, unknown>);
-  } catch (error) {
-    if (error instanceof BrokerError && error.kind === 'not_found') return undefined;
-    throw error;
-  }
+  const found = await orIfNotFound(broker.management.get<unknown>(kind.path(target)), undefined);
+  if (found === undefined) return undefined;
+  return kind.fromAnswer ? kind.fromAnswer(found) : (found as Record<string, unknown>);
 }
 
 /** What the object looks like for the diff; nothing when it does not exist. */
