@@ -10,9 +10,9 @@ import { defineTool, destroys, writes } from '../tool.js';
 import { CONFIG_KINDS, CONFIG_KIND_NAMES, type ConfigKind, type ConfigTarget, parseSettings } from './config-kinds.js';
 
 /**
- * Administration in two tools instead of twenty: `configure` creates or updates any kind of
- * broker configuration and `delete_configuration` removes it, each kind checked by its own
- * schema (config-kinds.ts, so a wrong field gets an error that lists the right ones) while
+ * Administration in two tools instead of twenty: `set_configuration` creates or updates any
+ * kind of broker configuration and `delete_configuration` removes it, each kind checked by its
+ * own schema (config-kinds.ts, so a wrong field gets an error that lists the right ones) while
  * tools/list carries one short schema. Keys may be written with - or _ (apply_to or apply-to).
  */
 
