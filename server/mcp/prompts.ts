@@ -11,7 +11,8 @@ interface PromptDefinition {
   title: string;
   description: string;
   arguments: { name: string; description: string; required: boolean }[];
-  render(args: Record<string, string | undefined>, broker: Broker): Promise<string>;
+  /** The prompt's lines; `vhost` is the caller's vhost argument, else the server's. */
+  render(args: Record<string, string | undefined>, vhost: string, broker: Broker): Promise<string[]>;
 }
 
 const vhostArgument = { name: 'vhost', description: 'Virtual host (default: the configured one)', required: false };
@@ -23,8 +24,7 @@ export const prompts: PromptDefinition[] = [
     title: 'Dead-letter triage',
     description: 'Find dead-lettered messages, group them by reason and source, and propose fixes.',
     arguments: [vhostArgument, { name: 'queue', description: 'The dead-letter queue, if known', required: false }],
-    async render(args, broker) {
-      const vhost = args.vhost ?? broker.defaultVhost;
+    async render(args, vhost) {
       const target = args.queue
         ? `the dead-letter queue '${args.queue}'`
         : 'the dead-letter queues (names like *.dlq, *dead*, or targets of x-dead-letter-exchange)';
@@ -35,7 +35,7 @@ export const prompts: PromptDefinition[] = [
         '3. peek_messages (never consume_messages) for a typical example body of each group.',
         '4. Explain the likely cause of each group (consumer rejects, TTL too short, length limit, poison messages) and what to change.',
         '5. Only if I confirm: replay them with move_messages (to_source: true sends each back to the queue it died in; a count limits how many), after the cause is fixed.',
-      ].join('\n');
+      ];
     },
   },
   {
@@ -43,8 +43,7 @@ export const prompts: PromptDefinition[] = [
     title: 'Why is this queue growing?',
     description: 'Diagnose a growing queue: publish vs consume rates, consumers, prefetch, unacked, alarms.',
     arguments: [vhostArgument, { name: 'queue', description: 'The queue that grows', required: true }],
-    async render(args, broker) {
-      const vhost = args.vhost ?? broker.defaultVhost;
+    async render(args, vhost) {
       return [
         `Queue '${args.queue}' in vhost '${vhost}' keeps growing. Find out why, using read-only tools only:`,
         `1. list_queues with name='${args.queue}': publish and delivery rates, ready vs unacked, consumers and their prefetch; list_policies with queue='${args.queue}' for the limits that apply.`,
@@ -53,7 +52,7 @@ export const prompts: PromptDefinition[] = [
         '4. get_overview with checks=true for memory or disk alarms that block publishers or slow the node.',
         '5. find_problem_queues for related symptoms elsewhere (a dead-letter loop, an upstream queue backing up).',
         '6. Conclude with the most likely cause, the evidence, and concrete next steps (scale consumers, raise prefetch, fix a failing consumer, add a length limit).',
-      ].join('\n');
+      ];
     },
   },
   {
@@ -61,8 +60,7 @@ export const prompts: PromptDefinition[] = [
     title: 'Topology diagram',
     description: 'The exchanges, queues and bindings of a vhost as a Mermaid diagram, with an explanation.',
     arguments: [vhostArgument],
-    async render(args, broker) {
-      const vhost = args.vhost ?? broker.defaultVhost;
+    async render(_args, vhost, broker) {
       const diagram = await vhostTopology(broker, vhost);
       return [
         `Here is the current topology of vhost '${vhost}' as a Mermaid flowchart (exchanges as hexagons, queues as cylinders, edges labelled with binding keys):`,
@@ -72,7 +70,7 @@ export const prompts: PromptDefinition[] = [
         '```',
         '',
         'Show the diagram, then explain how messages flow through it: which exchanges fan out, which routing keys reach which queues, and anything suspicious (queues nothing routes to, exchanges without bindings, cycles). trace_route answers "where does key K go" exactly.',
-      ].join('\n');
+      ];
     },
   },
 ];
@@ -92,7 +90,7 @@ export function registerPrompts(server: Server, broker: Broker, scrub: Scrubber)
     }
     let text: string;
     try {
-      text = await prompt.render(args, broker);
+      text = (await prompt.render(args, args.vhost ?? broker.defaultVhost, broker)).join('\n');
     } catch (error) {
       if (error instanceof BrokerError) throw new McpError(ErrorCode.InvalidParams, scrub(explainBrokerError(error)));
       throw error;

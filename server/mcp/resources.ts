@@ -10,7 +10,7 @@ import { BrokerError } from '../broker/broker-errors.js';
 import { explainBrokerError } from './broker-advice.js';
 import type { Broker } from '../broker/broker.js';
 import type { Scrubber } from '../logging/secret-scrubber.js';
-import { vhostDefinitionsJson } from '../tools/definitions.js';
+import { vhostDefinitionsJson } from '../tools/definitions/definitions-tools.js';
 import { overviewText } from '../tools/health.js';
 import { queueDetail } from '../tools/queues.js';
 import { vhostTopology } from './topology-diagram.js';

@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { BrokerError } from '../broker/broker-errors.js';
 import type { Broker } from '../broker/broker.js';
 import { type Binding, type ExchangeFacts, RouteError, type RoutingTopology, traceRoute } from '../broker/exchange-routing.js';
 import { apiPath } from '../broker/management-client.js';
-import { exchangeNotFound, queueNotFound, vhostNotFound } from './not-found.js';
+import { exchangeNotFound, orIfNotFound, queueNotFound, vhostNotFound } from './not-found.js';
 import { type ExchangeInfo, describeBinding } from './exchanges.js';
 import { capOutput, pageFooter, plural, quoted, table } from './output.js';
 import { DEFAULT_PAGE_SIZE, confirm, exchangeName, objectName, paging, routingKey, table as argumentTable, vhost } from './schemas.js';
@@ -176,33 +175,29 @@ export function managementTopology(broker: Broker, vhostName: string, fetch?: Fe
     );
   return {
     async exchange(name): Promise<ExchangeFacts | null> {
-      try {
-        const exchange = await once(`e ${name}`, () => get<ExchangeInfo>(apiPath('exchanges', vhostName, name)));
-        const fromPolicy = exchange.policy ? (await policyDefinition(exchange.policy))['alternate-exchange'] : undefined;
-        const alternate = exchange.arguments?.['alternate-exchange'] ?? fromPolicy;
-        const delayed = exchange.arguments?.['x-delayed-type'];
-        return {
-          name,
-          type: exchange.type,
-          internal: exchange.internal,
-          alternateExchange: typeof alternate === 'string' ? alternate : undefined,
-          delayedType: typeof delayed === 'string' ? delayed : undefined,
-        };
-      } catch (error) {
-        if (error instanceof BrokerError && error.code === 'not_found') return null;
-        throw error;
-      }
+      const exchange = await orIfNotFound(
+        once(`e ${name}`, () => get<ExchangeInfo>(apiPath('exchanges', vhostName, name))),
+        null,
+      );
+      if (!exchange) return null;
+      const fromPolicy = exchange.policy ? (await policyDefinition(exchange.policy))['alternate-exchange'] : undefined;
+      const alternate = exchange.arguments?.['alternate-exchange'] ?? fromPolicy;
+      const delayed = exchange.arguments?.['x-delayed-type'];
+      return {
+        name,
+        type: exchange.type,
+        internal: exchange.internal,
+        alternateExchange: typeof alternate === 'string' ? alternate : undefined,
+        delayedType: typeof delayed === 'string' ? delayed : undefined,
+      };
     },
     bindingsFrom: (name) => once(`b ${name}`, () => get<Binding[]>(apiPath('exchanges', vhostName, name, 'bindings', 'source'))),
     async queueExists(name) {
       if (name === '') return false;
-      try {
-        await once(`q ${name}`, () => get(apiPath('queues', vhostName, name), { query: { columns: 'name' } }));
-        return true;
-      } catch (error) {
-        if (error instanceof BrokerError && error.code === 'not_found') return false;
-        throw error;
-      }
+      return orIfNotFound(
+        once(`q ${name}`, () => get(apiPath('queues', vhostName, name), { query: { columns: 'name' } })).then(() => true),
+        false,
+      );
     },
   };
 }

@@ -7,7 +7,7 @@ import { vhostNotFound } from './not-found.js';
 import { capOutput, pageFooter, plural, rate, record, table } from './output.js';
 import { compileNameFilter } from '../broker/name-filter.js';
 import { DEFAULT_PAGE_SIZE, checkRegex, confirm, nameFilter, objectName, paging, vhost } from './schemas.js';
-import { type ClientList, clientList, pageFields } from './structured.js';
+import { type ClientList, ONE_ITEM_PAGE, clientList, pageFields } from './structured.js';
 import { READ_ONLY, type ToolResult, defineTool, destroys } from './tool.js';
 
 interface ConnectionInfo {
@@ -280,10 +280,7 @@ async function connectionDetail(broker: Broker, name: string): Promise<ToolResul
     })}\nchannels: ${channels.length}${channels.length > 0 ? `\n${table(CHANNEL_HEADER, channels.map(channelRow))}` : ''}`,
   );
   const structured: ClientList = {
-    page: 1,
-    pages: 1,
-    matching: 1,
-    total: 1,
+    ...ONE_ITEM_PAGE,
     connections: [connectionItemOf(connection)],
     channels: channels.map(channelItemOf),
   };

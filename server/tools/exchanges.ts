@@ -1,23 +1,13 @@
 import { z } from 'zod';
-import { BrokerError } from '../broker/broker-errors.js';
 import type { Broker } from '../broker/broker.js';
 import type { Binding } from '../broker/exchange-routing.js';
 import { apiPath } from '../broker/management-client.js';
-import { exchangeNotFound, vhostNotFound } from './not-found.js';
+import { exchangeNotFound, orIfNotFound, vhostNotFound } from './not-found.js';
 import { capOutput, pageFooter, plural, quoted, rate, record, table } from './output.js';
-import {
-  DEFAULT_PAGE_SIZE,
-  checkRegex,
-  confirm,
-  exchangeName,
-  nameFilter,
-  objectName,
-  paging,
-  table as argumentTable,
-  vhost,
-} from './schemas.js';
-import { type ExchangeList, exchangeList, pageFields } from './structured.js';
+import { checkRegex, confirm, exchangeName, nameFilter, objectName, paging, table as argumentTable, vhost } from './schemas.js';
+import { type ExchangeList, ONE_ITEM_PAGE, exchangeList, pageFields } from './structured.js';
 import { READ_ONLY, defineTool, destroys, writes } from './tool.js';
+import { pageOfVhost } from './vhost-page.js';
 
 export interface ExchangeInfo {
   name: string;
@@ -77,22 +67,11 @@ export const listExchanges = defineTool({
     if (args.name !== undefined) {
       const exchange = await getExchangeInfo(broker, vhostName, args.name);
       const text = await exchangeDetail(broker, vhostName, args.name, exchange);
-      return { text, structured: { vhost: vhostName, page: 1, pages: 1, matching: 1, total: 1, exchanges: [exchangeItemOf(exchange)] } };
+      return { text, structured: { vhost: vhostName, ...ONE_ITEM_PAGE, exchanges: [exchangeItemOf(exchange)] } };
     }
     const badRegex = await checkRegex(args.filter);
     if (badRegex) return { text: badRegex, isError: true };
-    const page = await broker.management.getPage<ExchangeInfo>(
-      apiPath('exchanges', vhostName),
-      {
-        page: args.page,
-        pageSize: args.page_size ?? DEFAULT_PAGE_SIZE,
-        name: args.filter,
-        useRegex: true,
-        sort: 'name',
-        columns: LIST_COLUMNS,
-      },
-      { notFound: vhostNotFound(vhostName) },
-    );
+    const page = await pageOfVhost<ExchangeInfo>(broker, 'exchanges', vhostName, args, { sort: 'name', columns: LIST_COLUMNS });
     const structured: ExchangeList = { vhost: vhostName, ...pageFields(page), exchanges: page.items.map(exchangeItemOf) };
     if (page.filteredCount === 0) return { text: `No exchange in vhost '${vhostName}' matches /${args.filter ?? ''}/.`, structured };
     const rows = page.items.map((e) => [
@@ -188,13 +167,10 @@ export const createExchange = defineTool({
     }
     const exchangeArguments = { ...args.arguments, ...(args.alternate_exchange ? { 'alternate-exchange': args.alternate_exchange } : {}) };
     const path = apiPath('exchanges', vhostName, args.name);
-    const existed = await broker.management
-      .get(path, { query: { columns: 'name' } })
-      .then(() => true)
-      .catch((error: unknown) => {
-        if (error instanceof BrokerError && error.code === 'not_found') return false;
-        throw error;
-      });
+    const existed = await orIfNotFound(
+      broker.management.get(path, { query: { columns: 'name' } }).then(() => true),
+      false,
+    );
     await broker.management.put(
       path,
       {

@@ -1,8 +1,10 @@
 import { z } from 'zod';
+import { type NodeSummary, alarmsOf } from '../broker/alarms.js';
 import { BrokerError } from '../broker/broker-errors.js';
 import type { Broker } from '../broker/broker.js';
+import { bytes } from '../broker/byte-size.js';
 import { apiPath } from '../broker/management-client.js';
-import { bytes, formatNumber, plural, rate, record, table } from './output.js';
+import { formatNumber, plural, rate, record, table } from './output.js';
 import { type OverviewData, overview as overviewSchema } from './structured.js';
 import { READ_ONLY, defineTool } from './tool.js';
 
@@ -15,28 +17,6 @@ interface Overview {
   queue_totals?: { messages?: number; messages_ready?: number; messages_unacknowledged?: number };
   message_stats?: Record<string, unknown>;
   listeners?: { node: string; protocol: string; ip_address: string; port: number }[];
-}
-
-interface NodeSummary {
-  name: string;
-  type?: string;
-  running: boolean;
-  uptime?: number;
-  mem_used?: number;
-  mem_limit?: number;
-  mem_alarm?: boolean;
-  disk_free?: number;
-  disk_free_limit?: number;
-  disk_free_alarm?: boolean;
-  fd_used?: number;
-  fd_total?: number;
-  sockets_used?: number;
-  sockets_total?: number;
-  proc_used?: number;
-  proc_total?: number;
-  run_queue?: number;
-  partitions?: string[];
-  memory?: Record<string, number | string | Record<string, number>>;
 }
 
 const NODE_COLUMNS = [
@@ -59,21 +39,6 @@ const NODE_COLUMNS = [
   'run_queue',
   'partitions',
 ];
-
-export function alarmsOf(nodes: readonly NodeSummary[]): string[] {
-  const alarms: string[] = [];
-  for (const node of nodes) {
-    if (!node.running) alarms.push(`node ${node.name} is down`);
-    if (node.mem_alarm)
-      alarms.push(`memory alarm on ${node.name} (${bytes(node.mem_used)} used, limit ${bytes(node.mem_limit)}): publishers are blocked`);
-    if (node.disk_free_alarm)
-      alarms.push(
-        `disk alarm on ${node.name} (${bytes(node.disk_free)} free, limit ${bytes(node.disk_free_limit)}): publishers are blocked`,
-      );
-    if (node.partitions && node.partitions.length > 0) alarms.push(`network partition seen by ${node.name}: ${node.partitions.join(', ')}`);
-  }
-  return alarms;
-}
 
 function duration(milliseconds: number | undefined): string | undefined {
   if (milliseconds === undefined) return undefined;

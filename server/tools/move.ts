@@ -5,6 +5,7 @@ import type { Broker } from '../broker/broker.js';
 import { consumeUntilIdle, waitUntilSettled } from '../broker/consume.js';
 import { type Outcome, publishWithConfirms } from '../broker/publish.js';
 import { lastDeath } from './dead-letters.js';
+import { orIfNotFound } from './not-found.js';
 import { plural } from './output.js';
 import { getQueueInfo, liveQueueCounts } from './queues.js';
 import { confirm, objectName, vhost } from './schemas.js';
@@ -200,12 +201,9 @@ function toSource(broker: Broker, vhostName: string, from: string): (message: Me
     }
     let known = exists.get(queue);
     if (!known) {
-      known = liveQueueCounts(broker, vhostName, queue).then(
-        () => true,
-        (error: unknown) => {
-          if (error instanceof BrokerError && error.code === 'not_found') return false;
-          throw error;
-        },
+      known = orIfNotFound(
+        liveQueueCounts(broker, vhostName, queue).then(() => true),
+        false,
       );
       exists.set(queue, known);
     }

@@ -1,6 +1,17 @@
+import { BrokerError } from '../broker/broker-errors.js';
 import { quoted } from './output.js';
 
 /** The answers for missing objects: what is missing, where, and the tool that shows what exists. */
+
+/** What `work` gives, or `fallback` when the broker answers that the object does not exist. */
+export async function orIfNotFound<T, F>(work: Promise<T>, fallback: F): Promise<T | F> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof BrokerError && error.code === 'not_found') return fallback;
+    throw error;
+  }
+}
 
 export function vhostNotFound(name: string): string {
   return `vhost '${name}' not found; list_vhosts shows the existing ones`;

@@ -57,18 +57,6 @@ export function rate(stats: unknown, key: string): number | undefined {
   return details?.rate;
 }
 
-export function bytes(value: number | undefined): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let scaled = value;
-  let unit = 0;
-  while (Math.abs(scaled) >= 1024 && unit < units.length - 1) {
-    scaled /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? scaled : scaled.toFixed(1)} ${units[unit]}`;
-}
-
 export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

@@ -3,23 +3,23 @@ import { BrokerError } from '../broker/broker-errors.js';
 import type { Broker } from '../broker/broker.js';
 import { apiPath } from '../broker/management-client.js';
 import type { Binding } from '../broker/exchange-routing.js';
-import { bytes, capOutput, pageFooter, plural, quoted, rate, record, table } from './output.js';
-import {
-  DEFAULT_PAGE_SIZE,
-  checkRegex,
-  confirm,
-  exchangeName,
-  nameFilter,
-  objectName,
-  paging,
-  routingKey,
-  table as argumentTable,
-  vhost,
-} from './schemas.js';
+import { bytes } from '../broker/byte-size.js';
+import { capOutput, pageFooter, plural, quoted, rate, record, table } from './output.js';
+import { checkRegex, confirm, exchangeName, nameFilter, objectName, paging, routingKey, table as argumentTable, vhost } from './schemas.js';
 import { unlistedField } from './json-schema.js';
-import { type ProblemReport, type QueueList, pageFields, problemReport, queueList } from './structured.js';
-import { queueNotFound, vhostNotFound } from './not-found.js';
-import { READ_ONLY, type ToolContext, defineTool, destroys, writes } from './tool.js';
+import {
+  PROBLEM_COLUMNS,
+  PROBLEM_DEFAULTS,
+  QUEUE_COUNT_COLUMNS,
+  PROBLEM_KINDS,
+  PROBLEM_TITLES,
+  type QueueStats,
+  classifyQueues,
+} from './problem-queues.js';
+import { ONE_ITEM_PAGE, type ProblemReport, type QueueList, pageFields, problemReport, queueList } from './structured.js';
+import { orIfNotFound, queueNotFound, vhostNotFound } from './not-found.js';
+import { READ_ONLY, defineTool, destroys, writes } from './tool.js';
+import { pageOfVhost } from './vhost-page.js';
 
 export interface QueueInfo {
   name: string;
@@ -84,17 +84,7 @@ const SORTS = {
   out_rate: 'message_stats.deliver_get_details.rate',
 } as const;
 
-const LIST_COLUMNS = [
-  'name',
-  'type',
-  'state',
-  'messages',
-  'messages_ready',
-  'messages_unacknowledged',
-  'consumers',
-  'message_stats.publish_details.rate',
-  'message_stats.deliver_get_details.rate',
-];
+const LIST_COLUMNS = [...QUEUE_COUNT_COLUMNS, 'message_stats.publish_details.rate', 'message_stats.deliver_get_details.rate'];
 
 export const listQueues = defineTool({
   name: 'list_queues',
@@ -118,23 +108,15 @@ export const listQueues = defineTool({
     if (args.name !== undefined) {
       const queue = await getQueueInfo(broker, vhostName, args.name);
       const text = await queueDetail(broker, vhostName, args.name, queue);
-      return { text, structured: { vhost: vhostName, page: 1, pages: 1, matching: 1, total: 1, queues: [queueItemOf(queue)] } };
+      return { text, structured: { vhost: vhostName, ...ONE_ITEM_PAGE, queues: [queueItemOf(queue)] } };
     }
     const badRegex = await checkRegex(args.filter);
     if (badRegex) return { text: badRegex, isError: true };
-    const page = await broker.management.getPage<QueueInfo>(
-      apiPath('queues', vhostName),
-      {
-        page: args.page,
-        pageSize: args.page_size ?? DEFAULT_PAGE_SIZE,
-        name: args.filter,
-        useRegex: true,
-        sort: args.sort ? SORTS[args.sort] : undefined,
-        sortReverse: args.sort !== undefined && args.sort !== 'name',
-        columns: LIST_COLUMNS,
-      },
-      { notFound: vhostNotFound(vhostName) },
-    );
+    const page = await pageOfVhost<QueueInfo>(broker, 'queues', vhostName, args, {
+      sort: args.sort ? SORTS[args.sort] : undefined,
+      sortReverse: args.sort !== undefined && args.sort !== 'name',
+      columns: LIST_COLUMNS,
+    });
     const structured: QueueList = { vhost: vhostName, ...pageFields(page), queues: page.items.map(queueItemOf) };
     if (page.filteredCount === 0) {
       const text = args.filter
@@ -226,31 +208,6 @@ export async function queueDetail(broker: Broker, vhostName: string, name: strin
   });
 }
 
-const PROBLEM_COLUMNS = [
-  'name',
-  'type',
-  'state',
-  'messages',
-  'messages_ready',
-  'messages_unacknowledged',
-  'consumers',
-  'idle_since',
-  'message_stats.publish_details.rate',
-  'message_stats.deliver_get_details.rate',
-  'message_stats.ack_details.rate',
-];
-
-/** RabbitMQ prints idle_since as "2024-01-01 10:00:00" (3.x) or ISO 8601; both are UTC. */
-function idleMinutes(idleSince: string | undefined, now: number): number | undefined {
-  if (!idleSince) return undefined;
-  const iso = idleSince.includes('T') ? idleSince : `${idleSince.replace(' ', 'T')}Z`;
-  const at = Date.parse(iso);
-  return Number.isNaN(at) ? undefined : Math.floor((now - at) / 60_000);
-}
-
-/** find_problem_queues' thresholds when the caller names none (its descriptions state them). */
-const PROBLEM_DEFAULTS = { deep: 10_000, unacked: 1000, idleMinutes: 60 };
-
 export const findProblemQueues = defineTool({
   name: 'find_problem_queues',
   title: 'Find problem queues',
@@ -266,77 +223,28 @@ export const findProblemQueues = defineTool({
   annotations: READ_ONLY,
   async handler(args, { broker }) {
     const vhostName = args.vhost ?? broker.defaultVhost;
-    const deep = args.deep ?? PROBLEM_DEFAULTS.deep;
-    const unacked = args.unacked ?? PROBLEM_DEFAULTS.unacked;
-    const idleLimit = args.idle_minutes ?? PROBLEM_DEFAULTS.idleMinutes;
-    const queues = await broker.management.getAll<QueueInfo>(apiPath('queues', vhostName), { columns: PROBLEM_COLUMNS });
-    const now = Date.now();
-    type Finding = { q: QueueInfo; detail: string; weight: number };
-    const findings: Record<'notRunning' | 'deep' | 'growing' | 'noConsumers' | 'manyUnacked' | 'idle', Finding[]> = {
-      notRunning: [],
-      deep: [],
-      growing: [],
-      noConsumers: [],
-      manyUnacked: [],
-      idle: [],
+    const thresholds = {
+      deep: args.deep ?? PROBLEM_DEFAULTS.deep,
+      unacked: args.unacked ?? PROBLEM_DEFAULTS.unacked,
+      idleMinutes: args.idle_minutes ?? PROBLEM_DEFAULTS.idleMinutes,
     };
-    const titles: Record<keyof typeof findings, string> = {
-      notRunning: 'not running',
-      deep: `deep (≥ ${deep} messages)`,
-      growing: 'growing (publish rate above delivery rate)',
-      noConsumers: 'messages but no consumers',
-      manyUnacked: `many unacked (≥ ${unacked})`,
-      idle: `idle ≥ ${idleLimit} min`,
-    };
-    for (const q of queues) {
-      const messages = q.messages ?? 0;
-      const inRate = rate(q.message_stats, 'publish') ?? 0;
-      const outRate = rate(q.message_stats, 'deliver_get') ?? 0;
-      if (q.state && q.state !== 'running' && q.state !== 'idle') findings.notRunning.push({ q, detail: `state ${q.state}`, weight: 1 });
-      if (messages >= deep) findings.deep.push({ q, detail: `${messages} messages`, weight: messages });
-      if (inRate > outRate && (q.messages_ready ?? 0) > 0) {
-        findings.growing.push({
-          q,
-          detail: `in ${inRate.toFixed(1)}/s, out ${outRate.toFixed(1)}/s, ${q.messages_ready} ready`,
-          weight: inRate - outRate,
-        });
-      }
-      if ((q.consumers ?? 0) === 0 && messages > 0)
-        findings.noConsumers.push({ q, detail: `${messages} messages, 0 consumers`, weight: messages });
-      if ((q.messages_unacknowledged ?? 0) >= unacked) {
-        findings.manyUnacked.push({
-          q,
-          detail: `${q.messages_unacknowledged} unacked, ${q.consumers ?? 0} consumers`,
-          weight: q.messages_unacknowledged ?? 0,
-        });
-      }
-      const minutes = idleMinutes(q.idle_since, now);
-      if (minutes !== undefined && minutes >= idleLimit)
-        findings.idle.push({ q, detail: `idle ${minutes} min, ${messages} messages`, weight: minutes });
-    }
-    const categories = (Object.keys(findings) as (keyof typeof findings)[]).map((key) => ({ title: titles[key], items: findings[key] }));
-    const found = categories.filter((c) => c.items.length > 0);
-    const kinds: Record<keyof typeof findings, ProblemReport['problems'][number]['kind']> = {
-      notRunning: 'not_running',
-      deep: 'deep',
-      growing: 'growing',
-      noConsumers: 'no_consumers',
-      manyUnacked: 'many_unacked',
-      idle: 'idle',
-    };
+    const queues = await broker.management.getAll<QueueStats>(apiPath('queues', vhostName), { columns: PROBLEM_COLUMNS });
+    const problems = classifyQueues(queues, thresholds, Date.now());
     const structured: ProblemReport = {
       vhost: vhostName,
       checked: queues.length,
-      problems: (Object.keys(findings) as (keyof typeof findings)[]).flatMap((key) =>
-        findings[key].map((item) => ({ kind: kinds[key], queue: item.q.name, type: item.q.type ?? 'classic', detail: item.detail })),
-      ),
+      problems: problems.map(({ kind, queue, type, detail }) => ({ kind, queue, type, detail })),
     };
-    if (found.length === 0)
+    if (problems.length === 0)
       return { text: `No problem found among ${plural(queues.length, 'queue')} in vhost '${vhostName}'.`, structured };
-    const sections = found.map((c) => {
-      const top = [...c.items].sort((a, b) => b.weight - a.weight).slice(0, 15);
-      const more = c.items.length > top.length ? `\n  … and ${c.items.length - top.length} more` : '';
-      return `${c.title}: ${c.items.length}\n${top.map((item) => `  ${item.q.name} (${item.q.type ?? 'classic'}): ${item.detail}`).join('\n')}${more}`;
+    const sections = PROBLEM_KINDS.flatMap((kind) => {
+      const items = problems.filter((problem) => problem.kind === kind);
+      if (items.length === 0) return [];
+      const top = [...items].sort((a, b) => b.weight - a.weight).slice(0, 15);
+      const more = items.length > top.length ? `\n  … and ${items.length - top.length} more` : '';
+      return [
+        `${PROBLEM_TITLES[kind](thresholds)}: ${items.length}\n${top.map((item) => `  ${item.queue} (${item.type}): ${item.detail}`).join('\n')}${more}`,
+      ];
     });
     return { text: capOutput(`Checked ${plural(queues.length, 'queue')} in vhost '${vhostName}'.\n${sections.join('\n')}`), structured };
   },
@@ -404,13 +312,10 @@ export const createQueue = defineTool({
       ...(args.max_age !== undefined ? { 'x-max-age': args.max_age } : {}),
     };
     const path = apiPath('queues', vhostName, args.name);
-    const existed = await broker.management
-      .get<QueueInfo>(path, { query: { columns: 'name' } })
-      .then(() => true)
-      .catch((error: unknown) => {
-        if (error instanceof BrokerError && error.code === 'not_found') return false;
-        throw error;
-      });
+    const existed = await orIfNotFound(
+      broker.management.get<QueueInfo>(path, { query: { columns: 'name' } }).then(() => true),
+      false,
+    );
     try {
       await broker.management.put(
         path,

@@ -1,9 +1,9 @@
 import type { SafetyLevel } from '../config/load-config.js';
-import { listLinks, listPolicies, listUsers } from './admin-reads.js';
-import { deleteConfiguration, setConfiguration } from './admin-writes.js';
+import { listLinks, listPolicies, listUsers } from './admin/admin-reads.js';
+import { deleteConfiguration, setConfiguration } from './admin/admin-writes.js';
 import { closeConnection, listConnections } from './clients.js';
 import { createBinding, deleteBinding, listBindings, traceRouteTool } from './bindings.js';
-import { exportDefinitions, importDefinitions } from './definitions.js';
+import { exportDefinitions, importDefinitions } from './definitions/definitions-tools.js';
 import { createExchange, deleteExchange, listExchanges } from './exchanges.js';
 import { getOverview } from './health.js';
 import { managementApi } from './management-api.js';

@@ -124,6 +124,9 @@ export type ClientList = z.infer<typeof clientList>;
 export type ProblemReport = z.infer<typeof problemReport>;
 export type OverviewData = z.infer<typeof overview>;
 
+/** The paging fields of a list tool's answer about one named object. */
+export const ONE_ITEM_PAGE = { page: 1, pages: 1, matching: 1, total: 1 } as const;
+
 /** The paging fields of a structured list, from a page of the management API (or one cut here). */
 export function pageFields(page: { page: number; pageCount: number; filteredCount: number; totalCount?: number }) {
   return {

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { ManagementClient } from '../../../server/broker/management-client.js';
 import { apiPath } from '../../../server/broker/management-client.js';
-import { alarmsOf } from '../../../server/tools/health.js';
+import { alarmsOf } from '../../../server/broker/alarms.js';
 import type { HealthSample, SupervisorState } from '../../shared/contract.js';
 
 export type { HealthSample };

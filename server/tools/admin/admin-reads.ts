@@ -1,12 +1,11 @@
 import { z } from 'zod';
-import { BrokerError } from '../broker/broker-errors.js';
-import type { Broker } from '../broker/broker.js';
-import { apiPath } from '../broker/management-client.js';
-import { maskUri, withoutCredentials } from './credentials.js';
-import { vhostNotFound } from './not-found.js';
-import { capOutput, plural, record, table } from './output.js';
-import { objectName, vhost } from './schemas.js';
-import { READ_ONLY, defineTool } from './tool.js';
+import type { Broker } from '../../broker/broker.js';
+import { apiPath } from '../../broker/management-client.js';
+import { maskUri, withoutCredentials } from '../credentials.js';
+import { orIfNotFound, vhostNotFound } from '../not-found.js';
+import { capOutput, plural, record, table } from '../output.js';
+import { objectName, vhost } from '../schemas.js';
+import { READ_ONLY, defineTool } from '../tool.js';
 
 interface User {
   name: string;
@@ -89,10 +88,6 @@ export function tagList(tags: string[] | string | undefined): string[] {
 function limitsText(limits: Record<string, number> | undefined): string {
   const entries = Object.entries(limits ?? {});
   return entries.length > 0 ? entries.map(([key, value]) => `${key}=${value}`).join(', ') : 'none';
-}
-
-function permissionText(p: Permission): string {
-  return `configure=${p.configure || '(none)'} write=${p.write || '(none)'} read=${p.read || '(none)'}`;
 }
 
 function topicText(p: TopicPermission): string {
@@ -241,16 +236,6 @@ function endpoint(uri: unknown, queue: unknown, exchange: unknown, key?: unknown
   return `${where} @ ${uris.map(maskUri).join(' | ') || 'this broker'}`;
 }
 
-/** The shovel plugin's status answer, or null when the plugin is not enabled. */
-async function optional<T>(work: Promise<T>): Promise<T | null> {
-  try {
-    return await work;
-  } catch (error) {
-    if (error instanceof BrokerError && error.code === 'not_found') return null;
-    throw error;
-  }
-}
-
 export const listLinks = defineTool({
   name: 'list_links',
   title: 'Shovels and federation',
@@ -263,9 +248,10 @@ export const listLinks = defineTool({
     const notFound = vhostNotFound(vhostName);
     const [shovels, shovelStatus, upstreams, links] = await Promise.all([
       broker.management.get<Parameter[]>(apiPath('parameters', 'shovel', vhostName), { notFound }),
-      optional(broker.management.get<ShovelStatus[]>(apiPath('shovels', vhostName))),
+      // The plugins' status answers are null when the plugin is not enabled.
+      orIfNotFound(broker.management.get<ShovelStatus[]>(apiPath('shovels', vhostName)), null),
       broker.management.get<Parameter[]>(apiPath('parameters', 'federation-upstream', vhostName), { notFound }),
-      optional(broker.management.get<FederationLink[]>(apiPath('federation-links', vhostName))),
+      orIfNotFound(broker.management.get<FederationLink[]>(apiPath('federation-links', vhostName)), null),
     ]);
     const lines: string[] = [];
     if (shovelStatus === null) lines.push('Shovel status unavailable: enable rabbitmq_shovel_management.');
