@@ -8,6 +8,7 @@ import { createServer } from './mcp/create-server.js';
 import { serveStdio } from './transports/stdio/serve-stdio.js';
 import { startTelemetry } from './telemetry/telemetry.js';
 import { SERVER_NAME, VERSION } from './version.js';
+import { settings } from './config/settings.js';
 
 const EXIT_DEADLINE_MS = 10_000;
 
@@ -30,7 +31,7 @@ function openLogFile(config: ServerConfig): DailyLogFile | undefined {
   try {
     return new DailyLogFile({ dir: config.logDir, prefix: SERVER_NAME, retentionDays: config.logRetentionDays });
   } catch (error) {
-    fail(`LOG_DIR "${config.logDir}" is not usable: ${(error as Error).message}`);
+    fail(`${settings.logDir.env} "${config.logDir}" is not usable: ${(error as Error).message}`);
   }
 }
 

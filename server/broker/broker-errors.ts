@@ -60,13 +60,7 @@ export function isConnectionFailure(error: BrokerError): boolean {
   return CONNECTION_CODES.has(error.code);
 }
 
-/** The codes /mcp/health gives for a connection that is down (no names: it answers anyone). */
-export type ConnectionProblem = Extract<
-  BrokerErrorCode,
-  'login_refused' | 'vhost_denied' | 'forbidden' | 'refused' | 'unresolved' | 'tls' | 'not_amqp' | 'timeout' | 'unreachable'
->;
-
-const CONNECTION_PROBLEMS: readonly BrokerErrorCode[] = [
+const CONNECTION_PROBLEMS = [
   'login_refused',
   'vhost_denied',
   'forbidden',
@@ -76,10 +70,13 @@ const CONNECTION_PROBLEMS: readonly BrokerErrorCode[] = [
   'not_amqp',
   'timeout',
   'unreachable',
-] satisfies ConnectionProblem[];
+] as const satisfies readonly BrokerErrorCode[];
+
+/** The codes /mcp/health gives for a connection that is down (no names: it answers anyone). */
+export type ConnectionProblem = (typeof CONNECTION_PROBLEMS)[number];
 
 function isConnectionProblem(code: BrokerErrorCode): code is ConnectionProblem {
-  return CONNECTION_PROBLEMS.includes(code);
+  return (CONNECTION_PROBLEMS as readonly BrokerErrorCode[]).includes(code);
 }
 
 /** The health code of a failure: its own code where that is one, else 'unreachable'. */

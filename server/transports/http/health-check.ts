@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { basename } from 'node:path';
 import type { ServerConfig } from '../../config/load-config.js';
+import { settings } from '../../config/settings.js';
 
 /** Under Docker's HEALTHCHECK --timeout (2 s), so the answer is ours rather than Docker's kill. */
 const TIMEOUT_MS = 1800;
@@ -39,7 +40,10 @@ export function containerServerArgs(entry = process.argv[1] ?? '', readCmdline =
  */
 export async function checkHealth(config: ServerConfig): Promise<{ healthy: boolean; line: string }> {
   if (config.transport !== 'http') {
-    return { healthy: false, line: 'MCP_TRANSPORT is stdio: only the HTTP transport has a health endpoint (set MCP_TRANSPORT=http)' };
+    return {
+      healthy: false,
+      line: `${settings.transport.env} is stdio: only the HTTP transport has a health endpoint (set ${settings.transport.env}=http)`,
+    };
   }
   const { http } = config;
   const host = reachableHost(http.host);

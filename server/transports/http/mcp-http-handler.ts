@@ -10,6 +10,7 @@ import type { Telemetry } from '../../telemetry/telemetry.js';
 import { clientAddress, tokenClient, trustedProxies } from './client-identity.js';
 import { HealthProbe } from './health.js';
 import { RateLimiter } from './rate-limiter.js';
+import { settings } from '../../config/settings.js';
 
 export interface McpHttpHandlerOptions {
   http: HttpTransportConfig;
@@ -157,11 +158,11 @@ export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHan
         response,
         403,
         -32000,
-        `Host '${request.headers.host ?? ''}' is not allowed (DNS rebinding protection); add it to MCP_ALLOWED_HOSTS`,
+        `Host '${request.headers.host ?? ''}' is not allowed (DNS rebinding protection); add it to ${settings.allowedHosts.env}`,
       );
     }
     if (origin !== undefined && !originAllowed(origin)) {
-      return jsonRpcError(response, 403, -32000, `Origin '${origin}' is not allowed; add it to MCP_CORS_ORIGINS`);
+      return jsonRpcError(response, 403, -32000, `Origin '${origin}' is not allowed; add it to ${settings.corsOrigins.env}`);
     }
     const cors = corsHeaders(origin);
     if (request.method === 'OPTIONS') {
@@ -226,7 +227,7 @@ export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHan
     let body: unknown = request.readableEnded ? (request as { body?: unknown }).body : undefined;
     if (body === undefined) {
       const declared = Number(request.headers['content-length'] ?? 0);
-      const tooLarge = `Request body is larger than ${http.maxBodyBytes} bytes (MCP_MAX_BODY_BYTES)`;
+      const tooLarge = `Request body is larger than ${http.maxBodyBytes} bytes (${settings.maxBodyBytes.env})`;
       if (declared > http.maxBodyBytes) return jsonRpcError(response, 413, -32000, tooLarge, { ...cors, connection: 'close' });
       let text: string;
       try {

@@ -8,6 +8,7 @@ import type { Logger } from '../../logging/logger.js';
 import type { Scrubber } from '../../logging/secret-scrubber.js';
 import type { Telemetry } from '../../telemetry/telemetry.js';
 import { createMcpHttpHandler } from './mcp-http-handler.js';
+import { settings } from '../../config/settings.js';
 
 export interface RunningHttpServer {
   /** Where MCP is served, e.g. http://127.0.0.1:8000/mcp. */
@@ -51,11 +52,13 @@ export async function serveHttp(
   const url = `${http.tls ? 'https' : 'http'}://${host}:${port}/mcp`;
 
   if (!isLoopback(http.host) && http.authTokens.length === 0) {
-    const warning = `WARNING: listening on ${http.host} without MCP_AUTH_TOKEN: anyone who can reach port ${port} can use this broker through it. Set MCP_AUTH_TOKEN.`;
+    const token = settings.authToken.env;
+    const warning = `WARNING: listening on ${http.host} without ${token}: anyone who can reach port ${port} can use this broker through it. Set ${token}.`;
     process.stderr.write(`\n${'!'.repeat(warning.length)}\n${warning}\n${'!'.repeat(warning.length)}\n\n`);
     logger.warn({ host: http.host, port }, 'HTTP transport exposed without authentication');
   }
-  if (!http.allowedHosts) logger.warn({ host: http.host }, 'Host header not checked: set MCP_ALLOWED_HOSTS to the names clients use');
+  if (!http.allowedHosts)
+    logger.warn({ host: http.host }, `Host header not checked: set ${settings.allowedHosts.env} to the names clients use`);
   logger.info({ url, safety: config.safety, auth: http.authTokens.length > 0, rateLimitRpm: http.rateLimitRpm }, 'serving MCP over HTTP');
 
   let closing: Promise<void> | null = null;
