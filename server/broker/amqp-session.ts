@@ -5,7 +5,7 @@ import type { Logger } from '../logging/logger.js';
 import { SERVER_NAME, VERSION } from '../version.js';
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from './backoff.js';
 import { type Scope, scopedChannel, unscoped } from './scope.js';
-import { BrokerError, type BrokerErrorCode, fromAmqpError, socketCode, socketReason } from './broker-errors.js';
+import { BrokerError, type BrokerErrorCode, fromAmqpError, socketFailure } from './broker-errors.js';
 import { commonJsExports } from './common-js.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import { readTlsFiles } from './tls-files.js';
@@ -252,10 +252,10 @@ export class AmqpSession extends EventEmitter<{ state: [AmqpState] }> {
       this.#idle = [];
       this.#lent.clear();
       if (this.#state.status === 'closed') return;
-      const reason = error ? socketReason(error) : 'connection closed';
+      const { code, reason } = error ? socketFailure(error) : { code: 'unreachable' as const, reason: 'connection closed' };
       this.#options.logger.warn({ broker: this.address, vhost: this.vhost, reason }, 'AMQP connection lost');
       this.#failWaiters(new BrokerError('unreachable', `broker unreachable at ${this.address} (${reason})`, { service: 'amqp' }));
-      this.#scheduleRetry(reason, error ? socketCode(error) : 'unreachable', 0);
+      this.#scheduleRetry(reason, code, 0);
     });
     this.#serveWaiters();
   }
@@ -418,5 +418,6 @@ export function connectError(error: unknown, user: string, vhost: string): Broke
   if (/Expected ConnectionStart|frame/i.test(text) && !/ECONN/.test(text)) {
     return failure('not_amqp', `the peer does not speak AMQP 0-9-1 (${text})`);
   }
-  return failure(socketCode(error), socketReason(error));
+  const { code, reason } = socketFailure(error);
+  return failure(code, reason);
 }

@@ -84,59 +84,49 @@ export function connectionProblem(code: BrokerErrorCode): ConnectionProblem {
   return isConnectionProblem(code) ? code : 'unreachable';
 }
 
-/** The codes of a socket-level failure, by Node's error code. */
-const SOCKET_CODES: Record<string, BrokerErrorCode> = {
-  ECONNREFUSED: 'refused',
-  ENOTFOUND: 'unresolved',
-  EAI_AGAIN: 'unresolved',
-  ETIMEDOUT: 'timeout',
+/** Socket-level failures by Node's error code: our code and a short reason. */
+const SOCKET_FAILURES: Record<string, [BrokerErrorCode, string]> = {
+  ECONNREFUSED: ['refused', 'connection refused'],
+  ECONNRESET: ['unreachable', 'connection reset'],
+  EHOSTUNREACH: ['unreachable', 'host unreachable'],
+  ENETUNREACH: ['unreachable', 'network unreachable'],
+  ENOTFOUND: ['unresolved', 'host name not found'],
+  EAI_AGAIN: ['unresolved', 'host name lookup failed'],
+  ETIMEDOUT: ['timeout', 'timed out'],
+  EPIPE: ['unreachable', 'connection closed'],
+  DEPTH_ZERO_SELF_SIGNED_CERT: ['tls', 'TLS: self-signed certificate (set the TLS CA file, or verify=false)'],
+  SELF_SIGNED_CERT_IN_CHAIN: ['tls', 'TLS: self-signed certificate in chain (set the TLS CA file)'],
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: ['tls', 'TLS: cannot verify the certificate (set the TLS CA file)'],
+  CERT_HAS_EXPIRED: ['tls', 'TLS: the server certificate has expired'],
+  ERR_TLS_CERT_ALTNAME_INVALID: ['tls', 'TLS: the certificate does not match the host name'],
+  ERR_SSL_WRONG_VERSION_NUMBER: ['tls', 'TLS handshake failed: the port does not speak TLS (turn TLS off or use the TLS port)'],
 };
 
-/** The code of a socket-level failure, from the error code or the error chain. */
-export function socketCode(error: unknown): BrokerErrorCode {
-  let current: unknown = error;
-  for (let depth = 0; current && depth < 4; depth++) {
-    const { code, message } = current as { code?: unknown; message?: unknown };
-    if (typeof code === 'string' && SOCKET_CODES[code]) return SOCKET_CODES[code];
-    if (typeof code === 'string' && /CERT|SSL|TLS|SIGNATURE/.test(code)) return 'tls';
-    if (typeof message === 'string' && /wrong version number|packet length too long/i.test(message)) return 'tls';
-    current = (current as { cause?: unknown }).cause;
-  }
-  return 'unreachable';
+export interface SocketFailure {
+  code: BrokerErrorCode;
+  reason: string;
 }
 
-const SOCKET_REASONS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  ENOTFOUND: 'host name not found',
-  EAI_AGAIN: 'host name lookup failed',
-  ETIMEDOUT: 'timed out',
-  EPIPE: 'connection closed',
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'TLS: self-signed certificate (set the TLS CA file, or verify=false)',
-  SELF_SIGNED_CERT_IN_CHAIN: 'TLS: self-signed certificate in chain (set the TLS CA file)',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS: cannot verify the certificate (set the TLS CA file)',
-  CERT_HAS_EXPIRED: 'TLS: the server certificate has expired',
-  ERR_TLS_CERT_ALTNAME_INVALID: 'TLS: the certificate does not match the host name',
-  ERR_SSL_WRONG_VERSION_NUMBER: 'TLS handshake failed: the port does not speak TLS (turn TLS off or use the TLS port)',
-};
-
-/** A short reason for a socket-level failure, from the error code or the error chain. */
-export function socketReason(error: unknown): string {
+/** What a socket-level failure was, from the error code or the error chain. */
+export function socketFailure(error: unknown): SocketFailure {
   let current: unknown = error;
   for (let depth = 0; current && depth < 4; depth++) {
     const { code, message } = current as { code?: unknown; message?: unknown };
-    if (typeof code === 'string' && SOCKET_REASONS[code]) return SOCKET_REASONS[code];
+    const known = typeof code === 'string' ? SOCKET_FAILURES[code] : undefined;
+    if (known) return { code: known[0], reason: known[1] };
+    if (typeof code === 'string' && /CERT|SSL|TLS|SIGNATURE/.test(code)) return { code: 'tls', reason: code };
     if (typeof message === 'string' && /wrong version number|packet length too long/i.test(message)) {
-      return SOCKET_REASONS.ERR_SSL_WRONG_VERSION_NUMBER as string;
+      const [tls, reason] = SOCKET_FAILURES.ERR_SSL_WRONG_VERSION_NUMBER as [BrokerErrorCode, string];
+      return { code: tls, reason };
     }
-    if (typeof message === 'string' && /^(Unexpected close|Socket closed abruptly)/.test(message)) return 'connection closed unexpectedly';
+    if (typeof message === 'string' && /^(Unexpected close|Socket closed abruptly)/.test(message)) {
+      return { code: 'unreachable', reason: 'connection closed unexpectedly' };
+    }
     current = (current as { cause?: unknown }).cause;
   }
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  if (typeof code === 'string') return code;
-  return typeof message === 'string' && message !== '' ? message : 'unknown error';
+  if (typeof code === 'string') return { code: 'unreachable', reason: code };
+  return { code: 'unreachable', reason: typeof message === 'string' && message !== '' ? message : 'unknown error' };
 }
 
 /** AMQP 0-9-1 reply codes that close a channel or connection, mapped to our codes. */

@@ -1,7 +1,7 @@
 import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { BrokerEndpoint } from '../config/load-config.js';
-import { BrokerError, socketCode, socketReason } from './broker-errors.js';
+import { BrokerError, socketFailure } from './broker-errors.js';
 import { Scope, vhostOfApiPath } from './scope.js';
 import { type Telemetry, noTelemetry } from '../telemetry/telemetry.js';
 import { readTlsFiles } from './tls-files.js';
@@ -280,7 +280,8 @@ export class ManagementClient {
         service: 'management',
       });
     }
-    return new BrokerError(socketCode(error), `management API unreachable at ${this.baseUrl} (${socketReason(error)})`, {
+    const { code, reason } = socketFailure(error);
+    return new BrokerError(code, `management API unreachable at ${this.baseUrl} (${reason})`, {
       service: 'management',
     });
   }
