@@ -1,14 +1,13 @@
 import type { ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { versionAtLeast } from '../server/broker/broker.js';
-import { admin, createTestVhost, eventually } from './support/broker-admin.js';
-import { type Harness, startHarness } from './support/mcp-harness.js';
+import { admin, eventually } from './support/broker-admin.js';
+import { useBrokerFixture } from './support/broker-fixture.js';
 import { connectRaw, takeAll } from './support/raw-amqp.js';
 
-let vhost: { name: string; remove: () => Promise<void> };
-let mcp: Harness;
+const fixture = useBrokerFixture({ vhostPrefix: 'mcp-dlq', args: ['--allow-write'] });
 let raw: ChannelModel;
-const v = () => encodeURIComponent(vhost.name);
+const v = () => encodeURIComponent(fixture.vhost.name);
 
 async function ready(queue: string): Promise<number> {
   const channel = await raw.createChannel();
@@ -22,15 +21,11 @@ async function until(queue: string, count: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  vhost = await createTestVhost('mcp-dlq');
-  mcp = await startHarness({ args: ['--allow-write'], env: { AMQP_VHOST: vhost.name } });
-  raw = await connectRaw(vhost.name);
+  raw = await connectRaw(fixture.vhost.name);
 });
 
 afterAll(async () => {
   await raw?.close();
-  await mcp?.close();
-  await vhost?.remove();
 });
 
 /** The rows of the "by source" table: source queue | reason | exchange | routing keys | messages | deaths | first | last. */
@@ -110,8 +105,8 @@ describe.each(['classic', 'quorum'] as const)('dead_letter_summary on a %s dead-
   });
 
   it('groups by reason and source, and says which queues dead-letter into it', async () => {
-    const answer = await mcp.call('dead_letter_summary', { queue: dlq });
-    const version = await mcp.broker.version();
+    const answer = await fixture.mcp.call('dead_letter_summary', { queue: dlq });
+    const version = await fixture.mcp.broker.version();
     if (type === 'quorum' && versionAtLeast(version, '4.0') && !versionAtLeast(version, '4.3')) {
       // RabbitMQ 4.0-4.2 give every quorum queue a delivery limit of 20, and dead-lettered arrivals
       // are not in the publish statistics: the counts cannot be bounded, so nothing is taken.
@@ -121,7 +116,7 @@ describe.each(['classic', 'quorum'] as const)('dead_letter_summary on a %s dead-
     }
     expect(answer.isError, answer.text).toBe(false);
     expect(answer.text).toContain(
-      `Dead-letter queue '${dlq}' (${type}) in vhost '${vhost.name}': 13 ready messages; summarized all 13 without removing or reordering any.`,
+      `Dead-letter queue '${dlq}' (${type}) in vhost '${fixture.vhost.name}': 13 ready messages; summarized all 13 without removing or reordering any.`,
     );
     expect(answer.text).toMatch(/\nrejected \| 5 \| /);
     expect(answer.text).toMatch(/\nexpired \| 4 \| /);
@@ -152,7 +147,7 @@ describe.each(['classic', 'quorum'] as const)('dead_letter_summary on a %s dead-
   });
 
   it('summarizes only the sample when asked', async () => {
-    const answer = await mcp.call('dead_letter_summary', { queue: dlq, sample: 4 });
+    const answer = await fixture.mcp.call('dead_letter_summary', { queue: dlq, sample: 4 });
     expect(answer.text).toContain('13 ready messages; summarized the first 4');
     expect(sourceRows(answer.text).map((row) => row.slice(0, 5))).toEqual([
       [orders, 'rejected', shop, 'order.created', '2'],
@@ -161,7 +156,7 @@ describe.each(['classic', 'quorum'] as const)('dead_letter_summary on a %s dead-
   });
 
   it('leaves the dead-letter queue exactly as it was', async () => {
-    await mcp.call('dead_letter_summary', { queue: dlq, sample: 10_000 });
+    await fixture.mcp.call('dead_letter_summary', { queue: dlq, sample: 10_000 });
     const left = await takeAll(raw, dlq);
     expect(left.map((message) => message.content.toString())).toEqual(expected);
     const deaths = left[0]?.properties.headers?.['x-death'];
@@ -173,19 +168,19 @@ describe.each(['classic', 'quorum'] as const)('dead_letter_summary on a %s dead-
 describe('dead_letter_summary errors', () => {
   it('says when the queue is empty', async () => {
     await admin('PUT', `/queues/${v()}/nothing-dead`, { durable: true });
-    const answer = await mcp.call('dead_letter_summary', { queue: 'nothing-dead' });
+    const answer = await fixture.mcp.call('dead_letter_summary', { queue: 'nothing-dead' });
     expect(answer.isError).toBe(false);
-    expect(answer.text).toBe(`Dead-letter queue 'nothing-dead' (classic) in vhost '${vhost.name}' has no ready messages.`);
+    expect(answer.text).toBe(`Dead-letter queue 'nothing-dead' (classic) in vhost '${fixture.vhost.name}' has no ready messages.`);
   });
 
   it('names a missing queue and where to look', async () => {
-    const answer = await mcp.call('dead_letter_summary', { queue: 'no-such-queue' });
+    const answer = await fixture.mcp.call('dead_letter_summary', { queue: 'no-such-queue' });
     expect(answer.isError).toBe(true);
-    expect(answer.text).toContain(`queue 'no-such-queue' not found in vhost '${vhost.name}'; list_queues shows what exists`);
+    expect(answer.text).toContain(`queue 'no-such-queue' not found in vhost '${fixture.vhost.name}'; list_queues shows what exists`);
   });
 
   it('refuses a sample above 10000', async () => {
-    const answer = await mcp.call('dead_letter_summary', { queue: 'nothing-dead', sample: 10_001 });
+    const answer = await fixture.mcp.call('dead_letter_summary', { queue: 'nothing-dead', sample: 10_001 });
     expect(answer.isError).toBe(true);
     expect(answer.text).toContain('Invalid arguments for dead_letter_summary: sample');
   });

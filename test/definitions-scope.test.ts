@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin, createTestVhost, uniqueName } from './support/broker-admin.js';
-import { type Harness, startHarness } from './support/mcp-harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { admin, uniqueName } from './support/broker-admin.js';
+import { useBrokerFixture, useTestVhost } from './support/broker-fixture.js';
 
 /**
  * Definitions under --vhosts and --queues: exports hide, and imports refuse, what is out of scope.
@@ -8,9 +8,12 @@ import { type Harness, startHarness } from './support/mcp-harness.js';
  */
 type Item = Record<string, unknown>;
 
-let inside: { name: string; remove: () => Promise<void> };
-let outside: { name: string; remove: () => Promise<void> };
-let mcp: Harness;
+const fixture = useBrokerFixture({
+  vhostPrefix: 'mcp-dscope-in',
+  args: ['--allow-destructive', '--vhosts', 'mcp-dscope-in-*', '--queues', '!*.audit'],
+});
+const inside = fixture.vhost;
+const outside = useTestVhost('mcp-dscope-out');
 const DENIED = 'payroll.audit';
 const ALLOWED = 'orders';
 const enc = encodeURIComponent;
@@ -29,8 +32,6 @@ function exportedJson(text: string): Item {
 }
 
 beforeAll(async () => {
-  inside = await createTestVhost('mcp-dscope-in');
-  outside = await createTestVhost('mcp-dscope-out');
   const v = enc(inside.name);
   await admin('PUT', `/exchanges/${v}/payments`, { type: 'direct', durable: true });
   for (const queue of [ALLOWED, DENIED]) {
@@ -38,21 +39,11 @@ beforeAll(async () => {
     await admin('POST', `/bindings/${v}/e/payments/q/${queue}`, { routing_key: `to-${queue}` });
   }
   await admin('PUT', `/queues/${enc(outside.name)}/${ALLOWED}`, { durable: true });
-  mcp = await startHarness({
-    args: ['--allow-destructive', '--vhosts', 'mcp-dscope-in-*', '--queues', '!*.audit'],
-    env: { AMQP_VHOST: inside.name },
-  });
-});
-
-afterAll(async () => {
-  await mcp?.close();
-  await inside?.remove();
-  await outside?.remove();
 });
 
 describe('export under a scope', () => {
   it('hides the queues out of scope, and their bindings, from a vhost export', async () => {
-    const answer = await mcp.call('export_definitions', { vhost: inside.name });
+    const answer = await fixture.mcp.call('export_definitions', { vhost: inside.name });
     expect(answer.isError).toBe(false);
     const document = exportedJson(answer.text);
     const queues = (document.queues as Item[]).map((queue) => queue.name);
@@ -62,7 +53,7 @@ describe('export under a scope', () => {
   });
 
   it('hides other vhosts and the queues out of scope from a whole-broker export', async () => {
-    const answer = await mcp.call('export_definitions');
+    const answer = await fixture.mcp.call('export_definitions');
     expect(answer.isError).toBe(false);
     const document = exportedJson(answer.text);
     expect((document.vhosts as Item[]).map((vhost) => vhost.name)).toContain(inside.name);
@@ -71,11 +62,13 @@ describe('export under a scope', () => {
   });
 
   it('refuses to export, or serve as a resource, a vhost out of scope', async () => {
-    const answer = await mcp.call('export_definitions', { vhost: outside.name });
+    const answer = await fixture.mcp.call('export_definitions', { vhost: outside.name });
     expect(answer.isError).toBe(true);
     expect(answer.text).toMatch(REFUSED_VHOST);
-    await expect(mcp.client.readResource({ uri: `rabbitmq://vhosts/${enc(outside.name)}/definitions` })).rejects.toThrow(REFUSED_VHOST);
-    const allowed = await mcp.client.readResource({ uri: `rabbitmq://vhosts/${enc(inside.name)}/definitions` });
+    await expect(fixture.mcp.client.readResource({ uri: `rabbitmq://vhosts/${enc(outside.name)}/definitions` })).rejects.toThrow(
+      REFUSED_VHOST,
+    );
+    const allowed = await fixture.mcp.client.readResource({ uri: `rabbitmq://vhosts/${enc(inside.name)}/definitions` });
     expect((allowed.contents[0] as { text: string }).text).not.toContain(DENIED);
   });
 });
@@ -129,7 +122,7 @@ describe('import under a scope', () => {
     ];
     for (const [what, args, expected] of cases) {
       for (const confirm of [false, true]) {
-        const answer = await mcp.call('import_definitions', { ...args, confirm });
+        const answer = await fixture.mcp.call('import_definitions', { ...args, confirm });
         expect(answer.isError, `${what}: ${answer.text}`).toBe(true);
         expect(answer.text, what).toMatch(expected);
       }
@@ -139,7 +132,7 @@ describe('import under a scope', () => {
 
   it('imports what is in scope, placing objects that name another vhost in the target vhost', async () => {
     const definitions = { queues: [{ name: 'billing', vhost: outside.name, durable: true, auto_delete: false, arguments: {} }] };
-    const answer = await mcp.call('import_definitions', { definitions, vhost: inside.name, confirm: true });
+    const answer = await fixture.mcp.call('import_definitions', { definitions, vhost: inside.name, confirm: true });
     expect(answer.isError, answer.text).toBe(false);
     expect(answer.text).toContain(`into vhost '${inside.name}' (objects the document puts in vhost '${outside.name}' go there instead)`);
     expect(await queueNames(inside.name)).toContain('billing');

@@ -5,7 +5,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientStatus, ConnectionCheck, ProfileInput, ProfileView } from '../electron/shared/contract.js';
-import { admin, createTestVhost, eventually, uniqueName } from './support/broker-admin.js';
+import { admin, eventually, uniqueName } from './support/broker-admin.js';
+import { useTestVhost } from './support/broker-fixture.js';
 import { BROKER } from './support/broker-env.js';
 import { ensureBuilt } from './support/built-server.js';
 import { CountingProxy } from './support/counting-proxy.js';
@@ -34,8 +35,8 @@ const userB = uniqueName('mcp-desktop-b');
 const passwordB = `Desk-${Date.now()}-${Math.random().toString(36).slice(2)}`;
 const proxy = new CountingProxy(BROKER.host, BROKER.httpPort);
 let proxyPort = 0;
-let vhostA: { name: string; remove: () => Promise<void> };
-let vhostB: { name: string; remove: () => Promise<void> };
+const vhostA = useTestVhost('mcp-desktop-a');
+const vhostB = useTestVhost('mcp-desktop-b');
 let main = '';
 let standIn = '';
 const queueA = uniqueName('orders-alpha');
@@ -81,8 +82,6 @@ beforeAll(async () => {
   ({ main } = assemblePackagedApp(resources));
   standIn = await bundleStandIn(root);
   proxyPort = await proxy.start();
-  vhostA = await createTestVhost('mcp-desktop-a');
-  vhostB = await createTestVhost('mcp-desktop-b');
   await admin('PUT', `/users/${userB}`, { password: passwordB, tags: 'monitoring' });
   await admin('PUT', `/permissions/${encodeURIComponent(vhostB.name)}/${userB}`, { configure: '.*', write: '.*', read: '.*' });
   await admin('PUT', `/queues/${encodeURIComponent(vhostA.name)}/${queueA}`, { durable: true });
@@ -94,8 +93,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await proxy.stop();
   await admin('DELETE', `/users/${userB}`);
-  await vhostA?.remove();
-  await vhostB?.remove();
   rmSync(root, { recursive: true, force: true });
 });
 

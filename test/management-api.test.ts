@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin, createTestVhost } from './support/broker-admin.js';
+import { admin } from './support/broker-admin.js';
+import { useTestVhost } from './support/broker-fixture.js';
 import { type Harness, startHarness } from './support/mcp-harness.js';
 
-let vhost: { name: string; remove: () => Promise<void> };
+const vhost = useTestVhost('mcp-escape');
 const servers: Harness[] = [];
 const v = () => encodeURIComponent(vhost.name);
 
@@ -13,13 +14,11 @@ async function server(args: string[]): Promise<Harness> {
 }
 
 beforeAll(async () => {
-  vhost = await createTestVhost('mcp-escape');
   await admin('PUT', `/queues/${v()}/hatch`, { durable: true });
 });
 
 afterAll(async () => {
   for (const mcp of servers) await mcp.close();
-  await vhost?.remove();
 });
 
 describe('management_api', () => {

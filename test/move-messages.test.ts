@@ -1,31 +1,29 @@
 import { randomBytes } from 'node:crypto';
 import type { ChannelModel, GetMessage } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin, createTestVhost, eventually } from './support/broker-admin.js';
-import { type Harness, startHarness } from './support/mcp-harness.js';
+import { admin, eventually } from './support/broker-admin.js';
+import { useBrokerFixture } from './support/broker-fixture.js';
 import { connectRaw, consumeAllBodies, publishNumbered, takeAll } from './support/raw-amqp.js';
 
-let vhost: { name: string; remove: () => Promise<void> };
-let mcp: Harness;
+const fixture = useBrokerFixture({ vhostPrefix: 'mcp-move', args: ['--allow-destructive'] });
 let raw: ChannelModel;
 
 async function declare(name: string, queueArguments: Record<string, unknown> = {}): Promise<void> {
-  await admin('PUT', `/queues/${encodeURIComponent(vhost.name)}/${encodeURIComponent(name)}`, { durable: true, arguments: queueArguments });
+  await admin('PUT', `/queues/${encodeURIComponent(fixture.vhost.name)}/${encodeURIComponent(name)}`, {
+    durable: true,
+    arguments: queueArguments,
+  });
 }
 
 const fill = (queue: string, count: number, prefix = queue) => publishNumbered(raw, queue, count, prefix);
 const bodiesIn = (queue: string) => consumeAllBodies(raw, queue);
 
 beforeAll(async () => {
-  vhost = await createTestVhost('mcp-move');
-  mcp = await startHarness({ args: ['--allow-destructive'], env: { AMQP_VHOST: vhost.name } });
-  raw = await connectRaw(vhost.name);
+  raw = await connectRaw(fixture.vhost.name);
 });
 
 afterAll(async () => {
   await raw?.close();
-  await mcp?.close();
-  await vhost?.remove();
 });
 
 describe('moving between queues', () => {
@@ -34,7 +32,7 @@ describe('moving between queues', () => {
     await declare('big-to', { 'x-queue-type': 'quorum' });
     const published = await fill('big-from', 10_500);
     const progress: { progress: number; total?: number }[] = [];
-    const result = await mcp.client.callTool(
+    const result = await fixture.mcp.client.callTool(
       { name: 'move_messages', arguments: { from: 'big-from', to: 'big-to', count: 10_000, confirm: true } },
       undefined,
       { onprogress: (update) => progress.push(update), timeout: 120_000 },
@@ -52,7 +50,7 @@ describe('moving between queues', () => {
     await declare('q-from', { 'x-queue-type': 'quorum' });
     await declare('q-to');
     const published = await fill('q-from', 2500);
-    const answer = await mcp.call('move_messages', { from: 'q-from', to: 'q-to', count: 100_000, confirm: true });
+    const answer = await fixture.mcp.call('move_messages', { from: 'q-from', to: 'q-to', count: 100_000, confirm: true });
     expect(answer.isError, answer.text).toBe(false);
     expect(answer.text).toContain('Moved 2500 messages');
     expect(await bodiesIn('q-to')).toEqual(published);
@@ -76,7 +74,7 @@ describe('moving between queues', () => {
     });
     await channel.waitForConfirms();
     await channel.close();
-    const answer = await mcp.call('move_messages', { from: 'props-from', to: 'props-to', count: 1, confirm: true });
+    const answer = await fixture.mcp.call('move_messages', { from: 'props-from', to: 'props-to', count: 1, confirm: true });
     expect(answer.isError, answer.text).toBe(false);
     const [message] = (await takeAll(raw, 'props-to')) as [GetMessage];
     expect(message.content.toString()).toBe('{"id":7}');
@@ -101,7 +99,7 @@ describe('moving between queues', () => {
     for (const body of bodies) channel.sendToQueue('large-from', body);
     await channel.waitForConfirms();
     await channel.close();
-    const answer = await mcp.call('move_messages', { from: 'large-from', to: 'large-to', count: 10, confirm: true });
+    const answer = await fixture.mcp.call('move_messages', { from: 'large-from', to: 'large-to', count: 10, confirm: true });
     expect(answer.isError, answer.text).toBe(false);
     const moved = await takeAll(raw, 'large-to');
     expect(moved).toHaveLength(10);
@@ -112,10 +110,10 @@ describe('moving between queues', () => {
     await declare('dry-from');
     await declare('dry-to');
     const published = await fill('dry-from', 7);
-    const answer = await mcp.call('move_messages', { from: 'dry-from', to: 'dry-to', count: 5 });
+    const answer = await fixture.mcp.call('move_messages', { from: 'dry-from', to: 'dry-to', count: 5 });
     expect(answer.isError).toBe(false);
     expect(answer.text).toContain(
-      `Dry run: would move 5 messages (the oldest of 7 ready) from queue 'dry-from' to queue 'dry-to' in vhost '${vhost.name}', in order. Nothing was changed.`,
+      `Dry run: would move 5 messages (the oldest of 7 ready) from queue 'dry-from' to queue 'dry-to' in vhost '${fixture.vhost.name}', in order. Nothing was changed.`,
     );
     expect(await bodiesIn('dry-to')).toEqual([]);
     expect(await bodiesIn('dry-from')).toEqual(published);
@@ -125,7 +123,7 @@ describe('moving between queues', () => {
     await declare('full-from');
     await declare('full-to', { 'x-max-length': 5, 'x-overflow': 'reject-publish' });
     const published = await fill('full-from', 20);
-    const answer = await mcp.call('move_messages', { from: 'full-from', to: 'full-to', count: 20, confirm: true });
+    const answer = await fixture.mcp.call('move_messages', { from: 'full-from', to: 'full-to', count: 20, confirm: true });
     expect(answer.isError).toBe(true);
     expect(answer.text).toContain("Stopped after moving 5 of 20 messages from queue 'full-from'");
     expect(answer.text).toContain("queue 'full-to' refused messages (nack), e.g. because it is full with overflow reject-publish");
@@ -150,7 +148,7 @@ describe('moving between queues', () => {
     await declare('same');
     await declare('log', { 'x-queue-type': 'stream' });
     const before = await fill('same', 3, `same-${Math.random().toString(36).slice(2, 6)}`);
-    const answer = await mcp.call('move_messages', args);
+    const answer = await fixture.mcp.call('move_messages', args);
     expect(answer.isError).toBe(true);
     expect(answer.text).toContain(message);
     expect(await bodiesIn('same')).toEqual(before);
@@ -162,9 +160,9 @@ describe('replaying a dead-letter queue to where each message came from', () => 
   const payments: string[] = [];
 
   beforeAll(async () => {
-    await admin('PUT', `/exchanges/${encodeURIComponent(vhost.name)}/dlx`, { type: 'fanout', durable: true });
+    await admin('PUT', `/exchanges/${encodeURIComponent(fixture.vhost.name)}/dlx`, { type: 'fanout', durable: true });
     await declare('dead', { 'x-queue-type': 'quorum' });
-    await admin('POST', `/bindings/${encodeURIComponent(vhost.name)}/e/dlx/q/dead`, { routing_key: '' });
+    await admin('POST', `/bindings/${encodeURIComponent(fixture.vhost.name)}/e/dlx/q/dead`, { routing_key: '' });
     await declare('orders', { 'x-dead-letter-exchange': 'dlx' });
     await declare('payments', { 'x-dead-letter-exchange': 'dlx' });
     const channel = await raw.createConfirmChannel();
@@ -205,14 +203,14 @@ describe('replaying a dead-letter queue to where each message came from', () => 
   });
 
   it('previews where they would go', async () => {
-    const answer = await mcp.call('move_messages', { from: 'dead', to_source: true, count: 1000 });
+    const answer = await fixture.mcp.call('move_messages', { from: 'dead', to_source: true, count: 1000 });
     expect(answer.text).toContain(
       `Dry run: would move up to 401 messages (the oldest of 401 ready) from queue 'dead' each to the queue it was dead-lettered from`,
     );
   });
 
   it('puts each message back in its own source queue, in order, with its headers, and leaves the rest', async () => {
-    const answer = await mcp.call('move_messages', { from: 'dead', to_source: true, count: 1000, confirm: true });
+    const answer = await fixture.mcp.call('move_messages', { from: 'dead', to_source: true, count: 1000, confirm: true });
     expect(answer.isError, answer.text).toBe(false);
     expect(answer.text).toContain("Moved 400 messages from queue 'dead' to their source queues (300 to 'orders', 100 to 'payments')");
     expect(answer.text).toContain("Left in 'dead': 1 without an x-death header.");

@@ -1,21 +1,19 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestVhost } from './support/broker-admin.js';
+import { useTestVhost } from './support/broker-fixture.js';
 import { SERVER_BIN } from './support/built-server.js';
 import { brokerEnv } from './support/mcp-harness.js';
 import { type StdioSession, launchStdio } from './support/stdio-client.js';
 
-let vhost: { name: string; remove: () => Promise<void> };
+const vhost = useTestVhost('mcp-e2e');
 let session: StdioSession;
 
 beforeAll(async () => {
-  vhost = await createTestVhost('mcp-e2e');
   session = await launchStdio(brokerEnv({ AMQP_VHOST: vhost.name, LOG_LEVEL: 'info' }), ['--allow-write']);
 });
 
 afterAll(async () => {
   await session?.close();
-  await vhost?.remove();
 });
 
 describe('the built server over stdio', () => {

@@ -11,14 +11,15 @@ import { openPlainStore } from '../electron/core/profiles/open-store.js';
 import { defaultProfileInput, serverEnvironment } from '../electron/core/profiles/profile.js';
 import { KeyFileSecretStore } from '../electron/core/secrets/secret-store.js';
 import { Supervisor, type SupervisorTarget } from '../electron/core/supervisor/supervisor.js';
-import { createTestVhost, eventually } from './support/broker-admin.js';
+import { eventually } from './support/broker-admin.js';
+import { useTestVhost } from './support/broker-fixture.js';
 import { BROKER } from './support/broker-env.js';
 import { SERVER_BIN, ensureBuilt } from './support/built-server.js';
 
 const ENTRY = fileURLToPath(new URL('../dist/app/stdio-entry.mjs', import.meta.url));
 const home = mkdtempSync(join(tmpdir(), 'mcp-entry-'));
-let vhostA: { name: string; remove: () => Promise<void> };
-let vhostB: { name: string; remove: () => Promise<void> };
+const vhostA = useTestVhost('mcp-entry-a');
+const vhostB = useTestVhost('mcp-entry-b');
 
 function target(vhost: string, name: string, safety: SupervisorTarget['safety']): SupervisorTarget {
   const profile = {
@@ -70,13 +71,9 @@ async function overview(client: Client): Promise<{ text: string; isError: boolea
 
 beforeAll(async () => {
   await ensureBuilt();
-  vhostA = await createTestVhost('mcp-entry-a');
-  vhostB = await createTestVhost('mcp-entry-b');
 });
 
 afterAll(async () => {
-  await vhostA?.remove();
-  await vhostB?.remove();
   rmSync(home, { recursive: true, force: true });
 });
 

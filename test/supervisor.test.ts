@@ -6,13 +6,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { defaultProfileInput, serverEnvironment } from '../electron/core/profiles/profile.js';
 import { processAlive, readRuntimeInfo } from '../electron/core/supervisor/runtime-file.js';
 import { Supervisor, type SupervisorState, type SupervisorTarget } from '../electron/core/supervisor/supervisor.js';
-import { createTestVhost, eventually } from './support/broker-admin.js';
+import { eventually } from './support/broker-admin.js';
+import { useTestVhost } from './support/broker-fixture.js';
 import { BROKER } from './support/broker-env.js';
 import { SERVER_BIN, ensureBuilt } from './support/built-server.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'mcp-supervisor-'));
-let vhostA: { name: string; remove: () => Promise<void> };
-let vhostB: { name: string; remove: () => Promise<void> };
+const vhostA = useTestVhost('mcp-sup-a');
+const vhostB = useTestVhost('mcp-sup-b');
 let supervisor: Supervisor | undefined;
 
 function target(vhost: string, name: string, extra: Record<string, string> = {}): SupervisorTarget {
@@ -62,8 +63,6 @@ async function overviewThrough(url: string, token: string): Promise<string> {
 
 beforeAll(async () => {
   await ensureBuilt();
-  vhostA = await createTestVhost('mcp-sup-a');
-  vhostB = await createTestVhost('mcp-sup-b');
 });
 
 afterEach(async () => {
@@ -72,8 +71,6 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await vhostA?.remove();
-  await vhostB?.remove();
   rmSync(folder, { recursive: true, force: true });
 });
 

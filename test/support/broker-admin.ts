@@ -22,8 +22,14 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
-/** A fresh vhost the test user may use fully; `remove` deletes it with everything in it. */
-export async function createTestVhost(prefix = 'mcp-test'): Promise<{ name: string; remove: () => Promise<void> }> {
+export interface TestVhost {
+  name: string;
+  /** Deletes the vhost with everything in it. */
+  remove(): Promise<void>;
+}
+
+/** A fresh vhost the test user may use fully. */
+export async function createTestVhost(prefix = 'mcp-test'): Promise<TestVhost> {
   const name = uniqueName(prefix);
   const encoded = encodeURIComponent(name);
   await admin('PUT', `/vhosts/${encoded}`, { description: 'created by rabbitmq-mcp-server tests' });

@@ -51,19 +51,20 @@ export function brokerEnv(overrides: Record<string, string> = {}): Record<string
   };
 }
 
+export interface HarnessOptions {
+  args?: string[];
+  /** Set on top of brokerEnv(). */
+  env?: Record<string, string>;
+  /** What the client declares (e.g. elicitation), and handlers to set before it connects. */
+  capabilities?: ClientCapabilities;
+  beforeConnect?: (client: Client) => void;
+}
+
 /**
  * A real server (real broker, real management API) driven by a real SDK client over the SDK's
  * in-memory transport: everything a stdio client sees, without a child process.
  */
-export async function startHarness(
-  options: {
-    args?: string[];
-    env?: Record<string, string>;
-    /** What the client declares (e.g. elicitation), and handlers to set before it connects. */
-    capabilities?: ClientCapabilities;
-    beforeConnect?: (client: Client) => void;
-  } = {},
-): Promise<Harness> {
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const command = loadConfig(options.args ?? [], brokerEnv(options.env));
   if (command.kind !== 'run') throw new Error('expected a run command');
   const { config } = command;
