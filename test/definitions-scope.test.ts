@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { admin, uniqueName } from './support/broker-admin.js';
 import { useBrokerFixture, useTestVhost } from './support/broker-fixture.js';
+import { jsonBelowSummary } from './support/tool-answer.js';
 
 /**
  * Definitions under --vhosts and --queues: exports hide, and imports refuse, what is out of scope.
@@ -27,10 +28,6 @@ async function userNames(): Promise<string[]> {
   return (await admin<Item[]>('GET', '/users')).map((user) => String(user.name)).sort();
 }
 
-function exportedJson(text: string): Item {
-  return JSON.parse(text.slice(text.indexOf('\n') + 1)) as Item;
-}
-
 beforeAll(async () => {
   const v = enc(inside.name);
   await admin('PUT', `/exchanges/${v}/payments`, { type: 'direct', durable: true });
@@ -45,7 +42,7 @@ describe('export under a scope', () => {
   it('hides the queues out of scope, and their bindings, from a vhost export', async () => {
     const answer = await fixture.mcp.call('export_definitions', { vhost: inside.name });
     expect(answer.isError).toBe(false);
-    const document = exportedJson(answer.text);
+    const document = jsonBelowSummary(answer) as Item;
     const queues = (document.queues as Item[]).map((queue) => queue.name);
     expect(queues).toEqual((await queueNames(inside.name)).filter((name) => name !== DENIED));
     expect((document.bindings as Item[]).map((binding) => binding.destination)).toEqual([ALLOWED]);
@@ -55,7 +52,7 @@ describe('export under a scope', () => {
   it('hides other vhosts and the queues out of scope from a whole-broker export', async () => {
     const answer = await fixture.mcp.call('export_definitions');
     expect(answer.isError).toBe(false);
-    const document = exportedJson(answer.text);
+    const document = jsonBelowSummary(answer) as Item;
     expect((document.vhosts as Item[]).map((vhost) => vhost.name)).toContain(inside.name);
     expect(answer.text).not.toContain(outside.name);
     expect(answer.text).not.toContain(DENIED);

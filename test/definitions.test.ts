@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin, uniqueName } from './support/broker-admin.js';
 import { BROKER } from './support/broker-env.js';
 import { useBrokerFixture, useTestVhost } from './support/broker-fixture.js';
+import { jsonBelowSummary } from './support/tool-answer.js';
 
 /**
  * export_definitions, import_definitions and the definitions resource against the real broker:
@@ -88,11 +89,6 @@ function list(document: Item, key: string): Item[] {
   return (document[key] as Item[] | undefined) ?? [];
 }
 
-/** The JSON after the summary line of an export. */
-function exportedJson(text: string): Item {
-  return JSON.parse(text.slice(text.indexOf('\n') + 1)) as Item;
-}
-
 async function canLogIn(name: string, secret: string): Promise<boolean> {
   const response = await fetch(`http://${BROKER.host}:${BROKER.httpPort}/api/whoami`, {
     headers: { authorization: `Basic ${Buffer.from(`${name}:${secret}`).toString('base64')}` },
@@ -119,7 +115,7 @@ describe('export_definitions', () => {
     const answer = await fixture.mcp.call('export_definitions', { vhost: source.name });
     expect(answer.isError).toBe(false);
     const raw = await admin<Item>('GET', `/definitions/${enc(source.name)}`);
-    exported = exportedJson(answer.text);
+    exported = jsonBelowSummary(answer) as Item;
     for (const key of ['queues', 'exchanges', 'bindings', 'policies']) {
       expect(list(exported, key).map(canonical).sort(), key).toEqual(list(raw, key).map(canonical).sort());
     }
@@ -133,7 +129,7 @@ describe('export_definitions', () => {
   it('masks the password in a federation upstream URI', async () => {
     const answer = await fixture.mcp.call('export_definitions', { vhost: source.name });
     expect(answer.text.includes(FED_SECRET), 'the export shows the upstream password').toBe(false);
-    const [upstream] = list(exportedJson(answer.text), 'parameters');
+    const [upstream] = list(jsonBelowSummary(answer) as Item, 'parameters');
     expect(upstream?.value).toEqual({ uri: 'amqp://feduser:***@127.0.0.1:5672/%2F', expires: 3_600_000 });
   });
 
@@ -187,13 +183,12 @@ describe('import_definitions', () => {
 
   it('imports into the fresh vhost, reporting progress, and reproduces the topology', async () => {
     const progress: { progress: number; total?: number; message?: string }[] = [];
-    const result = await fixture.mcp.client.callTool(
-      { name: 'import_definitions', arguments: { definitions: restored, vhost: target.name, confirm: true } },
-      undefined,
+    const { text, isError } = await fixture.mcp.call(
+      'import_definitions',
+      { definitions: restored, vhost: target.name, confirm: true },
       { onprogress: (update) => progress.push(update) },
     );
-    const text = (result.content as { text: string }[]).map((part) => part.text).join('\n');
-    expect(result.isError ?? false, text).toBe(false);
+    expect(isError, text).toBe(false);
     const total = ['queues', 'exchanges', 'bindings', 'policies', 'parameters'].reduce((sum, key) => sum + list(restored, key).length, 0);
     expect(text).toContain(`Imported into vhost '${target.name}'`);
     expect(text).toContain(`${total} added, 0 changed. Verified: all ${total} now match the document.`);

@@ -20,6 +20,7 @@ import {
   writeAppImage,
 } from './support/desktop-app.js';
 import type { StandInRecord } from './support/electron-stand-in.js';
+import { callTool } from './support/tool-answer.js';
 
 /**
  * The desktop app as it ships: the built dist/electron/main.cjs and preload.cjs, laid out as
@@ -62,10 +63,6 @@ function appEnvironment(extra: Record<string, string> = {}): Record<string, stri
     STAND_IN_PACKAGED: '1',
     ...extra,
   };
-}
-
-function text(result: Awaited<ReturnType<Client['callTool']>>): string {
-  return (result.content as { type: string; text?: string }[]).map((part) => part.text ?? '').join('\n');
 }
 
 const isTray = (color: string) => (record: StandInRecord) =>
@@ -157,7 +154,7 @@ describe('the desktop app as it ships (built main.cjs and preload.cjs under a st
           env: { PATH: process.env.PATH ?? '', HOME: home, ...entry.env },
         }),
       );
-      expect(text(await client.callTool({ name: 'list_queues', arguments: {} }))).toContain(queueA);
+      expect((await callTool(client, 'list_queues')).text).toContain(queueA);
       expect(client.getInstructions()).not.toContain(vhostA.name);
 
       // Idle: the health page's sampling paces itself (main.ts passes no interval: the default).
@@ -182,7 +179,7 @@ describe('the desktop app as it ships (built main.cjs and preload.cjs under a st
       await app.click('Beta');
       let answer = '';
       while (!answer.includes(queueB) && Date.now() - switchedAt < 30_000) {
-        answer = text(await client.callTool({ name: 'list_queues', arguments: {} }));
+        answer = (await callTool(client, 'list_queues')).text;
         if (!answer.includes(queueB)) await new Promise((resolve) => setTimeout(resolve, 100));
       }
       console.log(`profile switch seen by the connected client after ${Date.now() - switchedAt} ms`);
@@ -190,10 +187,10 @@ describe('the desktop app as it ships (built main.cjs and preload.cjs under a st
       expect(answer).not.toContain(queueA);
       await app.waitFor(menuWith('Beta', true), 'Beta checked in the tray menu');
       // The old default vhost is not Beta's: the error says so, not something about user tags.
-      const oldVhost = await client.callTool({ name: 'list_queues', arguments: { vhost: vhostA.name } });
+      const oldVhost = await callTool(client, 'list_queues', { vhost: vhostA.name });
       expect(oldVhost.isError).toBe(true);
-      expect(text(oldVhost)).toContain(`user '${userB}' may not use vhost '${vhostA.name}'`);
-      expect(text(oldVhost)).not.toMatch(/tag/);
+      expect(oldVhost.text).toContain(`user '${userB}' may not use vhost '${vhostA.name}'`);
+      expect(oldVhost.text).not.toMatch(/tag/);
       await client.close();
 
       // What main.cjs opened exists in the packaged layout; it required only Node and electron.
@@ -263,7 +260,7 @@ describe('the desktop app as it ships (built main.cjs and preload.cjs under a st
           env: { PATH: process.env.PATH ?? '', HOME: imageHome, ...entry.env },
         });
       await client.connect(launch());
-      expect(text(await client.callTool({ name: 'list_queues', arguments: {} }))).toContain(queueA);
+      expect((await callTool(client, 'list_queues')).text).toContain(queueA);
       await client.close();
 
       // Quit: the mount goes away. The same config still works: the entry starts the AppImage.
@@ -272,8 +269,7 @@ describe('the desktop app as it ships (built main.cjs and preload.cjs under a st
       expect(mounts()).toEqual([]);
       client = new Client({ name: 'claude-desktop-as-launched', version: '1.0.0' });
       await client.connect(launch());
-      const answer = await client.callTool({ name: 'list_queues', arguments: {} });
-      expect(text(answer)).toContain(queueA);
+      expect((await callTool(client, 'list_queues')).text).toContain(queueA);
       const status = JSON.parse(readFileSync(join(imageUserData, 'app-status.json'), 'utf8')) as { appPid: number };
       await client.close();
       process.kill(status.appPid, 'SIGTERM');

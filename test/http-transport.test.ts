@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROKER } from './support/broker-env.js';
 import { type HttpHarness, INITIALIZE, JSON_HEADERS, SECOND_TOKEN, TOKEN, rpc, startHttpHarness } from './support/http-harness.js';
+import { callTool } from './support/tool-answer.js';
 
 let http: HttpHarness;
 
@@ -28,8 +29,7 @@ describe('MCP over stateless Streamable HTTP', () => {
     expect(client.getServerVersion()?.name).toBe('rabbitmq-mcp-server');
     const { tools } = await client.listTools();
     expect(tools.map((tool) => tool.name)).toContain('list_queues');
-    const result = await client.callTool({ name: 'get_overview', arguments: {} });
-    expect((result.content as { text: string }[])[0]?.text).toContain('broker: RabbitMQ');
+    expect((await callTool(client, 'get_overview')).text).toContain('broker: RabbitMQ');
   });
 
   it('answers any request without a session: a tools/list POST needs no initialize first', async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin } from './support/broker-admin.js';
 import { useTestVhost } from './support/broker-fixture.js';
 import { type Harness, startHarness } from './support/mcp-harness.js';
+import { jsonBelowSummary } from './support/tool-answer.js';
 
 const vhost = useTestVhost('mcp-escape');
 const servers: Harness[] = [];
@@ -27,7 +28,7 @@ describe('management_api', () => {
     const answer = await mcp.call('management_api', { path: `/api/queues/${v()}/hatch?columns=name,durable` });
     expect(answer.isError).toBe(false);
     expect(answer.text.split('\n')[0]).toBe(`GET /api/queues/${v()}/hatch?columns=name%2Cdurable → 200`);
-    expect(JSON.parse(answer.text.slice(answer.text.indexOf('\n') + 1))).toEqual({ name: 'hatch', durable: true });
+    expect(jsonBelowSummary(answer)).toEqual({ name: 'hatch', durable: true });
     expect((await mcp.call('management_api', { path: 'overview' })).text).toMatch(/^GET \/api\/overview → 200\n/);
   });
 

@@ -32,13 +32,12 @@ describe('moving between queues', () => {
     await declare('big-to', { 'x-queue-type': 'quorum' });
     const published = await fill('big-from', 10_500);
     const progress: { progress: number; total?: number }[] = [];
-    const result = await fixture.mcp.client.callTool(
-      { name: 'move_messages', arguments: { from: 'big-from', to: 'big-to', count: 10_000, confirm: true } },
-      undefined,
+    const { text, isError } = await fixture.mcp.call(
+      'move_messages',
+      { from: 'big-from', to: 'big-to', count: 10_000, confirm: true },
       { onprogress: (update) => progress.push(update), timeout: 120_000 },
     );
-    const text = (result.content as { text: string }[]).map((part) => part.text).join('\n');
-    expect(result.isError, text).not.toBe(true);
+    expect(isError, text).toBe(false);
     expect(text).toContain("Moved 10000 messages from queue 'big-from' to queue 'big-to'");
     expect(await bodiesIn('big-to')).toEqual(published.slice(0, 10_000));
     expect(await bodiesIn('big-from')).toEqual(published.slice(10_000));

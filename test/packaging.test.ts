@@ -14,6 +14,7 @@ import { admin, uniqueName } from './support/broker-admin.js';
 import { useTestVhost } from './support/broker-fixture.js';
 import { BROKER } from './support/broker-env.js';
 import { ensureBuilt } from './support/built-server.js';
+import { callTool } from './support/tool-answer.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const dist = (path: string) => join(ROOT, 'dist', path);
@@ -177,9 +178,9 @@ describe('the Claude Desktop extension (.mcpb)', () => {
       const tools = (await client.listTools()).tools.map((tool) => tool.name);
       expect(tools).toContain('list_queues');
       expect(tools).not.toContain('create_queue');
-      const result = await client.callTool({ name: 'list_queues', arguments: {} });
-      expect(result.isError).not.toBe(true);
-      expect(JSON.stringify(result.content)).toContain('payments');
+      const result = await callTool(client, 'list_queues');
+      expect(result.isError).toBe(false);
+      expect(result.text).toContain('payments');
     } finally {
       await client.close();
     }

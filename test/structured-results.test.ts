@@ -59,29 +59,34 @@ describe('structured results', () => {
   const plainServer = useHarness(vhost);
   const schemaServer = useHarness(vhost, { args: ['--output-schemas'] });
 
+  /** One queue's row in list_queues' data. */
+  async function queueData(name: string): Promise<{ consumers?: number; messages?: number } | undefined> {
+    const { structuredContent } = await plainServer.mcp.call('list_queues', { name });
+    return (structuredContent as { queues?: { consumers: number; messages: number }[] } | undefined)?.queues?.[0];
+  }
+
   beforeAll(async () => {
     // The app's connection and consumer are listed, and counted on their queue, once the broker's
     // statistics have them (the consumer list and the queue's consumer count settle apart).
     await eventually(async () => {
       const consumers = await plainServer.mcp.call('list_connections', { show: 'consumers' });
-      const queue = await plainServer.mcp.client.callTool({ name: 'list_queues', arguments: { name: 'orders' } });
-      const counted = (queue.structuredContent as { queues?: { consumers: number }[] } | undefined)?.queues?.[0]?.consumers === 1;
-      const backlog = await plainServer.mcp.client.callTool({ name: 'list_queues', arguments: { name: 'backlog' } });
-      const waiting = (backlog.structuredContent as { queues?: { messages: number }[] } | undefined)?.queues?.[0]?.messages === 3;
+      const counted = (await queueData('orders'))?.consumers === 1;
+      const waiting = (await queueData('backlog'))?.messages === 3;
       return consumers.text.includes('orders-worker') && counted && waiting ? true : undefined;
     }, 'the consumer to be listed and counted');
   });
 
   it('come beside the text the model reads, and only the lists, the problems and the overview have them', async () => {
     for (const [name, args, check] of CALLS) {
-      const result = await plainServer.mcp.client.callTool({ name, arguments: args });
-      expect(result.isError, `${name} ${JSON.stringify(args)}`).not.toBe(true);
-      expect((result.content as { type: string; text: string }[])[0]?.text.length).toBeGreaterThan(0);
-      check(result.structuredContent as Record<string, any>);
+      const result = await plainServer.mcp.call(name, args);
+      expect(result.isError, `${name} ${JSON.stringify(args)}`).toBe(false);
+      expect(result.text.length).toBeGreaterThan(0);
+      expect(result.structuredContent, name).toBeDefined();
+      check(result.structuredContent ?? {});
     }
     const { tools } = await plainServer.mcp.client.listTools();
     expect(tools.filter((tool) => tool.outputSchema)).toEqual([]); // not advertised by default: the budget
-    const peek = await plainServer.mcp.client.callTool({ name: 'peek_messages', arguments: { queue: 'backlog' } });
+    const peek = await plainServer.mcp.call('peek_messages', { queue: 'backlog' });
     expect(peek.structuredContent).toBeUndefined();
   });
 
@@ -96,13 +101,13 @@ describe('structured results', () => {
     const ajv = new Ajv({ strict: false });
     for (const [name, args] of CALLS) {
       // The SDK client itself refuses a structured result that does not match the tool's schema.
-      const result = await schemaServer.mcp.client.callTool({ name, arguments: args });
+      const result = await schemaServer.mcp.call(name, args);
       const schema = tools.find((tool) => tool.name === name)?.outputSchema as object;
       const validate = ajv.compile(schema);
       expect(validate(result.structuredContent), `${name}: ${JSON.stringify(validate.errors)}`).toBe(true);
     }
     // A result that is an error carries no structured content (the schema describes success).
-    const missing = await schemaServer.mcp.client.callTool({ name: 'list_queues', arguments: { name: 'no-such-queue' } });
+    const missing = await schemaServer.mcp.call('list_queues', { name: 'no-such-queue' });
     expect(missing.isError).toBe(true);
     expect(missing.structuredContent).toBeUndefined();
   });
