@@ -10,12 +10,18 @@ const fixture = useBrokerFixture({ args: ['--allow-destructive'] });
 let app: ChannelModel;
 const appName = uniqueName('billing-worker');
 
-beforeAll(async () => {
-  app = await connect(
+/** An application's connection to the fixture's vhost, under the client-provided name `clientName`. */
+async function connectApp(clientName: string): Promise<ChannelModel> {
+  const connection = await connect(
     { hostname: BROKER.host, port: BROKER.amqpPort, username: BROKER.user, password: BROKER.password, vhost: fixture.vhost.name },
-    { clientProperties: { connection_name: appName } },
+    { clientProperties: { connection_name: clientName } },
   );
-  app.on('error', () => undefined);
+  connection.on('error', () => undefined);
+  return connection;
+}
+
+beforeAll(async () => {
+  app = await connectApp(appName);
   const channel = await app.createChannel();
   await channel.assertQueue('work', { durable: true });
   await channel.prefetch(7);
@@ -27,12 +33,12 @@ afterAll(async () => {
   await app?.close().catch(() => undefined);
 });
 
-async function appConnectionName(): Promise<string> {
+async function appConnectionName(clientName = appName): Promise<string> {
   return eventually(async () => {
     const listed = await fixture.mcp.call('list_connections', { vhost: fixture.vhost.name });
-    const row = listed.text.split('\n').find((line) => line.includes(appName));
+    const row = listed.text.split('\n').find((line) => line.includes(clientName));
     return row?.split(' | ')[0];
-  }, 'the app connection to show up');
+  }, `the connection of ${clientName} to show up`);
 }
 
 describe('connections, channels and consumers', () => {
@@ -90,11 +96,19 @@ describe('connections, channels and consumers', () => {
   });
 
   it('previews, then closes the connection, and the application sees it closed', async () => {
-    const name = await appConnectionName();
-    const closed = new Promise<void>((resolve) => app.once('close', () => resolve()));
-    const preview = await fixture.mcp.call('close_connection', { name });
+    // A connection of its own: the other cases list the shared one.
+    const closingName = uniqueName('closing-worker');
+    const closing = await connectApp(closingName);
+    await closing.createChannel();
+    const name = await appConnectionName(closingName);
+    const closed = new Promise<void>((resolve) => closing.once('close', () => resolve()));
+    // The channel count settles a moment after the connection appears.
+    const preview = await eventually(async () => {
+      const answer = await fixture.mcp.call('close_connection', { name });
+      return answer.text.includes('1 channel)') ? answer : undefined;
+    }, 'the connection to show its channel');
     expect(preview.text).toContain(
-      `Dry run: would close connection '${name}' (user guest, vhost ${fixture.vhost.name}, client ${appName}, 1 channel)`,
+      `Dry run: would close connection '${name}' (user guest, vhost ${fixture.vhost.name}, client ${closingName}, 1 channel)`,
     );
     const done = await fixture.mcp.call('close_connection', { name, reason: 'test says bye', confirm: true });
     expect(done.isError).toBe(false);
@@ -135,11 +149,7 @@ describe('a connection that closes while the broker looks it up', () => {
       args: ['--allow-destructive'],
       env: { AMQP_VHOST: fixture.vhost.name, HTTP_PORT: String(proxy.port) },
     });
-    const other = await connect(
-      { hostname: BROKER.host, port: BROKER.amqpPort, username: BROKER.user, password: BROKER.password, vhost: fixture.vhost.name },
-      { clientProperties: { connection_name: uniqueName('short-lived') } },
-    );
-    other.on('error', () => undefined);
+    const other = await connectApp(uniqueName('short-lived'));
     try {
       const name = await eventually(async () => {
         const listed = await viaProxy.call('list_connections', { vhost: fixture.vhost.name });

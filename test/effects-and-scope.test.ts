@@ -130,14 +130,17 @@ describe('at the destructive level, a preview says what would be removed', () =>
   const server = useHarness(vhost, { args: ['--allow-destructive'] });
 
   it('a max-length policy: how many ready messages from how many queues, then done on confirm', async () => {
-    const wipe = { kind: 'policy', name: 'trim', settings: { pattern: '^jobs\\.', definition: { 'max-length': 1 }, 'apply-to': 'queues' } };
+    // Queues of its own: the trim must not take the messages other cases count on.
+    await fill('trim.a', 4);
+    await fill('trim.b', 3);
+    const wipe = { kind: 'policy', name: 'trim', settings: { pattern: '^trim\\.', definition: { 'max-length': 1 }, 'apply-to': 'queues' } };
     const preview = await server.mcp.call('set_configuration', wipe);
     expect(preview.text).toContain('it matches 2 queues now and drops 5 ready messages from 2 queues (max-length 1)');
-    expect(await readyIn('jobs.a')).toBe(4);
+    expect(await readyIn('trim.a')).toBe(4);
     expect((await server.mcp.call('set_configuration', { ...wipe, confirm: true })).text).toBe(
       `Created policy 'trim' in vhost '${vhost.name}'.`,
     );
-    await eventually(async () => ((await readyIn('jobs.a')) === 1 ? true : undefined), 'the policy to trim jobs.a');
+    await eventually(async () => ((await readyIn('trim.a')) === 1 ? true : undefined), 'the policy to trim trim.a');
     await admin('DELETE', `/policies/${v()}/trim`);
   });
 });

@@ -129,51 +129,57 @@ describe('publish_messages', () => {
 });
 
 describe('peek_messages and consume_messages', () => {
-  beforeAll(async () => {
+  /** A queue of the case's own holding three messages, the first with a message id. */
+  async function queueOfThree(name: string): Promise<string> {
+    await fixture.mcp.call('create_queue', { name, type: 'classic' });
     await fixture.mcp.call('publish_messages', {
-      routing_key: 'inbox',
+      routing_key: name,
       messages: [{ body: 'first', properties: { message_id: 'id-1' } }, { body: 'second' }, { body: 'a longer third body' }],
     });
-  });
+    return name;
+  }
 
   it('shows messages without removing them', async () => {
-    const answer = await fixture.mcp.call('peek_messages', { queue: 'inbox' });
+    const queue = await queueOfThree('peeked');
+    const answer = await fixture.mcp.call('peek_messages', { queue });
     expect(answer.text).toContain('Peeked 3 message(s) at positions 1-3');
     expect(answer.text).toContain('nothing was removed');
     expect(answer.text).toMatch(/#1 .*"message_id":"id-1".*\nbody \(5 bytes, utf-8\): first/);
-    const again = await fixture.mcp.call('peek_messages', { queue: 'inbox', offset: 1, count: 1 });
+    const again = await fixture.mcp.call('peek_messages', { queue, offset: 1, count: 1 });
     expect(again.text).toContain('positions 2-2');
     expect(again.text).toContain('body (6 bytes, utf-8): second');
     expect(again.text).toContain('Next: peek_messages with offset=2');
   });
 
   it('shows binary bodies as base64 and cuts long ones', async () => {
-    const answer = await fixture.mcp.call('peek_messages', { queue: 'inbox', offset: 2, count: 1, max_body: 2 });
+    const queue = await queueOfThree('peeked-bodies');
+    const answer = await fixture.mcp.call('peek_messages', { queue, offset: 2, count: 1, max_body: 2 });
     expect(answer.text).toContain('body (19 bytes, utf-8): a … (17 more chars)');
     await fixture.mcp.call('publish_messages', {
-      routing_key: 'inbox',
+      routing_key: queue,
       encoding: 'base64',
       messages: [{ body: Buffer.from([0xff, 0x00, 0x01]).toString('base64') }],
     });
-    const binary = await fixture.mcp.call('peek_messages', { queue: 'inbox', offset: 3, count: 1 });
+    const binary = await fixture.mcp.call('peek_messages', { queue, offset: 3, count: 1 });
     expect(binary.text).toContain('body (3 bytes, base64): /wAB');
   });
 
   it('previews consume_messages without taking anything', async () => {
-    const answer = await fixture.mcp.call('consume_messages', { queue: 'inbox', count: 2 });
-    expect(answer.text).toContain("Dry run: would remove 2 messages of 4 ready from queue 'inbox'");
+    const queue = await queueOfThree('consume-previewed');
+    const answer = await fixture.mcp.call('consume_messages', { queue, count: 2 });
+    expect(answer.text).toContain(`Dry run: would remove 2 messages of 3 ready from queue '${queue}'`);
     expect(answer.text).toContain('return each whole');
-    const peek = await fixture.mcp.call('peek_messages', { queue: 'inbox' });
-    expect(peek.text).toContain('Peeked 4 message(s)');
+    const peek = await fixture.mcp.call('peek_messages', { queue });
+    expect(peek.text).toContain('Peeked 3 message(s)');
   });
 
   it('consumes messages from the head with confirm, and they are gone', async () => {
-    const answer = await fixture.mcp.call('consume_messages', { queue: 'inbox', count: 2, confirm: true });
+    const queue = await queueOfThree('consumed');
+    const answer = await fixture.mcp.call('consume_messages', { queue, count: 2, confirm: true });
     expect(answer.text).toContain('Removed 2 messages');
     expect(answer.text).toContain('first');
     expect(answer.text).toContain('second');
-    const rest = await drain('inbox');
-    expect(rest).toHaveLength(2);
+    expect((await drain(queue)).map((message) => message.body)).toEqual(['a longer third body']);
   });
 
   it.each(['classic', 'quorum'] as const)(

@@ -154,69 +154,80 @@ describe('moving between queues', () => {
   });
 });
 
-describe('replaying a dead-letter queue to where each message came from', () => {
+/**
+ * A quorum dead-letter queue holding, behind one stray message without x-death, 300 orders rejected
+ * and 100 payments expired from their own queues, interleaved. `tag` keeps each case's names apart.
+ */
+async function replayableDeadLetters(tag: string) {
+  const dlx = `dlx-${tag}`;
+  const dead = `dead-${tag}`;
+  const sources = { orders: `orders-${tag}`, payments: `payments-${tag}` };
   const orders: string[] = [];
   const payments: string[] = [];
-
-  beforeAll(async () => {
-    await admin('PUT', `/exchanges/${encodeURIComponent(fixture.vhost.name)}/dlx`, { type: 'fanout', durable: true });
-    await declare('dead', { 'x-queue-type': 'quorum' });
-    await admin('POST', `/bindings/${encodeURIComponent(fixture.vhost.name)}/e/dlx/q/dead`, { routing_key: '' });
-    await declare('orders', { 'x-dead-letter-exchange': 'dlx' });
-    await declare('payments', { 'x-dead-letter-exchange': 'dlx' });
-    const channel = await raw.createConfirmChannel();
-    // Published straight into the dead-letter queue, it has no x-death and must stay, ahead of
-    // everything else: then no ack can cover the moved ones together, each is acked on its own.
-    channel.sendToQueue('dead', Buffer.from('stray'));
-    // Interleaved, so the dead-letter queue mixes both sources.
-    for (let i = 0; i < 300; i++) {
-      const body = `order-${i}`;
-      orders.push(body);
-      channel.sendToQueue('orders', Buffer.from(body), { headers: { tenant: 'acme' } });
-      if (i % 3 === 0) {
-        const payment = `payment-${i}`;
-        payments.push(payment);
-        channel.sendToQueue('payments', Buffer.from(payment), { expiration: '1' });
-      }
+  await admin('PUT', `/exchanges/${encodeURIComponent(fixture.vhost.name)}/${dlx}`, { type: 'fanout', durable: true });
+  await declare(dead, { 'x-queue-type': 'quorum' });
+  await admin('POST', `/bindings/${encodeURIComponent(fixture.vhost.name)}/e/${dlx}/q/${dead}`, { routing_key: '' });
+  await declare(sources.orders, { 'x-dead-letter-exchange': dlx });
+  await declare(sources.payments, { 'x-dead-letter-exchange': dlx });
+  const channel = await raw.createConfirmChannel();
+  // Published straight into the dead-letter queue, it has no x-death and must stay, ahead of
+  // everything else: then no ack can cover the moved ones together, each is acked on its own.
+  channel.sendToQueue(dead, Buffer.from('stray'));
+  // Interleaved, so the dead-letter queue mixes both sources.
+  for (let i = 0; i < 300; i++) {
+    const body = `order-${i}`;
+    orders.push(body);
+    channel.sendToQueue(sources.orders, Buffer.from(body), { headers: { tenant: 'acme' } });
+    if (i % 3 === 0) {
+      const payment = `payment-${i}`;
+      payments.push(payment);
+      channel.sendToQueue(sources.payments, Buffer.from(payment), { expiration: '1' });
     }
-    await channel.waitForConfirms();
-    await channel.close();
-    // Rejected without requeue: dead-lettered with reason 'rejected', in order.
-    const consumer = await raw.createChannel();
-    await consumer.prefetch(100);
-    let rejected = 0;
-    await new Promise<void>((resolve) => {
-      void consumer.consume('orders', (message) => {
-        if (!message) return resolve();
-        consumer.nack(message, false, false);
-        if (++rejected === orders.length) resolve();
-      });
+  }
+  await channel.waitForConfirms();
+  await channel.close();
+  // Rejected without requeue: dead-lettered with reason 'rejected', in order.
+  const consumer = await raw.createChannel();
+  await consumer.prefetch(100);
+  let rejected = 0;
+  await new Promise<void>((resolve) => {
+    void consumer.consume(sources.orders, (message) => {
+      if (!message) return resolve();
+      consumer.nack(message, false, false);
+      if (++rejected === orders.length) resolve();
     });
-    await consumer.close();
-    await eventually(async () => {
-      const check = await raw.createChannel();
-      const { messageCount } = await check.checkQueue('dead');
-      await check.close();
-      return messageCount === orders.length + payments.length + 1 ? true : undefined;
-    }, 'every message to be dead-lettered');
   });
+  await consumer.close();
+  await eventually(async () => {
+    const check = await raw.createChannel();
+    const { messageCount } = await check.checkQueue(dead);
+    await check.close();
+    return messageCount === orders.length + payments.length + 1 ? true : undefined;
+  }, 'every message to be dead-lettered');
+  return { dead, sources, orders, payments };
+}
 
+describe('replaying a dead-letter queue to where each message came from', () => {
   it('previews where they would go', async () => {
-    const answer = await fixture.mcp.call('move_messages', { from: 'dead', to_source: true, count: 1000 });
+    const { dead } = await replayableDeadLetters('previewed');
+    const answer = await fixture.mcp.call('move_messages', { from: dead, to_source: true, count: 1000 });
     expect(answer.text).toContain(
-      `Dry run: would move up to 401 messages (the oldest of 401 ready) from queue 'dead' each to the queue it was dead-lettered from`,
+      `Dry run: would move up to 401 messages (the oldest of 401 ready) from queue '${dead}' each to the queue it was dead-lettered from`,
     );
   });
 
   it('puts each message back in its own source queue, in order, with its headers, and leaves the rest', async () => {
-    const answer = await fixture.mcp.call('move_messages', { from: 'dead', to_source: true, count: 1000, confirm: true });
+    const { dead, sources, orders, payments } = await replayableDeadLetters('replayed');
+    const answer = await fixture.mcp.call('move_messages', { from: dead, to_source: true, count: 1000, confirm: true });
     expect(answer.isError, answer.text).toBe(false);
-    expect(answer.text).toContain("Moved 400 messages from queue 'dead' to their source queues (300 to 'orders', 100 to 'payments')");
-    expect(answer.text).toContain("Left in 'dead': 1 without an x-death header.");
-    const back = await takeAll(raw, 'orders');
+    expect(answer.text).toContain(
+      `Moved 400 messages from queue '${dead}' to their source queues (300 to '${sources.orders}', 100 to '${sources.payments}')`,
+    );
+    expect(answer.text).toContain(`Left in '${dead}': 1 without an x-death header.`);
+    const back = await takeAll(raw, sources.orders);
     expect(back.map((message) => message.content.toString())).toEqual(orders);
-    expect(back[0]?.properties.headers).toMatchObject({ tenant: 'acme', 'x-death': [{ queue: 'orders', reason: 'rejected' }] });
-    expect(await bodiesIn('payments')).toEqual(payments);
-    expect(await bodiesIn('dead')).toEqual(['stray']);
+    expect(back[0]?.properties.headers).toMatchObject({ tenant: 'acme', 'x-death': [{ queue: sources.orders, reason: 'rejected' }] });
+    expect(await bodiesIn(sources.payments)).toEqual(payments);
+    expect(await bodiesIn(dead)).toEqual(['stray']);
   });
 });
