@@ -96,7 +96,10 @@ describe('logging notifications', () => {
     await server.mcp.client.setLoggingLevel('error');
     await server.mcp.call('create_queue', { name: 'logged-quietly' });
     await server.mcp.call('create_queue', { name: 'logged', type: 'quorum' });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(messages).toHaveLength(2);
+    // Notifications arrive in order: once one sent after the quiet calls is in, theirs would be too.
+    await server.mcp.client.setLoggingLevel('notice');
+    await server.mcp.call('create_queue', { name: 'logged-after' });
+    await expect.poll(() => messages.length).toBe(3);
+    expect(messages[2]).toEqual({ level: 'notice', data: expect.stringMatching(/^create_queue: Created durable queue 'logged-after'/) });
   });
 });

@@ -159,6 +159,7 @@ describe('the desktop app as it ships (built main.cjs and preload.cjs under a st
 
       // Idle: the health page's sampling paces itself (main.ts passes no interval: the default).
       const idleFrom = Date.now();
+      // A fixed window on purpose: the test counts what the idle app does in it.
       await new Promise((resolve) => setTimeout(resolve, 10_500));
       const idleTo = Date.now();
       const samples = app.records.filter(

@@ -121,6 +121,7 @@ async function rollingRestart(
     await whileDown?.(index);
     instances[index] = await startHttpProcess(instanceEnv(), [], ports[index]);
   }
+  // The load runs on across the last instance's return: the balancer's fail_timeout, as above.
   await new Promise((resolve) => setTimeout(resolve, 700));
   return exitCodes;
 }

@@ -80,6 +80,7 @@ describe('move_messages when the connection is cut or the server is killed mid-m
       let answer = '';
       try {
         const move = session.call('move_messages', { from, to, count: MESSAGES, confirm: true });
+        // The fault lands at a random moment of the move: the wait is the point.
         await new Promise((resolve) => setTimeout(resolve, delay));
         if (fault === 'cut') await proxy.cut();
         else if (session.pid) process.kill(session.pid, 'SIGKILL');

@@ -147,7 +147,7 @@ describe('a quorum queue with a delivery limit, while others use it', () => {
     await channel.consume(queue, (message) => {
       if (message) held.push(message.content.toString());
     });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await eventually(async () => (held.length === 1 ? true : undefined), 'the consumer to hold its one prefetched message');
     const answer = await fixture.mcp.call('peek_messages', { queue, count: 5 });
     if (!versionAtLeast(version, '4.3')) {
       expect(answer.isError).toBe(true);

@@ -24,6 +24,7 @@ async function readWholeStream(queue: string): Promise<{ body: string; offset: u
   const channel = await raw.createChannel();
   await channel.prefetch(100);
   const messages: Message[] = [];
+  // A stream consumer never runs dry: the end is when nothing more has come for a while.
   await new Promise<void>((resolve) => {
     let idle = setTimeout(resolve, 2000);
     void channel.consume(

@@ -107,6 +107,7 @@ describe('the supervisor', () => {
     expect(failed.crashes).toBe(3);
     expect(failed.lastLines.join('\n')).toContain('AMQP_PORT "not-a-port" is not valid: expected a port number from 1 to 65535');
     expect(failed.message).toContain('crashed 3 times');
+    // A window on purpose: what must not happen is a restart, which would come within it.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(supervisor?.state.status).toBe('failed');
     expect(await readRuntimeInfo(join(folder, 'runtime.json'))).toBeNull();

@@ -37,8 +37,8 @@ export async function createTestVhost(prefix = 'mcp-test'): Promise<TestVhost> {
   return { name, remove: () => admin('DELETE', `/vhosts/${encoded}`).then(() => undefined) };
 }
 
-/** Polls until `check` returns a value other than undefined (management statistics lag). */
-export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
+/** Polls until `check` returns a value other than undefined (management statistics lag), every `intervalMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 20_000, intervalMs = 250): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -48,7 +48,7 @@ export async function eventually<T>(check: () => Promise<T | undefined>, what: s
     } catch (error) {
       lastError = error;
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
 }
