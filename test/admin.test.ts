@@ -1,14 +1,13 @@
 import { connect } from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin, createTestVhost, eventually, uniqueName } from './support/broker-admin.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { admin, eventually, uniqueName } from './support/broker-admin.js';
 import { BROKER } from './support/broker-env.js';
-import { type Harness, startHarness } from './support/mcp-harness.js';
+import { useBrokerFixture } from './support/broker-fixture.js';
 
-let vhost: { name: string; remove: () => Promise<void> };
-let mcp: Harness;
+const fixture = useBrokerFixture({ vhostPrefix: 'mcp-admin', args: ['--allow-destructive'] });
 const users: string[] = [];
 const extraVhosts: string[] = [];
-const v = () => encodeURIComponent(vhost.name);
+const v = () => encodeURIComponent(fixture.vhost.name);
 
 function newUser(): string {
   const name = uniqueName('mcp-admin-user');
@@ -19,7 +18,7 @@ function newUser(): string {
 /** Whether the broker lets this user log in over AMQP with this password. */
 async function canLogIn(user: string, password: string): Promise<boolean> {
   try {
-    const connection = await connect({ hostname: BROKER.host, port: BROKER.amqpPort, username: user, password, vhost: vhost.name });
+    const connection = await connect({ hostname: BROKER.host, port: BROKER.amqpPort, username: user, password, vhost: fixture.vhost.name });
     await connection.close();
     return true;
   } catch {
@@ -27,36 +26,29 @@ async function canLogIn(user: string, password: string): Promise<boolean> {
   }
 }
 
-beforeAll(async () => {
-  vhost = await createTestVhost('mcp-admin');
-  mcp = await startHarness({ args: ['--allow-destructive'], env: { AMQP_VHOST: vhost.name } });
-});
-
 afterAll(async () => {
-  await mcp?.close();
   for (const user of users) await admin('DELETE', `/users/${encodeURIComponent(user)}`);
   for (const name of extraVhosts) await admin('DELETE', `/vhosts/${encodeURIComponent(name)}`);
-  await vhost?.remove();
 });
 
 describe('users and permissions', () => {
   it('creates a user who can log in, without ever echoing the password', async () => {
     const user = newUser();
     const password = `Pw-${Date.now()}-secret`;
-    const created = await mcp.call('set_configuration', { kind: 'user', name: user, password, settings: { tags: 'monitoring' } });
+    const created = await fixture.mcp.call('set_configuration', { kind: 'user', name: user, password, settings: { tags: 'monitoring' } });
     expect(created).toEqual({ isError: false, text: `Created user '${user}'.` });
-    const granted = await mcp.call('set_configuration', {
+    const granted = await fixture.mcp.call('set_configuration', {
       kind: 'permissions',
       name: user,
       settings: { configure: '^app\\.', write: '.*', read: '.*' },
     });
-    expect(granted.text).toBe(`Created permissions of user '${user}' on vhost '${vhost.name}'.`);
+    expect(granted.text).toBe(`Created permissions of user '${user}' on vhost '${fixture.vhost.name}'.`);
     expect(await canLogIn(user, password)).toBe(true);
-    const detail = await mcp.call('list_users', { user });
+    const detail = await fixture.mcp.call('list_users', { user });
     expect(detail.text).toContain('tags: monitoring');
     // Table cells escape backslashes (and pipes), so a regex reads ^app\\. there.
-    expect(detail.text).toContain(`${vhost.name} | ^app\\\\. | .* | .*`);
-    const all = [created.text, granted.text, detail.text, (await mcp.call('list_users', {})).text].join('\n');
+    expect(detail.text).toContain(`${fixture.vhost.name} | ^app\\\\. | .* | .*`);
+    const all = [created.text, granted.text, detail.text, (await fixture.mcp.call('list_users', {})).text].join('\n');
     expect(all).not.toContain(password);
     expect(all).not.toMatch(/password_hash|hashing_algorithm/);
     const { password_hash: hash } = await admin<{ password_hash: string }>('GET', `/users/${encodeURIComponent(user)}`);
@@ -65,12 +57,16 @@ describe('users and permissions', () => {
 
   it('changes tags while keeping the password, and changes the password when given', async () => {
     const user = newUser();
-    await mcp.call('set_configuration', { kind: 'user', name: user, password: 'first-password' });
-    await mcp.call('set_configuration', { kind: 'permissions', name: user, settings: { configure: '', write: '', read: '.*' } });
-    const retagged = await mcp.call('set_configuration', { kind: 'user', name: user, settings: { tags: ['monitoring', 'policymaker'] } });
+    await fixture.mcp.call('set_configuration', { kind: 'user', name: user, password: 'first-password' });
+    await fixture.mcp.call('set_configuration', { kind: 'permissions', name: user, settings: { configure: '', write: '', read: '.*' } });
+    const retagged = await fixture.mcp.call('set_configuration', {
+      kind: 'user',
+      name: user,
+      settings: { tags: ['monitoring', 'policymaker'] },
+    });
     expect(retagged.text).toBe(`Updated user '${user}': tags: [] → ["monitoring","policymaker"].`);
     expect(await canLogIn(user, 'first-password')).toBe(true);
-    const changed = await mcp.call('set_configuration', { kind: 'user', name: user, password: 'second-password' });
+    const changed = await fixture.mcp.call('set_configuration', { kind: 'user', name: user, password: 'second-password' });
     expect(changed.text).toMatch(/Password changed\.$/);
     expect(await canLogIn(user, 'first-password')).toBe(false);
     expect(await canLogIn(user, 'second-password')).toBe(true);
@@ -78,67 +74,74 @@ describe('users and permissions', () => {
 
   it('sets topic permissions and limits, shows them, and shows who may use a vhost', async () => {
     const user = newUser();
-    await mcp.call('set_configuration', { kind: 'user', name: user, password: 'pw-topics' });
-    await mcp.call('set_configuration', { kind: 'permissions', name: user, settings: { configure: '', write: '.*', read: '.*' } });
+    await fixture.mcp.call('set_configuration', { kind: 'user', name: user, password: 'pw-topics' });
+    await fixture.mcp.call('set_configuration', { kind: 'permissions', name: user, settings: { configure: '', write: '.*', read: '.*' } });
     expect(
       (
-        await mcp.call('set_configuration', {
+        await fixture.mcp.call('set_configuration', {
           kind: 'topic_permissions',
           name: user,
           settings: { exchange: 'amq.topic', write: '^eu\\.', read: '.*' },
         })
       ).isError,
     ).toBe(false);
-    expect((await mcp.call('set_configuration', { kind: 'user_limits', name: user, settings: { max_connections: 3 } })).text).toBe(
+    expect((await fixture.mcp.call('set_configuration', { kind: 'user_limits', name: user, settings: { max_connections: 3 } })).text).toBe(
       `Created limits of user '${user}'.`,
     );
-    expect((await mcp.call('set_configuration', { kind: 'vhost_limits', name: vhost.name, settings: { 'max-queues': 500 } })).isError).toBe(
-      false,
-    );
+    expect(
+      (await fixture.mcp.call('set_configuration', { kind: 'vhost_limits', name: fixture.vhost.name, settings: { 'max-queues': 500 } }))
+        .isError,
+    ).toBe(false);
     const [topics] = await admin<{ exchange: string; write: string }[]>('GET', `/topic-permissions/${v()}/${encodeURIComponent(user)}`);
     expect(topics).toMatchObject({ exchange: 'amq.topic', write: '^eu\\.' });
     const [limits] = await admin<{ value: Record<string, number> }[]>('GET', `/user-limits/${encodeURIComponent(user)}`);
     expect(limits?.value).toEqual({ 'max-connections': 3 });
-    const detail = await mcp.call('list_users', { user });
+    const detail = await fixture.mcp.call('list_users', { user });
     expect(detail.text).toContain('limits: max-connections=3');
-    expect(detail.text).toContain(`${vhost.name} | amq.topic | ^eu\\\\. | .*`);
-    const access = await mcp.call('list_users', { vhost: vhost.name });
+    expect(detail.text).toContain(`${fixture.vhost.name} | amq.topic | ^eu\\\\. | .*`);
+    const access = await fixture.mcp.call('list_users', { vhost: fixture.vhost.name });
     expect(access.text).toContain('limits: max-queues=500');
     expect(access.text).toContain(`${user} | (none)`.replace(' | (none)', ''));
-    const removed = await mcp.call('delete_configuration', { kind: 'user_limits', name: user, confirm: true });
+    const removed = await fixture.mcp.call('delete_configuration', { kind: 'user_limits', name: user, confirm: true });
     expect(removed.text).toBe(`Deleted limits of user '${user}'.`);
     expect((await admin<unknown[]>('GET', `/user-limits/${encodeURIComponent(user)}`)).length).toBe(0);
   });
 
   it('explains wrong settings with the fields that are right', async () => {
-    const answer = await mcp.call('set_configuration', { kind: 'permissions', name: 'someone', settings: { configure: '.*', writ: '.*' } });
+    const answer = await fixture.mcp.call('set_configuration', {
+      kind: 'permissions',
+      name: 'someone',
+      settings: { configure: '.*', writ: '.*' },
+    });
     expect(answer.isError).toBe(true);
     expect(answer.text).toMatch(
       /^Invalid settings for permissions: .*unknown setting\(s\) writ.*\. permissions takes: configure, write, read\.$/,
     );
     expect(answer.text).toMatch(/read: Invalid input: expected string, received undefined/);
-    expect((await mcp.call('set_configuration', { kind: 'policy', name: 'p', password: 'x', settings: {} })).text).toBe(
+    expect((await fixture.mcp.call('set_configuration', { kind: 'policy', name: 'p', password: 'x', settings: {} })).text).toBe(
       'password is only for kind user.',
     );
-    expect((await mcp.call('set_configuration', { kind: 'policy', name: 'new-one', settings: { priority: 1 } })).text).toBe(
+    expect((await fixture.mcp.call('set_configuration', { kind: 'policy', name: 'new-one', settings: { priority: 1 } })).text).toBe(
       'A new policy needs pattern and definition.',
     );
-    expect((await mcp.call('set_configuration', { kind: 'user', name: uniqueName('nobody') })).text).toMatch(
+    expect((await fixture.mcp.call('set_configuration', { kind: 'user', name: uniqueName('nobody') })).text).toMatch(
       /does not exist: give a password to create it/,
     );
   });
 
   it('deletes a user after a preview, but never the one the server connects as', async () => {
     const user = newUser();
-    await mcp.call('set_configuration', { kind: 'user', name: user, password: 'pw-delete', settings: { tags: 'monitoring' } });
-    const preview = await mcp.call('delete_configuration', { kind: 'user', name: user });
+    await fixture.mcp.call('set_configuration', { kind: 'user', name: user, password: 'pw-delete', settings: { tags: 'monitoring' } });
+    const preview = await fixture.mcp.call('delete_configuration', { kind: 'user', name: user });
     expect(preview.text).toBe(
       `Dry run: would delete user '${user}' (tags: monitoring) and its permissions. Nothing was changed. To do it, call delete_configuration again with confirm: true.`,
     );
     expect((await admin<{ name: string }[]>('GET', '/users')).some((u) => u.name === user)).toBe(true);
-    expect((await mcp.call('delete_configuration', { kind: 'user', name: user, confirm: true })).text).toBe(`Deleted user '${user}'.`);
+    expect((await fixture.mcp.call('delete_configuration', { kind: 'user', name: user, confirm: true })).text).toBe(
+      `Deleted user '${user}'.`,
+    );
     expect((await admin<{ name: string }[]>('GET', '/users')).some((u) => u.name === user)).toBe(false);
-    const own = await mcp.call('delete_configuration', { kind: 'user', name: BROKER.user, confirm: true });
+    const own = await fixture.mcp.call('delete_configuration', { kind: 'user', name: BROKER.user, confirm: true });
     expect(own.isError).toBe(true);
     expect(own.text).toMatch(/is the one this server connects as/);
   });
@@ -150,7 +153,7 @@ describe('vhosts', () => {
     extraVhosts.push(name);
     expect(
       (
-        await mcp.call('set_configuration', {
+        await fixture.mcp.call('set_configuration', {
           kind: 'vhost',
           name,
           settings: { description: 'made by a test', default_queue_type: 'quorum' },
@@ -159,7 +162,7 @@ describe('vhosts', () => {
     ).toBe(`Created vhost '${name}'.`);
     const created = await admin<{ description: string; default_queue_type: string }>('GET', `/vhosts/${encodeURIComponent(name)}`);
     expect(created).toMatchObject({ description: 'made by a test', default_queue_type: 'quorum' });
-    expect((await mcp.call('set_configuration', { kind: 'vhost', name, settings: { description: 'renamed' } })).text).toMatch(
+    expect((await fixture.mcp.call('set_configuration', { kind: 'vhost', name, settings: { description: 'renamed' } })).text).toMatch(
       /^Updated vhost '.*': description: "made by a test" → "renamed"/,
     );
     await admin('PUT', `/permissions/${encodeURIComponent(name)}/${BROKER.user}`, { configure: '.*', write: '.*', read: '.*' });
@@ -171,11 +174,11 @@ describe('vhosts', () => {
       properties: {},
     });
     const preview = await eventually(async () => {
-      const answer = await mcp.call('delete_configuration', { kind: 'vhost', name });
+      const answer = await fixture.mcp.call('delete_configuration', { kind: 'vhost', name });
       return answer.text.includes('1 message') ? answer.text : undefined;
     }, 'the message to be counted');
     expect(preview).toMatch(/would delete vhost '.*' with 1 queue holding 1 message, and its exchanges/);
-    expect((await mcp.call('delete_configuration', { kind: 'vhost', name, confirm: true })).text).toBe(`Deleted vhost '${name}'.`);
+    expect((await fixture.mcp.call('delete_configuration', { kind: 'vhost', name, confirm: true })).text).toBe(`Deleted vhost '${name}'.`);
     expect((await admin<{ name: string }[]>('GET', '/vhosts')).some((entry) => entry.name === name)).toBe(false);
   });
 });
@@ -189,33 +192,37 @@ describe('policies', () => {
       settings: { pattern: '^limited\\.', definition: { 'max-length': 100 }, apply_to: 'queues' },
     };
     // max-length drops messages: destructive by effect, so a preview comes first.
-    const dryRun = await mcp.call('set_configuration', cap);
+    const dryRun = await fixture.mcp.call('set_configuration', cap);
     expect(dryRun.text).toContain(
-      `Dry run: would set policy 'cap' in vhost '${vhost.name}', which sets max-length: it matches 1 queue now and drops 0 ready messages from 0 queues (max-length 100)`,
+      `Dry run: would set policy 'cap' in vhost '${fixture.vhost.name}', which sets max-length: it matches 1 queue now and drops 0 ready messages from 0 queues (max-length 100)`,
     );
-    const set = await mcp.call('set_configuration', { ...cap, confirm: true });
-    expect(set.text).toBe(`Created policy 'cap' in vhost '${vhost.name}'.`);
-    await mcp.call('set_configuration', {
+    const set = await fixture.mcp.call('set_configuration', { ...cap, confirm: true });
+    expect(set.text).toBe(`Created policy 'cap' in vhost '${fixture.vhost.name}'.`);
+    await fixture.mcp.call('set_configuration', {
       kind: 'operator_policy',
       name: 'ops-cap',
       settings: { pattern: '.*', definition: { 'max-length': 5000 }, 'apply-to': 'queues' },
       confirm: true,
     });
-    const listed = await mcp.call('list_policies', {});
+    const listed = await fixture.mcp.call('list_policies', {});
     expect(listed.text).toContain('policy | cap | ^limited\\\\. | queues | 0 | {"max-length":100}');
     expect(listed.text).toContain('operator | ops-cap | .* | queues | 0 | {"max-length":5000}');
     const applied = await eventually(async () => {
-      const answer = await mcp.call('list_policies', { queue: 'limited.orders' });
+      const answer = await fixture.mcp.call('list_policies', { queue: 'limited.orders' });
       return answer.text.includes('policy: cap') ? answer.text : undefined;
     }, 'the policy to apply');
     expect(applied).toContain('operator_policy: ops-cap');
     expect(applied).toContain('"max-length":100');
-    const changed = await mcp.call('set_configuration', { kind: 'policy', name: 'cap', settings: { priority: 5 }, confirm: true });
-    expect(changed.text).toBe(`Updated policy 'cap' in vhost '${vhost.name}': priority: 0 → 5.`);
-    const preview = await mcp.call('delete_configuration', { kind: 'policy', name: 'cap' });
-    expect(preview.text).toContain(`would delete policy 'cap' in vhost '${vhost.name}' ({"max-length":100}), which applies to 1 queue now`);
-    expect((await mcp.call('delete_configuration', { kind: 'policy', name: 'cap', confirm: true })).isError).toBe(false);
-    expect((await mcp.call('delete_configuration', { kind: 'operator_policy', name: 'ops-cap', confirm: true })).isError).toBe(false);
+    const changed = await fixture.mcp.call('set_configuration', { kind: 'policy', name: 'cap', settings: { priority: 5 }, confirm: true });
+    expect(changed.text).toBe(`Updated policy 'cap' in vhost '${fixture.vhost.name}': priority: 0 → 5.`);
+    const preview = await fixture.mcp.call('delete_configuration', { kind: 'policy', name: 'cap' });
+    expect(preview.text).toContain(
+      `would delete policy 'cap' in vhost '${fixture.vhost.name}' ({"max-length":100}), which applies to 1 queue now`,
+    );
+    expect((await fixture.mcp.call('delete_configuration', { kind: 'policy', name: 'cap', confirm: true })).isError).toBe(false);
+    expect((await fixture.mcp.call('delete_configuration', { kind: 'operator_policy', name: 'ops-cap', confirm: true })).isError).toBe(
+      false,
+    );
     expect(await admin<unknown[]>('GET', `/policies/${v()}`)).toEqual([]);
   });
 });
@@ -225,9 +232,9 @@ describe('shovels and federation', () => {
     await admin('PUT', `/queues/${v()}/shovel.in`, { durable: true });
     await admin('PUT', `/queues/${v()}/shovel.out`, { durable: true });
     const mover = { kind: 'shovel', name: 'mover', settings: { 'src-queue': 'shovel.in', 'dest-queue': 'shovel.out' } };
-    expect((await mcp.call('set_configuration', mover)).text).toContain("which takes the messages off queue 'shovel.in'");
-    const created = await mcp.call('set_configuration', { ...mover, confirm: true });
-    expect(created.text).toBe(`Created shovel 'mover' in vhost '${vhost.name}'.`);
+    expect((await fixture.mcp.call('set_configuration', mover)).text).toContain("which takes the messages off queue 'shovel.in'");
+    const created = await fixture.mcp.call('set_configuration', { ...mover, confirm: true });
+    expect(created.text).toBe(`Created shovel 'mover' in vhost '${fixture.vhost.name}'.`);
     for (let index = 0; index < 5; index++) {
       await admin('POST', `/exchanges/${v()}/amq.default/publish`, {
         routing_key: 'shovel.in',
@@ -241,24 +248,24 @@ describe('shovels and federation', () => {
       return queue.messages === 5 ? true : undefined;
     }, 'the shovel to move 5 messages');
     const listed = await eventually(async () => {
-      const answer = await mcp.call('list_links', {});
+      const answer = await fixture.mcp.call('list_links', {});
       return answer.text.includes('mover | running') ? answer.text : undefined;
     }, 'the shovel to report running');
     expect(listed).toContain(`queue shovel.in @ amqp:///${v()} | queue shovel.out @ amqp:///${v()}`);
-    expect((await mcp.call('set_configuration', { kind: 'shovel_restart', name: 'mover' })).text).toBe(
-      `Restarted shovel 'mover' in vhost '${vhost.name}'; list_links shows its state.`,
+    expect((await fixture.mcp.call('set_configuration', { kind: 'shovel_restart', name: 'mover' })).text).toBe(
+      `Restarted shovel 'mover' in vhost '${fixture.vhost.name}'; list_links shows its state.`,
     );
     expect(
       (
-        await mcp.call('set_configuration', {
+        await fixture.mcp.call('set_configuration', {
           kind: 'shovel',
           name: 'broken',
           settings: { 'src-queue': 'a', 'src-exchange': 'b', 'dest-queue': 'c' },
         })
       ).text,
     ).toMatch(/give src-queue or src-exchange \(one of them\)/);
-    expect((await mcp.call('delete_configuration', { kind: 'shovel', name: 'mover', confirm: true })).text).toBe(
-      `Deleted shovel 'mover' in vhost '${vhost.name}'.`,
+    expect((await fixture.mcp.call('delete_configuration', { kind: 'shovel', name: 'mover', confirm: true })).text).toBe(
+      `Deleted shovel 'mover' in vhost '${fixture.vhost.name}'.`,
     );
     expect(await admin<unknown[]>('GET', `/parameters/shovel/${v()}`)).toEqual([]);
   });
@@ -266,47 +273,49 @@ describe('shovels and federation', () => {
   it('sets a federation upstream, shows its link, and never shows the password in its URI', async () => {
     const secret = `fed-${Date.now()}`;
     const uri = `amqp://${BROKER.user}:${secret}@${BROKER.host}:${BROKER.amqpPort}/${v()}`;
-    const created = await mcp.call('set_configuration', {
+    const created = await fixture.mcp.call('set_configuration', {
       kind: 'federation_upstream',
       name: 'origin',
       settings: { uri, exchange: 'amq.fanout' },
     });
     expect(created.text).toMatch(/^Created federation upstream 'origin' .*: a policy with federation-upstream/);
-    await mcp.call('set_configuration', {
+    await fixture.mcp.call('set_configuration', {
       kind: 'policy',
       name: 'federate',
       settings: { pattern: '^federated$', definition: { 'federation-upstream': 'origin' }, apply_to: 'exchanges' },
     });
     await admin('PUT', `/exchanges/${v()}/federated`, { type: 'fanout', durable: true });
     const listed = await eventually(async () => {
-      const answer = await mcp.call('list_links', {});
+      const answer = await fixture.mcp.call('list_links', {});
       return /origin \| .* \| exchange federated: \w+/.test(answer.text) ? answer.text : undefined;
     }, 'the federation link to appear');
     expect(listed).toContain(`amqp://${BROKER.user}:***@${BROKER.host}:${BROKER.amqpPort}/${v()}`);
-    const changed = await mcp.call('set_configuration', {
+    const changed = await fixture.mcp.call('set_configuration', {
       kind: 'federation_upstream',
       name: 'origin',
       settings: { uri, exchange: 'amq.fanout', 'max-hops': 2 },
     });
-    expect(changed.text).toBe(`Updated federation upstream 'origin' in vhost '${vhost.name}': max-hops: unset → 2.`);
+    expect(changed.text).toBe(`Updated federation upstream 'origin' in vhost '${fixture.vhost.name}': max-hops: unset → 2.`);
     for (const text of [
       created.text,
       listed,
       changed.text,
-      (await mcp.call('delete_configuration', { kind: 'federation_upstream', name: 'origin' })).text,
+      (await fixture.mcp.call('delete_configuration', { kind: 'federation_upstream', name: 'origin' })).text,
     ]) {
       expect(text).not.toContain(secret);
     }
-    await mcp.call('delete_configuration', { kind: 'policy', name: 'federate', confirm: true });
-    expect((await mcp.call('delete_configuration', { kind: 'federation_upstream', name: 'origin', confirm: true })).isError).toBe(false);
+    await fixture.mcp.call('delete_configuration', { kind: 'policy', name: 'federate', confirm: true });
+    expect((await fixture.mcp.call('delete_configuration', { kind: 'federation_upstream', name: 'origin', confirm: true })).isError).toBe(
+      false,
+    );
   });
 });
 
 describe('get_overview', () => {
   it('says who the server is connected as, and reports feature flags', async () => {
-    const answer = await mcp.call('get_overview', { include: ['features'] });
+    const answer = await fixture.mcp.call('get_overview', { include: ['features'] });
     expect(answer.text).toMatch(
-      new RegExp(`connected_as: ${BROKER.user} \\(administrator\\) on vhost ${vhost.name}; management API \\d+ ms, AMQP connected`),
+      new RegExp(`connected_as: ${BROKER.user} \\(administrator\\) on vhost ${fixture.vhost.name}; management API \\d+ ms, AMQP connected`),
     );
     const flags = await admin<{ state: string }[]>('GET', '/feature-flags');
     expect(answer.text).toContain(`${flags.filter((flag) => flag.state === 'enabled').length} of ${flags.length} feature flags enabled.`);

@@ -9,7 +9,8 @@ import { openPlainStore } from '../electron/core/profiles/open-store.js';
 import type { ProfileInput } from '../electron/shared/profile.js';
 import { KeyFileSecretStore } from '../electron/core/secrets/secret-store.js';
 import type { SupervisorState } from '../electron/core/supervisor/supervisor.js';
-import { admin, createTestVhost, eventually, uniqueName } from './support/broker-admin.js';
+import { admin, eventually, uniqueName } from './support/broker-admin.js';
+import { useTestVhost } from './support/broker-fixture.js';
 import { BROKER } from './support/broker-env.js';
 import { SERVER_BIN, ensureBuilt } from './support/built-server.js';
 
@@ -18,8 +19,8 @@ const home = join(root, 'app');
 const userHome = join(root, 'home');
 const user = uniqueName('mcp-host-user');
 const password = `Host-Pw-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-let vhostA: { name: string; remove: () => Promise<void> };
-let vhostB: { name: string; remove: () => Promise<void> };
+const vhostA = useTestVhost('mcp-host-a');
+const vhostB = useTestVhost('mcp-host-b');
 let host: AppHost;
 const states: SupervisorState[] = [];
 
@@ -42,8 +43,6 @@ function filesUnder(folder: string): string[] {
 
 beforeAll(async () => {
   await ensureBuilt();
-  vhostA = await createTestVhost('mcp-host-a');
-  vhostB = await createTestVhost('mcp-host-b');
   await admin('PUT', `/users/${user}`, { password, tags: 'monitoring' });
   for (const vhost of [vhostA, vhostB])
     await admin('PUT', `/permissions/${encodeURIComponent(vhost.name)}/${user}`, { configure: '.*', write: '.*', read: '.*' });
@@ -70,8 +69,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await host?.dispose();
   await admin('DELETE', `/users/${user}`);
-  await vhostA?.remove();
-  await vhostB?.remove();
   rmSync(root, { recursive: true, force: true });
 });
 

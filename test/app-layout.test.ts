@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -134,10 +134,11 @@ describe('the stdio entry copy for the AppImage', () => {
     const layout = appLayout(location);
     await installStdioEntry(layout);
     expect(readFileSync(layout.stdioEntry, 'utf8')).toBe('// version 1\n');
-    const first = statSync(layout.stdioEntry).mtimeMs;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Dated an hour back, so that a rewrite would show in the modification time.
+    const anHourAgo = Math.floor(Date.now() / 1000) - 3600; // whole seconds: exact in mtimeMs
+    utimesSync(layout.stdioEntry, anHourAgo, anHourAgo);
     await installStdioEntry(layout);
-    expect(statSync(layout.stdioEntry).mtimeMs).toBe(first);
+    expect(statSync(layout.stdioEntry).mtimeMs).toBe(anHourAgo * 1000);
     writeFileSync(join(mount, 'app', 'stdio-entry.mjs'), '// version 2\n');
     await installStdioEntry(layout);
     expect(readFileSync(layout.stdioEntry, 'utf8')).toBe('// version 2\n');

@@ -1,14 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestVhost } from './support/broker-admin.js';
-import { type Harness, startHarness } from './support/mcp-harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useBrokerFixture } from './support/broker-fixture.js';
 
 interface PropertySchema {
   type?: string;
   enum?: unknown[];
 }
 
-let vhost: { name: string; remove: () => Promise<void> };
-let mcp: Harness;
+const fixture = useBrokerFixture({ vhostPrefix: 'mcp-fuzz', args: ['--allow-destructive'], env: { LOG_LEVEL: 'warn' } });
 let tools: { name: string; inputSchema: { properties?: Record<string, PropertySchema>; required?: string[] } }[];
 
 const ODD_NAMES = ['', '/', '队列-🐇-ünï', 'a'.repeat(300), ' ', '%2F', '../../api/overview', 'name\nwith\nnewlines'];
@@ -42,18 +40,11 @@ function baseline(required: string[] = []): Record<string, unknown> {
 }
 
 beforeAll(async () => {
-  vhost = await createTestVhost('mcp-fuzz');
-  mcp = await startHarness({ args: ['--allow-destructive'], env: { AMQP_VHOST: vhost.name, LOG_LEVEL: 'warn' } });
-  tools = (await mcp.client.listTools()).tools as typeof tools;
-});
-
-afterAll(async () => {
-  await mcp?.close();
-  await vhost?.remove();
+  tools = (await fixture.mcp.client.listTools()).tools as typeof tools;
 });
 
 async function stillServing(): Promise<void> {
-  const answer = await mcp.call('get_overview');
+  const answer = await fixture.mcp.call('get_overview');
   expect(answer.isError).toBe(false);
 }
 
@@ -67,7 +58,7 @@ describe('invalid arguments', () => {
       for (const [property, schema] of Object.entries(tool.inputSchema.properties ?? {})) {
         for (const value of wrongValues(schema)) {
           if (schema.type === 'array' && Array.isArray(value) && value.length === 0 && property !== 'messages') continue;
-          const answer = await mcp.call(tool.name, { ...baseline(tool.inputSchema.required), [property]: value });
+          const answer = await fixture.mcp.call(tool.name, { ...baseline(tool.inputSchema.required), [property]: value });
           expect(answer.isError, `${tool.name}.${property} = ${JSON.stringify(value)}: ${answer.text}`).toBe(true);
           expect(answer.text).toContain(`Invalid arguments for ${tool.name}: ${property}`);
         }
@@ -81,11 +72,11 @@ describe('invalid arguments', () => {
       for (const missing of tool.inputSchema.required ?? []) {
         const args = baseline(tool.inputSchema.required);
         delete args[missing];
-        const answer = await mcp.call(tool.name, args);
+        const answer = await fixture.mcp.call(tool.name, args);
         expect(answer.isError, tool.name).toBe(true);
         expect(answer.text).toContain(`${missing}:`);
       }
-      const unknown = await mcp.call(tool.name, { ...baseline(tool.inputSchema.required), queue_nmae: 'typo' });
+      const unknown = await fixture.mcp.call(tool.name, { ...baseline(tool.inputSchema.required), queue_nmae: 'typo' });
       expect(unknown.isError, tool.name).toBe(true);
       expect(unknown.text).toContain('unknown argument(s) queue_nmae');
     }
@@ -96,7 +87,7 @@ describe('invalid arguments', () => {
     for (const tool of tools) {
       for (const [property, schema] of Object.entries(tool.inputSchema.properties ?? {})) {
         if (schema.type !== 'string') continue;
-        const answer = await mcp.call(tool.name, { ...baseline(tool.inputSchema.required), [property]: HUGE });
+        const answer = await fixture.mcp.call(tool.name, { ...baseline(tool.inputSchema.required), [property]: HUGE });
         expect(answer.isError, `${tool.name}.${property}`).toBe(true);
         expect(answer.text.length).toBeLessThan(2000);
         expect(answer.text).toContain(property);
@@ -110,7 +101,7 @@ describe('invalid arguments', () => {
       for (const [property, schema] of Object.entries(tool.inputSchema.properties ?? {})) {
         if (schema.type !== 'string' || schema.enum) continue;
         for (const odd of ODD_NAMES) {
-          const answer = await mcp.call(tool.name, { ...baseline(tool.inputSchema.required), [property]: odd });
+          const answer = await fixture.mcp.call(tool.name, { ...baseline(tool.inputSchema.required), [property]: odd });
           expect(answer.text.length, `${tool.name}.${property}=${JSON.stringify(odd)}`).toBeGreaterThan(0);
           expect(answer.text, `${tool.name}.${property}=${JSON.stringify(odd)}`).not.toMatch(/Internal error|undefined|\[object Object\]/);
         }
@@ -120,6 +111,6 @@ describe('invalid arguments', () => {
   });
 
   it('logged no crash while answering all of that', () => {
-    expect(mcp.logs.filter((line) => line.includes('tool call crashed'))).toEqual([]);
+    expect(fixture.mcp.logs.filter((line) => line.includes('tool call crashed'))).toEqual([]);
   });
 });

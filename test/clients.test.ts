@@ -1,23 +1,27 @@
 import { type ChannelModel, connect } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestVhost, eventually, uniqueName } from './support/broker-admin.js';
+import { eventually, uniqueName } from './support/broker-admin.js';
 import { BROKER } from './support/broker-env.js';
 import { CountingProxy } from './support/counting-proxy.js';
-import { type Harness, startHarness } from './support/mcp-harness.js';
+import { useBrokerFixture } from './support/broker-fixture.js';
+import { startHarness } from './support/mcp-harness.js';
 
-let vhost: { name: string; remove: () => Promise<void> };
-let mcp: Harness;
+const fixture = useBrokerFixture({ args: ['--allow-destructive'] });
 let app: ChannelModel;
 const appName = uniqueName('billing-worker');
 
-beforeAll(async () => {
-  vhost = await createTestVhost();
-  mcp = await startHarness({ args: ['--allow-destructive'], env: { AMQP_VHOST: vhost.name } });
-  app = await connect(
-    { hostname: BROKER.host, port: BROKER.amqpPort, username: BROKER.user, password: BROKER.password, vhost: vhost.name },
-    { clientProperties: { connection_name: appName } },
+/** An application's connection to the fixture's vhost, under the client-provided name `clientName`. */
+async function connectApp(clientName: string): Promise<ChannelModel> {
+  const connection = await connect(
+    { hostname: BROKER.host, port: BROKER.amqpPort, username: BROKER.user, password: BROKER.password, vhost: fixture.vhost.name },
+    { clientProperties: { connection_name: clientName } },
   );
-  app.on('error', () => undefined);
+  connection.on('error', () => undefined);
+  return connection;
+}
+
+beforeAll(async () => {
+  app = await connectApp(appName);
   const channel = await app.createChannel();
   await channel.assertQueue('work', { durable: true });
   await channel.prefetch(7);
@@ -27,25 +31,23 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.close().catch(() => undefined);
-  await mcp?.close();
-  await vhost?.remove();
 });
 
-async function appConnectionName(): Promise<string> {
+async function appConnectionName(clientName = appName): Promise<string> {
   return eventually(async () => {
-    const listed = await mcp.call('list_connections', { vhost: vhost.name });
-    const row = listed.text.split('\n').find((line) => line.includes(appName));
+    const listed = await fixture.mcp.call('list_connections', { vhost: fixture.vhost.name });
+    const row = listed.text.split('\n').find((line) => line.includes(clientName));
     return row?.split(' | ')[0];
-  }, 'the app connection to show up');
+  }, `the connection of ${clientName} to show up`);
 }
 
 describe('connections, channels and consumers', () => {
   it('lists the application connection with its client name and user', async () => {
     const name = await appConnectionName();
     // Its state and channel count settle a moment after the connection appears.
-    const row = `${name} | guest | ${vhost.name} | ${appName} | running | 1`;
+    const row = `${name} | guest | ${fixture.vhost.name} | ${appName} | running | 1`;
     const listed = await eventually(async () => {
-      const answer = await mcp.call('list_connections', { vhost: vhost.name });
+      const answer = await fixture.mcp.call('list_connections', { vhost: fixture.vhost.name });
       return answer.text.includes(row) ? answer.text : undefined;
     }, 'the connection to be running with its channel');
     expect(listed).toContain(row);
@@ -55,22 +57,22 @@ describe('connections, channels and consumers', () => {
     const name = await appConnectionName();
     const word = appName.split('-')[0] as string; // "billing", a part of the client's own name only
     expect(name).not.toContain(word);
-    for (const args of [{ vhost: vhost.name }, {}]) {
-      const found = await mcp.call('list_connections', { ...args, filter: word });
+    for (const args of [{ vhost: fixture.vhost.name }, {}]) {
+      const found = await fixture.mcp.call('list_connections', { ...args, filter: word });
       expect(found.text, JSON.stringify(args)).toContain(appName);
-      const none = await mcp.call('list_connections', { ...args, filter: `${appName}-not-this` });
+      const none = await fixture.mcp.call('list_connections', { ...args, filter: `${appName}-not-this` });
       expect(none.text).toMatch(/^No connections/);
     }
-    const consumers = await mcp.call('list_connections', { vhost: vhost.name, show: 'consumers', filter: '^worker-1$' });
+    const consumers = await fixture.mcp.call('list_connections', { vhost: fixture.vhost.name, show: 'consumers', filter: '^worker-1$' });
     expect(consumers.text).toContain('worker-1'); // the consumer tag
-    const byQueue = await mcp.call('list_connections', { vhost: vhost.name, show: 'consumers', filter: '^work$' });
+    const byQueue = await fixture.mcp.call('list_connections', { vhost: fixture.vhost.name, show: 'consumers', filter: '^work$' });
     expect(byQueue.text).toContain('worker-1');
   });
 
   it('shows one connection in detail with its channel prefetch and unacked count', async () => {
     const name = await appConnectionName();
     const detail = await eventually(async () => {
-      const answer = await mcp.call('list_connections', { name });
+      const answer = await fixture.mcp.call('list_connections', { name });
       return /\| 7 \| 3 \| 1 \|/.test(answer.text) ? answer.text : undefined;
     }, 'channel statistics');
     expect(detail).toContain(`client: ${appName}`);
@@ -79,7 +81,7 @@ describe('connections, channels and consumers', () => {
 
   it('lists channels across vhosts, most unacked first', async () => {
     const answer = await eventually(async () => {
-      const listed = await mcp.call('list_connections', { show: 'channels', vhost: vhost.name });
+      const listed = await fixture.mcp.call('list_connections', { show: 'channels', vhost: fixture.vhost.name });
       return listed.text.includes('| 7 | 3 | 1 |') ? listed.text : undefined;
     }, 'channel statistics');
     expect(answer.split('\n')[0]).toBe('name | user | vhost | state | prefetch | unacked | consumers | confirm | publish/s | deliver/s');
@@ -87,23 +89,31 @@ describe('connections, channels and consumers', () => {
 
   it('lists consumers of a queue', async () => {
     const answer = await eventually(async () => {
-      const listed = await mcp.call('list_connections', { show: 'consumers', queue: 'work' });
+      const listed = await fixture.mcp.call('list_connections', { show: 'consumers', queue: 'work' });
       return listed.text.includes('worker-1') ? listed.text : undefined;
     }, 'the consumer');
     expect(answer).toMatch(/work \| worker-1 \| .* \| guest \| 7 \| manual \| yes \| no/);
   });
 
   it('previews, then closes the connection, and the application sees it closed', async () => {
-    const name = await appConnectionName();
-    const closed = new Promise<void>((resolve) => app.once('close', () => resolve()));
-    const preview = await mcp.call('close_connection', { name });
+    // A connection of its own: the other cases list the shared one.
+    const closingName = uniqueName('closing-worker');
+    const closing = await connectApp(closingName);
+    await closing.createChannel();
+    const name = await appConnectionName(closingName);
+    const closed = new Promise<void>((resolve) => closing.once('close', () => resolve()));
+    // The channel count settles a moment after the connection appears.
+    const preview = await eventually(async () => {
+      const answer = await fixture.mcp.call('close_connection', { name });
+      return answer.text.includes('1 channel)') ? answer : undefined;
+    }, 'the connection to show its channel');
     expect(preview.text).toContain(
-      `Dry run: would close connection '${name}' (user guest, vhost ${vhost.name}, client ${appName}, 1 channel)`,
+      `Dry run: would close connection '${name}' (user guest, vhost ${fixture.vhost.name}, client ${closingName}, 1 channel)`,
     );
-    const done = await mcp.call('close_connection', { name, reason: 'test says bye', confirm: true });
+    const done = await fixture.mcp.call('close_connection', { name, reason: 'test says bye', confirm: true });
     expect(done.isError).toBe(false);
     await closed;
-    const again = await mcp.call('close_connection', { name, confirm: true });
+    const again = await fixture.mcp.call('close_connection', { name, confirm: true });
     expect(again.isError).toBe(true);
     expect(again.text).toContain('not found (it may have closed already)');
   });
@@ -135,15 +145,14 @@ async function racingManagementApi(): Promise<{ port: number; raceOn: (name: str
 describe('a connection that closes while the broker looks it up', () => {
   it('is reported as not found when it is no longer listed, and as a broker error while it still is', async () => {
     const proxy = await racingManagementApi();
-    const viaProxy = await startHarness({ args: ['--allow-destructive'], env: { AMQP_VHOST: vhost.name, HTTP_PORT: String(proxy.port) } });
-    const other = await connect(
-      { hostname: BROKER.host, port: BROKER.amqpPort, username: BROKER.user, password: BROKER.password, vhost: vhost.name },
-      { clientProperties: { connection_name: uniqueName('short-lived') } },
-    );
-    other.on('error', () => undefined);
+    const viaProxy = await startHarness({
+      args: ['--allow-destructive'],
+      env: { AMQP_VHOST: fixture.vhost.name, HTTP_PORT: String(proxy.port) },
+    });
+    const other = await connectApp(uniqueName('short-lived'));
     try {
       const name = await eventually(async () => {
-        const listed = await viaProxy.call('list_connections', { vhost: vhost.name });
+        const listed = await viaProxy.call('list_connections', { vhost: fixture.vhost.name });
         return listed.text
           .split('\n')
           .find((line) => line.includes('short-lived'))
@@ -157,7 +166,7 @@ describe('a connection that closes while the broker looks it up', () => {
 
       await other.close();
       await eventually(async () => {
-        const listed = await viaProxy.call('list_connections', { vhost: vhost.name });
+        const listed = await viaProxy.call('list_connections', { vhost: fixture.vhost.name });
         return listed.text.includes(name) ? undefined : true;
       }, 'the connection to leave the list');
       proxy.raceOn(name);

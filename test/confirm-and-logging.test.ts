@@ -1,17 +1,10 @@
 import { ElicitRequestSchema, LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin, createTestVhost } from './support/broker-admin.js';
-import { type Harness, startHarness } from './support/mcp-harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { admin } from './support/broker-admin.js';
+import { useHarness, useTestVhost } from './support/broker-fixture.js';
+import { startHarness } from './support/mcp-harness.js';
 
-let vhost: { name: string; remove: () => Promise<void> };
-
-beforeAll(async () => {
-  vhost = await createTestVhost('mcp-confirm');
-});
-
-afterAll(async () => {
-  await vhost?.remove();
-});
+const vhost = useTestVhost('mcp-confirm');
 
 async function queueExists(name: string): Promise<boolean> {
   const queues = await admin<{ name: string }[]>('GET', `/queues/${encodeURIComponent(vhost.name)}?columns=name`);
@@ -82,33 +75,31 @@ describe('a destructive call without confirm', () => {
 });
 
 describe('logging notifications', () => {
-  let mcp: Harness;
+  const server = useHarness(vhost, { args: ['--allow-write'] });
   const messages: { level: string; data: unknown }[] = [];
 
-  beforeAll(async () => {
-    mcp = await startHarness({ args: ['--allow-write'], env: { AMQP_VHOST: vhost.name } });
-    mcp.client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => {
+  beforeAll(() => {
+    server.mcp.client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => {
       messages.push({ level: notification.params.level, data: notification.params.data });
     });
   });
 
-  afterAll(async () => {
-    await mcp?.close();
-  });
-
   it('tell the client what changed and what failed, at the level it set', async () => {
-    await mcp.client.setLoggingLevel('notice');
-    await mcp.call('create_queue', { name: 'logged' });
-    await mcp.call('list_queues', {});
-    await mcp.call('create_queue', { name: 'logged', type: 'quorum' }); // conflicts with the classic one
+    await server.mcp.client.setLoggingLevel('notice');
+    await server.mcp.call('create_queue', { name: 'logged' });
+    await server.mcp.call('list_queues', {});
+    await server.mcp.call('create_queue', { name: 'logged', type: 'quorum' }); // conflicts with the classic one
     await expect.poll(() => messages.length).toBe(2);
     expect(messages[0]).toEqual({ level: 'notice', data: expect.stringMatching(/^create_queue: Created durable queue 'logged' in vhost/) });
     expect(messages[1]).toEqual({ level: 'warning', data: expect.stringMatching(/^create_queue failed: /) });
 
-    await mcp.client.setLoggingLevel('error');
-    await mcp.call('create_queue', { name: 'logged-quietly' });
-    await mcp.call('create_queue', { name: 'logged', type: 'quorum' });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(messages).toHaveLength(2);
+    await server.mcp.client.setLoggingLevel('error');
+    await server.mcp.call('create_queue', { name: 'logged-quietly' });
+    await server.mcp.call('create_queue', { name: 'logged', type: 'quorum' });
+    // Notifications arrive in order: once one sent after the quiet calls is in, theirs would be too.
+    await server.mcp.client.setLoggingLevel('notice');
+    await server.mcp.call('create_queue', { name: 'logged-after' });
+    await expect.poll(() => messages.length).toBe(3);
+    expect(messages[2]).toEqual({ level: 'notice', data: expect.stringMatching(/^create_queue: Created durable queue 'logged-after'/) });
   });
 });

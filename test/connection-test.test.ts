@@ -3,11 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConnection } from '../electron/core/connection-test.js';
 import { type ProfileSettings, defaultProfileInput } from '../electron/shared/profile.js';
 import { admin, createTestVhost, uniqueName } from './support/broker-admin.js';
+import { useTestVhost } from './support/broker-fixture.js';
 import { BROKER } from './support/broker-env.js';
 
 const user = uniqueName('mcp-conn-user');
 const password = `Conn-${randomBytes(8).toString('hex')}`;
-let vhost: { name: string; remove: () => Promise<void> };
+const vhost = useTestVhost('mcp-conn');
 
 function profile(overrides: Partial<ProfileSettings> = {}): ProfileSettings {
   return {
@@ -21,14 +22,12 @@ function profile(overrides: Partial<ProfileSettings> = {}): ProfileSettings {
 }
 
 beforeAll(async () => {
-  vhost = await createTestVhost('mcp-conn');
   await admin('PUT', `/users/${user}`, { password, tags: 'monitoring' });
   await admin('PUT', `/permissions/${encodeURIComponent(vhost.name)}/${user}`, { configure: '.*', write: '.*', read: '.*' });
 });
 
 afterAll(async () => {
   await admin('DELETE', `/users/${user}`);
-  await vhost?.remove();
 });
 
 describe('Test connection', () => {

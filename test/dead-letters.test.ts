@@ -1,14 +1,13 @@
 import type { ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { versionAtLeast } from '../server/broker/broker.js';
-import { admin, createTestVhost, eventually } from './support/broker-admin.js';
-import { type Harness, startHarness } from './support/mcp-harness.js';
+import { admin, eventually } from './support/broker-admin.js';
+import { useBrokerFixture } from './support/broker-fixture.js';
 import { connectRaw, takeAll } from './support/raw-amqp.js';
 
-let vhost: { name: string; remove: () => Promise<void> };
-let mcp: Harness;
+const fixture = useBrokerFixture({ vhostPrefix: 'mcp-dlq', args: ['--allow-write'] });
 let raw: ChannelModel;
-const v = () => encodeURIComponent(vhost.name);
+const v = () => encodeURIComponent(fixture.vhost.name);
 
 async function ready(queue: string): Promise<number> {
   const channel = await raw.createChannel();
@@ -22,15 +21,11 @@ async function until(queue: string, count: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  vhost = await createTestVhost('mcp-dlq');
-  mcp = await startHarness({ args: ['--allow-write'], env: { AMQP_VHOST: vhost.name } });
-  raw = await connectRaw(vhost.name);
+  raw = await connectRaw(fixture.vhost.name);
 });
 
 afterAll(async () => {
   await raw?.close();
-  await mcp?.close();
-  await vhost?.remove();
 });
 
 /** The rows of the "by source" table: source queue | reason | exchange | routing keys | messages | deaths | first | last. */
@@ -39,79 +34,82 @@ function sourceRows(text: string): string[][] {
   return table.filter((line) => line.split(' | ').length === 8).map((line) => line.split(' | '));
 }
 
-describe.each(['classic', 'quorum'] as const)('dead_letter_summary on a %s dead-letter queue', (type) => {
-  const dlq = `dead-${type}`;
-  const dlx = `dlx-${type}`;
-  const shop = `shop-${type}`;
-  const orders = `orders-${type}`;
-  const payments = `payments-${type}`;
-  const tiny = `tiny-${type}`;
+/**
+ * A dead-letter queue of the given type holding 13 messages: 5 rejected from an orders queue, 4
+ * expired from a payments queue, 3 dropped by a max-length policy, and 1 published to it directly.
+ * Each case builds its own (`tag` keeps the names apart), as reading it back empties it.
+ */
+async function deadLetterQueue(type: 'classic' | 'quorum', tag: string) {
+  const dlq = `dead-${type}-${tag}`;
+  const dlx = `dlx-${type}-${tag}`;
+  const shop = `shop-${type}-${tag}`;
+  const orders = `orders-${type}-${tag}`;
+  const payments = `payments-${type}-${tag}`;
+  const tiny = `tiny-${type}-${tag}`;
   /** Bodies in the order they were dead-lettered, which is the dead-letter queue's order. */
   const expected: string[] = [];
-  let startedAt = 0;
-  let endedAt = 0;
-
-  beforeAll(async () => {
-    startedAt = Math.floor(Date.now() / 1000);
-    await admin('PUT', `/exchanges/${v()}/${dlx}`, { type: 'fanout', durable: true });
-    await admin('PUT', `/exchanges/${v()}/${shop}`, { type: 'direct', durable: true });
-    await admin('PUT', `/queues/${v()}/${dlq}`, { durable: true, arguments: { 'x-queue-type': type } });
-    await admin('POST', `/bindings/${v()}/e/${dlx}/q/${dlq}`, { routing_key: '' });
-    await admin('PUT', `/queues/${v()}/${orders}`, { durable: true, arguments: { 'x-dead-letter-exchange': dlx } });
-    for (const key of ['order.created', 'order.paid']) await admin('POST', `/bindings/${v()}/e/${shop}/q/${orders}`, { routing_key: key });
-    await admin('PUT', `/queues/${v()}/${payments}`, {
-      durable: true,
-      arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq },
-    });
-    await admin('PUT', `/policies/${v()}/dl-${tiny}`, {
-      pattern: `^${tiny}$`,
-      definition: { 'dead-letter-exchange': dlx },
-      'apply-to': 'queues',
-    });
-    await admin('PUT', `/queues/${v()}/${tiny}`, { durable: true, arguments: { 'x-max-length': 2 } });
-    await eventually(
-      async () => ((await admin<{ policy?: string }>('GET', `/queues/${v()}/${tiny}`)).policy ? true : undefined),
-      'the policy to apply',
-    );
-
-    const channel = await raw.createConfirmChannel();
-    const keys = ['order.created', 'order.paid', 'order.created', 'order.paid', 'order.created'];
-    for (const [i, key] of keys.entries()) channel.publish(shop, key, Buffer.from(`order-${i}`));
-    await channel.waitForConfirms();
-    const consumer = await raw.createChannel();
-    for (;;) {
-      const message = await consumer.get(orders, { noAck: false });
-      if (message === false) break;
-      consumer.nack(message, false, false);
-      expected.push(message.content.toString());
-    }
-    await consumer.close();
-    await until(dlq, 5);
-
-    for (let i = 0; i < 4; i++) {
-      channel.sendToQueue(payments, Buffer.from(`payment-${i}`), { expiration: '1' });
-      expected.push(`payment-${i}`);
-    }
-    await channel.waitForConfirms();
-    await until(dlq, 9);
-
-    // A max-length of 2 drops the head three times: those three are dead-lettered as maxlen.
-    for (let i = 0; i < 5; i++) channel.sendToQueue(tiny, Buffer.from(`tiny-${i}`));
-    await channel.waitForConfirms();
-    expected.push('tiny-0', 'tiny-1', 'tiny-2');
-    await until(dlq, 12);
-
-    channel.sendToQueue(dlq, Buffer.from('stray'));
-    await channel.waitForConfirms();
-    expected.push('stray');
-    await channel.close();
-    await until(dlq, 13);
-    endedAt = Math.ceil(Date.now() / 1000);
+  const startedAt = Math.floor(Date.now() / 1000);
+  await admin('PUT', `/exchanges/${v()}/${dlx}`, { type: 'fanout', durable: true });
+  await admin('PUT', `/exchanges/${v()}/${shop}`, { type: 'direct', durable: true });
+  await admin('PUT', `/queues/${v()}/${dlq}`, { durable: true, arguments: { 'x-queue-type': type } });
+  await admin('POST', `/bindings/${v()}/e/${dlx}/q/${dlq}`, { routing_key: '' });
+  await admin('PUT', `/queues/${v()}/${orders}`, { durable: true, arguments: { 'x-dead-letter-exchange': dlx } });
+  for (const key of ['order.created', 'order.paid']) await admin('POST', `/bindings/${v()}/e/${shop}/q/${orders}`, { routing_key: key });
+  await admin('PUT', `/queues/${v()}/${payments}`, {
+    durable: true,
+    arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq },
   });
+  await admin('PUT', `/policies/${v()}/dl-${tiny}`, {
+    pattern: `^${tiny}$`,
+    definition: { 'dead-letter-exchange': dlx },
+    'apply-to': 'queues',
+  });
+  await admin('PUT', `/queues/${v()}/${tiny}`, { durable: true, arguments: { 'x-max-length': 2 } });
+  await eventually(
+    async () => ((await admin<{ policy?: string }>('GET', `/queues/${v()}/${tiny}`)).policy ? true : undefined),
+    'the policy to apply',
+  );
 
+  const channel = await raw.createConfirmChannel();
+  const keys = ['order.created', 'order.paid', 'order.created', 'order.paid', 'order.created'];
+  for (const [i, key] of keys.entries()) channel.publish(shop, key, Buffer.from(`order-${i}`));
+  await channel.waitForConfirms();
+  const consumer = await raw.createChannel();
+  for (;;) {
+    const message = await consumer.get(orders, { noAck: false });
+    if (message === false) break;
+    consumer.nack(message, false, false);
+    expected.push(message.content.toString());
+  }
+  await consumer.close();
+  await until(dlq, 5);
+
+  for (let i = 0; i < 4; i++) {
+    channel.sendToQueue(payments, Buffer.from(`payment-${i}`), { expiration: '1' });
+    expected.push(`payment-${i}`);
+  }
+  await channel.waitForConfirms();
+  await until(dlq, 9);
+
+  // A max-length of 2 drops the head three times: those three are dead-lettered as maxlen.
+  for (let i = 0; i < 5; i++) channel.sendToQueue(tiny, Buffer.from(`tiny-${i}`));
+  await channel.waitForConfirms();
+  expected.push('tiny-0', 'tiny-1', 'tiny-2');
+  await until(dlq, 12);
+
+  channel.sendToQueue(dlq, Buffer.from('stray'));
+  await channel.waitForConfirms();
+  expected.push('stray');
+  await channel.close();
+  await until(dlq, 13);
+  return { dlq, dlx, shop, orders, payments, tiny, expected, startedAt, endedAt: Math.ceil(Date.now() / 1000) };
+}
+
+describe.each(['classic', 'quorum'] as const)('dead_letter_summary on a %s dead-letter queue', (type) => {
   it('groups by reason and source, and says which queues dead-letter into it', async () => {
-    const answer = await mcp.call('dead_letter_summary', { queue: dlq });
-    const version = await mcp.broker.version();
+    const { dlq, dlx, shop, orders, payments, tiny, startedAt, endedAt } = await deadLetterQueue(type, 'grouped');
+    const answer = await fixture.mcp.call('dead_letter_summary', { queue: dlq });
+    const version = await fixture.mcp.broker.version();
     if (type === 'quorum' && versionAtLeast(version, '4.0') && !versionAtLeast(version, '4.3')) {
       // RabbitMQ 4.0-4.2 give every quorum queue a delivery limit of 20, and dead-lettered arrivals
       // are not in the publish statistics: the counts cannot be bounded, so nothing is taken.
@@ -121,7 +119,7 @@ describe.each(['classic', 'quorum'] as const)('dead_letter_summary on a %s dead-
     }
     expect(answer.isError, answer.text).toBe(false);
     expect(answer.text).toContain(
-      `Dead-letter queue '${dlq}' (${type}) in vhost '${vhost.name}': 13 ready messages; summarized all 13 without removing or reordering any.`,
+      `Dead-letter queue '${dlq}' (${type}) in vhost '${fixture.vhost.name}': 13 ready messages; summarized all 13 without removing or reordering any.`,
     );
     expect(answer.text).toMatch(/\nrejected \| 5 \| /);
     expect(answer.text).toMatch(/\nexpired \| 4 \| /);
@@ -152,7 +150,8 @@ describe.each(['classic', 'quorum'] as const)('dead_letter_summary on a %s dead-
   });
 
   it('summarizes only the sample when asked', async () => {
-    const answer = await mcp.call('dead_letter_summary', { queue: dlq, sample: 4 });
+    const { dlq, shop, orders } = await deadLetterQueue(type, 'sampled');
+    const answer = await fixture.mcp.call('dead_letter_summary', { queue: dlq, sample: 4 });
     expect(answer.text).toContain('13 ready messages; summarized the first 4');
     expect(sourceRows(answer.text).map((row) => row.slice(0, 5))).toEqual([
       [orders, 'rejected', shop, 'order.created', '2'],
@@ -161,7 +160,8 @@ describe.each(['classic', 'quorum'] as const)('dead_letter_summary on a %s dead-
   });
 
   it('leaves the dead-letter queue exactly as it was', async () => {
-    await mcp.call('dead_letter_summary', { queue: dlq, sample: 10_000 });
+    const { dlq, orders, expected } = await deadLetterQueue(type, 'left');
+    await fixture.mcp.call('dead_letter_summary', { queue: dlq, sample: 10_000 });
     const left = await takeAll(raw, dlq);
     expect(left.map((message) => message.content.toString())).toEqual(expected);
     const deaths = left[0]?.properties.headers?.['x-death'];
@@ -173,19 +173,19 @@ describe.each(['classic', 'quorum'] as const)('dead_letter_summary on a %s dead-
 describe('dead_letter_summary errors', () => {
   it('says when the queue is empty', async () => {
     await admin('PUT', `/queues/${v()}/nothing-dead`, { durable: true });
-    const answer = await mcp.call('dead_letter_summary', { queue: 'nothing-dead' });
+    const answer = await fixture.mcp.call('dead_letter_summary', { queue: 'nothing-dead' });
     expect(answer.isError).toBe(false);
-    expect(answer.text).toBe(`Dead-letter queue 'nothing-dead' (classic) in vhost '${vhost.name}' has no ready messages.`);
+    expect(answer.text).toBe(`Dead-letter queue 'nothing-dead' (classic) in vhost '${fixture.vhost.name}' has no ready messages.`);
   });
 
   it('names a missing queue and where to look', async () => {
-    const answer = await mcp.call('dead_letter_summary', { queue: 'no-such-queue' });
+    const answer = await fixture.mcp.call('dead_letter_summary', { queue: 'no-such-queue' });
     expect(answer.isError).toBe(true);
-    expect(answer.text).toContain(`queue 'no-such-queue' not found in vhost '${vhost.name}'; list_queues shows what exists`);
+    expect(answer.text).toContain(`queue 'no-such-queue' not found in vhost '${fixture.vhost.name}'; list_queues shows what exists`);
   });
 
   it('refuses a sample above 10000', async () => {
-    const answer = await mcp.call('dead_letter_summary', { queue: 'nothing-dead', sample: 10_001 });
+    const answer = await fixture.mcp.call('dead_letter_summary', { queue: 'nothing-dead', sample: 10_001 });
     expect(answer.isError).toBe(true);
     expect(answer.text).toContain('Invalid arguments for dead_letter_summary: sample');
   });

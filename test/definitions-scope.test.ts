@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin, createTestVhost, uniqueName } from './support/broker-admin.js';
-import { type Harness, startHarness } from './support/mcp-harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { admin, uniqueName } from './support/broker-admin.js';
+import { useBrokerFixture, useTestVhost } from './support/broker-fixture.js';
+import { jsonBelowSummary } from './support/tool-answer.js';
 
 /**
  * Definitions under --vhosts and --queues: exports hide, and imports refuse, what is out of scope.
@@ -8,9 +9,12 @@ import { type Harness, startHarness } from './support/mcp-harness.js';
  */
 type Item = Record<string, unknown>;
 
-let inside: { name: string; remove: () => Promise<void> };
-let outside: { name: string; remove: () => Promise<void> };
-let mcp: Harness;
+const fixture = useBrokerFixture({
+  vhostPrefix: 'mcp-dscope-in',
+  args: ['--allow-destructive', '--vhosts', 'mcp-dscope-in-*', '--queues', '!*.audit'],
+});
+const inside = fixture.vhost;
+const outside = useTestVhost('mcp-dscope-out');
 const DENIED = 'payroll.audit';
 const ALLOWED = 'orders';
 const enc = encodeURIComponent;
@@ -24,13 +28,7 @@ async function userNames(): Promise<string[]> {
   return (await admin<Item[]>('GET', '/users')).map((user) => String(user.name)).sort();
 }
 
-function exportedJson(text: string): Item {
-  return JSON.parse(text.slice(text.indexOf('\n') + 1)) as Item;
-}
-
 beforeAll(async () => {
-  inside = await createTestVhost('mcp-dscope-in');
-  outside = await createTestVhost('mcp-dscope-out');
   const v = enc(inside.name);
   await admin('PUT', `/exchanges/${v}/payments`, { type: 'direct', durable: true });
   for (const queue of [ALLOWED, DENIED]) {
@@ -38,23 +36,13 @@ beforeAll(async () => {
     await admin('POST', `/bindings/${v}/e/payments/q/${queue}`, { routing_key: `to-${queue}` });
   }
   await admin('PUT', `/queues/${enc(outside.name)}/${ALLOWED}`, { durable: true });
-  mcp = await startHarness({
-    args: ['--allow-destructive', '--vhosts', 'mcp-dscope-in-*', '--queues', '!*.audit'],
-    env: { AMQP_VHOST: inside.name },
-  });
-});
-
-afterAll(async () => {
-  await mcp?.close();
-  await inside?.remove();
-  await outside?.remove();
 });
 
 describe('export under a scope', () => {
   it('hides the queues out of scope, and their bindings, from a vhost export', async () => {
-    const answer = await mcp.call('export_definitions', { vhost: inside.name });
+    const answer = await fixture.mcp.call('export_definitions', { vhost: inside.name });
     expect(answer.isError).toBe(false);
-    const document = exportedJson(answer.text);
+    const document = jsonBelowSummary(answer) as Item;
     const queues = (document.queues as Item[]).map((queue) => queue.name);
     expect(queues).toEqual((await queueNames(inside.name)).filter((name) => name !== DENIED));
     expect((document.bindings as Item[]).map((binding) => binding.destination)).toEqual([ALLOWED]);
@@ -62,20 +50,22 @@ describe('export under a scope', () => {
   });
 
   it('hides other vhosts and the queues out of scope from a whole-broker export', async () => {
-    const answer = await mcp.call('export_definitions');
+    const answer = await fixture.mcp.call('export_definitions');
     expect(answer.isError).toBe(false);
-    const document = exportedJson(answer.text);
+    const document = jsonBelowSummary(answer) as Item;
     expect((document.vhosts as Item[]).map((vhost) => vhost.name)).toContain(inside.name);
     expect(answer.text).not.toContain(outside.name);
     expect(answer.text).not.toContain(DENIED);
   });
 
   it('refuses to export, or serve as a resource, a vhost out of scope', async () => {
-    const answer = await mcp.call('export_definitions', { vhost: outside.name });
+    const answer = await fixture.mcp.call('export_definitions', { vhost: outside.name });
     expect(answer.isError).toBe(true);
     expect(answer.text).toMatch(REFUSED_VHOST);
-    await expect(mcp.client.readResource({ uri: `rabbitmq://vhosts/${enc(outside.name)}/definitions` })).rejects.toThrow(REFUSED_VHOST);
-    const allowed = await mcp.client.readResource({ uri: `rabbitmq://vhosts/${enc(inside.name)}/definitions` });
+    await expect(fixture.mcp.client.readResource({ uri: `rabbitmq://vhosts/${enc(outside.name)}/definitions` })).rejects.toThrow(
+      REFUSED_VHOST,
+    );
+    const allowed = await fixture.mcp.client.readResource({ uri: `rabbitmq://vhosts/${enc(inside.name)}/definitions` });
     expect((allowed.contents[0] as { text: string }).text).not.toContain(DENIED);
   });
 });
@@ -129,7 +119,7 @@ describe('import under a scope', () => {
     ];
     for (const [what, args, expected] of cases) {
       for (const confirm of [false, true]) {
-        const answer = await mcp.call('import_definitions', { ...args, confirm });
+        const answer = await fixture.mcp.call('import_definitions', { ...args, confirm });
         expect(answer.isError, `${what}: ${answer.text}`).toBe(true);
         expect(answer.text, what).toMatch(expected);
       }
@@ -139,7 +129,7 @@ describe('import under a scope', () => {
 
   it('imports what is in scope, placing objects that name another vhost in the target vhost', async () => {
     const definitions = { queues: [{ name: 'billing', vhost: outside.name, durable: true, auto_delete: false, arguments: {} }] };
-    const answer = await mcp.call('import_definitions', { definitions, vhost: inside.name, confirm: true });
+    const answer = await fixture.mcp.call('import_definitions', { definitions, vhost: inside.name, confirm: true });
     expect(answer.isError, answer.text).toBe(false);
     expect(answer.text).toContain(`into vhost '${inside.name}' (objects the document puts in vhost '${outside.name}' go there instead)`);
     expect(await queueNames(inside.name)).toContain('billing');

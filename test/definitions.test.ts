@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin, createTestVhost, uniqueName } from './support/broker-admin.js';
+import { admin, uniqueName } from './support/broker-admin.js';
 import { BROKER } from './support/broker-env.js';
-import { type Harness, startHarness } from './support/mcp-harness.js';
+import { useBrokerFixture, useTestVhost } from './support/broker-fixture.js';
+import { jsonBelowSummary } from './support/tool-answer.js';
 
 /**
  * export_definitions, import_definitions and the definitions resource against the real broker:
@@ -10,9 +11,9 @@ import { type Harness, startHarness } from './support/mcp-harness.js';
  */
 type Item = Record<string, unknown>;
 
-let source: { name: string; remove: () => Promise<void> };
-let target: { name: string; remove: () => Promise<void> };
-let mcp: Harness;
+const fixture = useBrokerFixture({ vhostPrefix: 'mcp-defs-src', args: ['--allow-destructive'] });
+const source = fixture.vhost;
+const target = useTestVhost('mcp-defs-dst');
 const user = uniqueName('mcp-defs-user');
 const password = `pw-${randomBytes(8).toString('hex')}`;
 const importedUser = uniqueName('mcp-defs-imported');
@@ -88,11 +89,6 @@ function list(document: Item, key: string): Item[] {
   return (document[key] as Item[] | undefined) ?? [];
 }
 
-/** The JSON after the summary line of an export. */
-function exportedJson(text: string): Item {
-  return JSON.parse(text.slice(text.indexOf('\n') + 1)) as Item;
-}
-
 async function canLogIn(name: string, secret: string): Promise<boolean> {
   const response = await fetch(`http://${BROKER.host}:${BROKER.httpPort}/api/whoami`, {
     headers: { authorization: `Basic ${Buffer.from(`${name}:${secret}`).toString('base64')}` },
@@ -101,31 +97,25 @@ async function canLogIn(name: string, secret: string): Promise<boolean> {
 }
 
 function importing(definitions: unknown, more: Record<string, unknown> = {}) {
-  return mcp.call('import_definitions', { definitions, ...more });
+  return fixture.mcp.call('import_definitions', { definitions, ...more });
 }
 
 beforeAll(async () => {
-  source = await createTestVhost('mcp-defs-src');
-  target = await createTestVhost('mcp-defs-dst');
   await admin('PUT', `/users/${enc(user)}`, { password, tags: 'management' });
   await setUpTopology(source.name);
-  mcp = await startHarness({ args: ['--allow-destructive'], env: { AMQP_VHOST: source.name } });
 });
 
 afterAll(async () => {
-  await mcp?.close();
-  await source?.remove();
-  await target?.remove();
   await admin('DELETE', `/users/${enc(user)}`);
   await admin('DELETE', `/users/${enc(importedUser)}`);
 });
 
 describe('export_definitions', () => {
   it("exports a vhost as a summary line and JSON that matches the broker's own definitions", async () => {
-    const answer = await mcp.call('export_definitions', { vhost: source.name });
+    const answer = await fixture.mcp.call('export_definitions', { vhost: source.name });
     expect(answer.isError).toBe(false);
     const raw = await admin<Item>('GET', `/definitions/${enc(source.name)}`);
-    exported = exportedJson(answer.text);
+    exported = jsonBelowSummary(answer) as Item;
     for (const key of ['queues', 'exchanges', 'bindings', 'policies']) {
       expect(list(exported, key).map(canonical).sort(), key).toEqual(list(raw, key).map(canonical).sort());
     }
@@ -137,14 +127,14 @@ describe('export_definitions', () => {
   });
 
   it('masks the password in a federation upstream URI', async () => {
-    const answer = await mcp.call('export_definitions', { vhost: source.name });
+    const answer = await fixture.mcp.call('export_definitions', { vhost: source.name });
     expect(answer.text.includes(FED_SECRET), 'the export shows the upstream password').toBe(false);
-    const [upstream] = list(exportedJson(answer.text), 'parameters');
+    const [upstream] = list(jsonBelowSummary(answer) as Item, 'parameters');
     expect(upstream?.value).toEqual({ uri: 'amqp://feduser:***@127.0.0.1:5672/%2F', expires: 3_600_000 });
   });
 
   it('exports users without password hashes', async () => {
-    const answer = await mcp.call('export_definitions');
+    const answer = await fixture.mcp.call('export_definitions');
     expect(answer.isError).toBe(false);
     expect(answer.text.split('\n', 1)[0]).toContain('Definitions of the whole broker');
     const { password_hash: hash } = await admin<Item>('GET', `/users/${enc(user)}`);
@@ -160,7 +150,7 @@ describe('export_definitions', () => {
 
   it('says when the vhost does not exist', async () => {
     const missing = uniqueName('mcp-defs-missing');
-    const answer = await mcp.call('export_definitions', { vhost: missing });
+    const answer = await fixture.mcp.call('export_definitions', { vhost: missing });
     expect(answer).toEqual({ isError: true, text: `vhost '${missing}' not found; list_vhosts shows the existing ones` });
   });
 });
@@ -193,13 +183,12 @@ describe('import_definitions', () => {
 
   it('imports into the fresh vhost, reporting progress, and reproduces the topology', async () => {
     const progress: { progress: number; total?: number; message?: string }[] = [];
-    const result = await mcp.client.callTool(
-      { name: 'import_definitions', arguments: { definitions: restored, vhost: target.name, confirm: true } },
-      undefined,
+    const { text, isError } = await fixture.mcp.call(
+      'import_definitions',
+      { definitions: restored, vhost: target.name, confirm: true },
       { onprogress: (update) => progress.push(update) },
     );
-    const text = (result.content as { text: string }[]).map((part) => part.text).join('\n');
-    expect(result.isError ?? false, text).toBe(false);
+    expect(isError, text).toBe(false);
     const total = ['queues', 'exchanges', 'bindings', 'policies', 'parameters'].reduce((sum, key) => sum + list(restored, key).length, 0);
     expect(text).toContain(`Imported into vhost '${target.name}'`);
     expect(text).toContain(`${total} added, 0 changed. Verified: all ${total} now match the document.`);
@@ -331,7 +320,7 @@ describe('import_definitions', () => {
     const done = await importing(definitions, { confirm: true });
     expect(done.isError, done.text).toBe(false);
     expect(done.text).toContain('Verified: all 2 now match the document.');
-    for (const text of [preview.text, done.text, mcp.logs.join('\n')]) {
+    for (const text of [preview.text, done.text, fixture.mcp.logs.join('\n')]) {
       expect(text.includes(hash as string), 'a password hash was shown or logged').toBe(false);
     }
     // The hash came from the first user, so the imported one logs in with the same password.
@@ -349,7 +338,7 @@ describe('import_definitions', () => {
 describe('definitions resource', () => {
   it("serves a vhost's definitions as JSON with credentials masked", async () => {
     const uri = `rabbitmq://vhosts/${enc(source.name)}/definitions`;
-    const result = await mcp.client.readResource({ uri });
+    const result = await fixture.mcp.client.readResource({ uri });
     const content = result.contents[0] as { mimeType: string; text: string };
     expect(content.mimeType).toBe('application/json');
     expect(content.text.includes(FED_SECRET), 'the resource shows the upstream password').toBe(false);
@@ -360,11 +349,11 @@ describe('definitions resource', () => {
   });
 
   it('is listed as a template and completes vhost names', async () => {
-    const templates = (await mcp.client.listResourceTemplates()).resourceTemplates;
+    const templates = (await fixture.mcp.client.listResourceTemplates()).resourceTemplates;
     expect(templates.find((template) => template.uriTemplate === 'rabbitmq://vhosts/{vhost}/definitions')?.mimeType).toBe(
       'application/json',
     );
-    const completion = await mcp.client.complete({
+    const completion = await fixture.mcp.client.complete({
       ref: { type: 'ref/resource', uri: 'rabbitmq://vhosts/{vhost}/definitions' },
       argument: { name: 'vhost', value: 'mcp-defs-src' },
     });
@@ -372,8 +361,8 @@ describe('definitions resource', () => {
   });
 
   it('says when the vhost does not exist', async () => {
-    await expect(mcp.client.readResource({ uri: `rabbitmq://vhosts/${enc(uniqueName('mcp-defs-missing'))}/definitions` })).rejects.toThrow(
-      /vhost '.*' not found/,
-    );
+    await expect(
+      fixture.mcp.client.readResource({ uri: `rabbitmq://vhosts/${enc(uniqueName('mcp-defs-missing'))}/definitions` }),
+    ).rejects.toThrow(/vhost '.*' not found/);
   });
 });

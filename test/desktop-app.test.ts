@@ -5,7 +5,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientStatus, ConnectionCheck, ProfileInput, ProfileView } from '../electron/shared/contract.js';
-import { admin, createTestVhost, eventually, uniqueName } from './support/broker-admin.js';
+import { admin, eventually, uniqueName } from './support/broker-admin.js';
+import { useTestVhost } from './support/broker-fixture.js';
 import { BROKER } from './support/broker-env.js';
 import { ensureBuilt } from './support/built-server.js';
 import { CountingProxy } from './support/counting-proxy.js';
@@ -19,6 +20,7 @@ import {
   writeAppImage,
 } from './support/desktop-app.js';
 import type { StandInRecord } from './support/electron-stand-in.js';
+import { callTool } from './support/tool-answer.js';
 
 /**
  * The desktop app as it ships: the built dist/electron/main.cjs and preload.cjs, laid out as
@@ -34,8 +36,8 @@ const userB = uniqueName('mcp-desktop-b');
 const passwordB = `Desk-${Date.now()}-${Math.random().toString(36).slice(2)}`;
 const proxy = new CountingProxy(BROKER.host, BROKER.httpPort);
 let proxyPort = 0;
-let vhostA: { name: string; remove: () => Promise<void> };
-let vhostB: { name: string; remove: () => Promise<void> };
+const vhostA = useTestVhost('mcp-desktop-a');
+const vhostB = useTestVhost('mcp-desktop-b');
 let main = '';
 let standIn = '';
 const queueA = uniqueName('orders-alpha');
@@ -63,10 +65,6 @@ function appEnvironment(extra: Record<string, string> = {}): Record<string, stri
   };
 }
 
-function text(result: Awaited<ReturnType<Client['callTool']>>): string {
-  return (result.content as { type: string; text?: string }[]).map((part) => part.text ?? '').join('\n');
-}
-
 const isTray = (color: string) => (record: StandInRecord) =>
   record.kind === 'tray.setImage' && String(record.image).endsWith(`tray-${color}.png`);
 
@@ -81,8 +79,6 @@ beforeAll(async () => {
   ({ main } = assemblePackagedApp(resources));
   standIn = await bundleStandIn(root);
   proxyPort = await proxy.start();
-  vhostA = await createTestVhost('mcp-desktop-a');
-  vhostB = await createTestVhost('mcp-desktop-b');
   await admin('PUT', `/users/${userB}`, { password: passwordB, tags: 'monitoring' });
   await admin('PUT', `/permissions/${encodeURIComponent(vhostB.name)}/${userB}`, { configure: '.*', write: '.*', read: '.*' });
   await admin('PUT', `/queues/${encodeURIComponent(vhostA.name)}/${queueA}`, { durable: true });
@@ -94,8 +90,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await proxy.stop();
   await admin('DELETE', `/users/${userB}`);
-  await vhostA?.remove();
-  await vhostB?.remove();
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -160,11 +154,12 @@ describe('the desktop app as it ships (built main.cjs and preload.cjs under a st
           env: { PATH: process.env.PATH ?? '', HOME: home, ...entry.env },
         }),
       );
-      expect(text(await client.callTool({ name: 'list_queues', arguments: {} }))).toContain(queueA);
+      expect((await callTool(client, 'list_queues')).text).toContain(queueA);
       expect(client.getInstructions()).not.toContain(vhostA.name);
 
       // Idle: the health page's sampling paces itself (main.ts passes no interval: the default).
       const idleFrom = Date.now();
+      // A fixed window on purpose: the test counts what the idle app does in it.
       await new Promise((resolve) => setTimeout(resolve, 10_500));
       const idleTo = Date.now();
       const samples = app.records.filter(
@@ -185,7 +180,7 @@ describe('the desktop app as it ships (built main.cjs and preload.cjs under a st
       await app.click('Beta');
       let answer = '';
       while (!answer.includes(queueB) && Date.now() - switchedAt < 30_000) {
-        answer = text(await client.callTool({ name: 'list_queues', arguments: {} }));
+        answer = (await callTool(client, 'list_queues')).text;
         if (!answer.includes(queueB)) await new Promise((resolve) => setTimeout(resolve, 100));
       }
       console.log(`profile switch seen by the connected client after ${Date.now() - switchedAt} ms`);
@@ -193,10 +188,10 @@ describe('the desktop app as it ships (built main.cjs and preload.cjs under a st
       expect(answer).not.toContain(queueA);
       await app.waitFor(menuWith('Beta', true), 'Beta checked in the tray menu');
       // The old default vhost is not Beta's: the error says so, not something about user tags.
-      const oldVhost = await client.callTool({ name: 'list_queues', arguments: { vhost: vhostA.name } });
+      const oldVhost = await callTool(client, 'list_queues', { vhost: vhostA.name });
       expect(oldVhost.isError).toBe(true);
-      expect(text(oldVhost)).toContain(`user '${userB}' may not use vhost '${vhostA.name}'`);
-      expect(text(oldVhost)).not.toMatch(/tag/);
+      expect(oldVhost.text).toContain(`user '${userB}' may not use vhost '${vhostA.name}'`);
+      expect(oldVhost.text).not.toMatch(/tag/);
       await client.close();
 
       // What main.cjs opened exists in the packaged layout; it required only Node and electron.
@@ -266,7 +261,7 @@ describe('the desktop app as it ships (built main.cjs and preload.cjs under a st
           env: { PATH: process.env.PATH ?? '', HOME: imageHome, ...entry.env },
         });
       await client.connect(launch());
-      expect(text(await client.callTool({ name: 'list_queues', arguments: {} }))).toContain(queueA);
+      expect((await callTool(client, 'list_queues')).text).toContain(queueA);
       await client.close();
 
       // Quit: the mount goes away. The same config still works: the entry starts the AppImage.
@@ -275,8 +270,7 @@ describe('the desktop app as it ships (built main.cjs and preload.cjs under a st
       expect(mounts()).toEqual([]);
       client = new Client({ name: 'claude-desktop-as-launched', version: '1.0.0' });
       await client.connect(launch());
-      const answer = await client.callTool({ name: 'list_queues', arguments: {} });
-      expect(text(answer)).toContain(queueA);
+      expect((await callTool(client, 'list_queues')).text).toContain(queueA);
       const status = JSON.parse(readFileSync(join(imageUserData, 'app-status.json'), 'utf8')) as { appPid: number };
       await client.close();
       process.kill(status.appPid, 'SIGTERM');

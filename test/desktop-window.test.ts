@@ -9,7 +9,8 @@ import { openPlainStore } from '../electron/core/profiles/open-store.js';
 import { KeyFileSecretStore } from '../electron/core/secrets/secret-store.js';
 import { API_METHODS } from '../electron/shared/contract.js';
 import { seriousViolations } from './support/axe.js';
-import { admin, createTestVhost, uniqueName } from './support/broker-admin.js';
+import { admin, uniqueName } from './support/broker-admin.js';
+import { useTestVhost } from './support/broker-fixture.js';
 import { BROKER } from './support/broker-env.js';
 import { SERVER_BIN, ensureBuilt } from './support/built-server.js';
 import { installBridgeApi, startWindowBridge } from './support/window-bridge.js';
@@ -32,8 +33,8 @@ const user = uniqueName('mcp-window-user');
 const password = `Window-Pw-${Date.now()}-${Math.random().toString(36).slice(2)}`;
 const existingClaudeConfig = `${JSON.stringify({ mcpServers: { filesystem: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem', '/tmp'] } } }, null, 2)}\n`;
 
-let vhostA: { name: string; remove: () => Promise<void> };
-let vhostB: { name: string; remove: () => Promise<void> };
+const vhostA = useTestVhost('mcp-window-a');
+const vhostB = useTestVhost('mcp-window-b');
 let host: AppHost;
 let bridge: Awaited<ReturnType<typeof startWindowBridge>>;
 let browser: Browser;
@@ -55,8 +56,6 @@ beforeAll(async () => {
   if (!existsSync(join(RENDERER, 'index.html')))
     throw new Error(`${RENDERER} is missing: run \`npm run build\` first (\`npm test\` does).`);
   if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: install it (apt-get install chromium) or set CHROMIUM_PATH.`);
-  vhostA = await createTestVhost('mcp-window-a');
-  vhostB = await createTestVhost('mcp-window-b');
   await admin('PUT', `/users/${user}`, { password, tags: 'monitoring' });
   for (const vhost of [vhostA, vhostB])
     await admin('PUT', `/permissions/${encodeURIComponent(vhost.name)}/${user}`, { configure: '.*', write: '.*', read: '.*' });
@@ -105,8 +104,6 @@ afterAll(async () => {
   await bridge?.close();
   await host?.dispose();
   await admin('DELETE', `/users/${user}`);
-  await vhostA?.remove();
-  await vhostB?.remove();
   rmSync(root, { recursive: true, force: true });
 });
 

@@ -1,12 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin, createTestVhost, eventually } from './support/broker-admin.js';
-import { type Harness, startHarness } from './support/mcp-harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { admin, eventually } from './support/broker-admin.js';
+import { useHarness, useTestVhost } from './support/broker-fixture.js';
+import { startHarness } from './support/mcp-harness.js';
 
 /**
  * Safety by effect: a call is as dangerous as the worst thing the broker does because of it, and
  * a scope holds for everything a call reaches, routing and policy matching included.
  */
-let vhost: { name: string; remove: () => Promise<void> };
+const vhost = useTestVhost('mcp-effects');
 const v = () => encodeURIComponent(vhost.name);
 
 async function readyIn(queue: string): Promise<number | undefined> {
@@ -28,7 +29,6 @@ async function fill(queue: string, count: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  vhost = await createTestVhost('mcp-effects');
   await fill('jobs.a', 4);
   await fill('jobs.b', 3);
   await fill('payroll.audit', 2);
@@ -41,25 +41,15 @@ beforeAll(async () => {
   });
 });
 
-afterAll(async () => {
-  await vhost?.remove();
-});
-
 describe('at the write level, what would remove messages or queues is refused', () => {
-  let mcp: Harness;
-  beforeAll(async () => {
-    mcp = await startHarness({ args: ['--allow-write'], env: { AMQP_VHOST: vhost.name } });
-  });
-  afterAll(async () => {
-    await mcp?.close();
-  });
+  const server = useHarness(vhost, { args: ['--allow-write'] });
 
   it.each([
     ['a policy with max-length 0', { pattern: '^jobs\\.', definition: { 'max-length': 0 } }, 'max-length'],
     ['a policy with expires 1', { pattern: '^jobs\\.', definition: { expires: 1 } }, 'expires'],
     ['a policy with message-ttl', { pattern: '^jobs\\.', definition: { 'message-ttl': 1 } }, 'message-ttl'],
   ])('%s', async (_case, settings, key) => {
-    const answer = await mcp.call('set_configuration', { kind: 'policy', name: 'wipe', settings, confirm: true });
+    const answer = await server.mcp.call('set_configuration', { kind: 'policy', name: 'wipe', settings, confirm: true });
     expect(answer.isError).toBe(true);
     expect(answer.text).toContain(`sets ${key}, so it counts as destructive: this server runs write`);
     expect(answer.text).toContain('--allow-destructive');
@@ -68,13 +58,13 @@ describe('at the write level, what would remove messages or queues is refused', 
   });
 
   it('an operator policy with max-length-bytes, and a shovel from a queue', async () => {
-    const operator = await mcp.call('set_configuration', {
+    const operator = await server.mcp.call('set_configuration', {
       kind: 'operator_policy',
       name: 'cap',
       settings: { pattern: '.*', definition: { 'max-length-bytes': 1 } },
     });
     expect(operator.text).toContain('counts as destructive');
-    const shovel = await mcp.call('set_configuration', {
+    const shovel = await server.mcp.call('set_configuration', {
       kind: 'shovel',
       name: 'drain',
       settings: { 'src-queue': 'jobs.a', 'dest-queue': 'jobs.b' },
@@ -88,7 +78,7 @@ describe('at the write level, what would remove messages or queues is refused', 
     ['a get that acks', { ackmode: 'ack_requeue_false', count: 5, encoding: 'auto' }, 'takes the messages off the queue'],
     ['a get that rejects', { ackmode: 'reject_requeue_false', count: 5, encoding: 'auto' }, 'takes the messages off the queue'],
   ])('management_api: %s', async (_case, body, why) => {
-    const answer = await mcp.call('management_api', { method: 'POST', path: `/api/queues/${v()}/jobs.a/get`, body });
+    const answer = await server.mcp.call('management_api', { method: 'POST', path: `/api/queues/${v()}/jobs.a/get`, body });
     expect(answer.isError).toBe(true);
     expect(answer.text).toContain(why);
     expect(answer.text).toContain('needs --allow-destructive');
@@ -104,7 +94,7 @@ describe('at the write level, what would remove messages or queues is refused', 
       ],
       [`/api/definitions/${v()}`, { policies: [] }],
     ] as const) {
-      const answer = await mcp.call('management_api', { method: path.includes('definitions') ? 'POST' : 'PUT', path, body });
+      const answer = await server.mcp.call('management_api', { method: path.includes('definitions') ? 'POST' : 'PUT', path, body });
       expect(answer.isError, path).toBe(true);
       expect(answer.text, path).toContain('needs --allow-destructive');
     }
@@ -112,7 +102,7 @@ describe('at the write level, what would remove messages or queues is refused', 
   });
 
   it('a policy that removes nothing is an ordinary write', async () => {
-    const answer = await mcp.call('set_configuration', {
+    const answer = await server.mcp.call('set_configuration', {
       kind: 'policy',
       name: 'lazy',
       settings: { pattern: '^nothing-matches-this$', definition: { 'dead-letter-exchange': 'dlx' } },
@@ -137,33 +127,26 @@ describe('read-only: a GET that writes is a write', () => {
 });
 
 describe('at the destructive level, a preview says what would be removed', () => {
-  let mcp: Harness;
-  beforeAll(async () => {
-    mcp = await startHarness({ args: ['--allow-destructive'], env: { AMQP_VHOST: vhost.name } });
-  });
-  afterAll(async () => {
-    await mcp?.close();
-  });
+  const server = useHarness(vhost, { args: ['--allow-destructive'] });
 
   it('a max-length policy: how many ready messages from how many queues, then done on confirm', async () => {
-    const wipe = { kind: 'policy', name: 'trim', settings: { pattern: '^jobs\\.', definition: { 'max-length': 1 }, 'apply-to': 'queues' } };
-    const preview = await mcp.call('set_configuration', wipe);
+    // Queues of its own: the trim must not take the messages other cases count on.
+    await fill('trim.a', 4);
+    await fill('trim.b', 3);
+    const wipe = { kind: 'policy', name: 'trim', settings: { pattern: '^trim\\.', definition: { 'max-length': 1 }, 'apply-to': 'queues' } };
+    const preview = await server.mcp.call('set_configuration', wipe);
     expect(preview.text).toContain('it matches 2 queues now and drops 5 ready messages from 2 queues (max-length 1)');
-    expect(await readyIn('jobs.a')).toBe(4);
-    expect((await mcp.call('set_configuration', { ...wipe, confirm: true })).text).toBe(`Created policy 'trim' in vhost '${vhost.name}'.`);
-    await eventually(async () => ((await readyIn('jobs.a')) === 1 ? true : undefined), 'the policy to trim jobs.a');
+    expect(await readyIn('trim.a')).toBe(4);
+    expect((await server.mcp.call('set_configuration', { ...wipe, confirm: true })).text).toBe(
+      `Created policy 'trim' in vhost '${vhost.name}'.`,
+    );
+    await eventually(async () => ((await readyIn('trim.a')) === 1 ? true : undefined), 'the policy to trim trim.a');
     await admin('DELETE', `/policies/${v()}/trim`);
   });
 });
 
 describe('a server scoped with --queues !*.audit', () => {
-  let mcp: Harness;
-  beforeAll(async () => {
-    mcp = await startHarness({ args: ['--allow-destructive', '--queues', '!*.audit'], env: { AMQP_VHOST: vhost.name } });
-  });
-  afterAll(async () => {
-    await mcp?.close();
-  });
+  const server = useHarness(vhost, { args: ['--allow-destructive', '--queues', '!*.audit'] });
 
   it.each([
     ['an exchange bound to it', { exchange: 'amq.direct', routing_key: 'payday', messages: [{ body: 'x' }] }],
@@ -171,7 +154,7 @@ describe('a server scoped with --queues !*.audit', () => {
     ['BCC through an exchange', { exchange: 'amq.direct', routing_key: 'nothing', messages: [{ body: 'x', headers: { BCC: 'payday' } }] }],
     ['an alternate exchange', { exchange: 'with-alternate', routing_key: 'unbound', messages: [{ body: 'x' }] }],
   ])('cannot put messages into a hidden queue through %s', async (_case, args) => {
-    const answer = await mcp.call('publish_messages', args);
+    const answer = await server.mcp.call('publish_messages', args);
     expect(answer.isError).toBe(true);
     expect(answer.text).toMatch(/outside this server's scope/);
     // A hidden queue's name shows only where the caller wrote it.
@@ -181,13 +164,13 @@ describe('a server scoped with --queues !*.audit', () => {
   });
 
   it('trace_route says a route reaches hidden queues, without naming them, instead of "dropped"', async () => {
-    const answer = await mcp.call('trace_route', { exchange: 'amq.direct', routing_key: 'payday' });
+    const answer = await server.mcp.call('trace_route', { exchange: 'amq.direct', routing_key: 'payday' });
     expect(answer.text).toContain("reaches only 1 queue outside this server's scope (not shown): it is not dropped");
     expect(answer.text).not.toContain('payroll');
   });
 
   it('cannot set or delete a policy, whose pattern would match the hidden queue', async () => {
-    const answer = await mcp.call('set_configuration', {
+    const answer = await server.mcp.call('set_configuration', {
       kind: 'policy',
       name: 'wipe',
       settings: { pattern: '.*', definition: { 'max-length': 0 } },
@@ -195,7 +178,7 @@ describe('a server scoped with --queues !*.audit', () => {
     });
     expect(answer.isError).toBe(true);
     expect(answer.text).toContain('policies match queues by pattern');
-    const raw = await mcp.call('management_api', {
+    const raw = await server.mcp.call('management_api', {
       method: 'PUT',
       path: `/api/policies/${v()}/wipe`,
       body: { pattern: 'audit', definition: { expires: 1 } },
@@ -211,14 +194,16 @@ describe('a server scoped with --queues !*.audit', () => {
     ['POST', '/api/rebalance/queues', {}],
     ['PUT', '/api/global-parameters/x', { value: 1 }],
   ] as const)('cannot change broker-wide settings: %s %s', async (method, path, body) => {
-    const answer = await mcp.call('management_api', { method, path, body, confirm: true });
+    const answer = await server.mcp.call('management_api', { method, path, body, confirm: true });
     expect(answer.isError, path).toBe(true);
     expect(answer.text, path).toMatch(/broker-wide: a server limited by --vhosts or --queues cannot change/);
   });
 
   it('paged answers count only what they show, so a regex cannot probe hidden names', async () => {
     const probe = (pattern: string) =>
-      mcp.call('management_api', { path: `/api/queues/${v()}?page=1&page_size=1&use_regex=true&name=${encodeURIComponent(pattern)}` });
+      server.mcp.call('management_api', {
+        path: `/api/queues/${v()}?page=1&page_size=1&use_regex=true&name=${encodeURIComponent(pattern)}`,
+      });
     // What follows the echoed request line.
     const answerOf = async (pattern: string) => (await probe(pattern)).text.split('\n').slice(1).join('\n');
     const hidden = await answerOf('^payroll');

@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin, createTestVhost } from './support/broker-admin.js';
-import { type Harness, startHarness } from './support/mcp-harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { admin } from './support/broker-admin.js';
+import { useBrokerFixture } from './support/broker-fixture.js';
 
-let vhost: { name: string; remove: () => Promise<void> };
-let mcp: Harness;
+const fixture = useBrokerFixture({ args: ['--allow-destructive'] });
 
 /** The queues a trace_route answer says the message reaches, sorted. */
 function reached(text: string): string[] {
@@ -11,14 +10,12 @@ function reached(text: string): string[] {
 }
 
 async function ok(name: string, args: Record<string, unknown>): Promise<string> {
-  const answer = await mcp.call(name, args);
+  const answer = await fixture.mcp.call(name, args);
   expect(answer.isError, answer.text).toBe(false);
   return answer.text;
 }
 
 beforeAll(async () => {
-  vhost = await createTestVhost();
-  mcp = await startHarness({ args: ['--allow-destructive'], env: { AMQP_VHOST: vhost.name } });
   // orders (topic) → billing, audit-all (#); orders → fanout-ex (exchange) → mirror-a, mirror-b;
   // headers-ex → eu (x-match all region=eu, tier=gold), any (x-match any tier=gold); ae-main with
   // alternate exchange ae-catch → unrouted.
@@ -39,22 +36,17 @@ beforeAll(async () => {
   await ok('create_binding', { source: 'ae-catch', destination: 'unrouted' });
 });
 
-afterAll(async () => {
-  await mcp?.close();
-  await vhost?.remove();
-});
-
 describe('exchanges', () => {
   it('created the exchanges with the requested type and flags', async () => {
     const exchange = await admin<{ type: string; internal: boolean; arguments: Record<string, unknown> }>(
       'GET',
-      `/exchanges/${encodeURIComponent(vhost.name)}/fanout-ex`,
+      `/exchanges/${encodeURIComponent(fixture.vhost.name)}/fanout-ex`,
     );
     expect(exchange.type).toBe('fanout');
     expect(exchange.internal).toBe(true);
     const withAlternate = await admin<{ arguments: Record<string, unknown> }>(
       'GET',
-      `/exchanges/${encodeURIComponent(vhost.name)}/ae-main`,
+      `/exchanges/${encodeURIComponent(fixture.vhost.name)}/ae-main`,
     );
     expect(withAlternate.arguments).toEqual({ 'alternate-exchange': 'ae-catch' });
   });
@@ -80,13 +72,13 @@ describe('exchanges', () => {
   });
 
   it('refuses reserved names with a reason', async () => {
-    const answer = await mcp.call('create_exchange', { name: 'amq.custom', type: 'direct' });
+    const answer = await fixture.mcp.call('create_exchange', { name: 'amq.custom', type: 'direct' });
     expect(answer.isError).toBe(true);
     expect(answer.text).toContain("names starting with 'amq.' are reserved");
   });
 
   it('refuses an exchange type the broker does not have, listing the ones it has', async () => {
-    const answer = await mcp.call('create_exchange', { name: 'delayed', type: 'x-delayed-message' });
+    const answer = await fixture.mcp.call('create_exchange', { name: 'delayed', type: 'x-delayed-message' });
     expect(answer.isError).toBe(true);
     expect(answer.text).toContain("type 'x-delayed-message' is not enabled");
     expect(answer.text).toContain('topic');
@@ -98,10 +90,10 @@ describe('exchanges', () => {
     const preview = await ok('delete_exchange', { name: 'temp-ex' });
     expect(preview).toContain("Dry run: would delete direct exchange 'temp-ex'");
     expect(preview).toContain('1 outgoing binding (to billing)');
-    const refused = await mcp.call('delete_exchange', { name: 'temp-ex', if_unused: true, confirm: true });
+    const refused = await fixture.mcp.call('delete_exchange', { name: 'temp-ex', if_unused: true, confirm: true });
     expect(refused.isError).toBe(true);
     await ok('delete_exchange', { name: 'temp-ex', confirm: true });
-    const gone = await mcp.call('list_exchanges', { name: 'temp-ex' });
+    const gone = await fixture.mcp.call('list_exchanges', { name: 'temp-ex' });
     expect(gone.isError).toBe(true);
     expect(gone.text).toContain("exchange 'temp-ex' not found");
   });
@@ -127,7 +119,12 @@ describe('bindings', () => {
   });
 
   it('says which keys exist when the binding to delete is not there', async () => {
-    const answer = await mcp.call('delete_binding', { source: 'orders', destination: 'billing', routing_key: 'nope', confirm: true });
+    const answer = await fixture.mcp.call('delete_binding', {
+      source: 'orders',
+      destination: 'billing',
+      routing_key: 'nope',
+      confirm: true,
+    });
     expect(answer.isError).toBe(true);
     expect(answer.text).toContain("Existing keys between them: 'order.*.paid'");
   });
@@ -186,7 +183,7 @@ describe('trace_route', () => {
   });
 
   it('says when the exchange does not exist', async () => {
-    const answer = await mcp.call('trace_route', { exchange: 'ghost', routing_key: 'x' });
+    const answer = await fixture.mcp.call('trace_route', { exchange: 'ghost', routing_key: 'x' });
     expect(answer.isError).toBe(true);
     expect(answer.text).toContain("exchange 'ghost' not found");
   });

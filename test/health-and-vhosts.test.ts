@@ -1,28 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin, createTestVhost } from './support/broker-admin.js';
-import { type Harness, startHarness } from './support/mcp-harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { admin } from './support/broker-admin.js';
+import { useBrokerFixture } from './support/broker-fixture.js';
 
-let vhost: { name: string; remove: () => Promise<void> };
-let mcp: Harness;
+const fixture = useBrokerFixture();
 
 beforeAll(async () => {
-  vhost = await createTestVhost();
-  await admin('PUT', `/vhost-limits/${encodeURIComponent(vhost.name)}/max-queues`, { value: 42 });
-  mcp = await startHarness({ env: { AMQP_VHOST: vhost.name } });
-});
-
-afterAll(async () => {
-  await mcp?.close();
-  await vhost?.remove();
+  await admin('PUT', `/vhost-limits/${encodeURIComponent(fixture.vhost.name)}/max-queues`, { value: 42 });
 });
 
 describe('get_overview', () => {
   it('names the broker version, the user and the totals', async () => {
     const overview = await admin<{ rabbitmq_version: string }>('GET', '/overview');
-    const answer = await mcp.call('get_overview');
+    const answer = await fixture.mcp.call('get_overview');
     expect(answer.isError).toBe(false);
     expect(answer.text).toContain(`broker: RabbitMQ ${overview.rabbitmq_version}`);
-    expect(answer.text).toContain(`connected_as: guest (administrator) on vhost ${vhost.name}; management API `);
+    expect(answer.text).toContain(`connected_as: guest (administrator) on vhost ${fixture.vhost.name}; management API `);
     expect(answer.text).toMatch(/management API \d+ ms, AMQP (connected|connecting)/);
     expect(answer.text).toMatch(/objects: \d+ queues?, \d+ exchanges?, \d+ connections?/);
     expect(answer.text).toContain('alarms: none');
@@ -31,7 +23,7 @@ describe('get_overview', () => {
 
   it('adds node detail with a memory breakdown', async () => {
     const nodes = await admin<{ name: string }[]>('GET', '/nodes');
-    const answer = await mcp.call('get_overview', { include: ['nodes'] });
+    const answer = await fixture.mcp.call('get_overview', { include: ['nodes'] });
     expect(answer.text).toContain(`${nodes[0]?.name} (disc, running, up`);
     expect(answer.text).toMatch(/memory: [\d.]+ MiB of [\d.]+ GiB limit \(\d+%\)/);
     expect(answer.text).toMatch(/memory_top: \w+ [\d.]+ (MiB|KiB)/);
@@ -39,7 +31,7 @@ describe('get_overview', () => {
   });
 
   it('runs the management health checks', async () => {
-    const answer = await mcp.call('get_overview', { include: ['checks'] });
+    const answer = await fixture.mcp.call('get_overview', { include: ['checks'] });
     expect(answer.text).toMatch(/All \d+ checks passed on node/);
     expect(answer.text).toContain('ok     alarms');
     expect(answer.text).toContain('ok     amqp listener');
@@ -49,21 +41,21 @@ describe('get_overview', () => {
 
 describe('list_vhosts', () => {
   it('lists vhosts with the test vhost among them', async () => {
-    const answer = await mcp.call('list_vhosts');
-    expect(answer.text).toContain(`default for tools: ${vhost.name}`);
-    expect(answer.text).toMatch(new RegExp(`^${vhost.name} \\| running \\| \\d+`, 'm'));
+    const answer = await fixture.mcp.call('list_vhosts');
+    expect(answer.text).toContain(`default for tools: ${fixture.vhost.name}`);
+    expect(answer.text).toMatch(new RegExp(`^${fixture.vhost.name} \\| running \\| \\d+`, 'm'));
   });
 
   it('describes one vhost with its limits and permissions', async () => {
-    const answer = await mcp.call('list_vhosts', { name: vhost.name });
-    expect(answer.text).toContain(`vhost: ${vhost.name}`);
+    const answer = await fixture.mcp.call('list_vhosts', { name: fixture.vhost.name });
+    expect(answer.text).toContain(`vhost: ${fixture.vhost.name}`);
     expect(answer.text).toContain('limits: {"max-queues":42}');
     expect(answer.text).toContain('permissions: guest configure=.* write=.* read=.*');
     expect(answer.text).toContain('description: created by rabbitmq-mcp-server tests');
   });
 
   it('says a vhost is missing', async () => {
-    const answer = await mcp.call('list_vhosts', { name: 'no-such-vhost' });
+    const answer = await fixture.mcp.call('list_vhosts', { name: 'no-such-vhost' });
     expect(answer.isError).toBe(true);
     expect(answer.text).toBe("vhost 'no-such-vhost' not found; list_vhosts shows the existing ones");
   });

@@ -3,23 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filterProblem } from '../server/broker/name-filter.js';
 import { Scope } from '../server/broker/scope.js';
 import { maskUri } from '../server/tools/credentials.js';
-import { createTestVhost } from './support/broker-admin.js';
 import { SERVER_BIN, ensureBuilt } from './support/built-server.js';
 import { type HttpHarness, INITIALIZE, JSON_HEADERS, TOKEN, rpc, startHttpHarness } from './support/http-harness.js';
-import { type Harness, brokerEnv, startHarness } from './support/mcp-harness.js';
+import { useBrokerFixture } from './support/broker-fixture.js';
+import { brokerEnv } from './support/mcp-harness.js';
 
-let vhost: { name: string; remove: () => Promise<void> };
-let mcp: Harness;
+const fixture = useBrokerFixture({ vhostPrefix: 'mcp-hostile', args: ['--allow-write'] });
 
 beforeAll(async () => {
-  vhost = await createTestVhost('mcp-hostile');
-  mcp = await startHarness({ args: ['--allow-write'], env: { AMQP_VHOST: vhost.name } });
-  await mcp.call('create_queue', { name: 'orders' });
-});
-
-afterAll(async () => {
-  await mcp?.close();
-  await vhost?.remove();
+  await fixture.mcp.call('create_queue', { name: 'orders' });
 });
 
 describe('filters a caller supplies', () => {
@@ -45,7 +37,7 @@ describe('filters a caller supplies', () => {
     ['list_queues', { filter: '^(.+)+y$' }],
     ['list_exchanges', { filter: '(a*)*b' }],
   ])('%s answers a catastrophic filter at once with what to fix', async (tool, args) => {
-    const answer = await mcp.call(tool, { ...args, ...(tool === 'list_connections' ? { vhost: vhost.name } : {}) });
+    const answer = await fixture.mcp.call(tool, { ...args, ...(tool === 'list_connections' ? { vhost: fixture.vhost.name } : {}) });
     expect(answer.isError).toBe(true);
     expect(answer.text).toMatch(/filter \/.*\/ is refused: .*exponential time to match; use a simpler regular expression/);
   });
@@ -79,7 +71,7 @@ describe('names', () => {
       ['create_queue', { name }],
       ['list_queues', { vhost: name }],
     ] as const) {
-      const answer = await mcp.call(tool, args);
+      const answer = await fixture.mcp.call(tool, args);
       expect(answer.isError, tool).toBe(true);
       expect(answer.text, tool).toMatch(reason);
       expect(answer.text, tool).not.toMatch(/Internal error|bug/);
@@ -188,7 +180,7 @@ describe('the stdio transport', () => {
   it('refuses a message larger than it carries, says so, and goes on serving', async () => {
     await ensureBuilt();
     const child = spawn(process.execPath, [SERVER_BIN], {
-      env: { PATH: process.env.PATH ?? '', ...brokerEnv({ AMQP_VHOST: vhost.name, LOG_LEVEL: 'warn' }) },
+      env: { PATH: process.env.PATH ?? '', ...brokerEnv({ AMQP_VHOST: fixture.vhost.name, LOG_LEVEL: 'warn' }) },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -6,6 +6,7 @@ import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RabbitMqMcp, createRabbitMqMcp } from '../server/index.js';
 import { brokerEnv } from './support/mcp-harness.js';
+import { callTool } from './support/tool-answer.js';
 
 let mcp: RabbitMqMcp;
 let server: Server;
@@ -33,8 +34,7 @@ describe('mounted in an Express app at any path', () => {
   it('serves MCP at the mount path, behind express.json()', async () => {
     const client = new Client({ name: 'express-test', version: '1.0.0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(`${origin}/tools/rabbit`)));
-    const result = await client.callTool({ name: 'list_vhosts', arguments: {} });
-    expect((result.content as { text: string }[])[0]?.text).toContain('vhosts (default for tools: /)');
+    expect((await callTool(client, 'list_vhosts')).text).toContain('vhosts (default for tools: /)');
     await client.close();
   });
 

@@ -112,11 +112,21 @@ describe('the HTTP server process', () => {
       // SIGTERM once the publish is under way: the first messages are in the queue (live count).
       const probe = await connectRaw(vhost.name);
       const channel = await probe.createChannel();
-      while ((await channel.checkQueue('drain')).messageCount === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      await eventually(
+        async () => ((await channel.checkQueue('drain')).messageCount > 0 ? true : undefined),
+        'the publish to begin',
+        20_000,
+        5,
+      );
       await probe.close();
       const started = Date.now();
       server.child.kill('SIGTERM');
-      while (!server.stderr().includes('shutting down')) await new Promise((resolve) => setTimeout(resolve, 5));
+      await eventually(
+        async () => (server.stderr().includes('shutting down') ? true : undefined),
+        'the server to say it shuts down',
+        20_000,
+        5,
+      );
       const health = await send(`${server.url}/health`, { method: 'GET' });
       expect(health.status).toBe(503);
       expect(JSON.parse(health.body)).toMatchObject({ status: 'shutting_down' });

@@ -2,8 +2,12 @@ import { request as httpRequest } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from './support/broker-admin.js';
 import { BROKER } from './support/broker-env.js';
+import { useTestVhost } from './support/broker-fixture.js';
 import { type HttpHarness, INITIALIZE, JSON_HEADERS, SECOND_TOKEN, TOKEN, rpc, startHttpHarness } from './support/http-harness.js';
+import { connectRaw } from './support/raw-amqp.js';
+import { callTool } from './support/tool-answer.js';
 
 let http: HttpHarness;
 
@@ -28,8 +32,7 @@ describe('MCP over stateless Streamable HTTP', () => {
     expect(client.getServerVersion()?.name).toBe('rabbitmq-mcp-server');
     const { tools } = await client.listTools();
     expect(tools.map((tool) => tool.name)).toContain('list_queues');
-    const result = await client.callTool({ name: 'get_overview', arguments: {} });
-    expect((result.content as { text: string }[])[0]?.text).toContain('broker: RabbitMQ');
+    expect((await callTool(client, 'get_overview')).text).toContain('broker: RabbitMQ');
   });
 
   it('answers any request without a session: a tools/list POST needs no initialize first', async () => {
@@ -193,15 +196,23 @@ describe('rate limiting', () => {
 });
 
 describe('a graceful stop', () => {
+  const vhost = useTestVhost('mcp-http-drain');
+
   it('turns health to 503 and refuses new MCP requests at once, while the in-flight one finishes', async () => {
-    const stopping = await startHttpHarness({}, ['--allow-write']);
+    const stopping = await startHttpHarness({ AMQP_VHOST: vhost.name }, ['--allow-write']);
+    const probe = await connectRaw(vhost.name);
     try {
-      await stopping.post(rpc('tools/call', { name: 'create_queue', arguments: { name: `drain-${Date.now()}`, auto_delete: true } }));
+      await stopping.post(rpc('tools/call', { name: 'create_queue', arguments: { name: 'drain' } }));
       const messages = Array.from({ length: 10_000 }, (_, i) => ({ body: `m${i}` }));
-      const slow = stopping.post(
-        rpc('tools/call', { name: 'publish_messages', arguments: { routing_key: 'amq.rabbitmq.trace', exchange: 'amq.topic', messages } }),
+      const slow = stopping.post(rpc('tools/call', { name: 'publish_messages', arguments: { routing_key: 'drain', messages } }));
+      // Stop once the publish is under way: the first messages are in the queue (live count).
+      const channel = await probe.createChannel();
+      await eventually(
+        async () => ((await channel.checkQueue('drain')).messageCount > 0 ? true : undefined),
+        'the publish to begin',
+        20_000,
+        5,
       );
-      await new Promise((resolve) => setTimeout(resolve, 100));
       const closed = stopping.mcp.close();
       const health = await fetch(`${stopping.url}/health`);
       expect(health.status).toBe(503);
@@ -214,6 +225,7 @@ describe('a graceful stop', () => {
       expect(JSON.stringify(await finished.json())).toContain('Published 10000 messages');
       await closed;
     } finally {
+      await probe.close();
       await new Promise<void>((resolve) => stopping.server.close(() => resolve()));
     }
   });

@@ -5,23 +5,18 @@ import { connect } from 'node:net';
 import { waitForPort } from './support/ports.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestVhost } from './support/broker-admin.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useTestVhost } from './support/broker-fixture.js';
 import { type HttpProcess, freePort, startHttpProcess } from './support/http-process.js';
 
 const TOKEN = 'load-balancer-test-token-0123456789';
 const INSTANCES = 3;
 const WORKERS = 12;
 
-let vhost: { name: string; remove: () => Promise<void> };
+const vhost = useTestVhost('mcp-lb');
 const folder = mkdtempSync(join(tmpdir(), 'mcp-lb-'));
 
-beforeAll(async () => {
-  vhost = await createTestVhost('mcp-lb');
-});
-
 afterAll(async () => {
-  await vhost?.remove();
   rmSync(folder, { recursive: true, force: true });
 });
 
@@ -126,6 +121,7 @@ async function rollingRestart(
     await whileDown?.(index);
     instances[index] = await startHttpProcess(instanceEnv(), [], ports[index]);
   }
+  // The load runs on across the last instance's return: the balancer's fail_timeout, as above.
   await new Promise((resolve) => setTimeout(resolve, 700));
   return exitCodes;
 }

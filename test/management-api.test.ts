@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin, createTestVhost } from './support/broker-admin.js';
+import { admin } from './support/broker-admin.js';
+import { useTestVhost } from './support/broker-fixture.js';
 import { type Harness, startHarness } from './support/mcp-harness.js';
+import { jsonBelowSummary } from './support/tool-answer.js';
 
-let vhost: { name: string; remove: () => Promise<void> };
+const vhost = useTestVhost('mcp-escape');
 const servers: Harness[] = [];
 const v = () => encodeURIComponent(vhost.name);
 
@@ -13,13 +15,11 @@ async function server(args: string[]): Promise<Harness> {
 }
 
 beforeAll(async () => {
-  vhost = await createTestVhost('mcp-escape');
   await admin('PUT', `/queues/${v()}/hatch`, { durable: true });
 });
 
 afterAll(async () => {
   for (const mcp of servers) await mcp.close();
-  await vhost?.remove();
 });
 
 describe('management_api', () => {
@@ -28,7 +28,7 @@ describe('management_api', () => {
     const answer = await mcp.call('management_api', { path: `/api/queues/${v()}/hatch?columns=name,durable` });
     expect(answer.isError).toBe(false);
     expect(answer.text.split('\n')[0]).toBe(`GET /api/queues/${v()}/hatch?columns=name%2Cdurable → 200`);
-    expect(JSON.parse(answer.text.slice(answer.text.indexOf('\n') + 1))).toEqual({ name: 'hatch', durable: true });
+    expect(jsonBelowSummary(answer)).toEqual({ name: 'hatch', durable: true });
     expect((await mcp.call('management_api', { path: 'overview' })).text).toMatch(/^GET \/api\/overview → 200\n/);
   });
 
@@ -46,29 +46,27 @@ describe('management_api', () => {
     );
     const made = await writer.call('management_api', { method: 'PUT', path: `/api/queues/${v()}/made`, body: { durable: true } });
     expect(made.text).toBe(`PUT /api/queues/${v()}/made → 201\n(no content)`);
-    expect((await admin<{ name: string }[]>('GET', `/queues/${v()}?columns=name`)).map((queue) => queue.name).sort()).toEqual([
-      'hatch',
-      'made',
-    ]);
+    expect((await admin<{ name: string }[]>('GET', `/queues/${v()}?columns=name`)).map((queue) => queue.name)).toContain('made');
   });
 
   it('previews a DELETE with what is there, and deletes on confirm', async () => {
+    await admin('PUT', `/queues/${v()}/doomed`, { durable: true });
     const mcp = await server(['--allow-destructive']);
     const { tools } = await mcp.client.listTools();
     expect(tools.find((tool) => tool.name === 'management_api')?.annotations).toEqual({ destructiveHint: true });
-    const preview = await mcp.call('management_api', { method: 'DELETE', path: `/api/queues/${v()}/made` });
+    const preview = await mcp.call('management_api', { method: 'DELETE', path: `/api/queues/${v()}/doomed` });
     // The message count shows once the broker's statistics have it.
     expect(preview.text).toMatch(
       new RegExp(
-        `^Dry run: would send DELETE /api/queues/${v()}/made \\(made(, 0 messages)?\\); the broker carries it out as is\\. Nothing was changed\\. To do it, call management_api again with confirm: true\\.$`,
+        `^Dry run: would send DELETE /api/queues/${v()}/doomed \\(doomed(, 0 messages)?\\); the broker carries it out as is\\. Nothing was changed\\. To do it, call management_api again with confirm: true\\.$`,
       ),
     );
-    expect((await mcp.call('management_api', { method: 'DELETE', path: `/api/queues/${v()}/made`, confirm: true })).text).toBe(
-      `DELETE /api/queues/${v()}/made → 204\n(no content)`,
+    expect((await mcp.call('management_api', { method: 'DELETE', path: `/api/queues/${v()}/doomed`, confirm: true })).text).toBe(
+      `DELETE /api/queues/${v()}/doomed → 204\n(no content)`,
     );
-    expect((await admin<{ name: string }[]>('GET', `/queues/${v()}?columns=name`)).map((queue) => queue.name)).toEqual(['hatch']);
-    expect((await mcp.call('management_api', { method: 'DELETE', path: `/api/queues/${v()}/made` })).text).toBe(
-      `Nothing to delete: /api/queues/${v()}/made does not exist.`,
+    expect((await admin<{ name: string }[]>('GET', `/queues/${v()}?columns=name`)).map((queue) => queue.name)).not.toContain('doomed');
+    expect((await mcp.call('management_api', { method: 'DELETE', path: `/api/queues/${v()}/doomed` })).text).toBe(
+      `Nothing to delete: /api/queues/${v()}/doomed does not exist.`,
     );
   });
 

@@ -1,16 +1,19 @@
 import type { ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin, createTestVhost, eventually } from './support/broker-admin.js';
-import { type Harness, startHarness } from './support/mcp-harness.js';
+import { admin, eventually } from './support/broker-admin.js';
+import { useBrokerFixture, useTestVhost } from './support/broker-fixture.js';
 import { connectRaw, takeAll } from './support/raw-amqp.js';
 
 /**
  * --vhosts and --queues for read_stream, dead_letter_summary and move_messages. The server may
  * use vhost IN, and there every queue but *.audit; vhost OUT is denied.
  */
-let inside: { name: string; remove: () => Promise<void> };
-let outside: { name: string; remove: () => Promise<void> };
-let mcp: Harness;
+const fixture = useBrokerFixture({
+  vhostPrefix: 'mcp-opsscope-in',
+  args: ['--allow-destructive', '--vhosts', 'mcp-opsscope-in-*', '--queues', '!*.audit'],
+});
+const inside = fixture.vhost;
+const outside = useTestVhost('mcp-opsscope-out');
 let raw: ChannelModel;
 const DENIED = 'payroll.audit';
 const DENIED_STREAM = 'log.audit';
@@ -34,8 +37,6 @@ async function publish(queue: string, ...messages: string[]): Promise<void> {
 }
 
 beforeAll(async () => {
-  inside = await createTestVhost('mcp-opsscope-in');
-  outside = await createTestVhost('mcp-opsscope-out');
   raw = await connectRaw(inside.name);
   await admin('PUT', `/exchanges/${q(inside.name)}/dlx`, { type: 'fanout', durable: true });
   await declare(inside.name, 'dead');
@@ -59,17 +60,10 @@ beforeAll(async () => {
     await channel.close();
     return messageCount === 2 ? true : undefined;
   }, 'both messages to be dead-lettered');
-  mcp = await startHarness({
-    args: ['--allow-destructive', '--vhosts', 'mcp-opsscope-in-*', '--queues', '!*.audit'],
-    env: { AMQP_VHOST: inside.name },
-  });
 });
 
 afterAll(async () => {
-  await mcp?.close();
   await raw?.close();
-  await inside?.remove();
-  await outside?.remove();
 });
 
 describe('message operations out of scope', () => {
@@ -79,15 +73,15 @@ describe('message operations out of scope', () => {
       ['dead_letter_summary', { queue: 'orders' }],
       ['move_messages', { from: 'orders', to: 'elsewhere', count: 1, confirm: true }],
     ] as const) {
-      const answer = await mcp.call(tool, { ...args, vhost: outside.name });
+      const answer = await fixture.mcp.call(tool, { ...args, vhost: outside.name });
       expect(answer.isError, tool).toBe(true);
       expect(answer.text, tool).toMatch(/Vhost '.*' is outside this server's scope \(--vhosts mcp-opsscope-in-\*\)/);
     }
   });
 
   it('refuses reading a queue out of scope', async () => {
-    expect(await mcp.call('read_stream', { queue: DENIED_STREAM })).toEqual({ isError: true, text: REFUSED_QUEUE(DENIED_STREAM) });
-    expect(await mcp.call('dead_letter_summary', { queue: DENIED })).toEqual({ isError: true, text: REFUSED_QUEUE(DENIED) });
+    expect(await fixture.mcp.call('read_stream', { queue: DENIED_STREAM })).toEqual({ isError: true, text: REFUSED_QUEUE(DENIED_STREAM) });
+    expect(await fixture.mcp.call('dead_letter_summary', { queue: DENIED })).toEqual({ isError: true, text: REFUSED_QUEUE(DENIED) });
   });
 
   it('refuses moving into or out of a queue out of scope, and moves nothing', async () => {
@@ -97,7 +91,7 @@ describe('message operations out of scope', () => {
       { from: DENIED, to: 'elsewhere', count: 10, confirm: true },
       { from: 'elsewhere', to: DENIED, count: 10 },
     ]) {
-      const answer = await mcp.call('move_messages', args);
+      const answer = await fixture.mcp.call('move_messages', args);
       expect(answer.isError, JSON.stringify(args)).toBe(true);
       expect(answer.text).toContain(REFUSED_QUEUE(DENIED));
     }
@@ -106,7 +100,7 @@ describe('message operations out of scope', () => {
   });
 
   it('replays to sources in scope only, leaving the others in the dead-letter queue', async () => {
-    const answer = await mcp.call('move_messages', { from: 'dead', to_source: true, count: 10, confirm: true });
+    const answer = await fixture.mcp.call('move_messages', { from: 'dead', to_source: true, count: 10, confirm: true });
     expect(answer.isError, answer.text).toBe(false);
     expect(answer.text).toContain("Moved 1 message from queue 'dead' to their source queues (1 to 'orders')");
     expect(answer.text).toContain(`Left in 'dead': 1 from '${DENIED}', which is outside this server's scope.`);

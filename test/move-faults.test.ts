@@ -1,6 +1,7 @@
 import type { ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin, createTestVhost, eventually } from './support/broker-admin.js';
+import { admin, eventually } from './support/broker-admin.js';
+import { useTestVhost } from './support/broker-fixture.js';
 import { BROKER } from './support/broker-env.js';
 import { brokerEnv } from './support/mcp-harness.js';
 import { connectRaw, consumeAllBodies, publishNumbered } from './support/raw-amqp.js';
@@ -17,7 +18,7 @@ import { TcpProxy } from './support/tcp-proxy.js';
 const RUNS = 20;
 const MESSAGES = 10_000;
 
-let vhost: { name: string; remove: () => Promise<void> };
+const vhost = useTestVhost('mcp-move-faults');
 let raw: ChannelModel;
 const proxy = new TcpProxy(BROKER.host, BROKER.amqpPort);
 let proxyPort = 0;
@@ -48,7 +49,6 @@ async function consumerCount(queue: string): Promise<number> {
 const sorted = (bodies: string[]) => bodies.every((body, index) => index === 0 || (bodies[index - 1] as string) < body);
 
 beforeAll(async () => {
-  vhost = await createTestVhost('mcp-move-faults');
   raw = await connectRaw(vhost.name);
   proxyPort = await proxy.start();
 });
@@ -56,7 +56,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await raw?.close();
   await proxy.close();
-  await vhost?.remove();
 });
 
 describe('move_messages when the connection is cut or the server is killed mid-move', () => {
@@ -81,6 +80,7 @@ describe('move_messages when the connection is cut or the server is killed mid-m
       let answer = '';
       try {
         const move = session.call('move_messages', { from, to, count: MESSAGES, confirm: true });
+        // The fault lands at a random moment of the move: the wait is the point.
         await new Promise((resolve) => setTimeout(resolve, delay));
         if (fault === 'cut') await proxy.cut();
         else if (session.pid) process.kill(session.pid, 'SIGKILL');

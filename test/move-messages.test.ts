@@ -1,31 +1,29 @@
 import { randomBytes } from 'node:crypto';
 import type { ChannelModel, GetMessage } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin, createTestVhost, eventually } from './support/broker-admin.js';
-import { type Harness, startHarness } from './support/mcp-harness.js';
+import { admin, eventually } from './support/broker-admin.js';
+import { useBrokerFixture } from './support/broker-fixture.js';
 import { connectRaw, consumeAllBodies, publishNumbered, takeAll } from './support/raw-amqp.js';
 
-let vhost: { name: string; remove: () => Promise<void> };
-let mcp: Harness;
+const fixture = useBrokerFixture({ vhostPrefix: 'mcp-move', args: ['--allow-destructive'] });
 let raw: ChannelModel;
 
 async function declare(name: string, queueArguments: Record<string, unknown> = {}): Promise<void> {
-  await admin('PUT', `/queues/${encodeURIComponent(vhost.name)}/${encodeURIComponent(name)}`, { durable: true, arguments: queueArguments });
+  await admin('PUT', `/queues/${encodeURIComponent(fixture.vhost.name)}/${encodeURIComponent(name)}`, {
+    durable: true,
+    arguments: queueArguments,
+  });
 }
 
 const fill = (queue: string, count: number, prefix = queue) => publishNumbered(raw, queue, count, prefix);
 const bodiesIn = (queue: string) => consumeAllBodies(raw, queue);
 
 beforeAll(async () => {
-  vhost = await createTestVhost('mcp-move');
-  mcp = await startHarness({ args: ['--allow-destructive'], env: { AMQP_VHOST: vhost.name } });
-  raw = await connectRaw(vhost.name);
+  raw = await connectRaw(fixture.vhost.name);
 });
 
 afterAll(async () => {
   await raw?.close();
-  await mcp?.close();
-  await vhost?.remove();
 });
 
 describe('moving between queues', () => {
@@ -34,13 +32,12 @@ describe('moving between queues', () => {
     await declare('big-to', { 'x-queue-type': 'quorum' });
     const published = await fill('big-from', 10_500);
     const progress: { progress: number; total?: number }[] = [];
-    const result = await mcp.client.callTool(
-      { name: 'move_messages', arguments: { from: 'big-from', to: 'big-to', count: 10_000, confirm: true } },
-      undefined,
+    const { text, isError } = await fixture.mcp.call(
+      'move_messages',
+      { from: 'big-from', to: 'big-to', count: 10_000, confirm: true },
       { onprogress: (update) => progress.push(update), timeout: 120_000 },
     );
-    const text = (result.content as { text: string }[]).map((part) => part.text).join('\n');
-    expect(result.isError, text).not.toBe(true);
+    expect(isError, text).toBe(false);
     expect(text).toContain("Moved 10000 messages from queue 'big-from' to queue 'big-to'");
     expect(await bodiesIn('big-to')).toEqual(published.slice(0, 10_000));
     expect(await bodiesIn('big-from')).toEqual(published.slice(10_000));
@@ -52,7 +49,7 @@ describe('moving between queues', () => {
     await declare('q-from', { 'x-queue-type': 'quorum' });
     await declare('q-to');
     const published = await fill('q-from', 2500);
-    const answer = await mcp.call('move_messages', { from: 'q-from', to: 'q-to', count: 100_000, confirm: true });
+    const answer = await fixture.mcp.call('move_messages', { from: 'q-from', to: 'q-to', count: 100_000, confirm: true });
     expect(answer.isError, answer.text).toBe(false);
     expect(answer.text).toContain('Moved 2500 messages');
     expect(await bodiesIn('q-to')).toEqual(published);
@@ -76,7 +73,7 @@ describe('moving between queues', () => {
     });
     await channel.waitForConfirms();
     await channel.close();
-    const answer = await mcp.call('move_messages', { from: 'props-from', to: 'props-to', count: 1, confirm: true });
+    const answer = await fixture.mcp.call('move_messages', { from: 'props-from', to: 'props-to', count: 1, confirm: true });
     expect(answer.isError, answer.text).toBe(false);
     const [message] = (await takeAll(raw, 'props-to')) as [GetMessage];
     expect(message.content.toString()).toBe('{"id":7}');
@@ -101,7 +98,7 @@ describe('moving between queues', () => {
     for (const body of bodies) channel.sendToQueue('large-from', body);
     await channel.waitForConfirms();
     await channel.close();
-    const answer = await mcp.call('move_messages', { from: 'large-from', to: 'large-to', count: 10, confirm: true });
+    const answer = await fixture.mcp.call('move_messages', { from: 'large-from', to: 'large-to', count: 10, confirm: true });
     expect(answer.isError, answer.text).toBe(false);
     const moved = await takeAll(raw, 'large-to');
     expect(moved).toHaveLength(10);
@@ -112,10 +109,10 @@ describe('moving between queues', () => {
     await declare('dry-from');
     await declare('dry-to');
     const published = await fill('dry-from', 7);
-    const answer = await mcp.call('move_messages', { from: 'dry-from', to: 'dry-to', count: 5 });
+    const answer = await fixture.mcp.call('move_messages', { from: 'dry-from', to: 'dry-to', count: 5 });
     expect(answer.isError).toBe(false);
     expect(answer.text).toContain(
-      `Dry run: would move 5 messages (the oldest of 7 ready) from queue 'dry-from' to queue 'dry-to' in vhost '${vhost.name}', in order. Nothing was changed.`,
+      `Dry run: would move 5 messages (the oldest of 7 ready) from queue 'dry-from' to queue 'dry-to' in vhost '${fixture.vhost.name}', in order. Nothing was changed.`,
     );
     expect(await bodiesIn('dry-to')).toEqual([]);
     expect(await bodiesIn('dry-from')).toEqual(published);
@@ -125,7 +122,7 @@ describe('moving between queues', () => {
     await declare('full-from');
     await declare('full-to', { 'x-max-length': 5, 'x-overflow': 'reject-publish' });
     const published = await fill('full-from', 20);
-    const answer = await mcp.call('move_messages', { from: 'full-from', to: 'full-to', count: 20, confirm: true });
+    const answer = await fixture.mcp.call('move_messages', { from: 'full-from', to: 'full-to', count: 20, confirm: true });
     expect(answer.isError).toBe(true);
     expect(answer.text).toContain("Stopped after moving 5 of 20 messages from queue 'full-from'");
     expect(answer.text).toContain("queue 'full-to' refused messages (nack), e.g. because it is full with overflow reject-publish");
@@ -150,76 +147,87 @@ describe('moving between queues', () => {
     await declare('same');
     await declare('log', { 'x-queue-type': 'stream' });
     const before = await fill('same', 3, `same-${Math.random().toString(36).slice(2, 6)}`);
-    const answer = await mcp.call('move_messages', args);
+    const answer = await fixture.mcp.call('move_messages', args);
     expect(answer.isError).toBe(true);
     expect(answer.text).toContain(message);
     expect(await bodiesIn('same')).toEqual(before);
   });
 });
 
-describe('replaying a dead-letter queue to where each message came from', () => {
+/**
+ * A quorum dead-letter queue holding, behind one stray message without x-death, 300 orders rejected
+ * and 100 payments expired from their own queues, interleaved. `tag` keeps each case's names apart.
+ */
+async function replayableDeadLetters(tag: string) {
+  const dlx = `dlx-${tag}`;
+  const dead = `dead-${tag}`;
+  const sources = { orders: `orders-${tag}`, payments: `payments-${tag}` };
   const orders: string[] = [];
   const payments: string[] = [];
-
-  beforeAll(async () => {
-    await admin('PUT', `/exchanges/${encodeURIComponent(vhost.name)}/dlx`, { type: 'fanout', durable: true });
-    await declare('dead', { 'x-queue-type': 'quorum' });
-    await admin('POST', `/bindings/${encodeURIComponent(vhost.name)}/e/dlx/q/dead`, { routing_key: '' });
-    await declare('orders', { 'x-dead-letter-exchange': 'dlx' });
-    await declare('payments', { 'x-dead-letter-exchange': 'dlx' });
-    const channel = await raw.createConfirmChannel();
-    // Published straight into the dead-letter queue, it has no x-death and must stay, ahead of
-    // everything else: then no ack can cover the moved ones together, each is acked on its own.
-    channel.sendToQueue('dead', Buffer.from('stray'));
-    // Interleaved, so the dead-letter queue mixes both sources.
-    for (let i = 0; i < 300; i++) {
-      const body = `order-${i}`;
-      orders.push(body);
-      channel.sendToQueue('orders', Buffer.from(body), { headers: { tenant: 'acme' } });
-      if (i % 3 === 0) {
-        const payment = `payment-${i}`;
-        payments.push(payment);
-        channel.sendToQueue('payments', Buffer.from(payment), { expiration: '1' });
-      }
+  await admin('PUT', `/exchanges/${encodeURIComponent(fixture.vhost.name)}/${dlx}`, { type: 'fanout', durable: true });
+  await declare(dead, { 'x-queue-type': 'quorum' });
+  await admin('POST', `/bindings/${encodeURIComponent(fixture.vhost.name)}/e/${dlx}/q/${dead}`, { routing_key: '' });
+  await declare(sources.orders, { 'x-dead-letter-exchange': dlx });
+  await declare(sources.payments, { 'x-dead-letter-exchange': dlx });
+  const channel = await raw.createConfirmChannel();
+  // Published straight into the dead-letter queue, it has no x-death and must stay, ahead of
+  // everything else: then no ack can cover the moved ones together, each is acked on its own.
+  channel.sendToQueue(dead, Buffer.from('stray'));
+  // Interleaved, so the dead-letter queue mixes both sources.
+  for (let i = 0; i < 300; i++) {
+    const body = `order-${i}`;
+    orders.push(body);
+    channel.sendToQueue(sources.orders, Buffer.from(body), { headers: { tenant: 'acme' } });
+    if (i % 3 === 0) {
+      const payment = `payment-${i}`;
+      payments.push(payment);
+      channel.sendToQueue(sources.payments, Buffer.from(payment), { expiration: '1' });
     }
-    await channel.waitForConfirms();
-    await channel.close();
-    // Rejected without requeue: dead-lettered with reason 'rejected', in order.
-    const consumer = await raw.createChannel();
-    await consumer.prefetch(100);
-    let rejected = 0;
-    await new Promise<void>((resolve) => {
-      void consumer.consume('orders', (message) => {
-        if (!message) return resolve();
-        consumer.nack(message, false, false);
-        if (++rejected === orders.length) resolve();
-      });
+  }
+  await channel.waitForConfirms();
+  await channel.close();
+  // Rejected without requeue: dead-lettered with reason 'rejected', in order.
+  const consumer = await raw.createChannel();
+  await consumer.prefetch(100);
+  let rejected = 0;
+  await new Promise<void>((resolve) => {
+    void consumer.consume(sources.orders, (message) => {
+      if (!message) return resolve();
+      consumer.nack(message, false, false);
+      if (++rejected === orders.length) resolve();
     });
-    await consumer.close();
-    await eventually(async () => {
-      const check = await raw.createChannel();
-      const { messageCount } = await check.checkQueue('dead');
-      await check.close();
-      return messageCount === orders.length + payments.length + 1 ? true : undefined;
-    }, 'every message to be dead-lettered');
   });
+  await consumer.close();
+  await eventually(async () => {
+    const check = await raw.createChannel();
+    const { messageCount } = await check.checkQueue(dead);
+    await check.close();
+    return messageCount === orders.length + payments.length + 1 ? true : undefined;
+  }, 'every message to be dead-lettered');
+  return { dead, sources, orders, payments };
+}
 
+describe('replaying a dead-letter queue to where each message came from', () => {
   it('previews where they would go', async () => {
-    const answer = await mcp.call('move_messages', { from: 'dead', to_source: true, count: 1000 });
+    const { dead } = await replayableDeadLetters('previewed');
+    const answer = await fixture.mcp.call('move_messages', { from: dead, to_source: true, count: 1000 });
     expect(answer.text).toContain(
-      `Dry run: would move up to 401 messages (the oldest of 401 ready) from queue 'dead' each to the queue it was dead-lettered from`,
+      `Dry run: would move up to 401 messages (the oldest of 401 ready) from queue '${dead}' each to the queue it was dead-lettered from`,
     );
   });
 
   it('puts each message back in its own source queue, in order, with its headers, and leaves the rest', async () => {
-    const answer = await mcp.call('move_messages', { from: 'dead', to_source: true, count: 1000, confirm: true });
+    const { dead, sources, orders, payments } = await replayableDeadLetters('replayed');
+    const answer = await fixture.mcp.call('move_messages', { from: dead, to_source: true, count: 1000, confirm: true });
     expect(answer.isError, answer.text).toBe(false);
-    expect(answer.text).toContain("Moved 400 messages from queue 'dead' to their source queues (300 to 'orders', 100 to 'payments')");
-    expect(answer.text).toContain("Left in 'dead': 1 without an x-death header.");
-    const back = await takeAll(raw, 'orders');
+    expect(answer.text).toContain(
+      `Moved 400 messages from queue '${dead}' to their source queues (300 to '${sources.orders}', 100 to '${sources.payments}')`,
+    );
+    expect(answer.text).toContain(`Left in '${dead}': 1 without an x-death header.`);
+    const back = await takeAll(raw, sources.orders);
     expect(back.map((message) => message.content.toString())).toEqual(orders);
-    expect(back[0]?.properties.headers).toMatchObject({ tenant: 'acme', 'x-death': [{ queue: 'orders', reason: 'rejected' }] });
-    expect(await bodiesIn('payments')).toEqual(payments);
-    expect(await bodiesIn('dead')).toEqual(['stray']);
+    expect(back[0]?.properties.headers).toMatchObject({ tenant: 'acme', 'x-death': [{ queue: sources.orders, reason: 'rejected' }] });
+    expect(await bodiesIn(sources.payments)).toEqual(payments);
+    expect(await bodiesIn(dead)).toEqual(['stray']);
   });
 });

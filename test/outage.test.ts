@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestVhost, eventually } from './support/broker-admin.js';
+import { eventually } from './support/broker-admin.js';
+import { useTestVhost } from './support/broker-fixture.js';
 import { BROKER } from './support/broker-env.js';
 import { type Harness, startHarness } from './support/mcp-harness.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
-let vhost: { name: string; remove: () => Promise<void> };
+const vhost = useTestVhost('mcp-outage');
 let mcp: Harness;
 const amqpProxy = new TcpProxy(BROKER.host, BROKER.amqpPort);
 const httpProxy = new TcpProxy(BROKER.host, BROKER.httpPort);
@@ -16,7 +17,6 @@ async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number 
 }
 
 beforeAll(async () => {
-  vhost = await createTestVhost('mcp-outage');
   const amqpPort = await amqpProxy.start();
   const httpPort = await httpProxy.start();
   mcp = await startHarness({
@@ -36,7 +36,6 @@ afterAll(async () => {
   await mcp?.close();
   await amqpProxy.close();
   await httpProxy.close();
-  await vhost?.remove();
 });
 
 describe('when the broker goes away and comes back', () => {

@@ -7,6 +7,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { brokerEnv } from './support/mcp-harness.js';
+import { callTool } from './support/tool-answer.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const folder = mkdtempSync(join(tmpdir(), 'mcp-pack-'));
@@ -113,9 +114,9 @@ describe('the npm package, from a fresh clone', () => {
     try {
       const { tools } = await client.listTools();
       expect(tools.map((tool) => tool.name)).toContain('list_queues');
-      const overview = await client.callTool({ name: 'get_overview', arguments: {} });
-      expect(overview.isError, JSON.stringify(overview.content)).not.toBe(true);
-      expect(JSON.stringify(overview.content)).toMatch(/RabbitMQ \d+\.\d+/);
+      const overview = await callTool(client, 'get_overview');
+      expect(overview.isError, overview.text).toBe(false);
+      expect(overview.text).toMatch(/RabbitMQ \d+\.\d+/);
     } finally {
       await client.close();
     }

@@ -10,9 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { buildMcpb } from '../scripts/build-mcpb.js';
 import { allTools } from '../server/tools/registry.js';
-import { admin, createTestVhost, uniqueName } from './support/broker-admin.js';
+import { admin, uniqueName } from './support/broker-admin.js';
+import { useTestVhost } from './support/broker-fixture.js';
 import { BROKER } from './support/broker-env.js';
 import { ensureBuilt } from './support/built-server.js';
+import { callTool } from './support/tool-answer.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const dist = (path: string) => join(ROOT, 'dist', path);
@@ -85,7 +87,7 @@ describe('the Claude Desktop extension (.mcpb)', () => {
   const unpacked = join(root, 'unpacked');
   const user = uniqueName('mcp-mcpb-user');
   const password = `Mcpb-Pw-${Date.now()}`;
-  let vhost: { name: string; remove: () => Promise<void> };
+  const vhost = useTestVhost('mcp-mcpb');
   let bundle: string;
   let manifest: {
     server: { mcp_config: { command: string; args: string[]; env: Record<string, string> } };
@@ -95,7 +97,6 @@ describe('the Claude Desktop extension (.mcpb)', () => {
 
   beforeAll(async () => {
     await ensureBuilt();
-    vhost = await createTestVhost('mcp-mcpb');
     await admin('PUT', `/users/${user}`, { password, tags: 'monitoring' });
     await admin('PUT', `/permissions/${encodeURIComponent(vhost.name)}/${user}`, { configure: '.*', write: '.*', read: '.*' });
     await admin('PUT', `/queues/${encodeURIComponent(vhost.name)}/payments`, { durable: true });
@@ -106,7 +107,6 @@ describe('the Claude Desktop extension (.mcpb)', () => {
 
   afterAll(async () => {
     await admin('DELETE', `/users/${user}`);
-    await vhost?.remove();
     rmSync(root, { recursive: true, force: true });
   });
 
@@ -178,9 +178,9 @@ describe('the Claude Desktop extension (.mcpb)', () => {
       const tools = (await client.listTools()).tools.map((tool) => tool.name);
       expect(tools).toContain('list_queues');
       expect(tools).not.toContain('create_queue');
-      const result = await client.callTool({ name: 'list_queues', arguments: {} });
-      expect(result.isError).not.toBe(true);
-      expect(JSON.stringify(result.content)).toContain('payments');
+      const result = await callTool(client, 'list_queues');
+      expect(result.isError).toBe(false);
+      expect(result.text).toContain('payments');
     } finally {
       await client.close();
     }

@@ -1,15 +1,14 @@
 import type { ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { versionAtLeast } from '../server/broker/broker.js';
-import { admin, createTestVhost, eventually } from './support/broker-admin.js';
-import { type Harness, startHarness } from './support/mcp-harness.js';
+import { admin, eventually } from './support/broker-admin.js';
+import { useBrokerFixture } from './support/broker-fixture.js';
 import { connectRaw, takeAll } from './support/raw-amqp.js';
 
 const MESSAGES = 1000;
 const PAGE = 100;
 
-let vhost: { name: string; remove: () => Promise<void> };
-let mcp: Harness;
+const fixture = useBrokerFixture({ vhostPrefix: 'mcp-peek', args: ['--allow-write'] });
 let raw: ChannelModel;
 let version = '';
 
@@ -31,7 +30,7 @@ async function statisticsCaughtUp(queue: string, published: number): Promise<voi
     async () => {
       const info = await admin<{ messages?: number; message_stats?: { publish?: number } }>(
         'GET',
-        `/queues/${encodeURIComponent(vhost.name)}/${encodeURIComponent(queue)}`,
+        `/queues/${encodeURIComponent(fixture.vhost.name)}/${encodeURIComponent(queue)}`,
       );
       return info.messages !== undefined && (info.message_stats?.publish ?? 0) >= published ? true : undefined;
     },
@@ -50,7 +49,7 @@ function bodiesIn(text: string): string[] {
 
 /** A quorum queue with a dead-letter queue beside it, so a message the broker drops would show up there. */
 async function limitedQueue(name: string, via: 'argument' | 'policy' | 'operator policy', limit: number): Promise<string> {
-  const vh = encodeURIComponent(vhost.name);
+  const vh = encodeURIComponent(fixture.vhost.name);
   const dead = `${name}-dead`;
   await admin('PUT', `/queues/${vh}/${dead}`, { durable: true });
   const args: Record<string, unknown> = { 'x-queue-type': 'quorum', 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dead };
@@ -63,16 +62,12 @@ async function limitedQueue(name: string, via: 'argument' | 'policy' | 'operator
 }
 
 beforeAll(async () => {
-  vhost = await createTestVhost('mcp-peek');
-  mcp = await startHarness({ args: ['--allow-write'], env: { AMQP_VHOST: vhost.name } });
-  raw = await connectRaw(vhost.name);
-  version = await mcp.broker.version();
+  raw = await connectRaw(fixture.vhost.name);
+  version = await fixture.mcp.broker.version();
 });
 
 afterAll(async () => {
   await raw?.close();
-  await mcp?.close();
-  await vhost?.remove();
 });
 
 describe.each(['classic', 'quorum'] as const)('peeking a %s queue of 1,000 messages in pages of 100', (type) => {
@@ -80,21 +75,21 @@ describe.each(['classic', 'quorum'] as const)('peeking a %s queue of 1,000 messa
   let published: string[];
 
   beforeAll(async () => {
-    await mcp.call('create_queue', { name: queue, type });
+    await fixture.mcp.call('create_queue', { name: queue, type });
     published = await fill(queue, MESSAGES);
   });
 
   it('shows every message once, in order, and leaves the queue exactly as it was', async () => {
     const seen: string[] = [];
     for (let offset = 0; offset < MESSAGES; offset += PAGE) {
-      const answer = await mcp.call('peek_messages', { queue, offset, count: PAGE, max_body: 100 });
+      const answer = await fixture.mcp.call('peek_messages', { queue, offset, count: PAGE, max_body: 100 });
       expect(answer.isError, answer.text).toBe(false);
       expect(answer.text).toContain(`positions ${offset + 1}-${offset + PAGE}`);
       seen.push(...bodiesIn(answer.text));
     }
     expect(seen).toEqual(published);
     // Going back to an earlier, smaller page after the big ones must not shuffle anything either.
-    const again = await mcp.call('peek_messages', { queue, offset: 0, count: 5, max_body: 100 });
+    const again = await fixture.mcp.call('peek_messages', { queue, offset: 0, count: 5, max_body: 100 });
     expect(bodiesIn(again.text)).toEqual(published.slice(0, 5));
     if (type === 'classic') expect(again.text).toContain('marked redelivered now');
     expect(await bodiesLeft(queue)).toEqual(published);
@@ -116,7 +111,7 @@ describe.each([
     const published = await fill(queue, 30, queue, { statistics: true });
     const answers: { ok: boolean; text: string }[] = [];
     for (let call = 0; call < limit + 3; call++) {
-      const answer = await mcp.call('peek_messages', { queue, count: 10 });
+      const answer = await fixture.mcp.call('peek_messages', { queue, count: 10 });
       answers.push({ ok: !answer.isError, text: answer.text });
       if (answer.isError) {
         expect(answer.text).toContain('Not peeked, nothing was taken');
@@ -152,8 +147,8 @@ describe('a quorum queue with a delivery limit, while others use it', () => {
     await channel.consume(queue, (message) => {
       if (message) held.push(message.content.toString());
     });
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const answer = await mcp.call('peek_messages', { queue, count: 5 });
+    await eventually(async () => (held.length === 1 ? true : undefined), 'the consumer to hold its one prefetched message');
+    const answer = await fixture.mcp.call('peek_messages', { queue, count: 5 });
     if (!versionAtLeast(version, '4.3')) {
       expect(answer.isError).toBe(true);
       expect(answer.text).toContain('1 consumer is attached');
@@ -183,7 +178,7 @@ describe('a quorum queue with a delivery limit, while others use it', () => {
     })();
     const answers: boolean[] = [];
     // A refusal may first give the statistics two intervals to catch up: a few calls are enough.
-    for (let call = 0; call < 4; call++) answers.push(!(await mcp.call('peek_messages', { queue, count: 10 })).isError);
+    for (let call = 0; call < 4; call++) answers.push(!(await fixture.mcp.call('peek_messages', { queue, count: 10 })).isError);
     running = false;
     await publisher;
     await channel.close();
@@ -199,11 +194,11 @@ describe('a quorum queue with a delivery limit, while others use it', () => {
 describe('how many messages a peek of 10 touches on a quorum queue of 30,000', () => {
   it('the window, plus the returned head up to its first never-delivered message: at most one more per earlier peek', async () => {
     const queue = 'touch-30k';
-    await mcp.call('create_queue', { name: queue, type: 'quorum' });
+    await fixture.mcp.call('create_queue', { name: queue, type: 'quorum' });
     const published = await fill(queue, 30_000);
     const touched: Record<number, number> = {};
     for (let peek = 1; peek <= 40; peek++) {
-      const answer = await mcp.call('peek_messages', { queue, count: 10, max_body: 50 });
+      const answer = await fixture.mcp.call('peek_messages', { queue, count: 10, max_body: 50 });
       expect(bodiesIn(answer.text)).toEqual(published.slice(0, 10));
       const more = /(\d+) messages were taken and handed back to keep the order/.exec(answer.text);
       touched[peek] = more ? Number(more[1]) : 10;

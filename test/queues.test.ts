@@ -1,13 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { connectRaw } from './support/raw-amqp.js';
-import { admin, createTestVhost, eventually } from './support/broker-admin.js';
-import { type Harness, startHarness } from './support/mcp-harness.js';
+import { admin, eventually } from './support/broker-admin.js';
+import { useBrokerFixture } from './support/broker-fixture.js';
 
-let vhost: { name: string; remove: () => Promise<void> };
-let mcp: Harness;
+const fixture = useBrokerFixture({ args: ['--allow-destructive'] });
 
-async function publishRaw(queue: string, count: number): Promise<void> {
-  const connection = await connectRaw(vhost.name);
+async function publishRaw(queue: string, count: number, vhost = fixture.vhost.name): Promise<void> {
+  const connection = await connectRaw(vhost);
   const channel = await connection.createConfirmChannel();
   for (let i = 0; i < count; i++) channel.sendToQueue(queue, Buffer.from(`m${i}`));
   await channel.waitForConfirms();
@@ -15,24 +14,14 @@ async function publishRaw(queue: string, count: number): Promise<void> {
 }
 
 async function queueJson(name: string): Promise<Record<string, unknown> | undefined> {
-  return admin<Record<string, unknown>>('GET', `/queues/${encodeURIComponent(vhost.name)}/${encodeURIComponent(name)}`).catch(
+  return admin<Record<string, unknown>>('GET', `/queues/${encodeURIComponent(fixture.vhost.name)}/${encodeURIComponent(name)}`).catch(
     () => undefined,
   );
 }
 
-beforeAll(async () => {
-  vhost = await createTestVhost();
-  mcp = await startHarness({ args: ['--allow-destructive'], env: { AMQP_VHOST: vhost.name } });
-});
-
-afterAll(async () => {
-  await mcp?.close();
-  await vhost?.remove();
-});
-
 describe('creating queues', () => {
   it('creates a quorum queue with dead-lettering, delivery limit and length limit', async () => {
-    const answer = await mcp.call('create_queue', {
+    const answer = await fixture.mcp.call('create_queue', {
       name: 'orders',
       type: 'quorum',
       dead_letter_exchange: 'dlx',
@@ -54,26 +43,29 @@ describe('creating queues', () => {
   });
 
   it('creates a classic queue with a message TTL and a stream with a retention age', async () => {
-    expect((await mcp.call('create_queue', { name: 'cache', type: 'classic', message_ttl: 60000 })).isError).toBe(false);
-    expect((await mcp.call('create_queue', { name: 'events', type: 'stream', max_age: '7D' })).isError).toBe(false);
+    expect((await fixture.mcp.call('create_queue', { name: 'cache', type: 'classic', message_ttl: 60000 })).isError).toBe(false);
+    expect((await fixture.mcp.call('create_queue', { name: 'events', type: 'stream', max_age: '7D' })).isError).toBe(false);
     expect((await queueJson('cache'))?.arguments).toEqual({ 'x-queue-type': 'classic', 'x-message-ttl': 60000 });
     expect((await queueJson('events'))?.type).toBe('stream');
   });
 
   it('says the queue already existed when declared again with the same settings', async () => {
-    const answer = await mcp.call('create_queue', { name: 'cache', type: 'classic', message_ttl: 60000 });
+    const settings = { name: 'declared-twice', type: 'classic', message_ttl: 60000 };
+    expect((await fixture.mcp.call('create_queue', settings)).isError).toBe(false);
+    const answer = await fixture.mcp.call('create_queue', settings);
     expect(answer.text).toContain('already existed');
   });
 
   it('explains a conflict with an existing queue of other settings', async () => {
-    const answer = await mcp.call('create_queue', { name: 'cache', type: 'quorum' });
+    expect((await fixture.mcp.call('create_queue', { name: 'conflicting', type: 'classic', message_ttl: 60000 })).isError).toBe(false);
+    const answer = await fixture.mcp.call('create_queue', { name: 'conflicting', type: 'quorum' });
     expect(answer.isError).toBe(true);
-    expect(answer.text).toContain("Queue 'cache' already exists");
+    expect(answer.text).toContain("Queue 'conflicting' already exists");
     expect(answer.text).toMatch(/different settings \(inequivalent arg 'x-(queue-type|message-ttl)'/);
   });
 
   it('refuses options that do not fit the queue type, naming them', async () => {
-    const answer = await mcp.call('create_queue', { name: 'bad-stream', type: 'stream', message_ttl: 10, delivery_limit: 2 });
+    const answer = await fixture.mcp.call('create_queue', { name: 'bad-stream', type: 'stream', message_ttl: 10, delivery_limit: 2 });
     expect(answer.isError).toBe(true);
     expect(answer.text).toContain('streams do not support message_ttl');
     expect(answer.text).toContain('delivery_limit');
@@ -82,27 +74,31 @@ describe('creating queues', () => {
 });
 
 describe('listing and inspecting queues', () => {
+  // A vhost of its own: the problem counts below are exact, so no other case's queue may be in it.
+  const listing = useBrokerFixture({ vhostPrefix: 'mcp-queues-listing', args: ['--allow-write'] });
+
   beforeAll(async () => {
-    for (const name of ['page-a', 'page-b', 'page-c']) await mcp.call('create_queue', { name, type: 'classic' });
-    await publishRaw('page-b', 7);
-    await publishRaw('page-c', 3);
+    for (const name of ['page-a', 'page-b', 'page-c']) await listing.mcp.call('create_queue', { name, type: 'classic' });
+    await listing.mcp.call('create_queue', { name: 'detailed', type: 'quorum', delivery_limit: 5 });
+    await publishRaw('page-b', 7, listing.vhost.name);
+    await publishRaw('page-c', 3, listing.vhost.name);
   });
 
   it('lists queues page by page with a next-page hint', async () => {
-    const first = await mcp.call('list_queues', { filter: '^page-', page_size: 2 });
+    const first = await listing.mcp.call('list_queues', { filter: '^page-', page_size: 2 });
     expect(first.text).toContain('page-a');
     expect(first.text).toContain('page-b');
     expect(first.text).not.toContain('page-c');
     expect(first.text).toContain('Page 1 of 2, 3 matching');
     expect(first.text).toContain('Next: list_queues with page=2');
-    const second = await mcp.call('list_queues', { filter: '^page-', page_size: 2, page: 2 });
+    const second = await listing.mcp.call('list_queues', { filter: '^page-', page_size: 2, page: 2 });
     expect(second.text).toContain('page-c');
     expect(second.text).not.toContain('Next:');
   });
 
   it('sorts by message count, deepest first', async () => {
     const answer = await eventually(async () => {
-      const listed = await mcp.call('list_queues', { filter: '^page-', sort: 'messages' });
+      const listed = await listing.mcp.call('list_queues', { filter: '^page-', sort: 'messages' });
       const rows = listed.text.split('\n').filter((line) => line.startsWith('page-'));
       return rows[0]?.startsWith('page-b | classic | running | 7') ? rows : undefined;
     }, 'message counts in the statistics');
@@ -110,28 +106,28 @@ describe('listing and inspecting queues', () => {
   });
 
   it('shows one queue in detail with its arguments and bindings', async () => {
-    const answer = await mcp.call('list_queues', { name: 'orders' });
-    expect(answer.text).toContain('queue: orders (quorum)');
+    const answer = await listing.mcp.call('list_queues', { name: 'detailed' });
+    expect(answer.text).toContain('queue: detailed (quorum)');
     expect(answer.text).toContain('"x-delivery-limit":5');
     expect(answer.text).toContain('delivery_limit: 5');
-    expect(answer.text).toContain("(default) key 'orders'");
+    expect(answer.text).toContain("(default) key 'detailed'");
   });
 
   it('says which queue is missing and how to find the right one', async () => {
-    const answer = await mcp.call('list_queues', { name: 'no-such-queue' });
+    const answer = await listing.mcp.call('list_queues', { name: 'no-such-queue' });
     expect(answer.isError).toBe(true);
-    expect(answer.text).toBe(`queue 'no-such-queue' not found in vhost '${vhost.name}'; list_queues shows what exists`);
+    expect(answer.text).toBe(`queue 'no-such-queue' not found in vhost '${listing.vhost.name}'; list_queues shows what exists`);
   });
 
   it('rejects an invalid filter before asking the broker', async () => {
-    const answer = await mcp.call('list_queues', { filter: '(' });
+    const answer = await listing.mcp.call('list_queues', { filter: '(' });
     expect(answer.isError).toBe(true);
     expect(answer.text).toContain('not a valid regular expression');
   });
 
   it('finds queues with messages and no consumers, and deep ones', async () => {
     const answer = await eventually(async () => {
-      const found = await mcp.call('find_problem_queues', { deep: 5 });
+      const found = await listing.mcp.call('find_problem_queues', { deep: 5 });
       return found.text.includes('page-b') && found.text.includes('deep') ? found : undefined;
     }, 'problem queues in the statistics');
     expect(answer.text).toMatch(/deep \(≥ 5 messages\): 1\n {2}page-b \(classic\): 7 messages/);
@@ -140,52 +136,59 @@ describe('listing and inspecting queues', () => {
 });
 
 describe('deleting and purging', () => {
-  beforeAll(async () => {
-    await mcp.call('create_queue', { name: 'doomed', type: 'classic' });
-    await publishRaw('doomed', 4);
-  });
+  /** A classic queue of the case's own, holding `messages` ready messages. */
+  async function queueHolding(name: string, messages: number): Promise<string> {
+    expect((await fixture.mcp.call('create_queue', { name, type: 'classic' })).isError).toBe(false);
+    await publishRaw(name, messages);
+    return name;
+  }
 
   it('previews a purge with the exact count and changes nothing', async () => {
-    const answer = await mcp.call('purge_queue', { name: 'doomed' });
-    expect(answer.text).toContain("Dry run: would purge 4 ready messages from queue 'doomed'");
+    const queue = await queueHolding('purge-previewed', 4);
+    const answer = await fixture.mcp.call('purge_queue', { name: queue });
+    expect(answer.text).toContain(`Dry run: would purge 4 ready messages from queue '${queue}'`);
     expect(answer.text).toContain('confirm: true');
-    const check = await mcp.broker.amqp.forVhost(vhost.name).withChannel('check', (ch) => ch.checkQueue('doomed'));
+    const check = await fixture.mcp.broker.amqp.forVhost(fixture.vhost.name).withChannel('check', (ch) => ch.checkQueue(queue));
     expect(check.messageCount).toBe(4);
   });
 
   it('refuses to delete a non-empty queue with if_empty', async () => {
-    const answer = await mcp.call('delete_queue', { name: 'doomed', if_empty: true, confirm: true });
+    const queue = await queueHolding('kept-if-not-empty', 4);
+    const answer = await fixture.mcp.call('delete_queue', { name: queue, if_empty: true, confirm: true });
     expect(answer.isError).toBe(true);
     expect(answer.text).toContain('it has 4 messages (if_empty)');
-    expect(await queueJson('doomed')).toBeDefined();
+    expect(await queueJson(queue)).toBeDefined();
   });
 
   it('is found by a model looking for "purge": its own tool, and delete_queue no longer takes purge', async () => {
-    const { tools } = await mcp.client.listTools();
+    const queue = await queueHolding('purge-argument', 4);
+    const { tools } = await fixture.mcp.client.listTools();
     expect(tools.find((tool) => tool.name === 'purge_queue')?.annotations).toMatchObject({ destructiveHint: true });
-    const old = await mcp.call('delete_queue', { name: 'doomed', purge: true, confirm: true });
+    const old = await fixture.mcp.call('delete_queue', { name: queue, purge: true, confirm: true });
     expect(old.isError).toBe(true);
     expect(old.text).toContain('purge');
-    expect(await queueJson('doomed')).toBeDefined();
+    expect(await queueJson(queue)).toBeDefined();
   });
 
   it('purges with confirm and reports how many were removed', async () => {
-    const answer = await mcp.call('purge_queue', { name: 'doomed', confirm: true });
-    expect(answer.text).toBe(`Purged 4 messages from queue 'doomed' in vhost '${vhost.name}'.`);
+    const queue = await queueHolding('purged', 4);
+    const answer = await fixture.mcp.call('purge_queue', { name: queue, confirm: true });
+    expect(answer.text).toBe(`Purged 4 messages from queue '${queue}' in vhost '${fixture.vhost.name}'.`);
   });
 
   it('previews then deletes a queue', async () => {
-    const preview = await mcp.call('delete_queue', { name: 'doomed' });
-    expect(preview.text).toContain("would delete queue 'doomed'");
-    expect(await queueJson('doomed')).toBeDefined();
-    const done = await mcp.call('delete_queue', { name: 'doomed', confirm: true, if_empty: true });
+    const queue = await queueHolding('deleted', 0);
+    const preview = await fixture.mcp.call('delete_queue', { name: queue });
+    expect(preview.text).toContain(`would delete queue '${queue}'`);
+    expect(await queueJson(queue)).toBeDefined();
+    const done = await fixture.mcp.call('delete_queue', { name: queue, confirm: true, if_empty: true });
     expect(done.isError).toBe(false);
-    expect(await queueJson('doomed')).toBeUndefined();
+    expect(await queueJson(queue)).toBeUndefined();
   });
 
   it('reports a missing queue on delete', async () => {
-    const answer = await mcp.call('delete_queue', { name: 'doomed', confirm: true });
+    const answer = await fixture.mcp.call('delete_queue', { name: 'never-created', confirm: true });
     expect(answer.isError).toBe(true);
-    expect(answer.text).toContain("queue 'doomed' not found");
+    expect(answer.text).toContain("queue 'never-created' not found");
   });
 });

@@ -1,23 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { allTools } from '../server/tools/registry.js';
-import { createTestVhost } from './support/broker-admin.js';
-import { type Harness, startHarness } from './support/mcp-harness.js';
+import { useBrokerFixture } from './support/broker-fixture.js';
 
-let vhost: { name: string; remove: () => Promise<void> };
-let mcp: Harness;
+const fixture = useBrokerFixture({ vhostPrefix: 'mcp-resources', args: ['--allow-write'] });
 
 beforeAll(async () => {
-  vhost = await createTestVhost('mcp-resources');
-  mcp = await startHarness({ args: ['--allow-write'], env: { AMQP_VHOST: vhost.name } });
-  await mcp.call('create_exchange', { name: 'orders', type: 'topic' });
-  for (const name of ['billing', 'bookkeeping', 'shipping']) await mcp.call('create_queue', { name });
-  await mcp.call('create_binding', { source: 'orders', destination: 'billing', routing_key: 'order.*.paid' });
-  await mcp.call('create_binding', { source: 'orders', destination: 'shipping', routing_key: 'order.#' });
-});
-
-afterAll(async () => {
-  await mcp?.close();
-  await vhost?.remove();
+  await fixture.mcp.call('create_exchange', { name: 'orders', type: 'topic' });
+  for (const name of ['billing', 'bookkeeping', 'shipping']) await fixture.mcp.call('create_queue', { name });
+  await fixture.mcp.call('create_binding', { source: 'orders', destination: 'billing', routing_key: 'order.*.paid' });
+  await fixture.mcp.call('create_binding', { source: 'orders', destination: 'shipping', routing_key: 'order.#' });
 });
 
 function text(result: { contents: unknown[] }): string {
@@ -26,8 +17,8 @@ function text(result: { contents: unknown[] }): string {
 
 describe('resources', () => {
   it('lists the broker overview and templates for a queue, a vhost topology and its definitions', async () => {
-    expect((await mcp.client.listResources()).resources.map((r) => r.uri)).toEqual(['rabbitmq://overview']);
-    expect((await mcp.client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate)).toEqual([
+    expect((await fixture.mcp.client.listResources()).resources.map((r) => r.uri)).toEqual(['rabbitmq://overview']);
+    expect((await fixture.mcp.client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate)).toEqual([
       'rabbitmq://vhosts/{vhost}/queues/{queue}',
       'rabbitmq://vhosts/{vhost}/topology',
       'rabbitmq://vhosts/{vhost}/definitions',
@@ -35,14 +26,16 @@ describe('resources', () => {
   });
 
   it('reads the overview and a queue by URI (names URL-encoded)', async () => {
-    expect(text(await mcp.client.readResource({ uri: 'rabbitmq://overview' }))).toContain('broker: RabbitMQ');
-    const queue = text(await mcp.client.readResource({ uri: `rabbitmq://vhosts/${encodeURIComponent(vhost.name)}/queues/billing` }));
-    expect(queue).toContain(`queue: billing (classic) in vhost '${vhost.name}'`);
+    expect(text(await fixture.mcp.client.readResource({ uri: 'rabbitmq://overview' }))).toContain('broker: RabbitMQ');
+    const queue = text(
+      await fixture.mcp.client.readResource({ uri: `rabbitmq://vhosts/${encodeURIComponent(fixture.vhost.name)}/queues/billing` }),
+    );
+    expect(queue).toContain(`queue: billing (classic) in vhost '${fixture.vhost.name}'`);
     expect(queue).toContain("'orders' key 'order.*.paid'");
   });
 
   it('draws the topology as Mermaid', async () => {
-    const result = await mcp.client.readResource({ uri: `rabbitmq://vhosts/${encodeURIComponent(vhost.name)}/topology` });
+    const result = await fixture.mcp.client.readResource({ uri: `rabbitmq://vhosts/${encodeURIComponent(fixture.vhost.name)}/topology` });
     expect((result.contents[0] as { mimeType: string }).mimeType).toBe('text/vnd.mermaid');
     const diagram = text(result);
     expect(diagram.split('\n')[0]).toBe('flowchart LR');
@@ -52,24 +45,24 @@ describe('resources', () => {
   });
 
   it('says when a resource does not exist', async () => {
-    await expect(mcp.client.readResource({ uri: `rabbitmq://vhosts/${encodeURIComponent(vhost.name)}/queues/nope` })).rejects.toThrow(
-      /queue 'nope' not found/,
-    );
-    await expect(mcp.client.readResource({ uri: 'rabbitmq://nothing' })).rejects.toThrow(/Unknown resource/);
+    await expect(
+      fixture.mcp.client.readResource({ uri: `rabbitmq://vhosts/${encodeURIComponent(fixture.vhost.name)}/queues/nope` }),
+    ).rejects.toThrow(/queue 'nope' not found/);
+    await expect(fixture.mcp.client.readResource({ uri: 'rabbitmq://nothing' })).rejects.toThrow(/Unknown resource/);
   });
 });
 
 describe('completion', () => {
   it('completes vhost names and queue names within the chosen vhost', async () => {
-    const vhosts = await mcp.client.complete({
+    const vhosts = await fixture.mcp.client.complete({
       ref: { type: 'ref/resource', uri: 'rabbitmq://vhosts/{vhost}/queues/{queue}' },
       argument: { name: 'vhost', value: 'mcp-resources' },
     });
-    expect(vhosts.completion.values).toContain(vhost.name);
-    const queues = await mcp.client.complete({
+    expect(vhosts.completion.values).toContain(fixture.vhost.name);
+    const queues = await fixture.mcp.client.complete({
       ref: { type: 'ref/resource', uri: 'rabbitmq://vhosts/{vhost}/queues/{queue}' },
       argument: { name: 'queue', value: 'b' },
-      context: { arguments: { vhost: vhost.name } },
+      context: { arguments: { vhost: fixture.vhost.name } },
     });
     expect(queues.completion.values).toEqual(['billing', 'bookkeeping']);
   });
@@ -77,7 +70,7 @@ describe('completion', () => {
 
 describe('prompts', () => {
   it('lists the dead-letter, backlog and topology prompts', async () => {
-    expect((await mcp.client.listPrompts()).prompts.map((p) => p.name)).toEqual([
+    expect((await fixture.mcp.client.listPrompts()).prompts.map((p) => p.name)).toEqual([
       'dead_letter_triage',
       'backlog_diagnosis',
       'topology_diagram',
@@ -85,20 +78,20 @@ describe('prompts', () => {
   });
 
   it('fills the backlog prompt with the queue and the tools to use', async () => {
-    const prompt = await mcp.client.getPrompt({ name: 'backlog_diagnosis', arguments: { queue: 'billing' } });
+    const prompt = await fixture.mcp.client.getPrompt({ name: 'backlog_diagnosis', arguments: { queue: 'billing' } });
     const message = (prompt.messages[0]?.content as { text: string }).text;
-    expect(message).toContain(`Queue 'billing' in vhost '${vhost.name}' keeps growing`);
+    expect(message).toContain(`Queue 'billing' in vhost '${fixture.vhost.name}' keeps growing`);
     expect(message).toContain("list_queues with name='billing'");
-    await expect(mcp.client.getPrompt({ name: 'backlog_diagnosis', arguments: {} })).rejects.toThrow(/needs the argument queue/);
+    await expect(fixture.mcp.client.getPrompt({ name: 'backlog_diagnosis', arguments: {} })).rejects.toThrow(/needs the argument queue/);
   });
 
   it('names only tools the server has', async () => {
     const known = new Set(allTools.map((tool) => tool.name));
-    for (const { name, arguments: args } of (await mcp.client.listPrompts()).prompts) {
+    for (const { name, arguments: args } of (await fixture.mcp.client.listPrompts()).prompts) {
       const filled = Object.fromEntries(
-        (args ?? []).map((argument) => [argument.name, argument.name === 'vhost' ? vhost.name : 'billing']),
+        (args ?? []).map((argument) => [argument.name, argument.name === 'vhost' ? fixture.vhost.name : 'billing']),
       );
-      const prompt = await mcp.client.getPrompt({ name, arguments: filled });
+      const prompt = await fixture.mcp.client.getPrompt({ name, arguments: filled });
       const text = (prompt.messages[0]?.content as { text: string }).text;
       const named = text.match(/\b[a-z]+(?:_[a-z]+)+(?=[ ,:.(])/g) ?? [];
       const tools = named.filter((word) =>
@@ -112,7 +105,7 @@ describe('prompts', () => {
   });
 
   it('embeds the live topology in the topology prompt', async () => {
-    const prompt = await mcp.client.getPrompt({ name: 'topology_diagram', arguments: {} });
+    const prompt = await fixture.mcp.client.getPrompt({ name: 'topology_diagram', arguments: {} });
     expect((prompt.messages[0]?.content as { text: string }).text).toContain('```mermaid\nflowchart LR');
   });
 });

@@ -1,17 +1,20 @@
 import type { ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allTools } from '../server/tools/registry.js';
-import { admin, createTestVhost, eventually } from './support/broker-admin.js';
-import { type Harness, startHarness } from './support/mcp-harness.js';
+import { admin, eventually } from './support/broker-admin.js';
+import { useBrokerFixture, useTestVhost } from './support/broker-fixture.js';
 import { connectRaw } from './support/raw-amqp.js';
 
 /**
  * --vhosts and --queues: what is out of scope is invisible and untouchable through every tool.
  * The server may use vhost IN, and there every queue but *.audit; vhost OUT is denied.
  */
-let inside: { name: string; remove: () => Promise<void> };
-let outside: { name: string; remove: () => Promise<void> };
-let mcp: Harness;
+const fixture = useBrokerFixture({
+  vhostPrefix: 'mcp-scope-in',
+  args: ['--allow-destructive', '--vhosts', `mcp-scope-in-*`, '--queues', '!*.audit'],
+});
+const inside = fixture.vhost;
+const outside = useTestVhost('mcp-scope-out');
 let outsideConnection: ChannelModel;
 const DENIED = 'payroll.audit';
 const ALLOWED = 'orders';
@@ -26,8 +29,6 @@ async function readyIn(queue: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  inside = await createTestVhost('mcp-scope-in');
-  outside = await createTestVhost('mcp-scope-out');
   for (const queue of [ALLOWED, DENIED]) {
     await admin('PUT', `/queues/${q(inside.name)}/${queue}`, { durable: true });
     await admin('POST', `/bindings/${q(inside.name)}/e/amq.direct/q/${queue}`, { routing_key: 'payday' });
@@ -40,18 +41,11 @@ beforeAll(async () => {
   }
   await admin('PUT', `/queues/${q(outside.name)}/${ALLOWED}`, { durable: true });
   outsideConnection = await connectRaw(outside.name);
-  mcp = await startHarness({
-    args: ['--allow-destructive', '--vhosts', `mcp-scope-in-*`, '--queues', '!*.audit'],
-    env: { AMQP_VHOST: inside.name },
-  });
   await eventually(async () => ((await readyIn(DENIED)) === 1 ? true : undefined), 'the denied queue to show its message');
 });
 
 afterAll(async () => {
-  await mcp?.close();
   await outsideConnection?.close().catch(() => undefined);
-  await inside?.remove();
-  await outside?.remove();
 });
 
 const REFUSED_QUEUE = new RegExp(
@@ -82,7 +76,7 @@ const REFUSED_VHOST = /Vhost '.*' is outside this server's scope \(--vhosts mcp-
 
 describe('a vhost out of scope', () => {
   it('is not listed', async () => {
-    const answer = await mcp.call('list_vhosts', {});
+    const answer = await fixture.mcp.call('list_vhosts', {});
     expect(answer.text).toContain(inside.name);
     expect(answer.text).not.toContain(outside.name);
   });
@@ -99,7 +93,7 @@ describe('a vhost out of scope', () => {
       ['trace_route', { exchange: 'amq.direct', routing_key: 'payday' }],
       ['list_connections', { show: 'consumers' }],
     ] as const) {
-      const answer = await mcp.call(tool, { ...args, vhost: outside.name });
+      const answer = await fixture.mcp.call(tool, { ...args, vhost: outside.name });
       expect(answer.isError, tool).toBe(true);
       expect(answer.text, tool).toMatch(REFUSED_VHOST);
     }
@@ -112,7 +106,7 @@ describe('a vhost out of scope', () => {
     const takingVhost = allTools.filter((tool) => 'vhost' in tool.input.shape);
     expect(takingVhost.length).toBeGreaterThan(20);
     for (const tool of takingVhost) {
-      const answer = await mcp.call(tool.name, { ...validArguments(tool), vhost: outside.name });
+      const answer = await fixture.mcp.call(tool.name, { ...validArguments(tool), vhost: outside.name });
       expect(answer.isError, tool.name).toBe(true);
       expect(answer.text, tool.name).toMatch(REFUSED_VHOST);
     }
@@ -120,7 +114,7 @@ describe('a vhost out of scope', () => {
   });
 
   it('hides its connections', async () => {
-    const answer = await mcp.call('list_connections', {});
+    const answer = await fixture.mcp.call('list_connections', {});
     expect(answer.isError).toBe(false);
     expect(answer.text).not.toContain(outside.name);
   });
@@ -128,17 +122,17 @@ describe('a vhost out of scope', () => {
 
 describe('a queue out of scope', () => {
   it('is not listed, not found by name and not in bindings, routes or problem lists', async () => {
-    const list = await mcp.call('list_queues', {});
+    const list = await fixture.mcp.call('list_queues', {});
     expect(list.text).toContain(ALLOWED);
     expect(list.text).not.toContain(DENIED);
     expect(list.text).not.toMatch(/of 2\b/);
-    expect((await mcp.call('list_queues', { name: DENIED })).text).toMatch(REFUSED_QUEUE);
-    expect((await mcp.call('list_bindings', {})).text).not.toContain(DENIED);
-    expect((await mcp.call('list_bindings', { queue: DENIED })).text).toMatch(REFUSED_QUEUE);
-    const route = await mcp.call('trace_route', { exchange: 'amq.direct', routing_key: 'payday' });
+    expect((await fixture.mcp.call('list_queues', { name: DENIED })).text).toMatch(REFUSED_QUEUE);
+    expect((await fixture.mcp.call('list_bindings', {})).text).not.toContain(DENIED);
+    expect((await fixture.mcp.call('list_bindings', { queue: DENIED })).text).toMatch(REFUSED_QUEUE);
+    const route = await fixture.mcp.call('trace_route', { exchange: 'amq.direct', routing_key: 'payday' });
     expect(route.text).toContain(ALLOWED);
     expect(route.text).not.toContain(DENIED);
-    expect((await mcp.call('find_problem_queues', {})).text).not.toContain(DENIED);
+    expect((await fixture.mcp.call('find_problem_queues', {})).text).not.toContain(DENIED);
   });
 
   it('cannot be read, consumed, purged, deleted, published to, bound or created', async () => {
@@ -153,7 +147,7 @@ describe('a queue out of scope', () => {
       ['create_queue', { name: 'new.audit' }],
       ['list_connections', { queue: DENIED }],
     ] as const) {
-      const answer = await mcp.call(tool, args);
+      const answer = await fixture.mcp.call(tool, args);
       expect(answer.isError, tool).toBe(true);
       expect(answer.text, tool).toMatch(/is outside this server's scope/);
     }
@@ -165,17 +159,17 @@ describe('a queue out of scope', () => {
   });
 
   it('is neither a resource nor a completion', async () => {
-    await expect(mcp.client.readResource({ uri: `rabbitmq://vhosts/${q(inside.name)}/queues/${DENIED}` })).rejects.toThrow(
+    await expect(fixture.mcp.client.readResource({ uri: `rabbitmq://vhosts/${q(inside.name)}/queues/${DENIED}` })).rejects.toThrow(
       /outside this server's scope/,
     );
-    const completion = await mcp.client.complete({
+    const completion = await fixture.mcp.client.complete({
       ref: { type: 'ref/resource', uri: 'rabbitmq://vhosts/{vhost}/queues/{queue}' },
       argument: { name: 'queue', value: '' },
       context: { arguments: { vhost: inside.name } },
     });
     expect(completion.completion.values).toContain(ALLOWED);
     expect(completion.completion.values).not.toContain(DENIED);
-    const vhosts = await mcp.client.complete({
+    const vhosts = await fixture.mcp.client.complete({
       ref: { type: 'ref/resource', uri: 'rabbitmq://vhosts/{vhost}/queues/{queue}' },
       argument: { name: 'vhost', value: 'mcp-scope' },
     });
@@ -183,15 +177,15 @@ describe('a queue out of scope', () => {
   });
 
   it('still lets everything in scope work', async () => {
-    const peek = await mcp.call('peek_messages', { queue: ALLOWED });
+    const peek = await fixture.mcp.call('peek_messages', { queue: ALLOWED });
     expect(peek.text).toContain(`secret of ${ALLOWED}`);
-    const publish = await mcp.call('publish_messages', { routing_key: ALLOWED, messages: [{ body: 'more' }] });
+    const publish = await fixture.mcp.call('publish_messages', { routing_key: ALLOWED, messages: [{ body: 'more' }] });
     expect(publish.isError).toBe(false);
   });
 });
 
 describe('the escape hatch (management_api) under a scope', () => {
-  const get = (path: string) => mcp.call('management_api', { path });
+  const get = (path: string) => fixture.mcp.call('management_api', { path });
 
   it('leaves out of every answer what is out of scope', async () => {
     for (const path of [
@@ -229,7 +223,7 @@ describe('the escape hatch (management_api) under a scope', () => {
       { path: `/api/queues/${q(outside.name)}/sneaky`, method: 'PUT', body: { durable: true } },
       { path: `/api/users/${'intruder'}`, method: 'PUT', body: { password: 'x', tags: 'administrator' } },
     ]) {
-      const answer = await mcp.call('management_api', args);
+      const answer = await fixture.mcp.call('management_api', args);
       expect(answer.isError, args.path).toBe(true);
       expect(answer.text, args.path).toMatch(
         /outside this server's scope|broker-wide: a server limited by --vhosts or --queues cannot change them/,
@@ -256,12 +250,12 @@ describe('the admin tools under a scope', () => {
       ['set_configuration', { kind: 'user', name: 'intruder', password: 'pw-intruder' }],
       ['delete_configuration', { kind: 'vhost', name: outside.name, confirm: true }],
     ] as const) {
-      const answer = await mcp.call(tool, args);
+      const answer = await fixture.mcp.call(tool, args);
       expect(answer.isError, `${tool} ${JSON.stringify(args)}`).toBe(true);
       expect(answer.text, tool).toMatch(/outside this server's scope|broker-wide/);
     }
     expect((await admin<{ name: string }[]>('GET', '/vhosts')).some((entry) => entry.name === outside.name)).toBe(true);
     expect(await admin<unknown[]>('GET', `/parameters/shovel/${q(inside.name)}`)).toEqual([]);
-    expect((await mcp.call('list_users', {})).text).not.toContain(outside.name);
+    expect((await fixture.mcp.call('list_users', {})).text).not.toContain(outside.name);
   });
 });

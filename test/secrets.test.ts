@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin, createTestVhost, uniqueName } from './support/broker-admin.js';
+import { admin, uniqueName } from './support/broker-admin.js';
+import { useTestVhost } from './support/broker-fixture.js';
 import { brokerEnv } from './support/mcp-harness.js';
 import { launchStdio } from './support/stdio-client.js';
 
 const user = uniqueName('mcp-secret-user');
 const password = `Pw-${randomBytes(12).toString('hex')}`;
-let vhost: { name: string; remove: () => Promise<void> };
+const vhost = useTestVhost('mcp-secrets');
 
 /** Every form in which a leaked password could show up. */
 function leaks(text: string, secret: string): string[] {
@@ -20,14 +21,12 @@ function leaks(text: string, secret: string): string[] {
 }
 
 beforeAll(async () => {
-  vhost = await createTestVhost('mcp-secrets');
   await admin('PUT', `/users/${user}`, { password, tags: 'administrator' });
   await admin('PUT', `/permissions/${encodeURIComponent(vhost.name)}/${user}`, { configure: '.*', write: '.*', read: '.*' });
 });
 
 afterAll(async () => {
   await admin('DELETE', `/users/${user}`);
-  await vhost?.remove();
 });
 
 describe('credentials', () => {

@@ -12,14 +12,16 @@ import { defaultProfileInput } from '../electron/shared/profile.js';
 import { serverEnvironment } from '../electron/core/profiles/server-environment.js';
 import { KeyFileSecretStore } from '../electron/core/secrets/secret-store.js';
 import { Supervisor, type SupervisorTarget } from '../electron/core/supervisor/supervisor.js';
-import { createTestVhost, eventually } from './support/broker-admin.js';
+import { eventually } from './support/broker-admin.js';
+import { useTestVhost } from './support/broker-fixture.js';
 import { BROKER } from './support/broker-env.js';
 import { SERVER_BIN, ensureBuilt } from './support/built-server.js';
+import { callTool } from './support/tool-answer.js';
 
 const ENTRY = fileURLToPath(new URL('../dist/app/stdio-entry.mjs', import.meta.url));
 const home = mkdtempSync(join(tmpdir(), 'mcp-entry-'));
-let vhostA: { name: string; remove: () => Promise<void> };
-let vhostB: { name: string; remove: () => Promise<void> };
+const vhostA = useTestVhost('mcp-entry-a');
+const vhostB = useTestVhost('mcp-entry-b');
 
 function target(vhost: string, name: string, safety: SupervisorTarget['safety']): SupervisorTarget {
   const profile = {
@@ -64,20 +66,11 @@ async function connectThroughEntry(env: Record<string, string>): Promise<Client>
   return client;
 }
 
-async function overview(client: Client): Promise<{ text: string; isError: boolean }> {
-  const result = await client.callTool({ name: 'get_overview', arguments: {} });
-  return { text: (result.content as { text: string }[])[0]?.text ?? '', isError: result.isError === true };
-}
-
 beforeAll(async () => {
   await ensureBuilt();
-  vhostA = await createTestVhost('mcp-entry-a');
-  vhostB = await createTestVhost('mcp-entry-b');
 });
 
 afterAll(async () => {
-  await vhostA?.remove();
-  await vhostB?.remove();
   rmSync(home, { recursive: true, force: true });
 });
 
@@ -90,14 +83,14 @@ describe('the stdio entry that AI clients launch', () => {
       throw error;
     });
     try {
-      expect((await overview(client)).text).toContain(`on vhost ${vhostA.name}`);
+      expect((await callTool(client, 'get_overview')).text).toContain(`on vhost ${vhostA.name}`);
       expect((await client.listTools()).tools.map((tool) => tool.name)).not.toContain('publish_messages');
       let changed = 0;
       client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
         changed++;
       });
       await supervisor.start(target(vhostB.name, 'Beta', 'write'));
-      expect((await overview(client)).text).toContain(`on vhost ${vhostB.name}`);
+      expect((await callTool(client, 'get_overview')).text).toContain(`on vhost ${vhostB.name}`);
       await eventually(async () => (changed > 0 ? true : undefined), 'tools/list_changed');
       expect((await client.listTools()).tools.map((tool) => tool.name)).toContain('publish_messages');
       const logs = readdirSync(join(home, 'logs')).filter((name) => name.startsWith('stdio-entry-'));
@@ -125,7 +118,7 @@ setInterval(() => undefined, 1000);
       RABBITMQ_MCP_LAUNCH: JSON.stringify([process.execPath, '--import', fileURLToPath(import.meta.resolve('tsx')), app]),
     });
     try {
-      const answer = await overview(client);
+      const answer = await callTool(client, 'get_overview');
       expect(answer.isError).toBe(false);
       expect(answer.text).toContain(`on vhost ${vhostA.name}`);
     } finally {
@@ -154,7 +147,7 @@ setInterval(() => undefined, 1000);
     try {
       expect(client.getInstructions()).toContain('Open the RabbitMQ MCP app');
       expect((await client.listTools()).tools).toEqual([]);
-      const answer = await overview(client);
+      const answer = await callTool(client, 'get_overview');
       expect(answer.isError).toBe(true);
       expect(answer.text).toBe(
         'RabbitMQ MCP: the RabbitMQ MCP app could not be started. Open the RabbitMQ MCP app (it starts the server for the active profile), then try again.',
@@ -166,7 +159,7 @@ setInterval(() => undefined, 1000);
       await supervisor.start(target(vhostA.name, 'Opened', 'read-only'));
       await eventually(async () => (changed > 0 ? true : undefined), 'tools/list_changed once the app runs');
       expect((await client.listTools()).tools.length).toBeGreaterThan(5);
-      expect((await overview(client)).text).toContain(`on vhost ${vhostA.name}`);
+      expect((await callTool(client, 'get_overview')).text).toContain(`on vhost ${vhostA.name}`);
     } finally {
       await supervisor.stop();
       await client.close();
@@ -212,7 +205,7 @@ setInterval(() => undefined, 1000);
         RABBITMQ_MCP_HOME: folder,
         RABBITMQ_MCP_LAUNCH: JSON.stringify(['/bin/sh', '-c', `touch '${marker}'; sleep 30`]),
       });
-      const answer = await overview(client);
+      const answer = await callTool(client, 'get_overview');
       expect(answer.isError).toBe(true);
       expect(answer.text).toContain("the server for profile 'Crashy' crashed 5 times (exit code 1)");
       expect(answer.text).toContain('its last error: Error: the broker certificate expired on 2026-11-30');
@@ -247,7 +240,6 @@ setInterval(() => undefined, 1000);
       return action === 'accept' ? { action, content: { confirm: true } } : { action };
     });
     let without: Client | null = null;
-    const text = (result: Awaited<ReturnType<Client['callTool']>>) => (result.content as { text: string }[])[0]?.text ?? '';
     try {
       await host.start();
       await host.profiles.create(broker('Alpha', vhostA.name, 'read-only'), BROKER.password);
@@ -270,15 +262,15 @@ setInterval(() => undefined, 1000);
       const tools = (await withElicitation.listTools()).tools.map((tool) => tool.name);
       expect(tools).toEqual(expect.arrayContaining(['list_queues', 'list_brokers', 'switch_broker']));
 
-      const listed = text(await withElicitation.callTool({ name: 'list_brokers', arguments: {} }));
+      const listed = (await callTool(withElicitation, 'list_brokers')).text;
       expect(listed).toContain(`* Alpha: ${BROKER.host}:${BROKER.amqpPort}, vhost '${vhostA.name}', read-only`);
       expect(listed).toContain(`  Beta: ${BROKER.host}:${BROKER.amqpPort}, vhost '${vhostB.name}', write`);
       expect(listed).not.toContain(BROKER.password);
 
       // The user says no: nothing changes.
       answers.push('decline');
-      const declined = await withElicitation.callTool({ name: 'switch_broker', arguments: { name: 'Beta' } });
-      expect(text(declined)).toBe('The user did not confirm: the active broker is unchanged.');
+      const declined = await callTool(withElicitation, 'switch_broker', { name: 'Beta' });
+      expect(declined.text).toBe('The user did not confirm: the active broker is unchanged.');
       expect(asked[0]).toContain(`Switch the RabbitMQ MCP app to 'Beta' (${BROKER.host}:${BROKER.amqpPort}, vhost '${vhostB.name}')?`);
       expect(asked[0]).toContain('write: the assistant can also create queues');
       expect((await host.profiles.list()).find((profile) => profile.active)?.name).toBe('Alpha');
@@ -286,8 +278,8 @@ setInterval(() => undefined, 1000);
       // The user says yes: the app switches, the client is told its tools changed (write now).
       answers.push('accept');
       changed = 0;
-      const accepted = await withElicitation.callTool({ name: 'switch_broker', arguments: { name: 'beta' } });
-      expect(text(accepted)).toBe('Switched to Beta (write). The tools follow its safety level.');
+      const accepted = await callTool(withElicitation, 'switch_broker', { name: 'beta' });
+      expect(accepted.text).toBe('Switched to Beta (write). The tools follow its safety level.');
       expect((await host.profiles.list()).find((profile) => profile.active)?.name).toBe('Beta');
       await eventually(async () => (changed > 0 ? true : undefined), 'tools/list_changed after the switch', 30_000);
       await eventually(
@@ -295,13 +287,13 @@ setInterval(() => undefined, 1000);
         'the write tools',
         30_000,
       );
-      expect((await overview(withElicitation)).text).toContain(`on vhost ${vhostB.name}`);
+      expect((await callTool(withElicitation, 'get_overview')).text).toContain(`on vhost ${vhostB.name}`);
 
       // A client that cannot ask its user is told to switch from the tray instead.
       without = await connectThroughEntry({ RABBITMQ_MCP_HOME: folder });
-      const refused = await without.callTool({ name: 'switch_broker', arguments: { name: 'Alpha' } });
+      const refused = await callTool(without, 'switch_broker', { name: 'Alpha' });
       expect(refused.isError).toBe(true);
-      expect(text(refused)).toContain("Ask the user to switch to 'Alpha' from the RabbitMQ MCP tray menu");
+      expect(refused.text).toContain("Ask the user to switch to 'Alpha' from the RabbitMQ MCP tray menu");
       expect((await host.profiles.list()).find((profile) => profile.active)?.name).toBe('Beta');
     } finally {
       await withElicitation.close().catch(() => undefined);

@@ -1,18 +1,17 @@
 import { type ChannelModel, connect } from 'amqplib';
 import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestVhost, eventually, uniqueName } from './support/broker-admin.js';
+import { eventually, uniqueName } from './support/broker-admin.js';
+import { useHarness, useTestVhost } from './support/broker-fixture.js';
 import { BROKER } from './support/broker-env.js';
-import { type Harness, startHarness } from './support/mcp-harness.js';
 
 const STRUCTURED = ['list_queues', 'list_exchanges', 'list_connections', 'find_problem_queues', 'get_overview'];
 
-let vhost: { name: string; remove: () => Promise<void> };
+const vhost = useTestVhost('mcp-structured');
 let app: ChannelModel;
 const client = uniqueName('orders-service');
 
 beforeAll(async () => {
-  vhost = await createTestVhost('mcp-structured');
   app = await connect(
     { hostname: BROKER.host, port: BROKER.amqpPort, username: BROKER.user, password: BROKER.password, vhost: vhost.name },
     { clientProperties: { connection_name: client } },
@@ -27,7 +26,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.close().catch(() => undefined);
-  await vhost?.remove();
 });
 
 /** The calls a program would make, with what each must hold as data. */
@@ -58,44 +56,42 @@ const CALLS: [string, Record<string, unknown>, (data: Record<string, any>) => vo
 ];
 
 describe('structured results', () => {
-  let plain: Harness;
-  let withSchemas: Harness;
+  const plainServer = useHarness(vhost);
+  const schemaServer = useHarness(vhost, { args: ['--output-schemas'] });
+
+  /** One queue's row in list_queues' data. */
+  async function queueData(name: string): Promise<{ consumers?: number; messages?: number } | undefined> {
+    const { structuredContent } = await plainServer.mcp.call('list_queues', { name });
+    return (structuredContent as { queues?: { consumers: number; messages: number }[] } | undefined)?.queues?.[0];
+  }
 
   beforeAll(async () => {
-    plain = await startHarness({ env: { AMQP_VHOST: vhost.name } });
-    withSchemas = await startHarness({ args: ['--output-schemas'], env: { AMQP_VHOST: vhost.name } });
     // The app's connection and consumer are listed, and counted on their queue, once the broker's
     // statistics have them (the consumer list and the queue's consumer count settle apart).
     await eventually(async () => {
-      const consumers = await plain.call('list_connections', { show: 'consumers' });
-      const queue = await plain.client.callTool({ name: 'list_queues', arguments: { name: 'orders' } });
-      const counted = (queue.structuredContent as { queues?: { consumers: number }[] } | undefined)?.queues?.[0]?.consumers === 1;
-      const backlog = await plain.client.callTool({ name: 'list_queues', arguments: { name: 'backlog' } });
-      const waiting = (backlog.structuredContent as { queues?: { messages: number }[] } | undefined)?.queues?.[0]?.messages === 3;
+      const consumers = await plainServer.mcp.call('list_connections', { show: 'consumers' });
+      const counted = (await queueData('orders'))?.consumers === 1;
+      const waiting = (await queueData('backlog'))?.messages === 3;
       return consumers.text.includes('orders-worker') && counted && waiting ? true : undefined;
     }, 'the consumer to be listed and counted');
   });
 
-  afterAll(async () => {
-    await plain?.close();
-    await withSchemas?.close();
-  });
-
   it('come beside the text the model reads, and only the lists, the problems and the overview have them', async () => {
     for (const [name, args, check] of CALLS) {
-      const result = await plain.client.callTool({ name, arguments: args });
-      expect(result.isError, `${name} ${JSON.stringify(args)}`).not.toBe(true);
-      expect((result.content as { type: string; text: string }[])[0]?.text.length).toBeGreaterThan(0);
-      check(result.structuredContent as Record<string, any>);
+      const result = await plainServer.mcp.call(name, args);
+      expect(result.isError, `${name} ${JSON.stringify(args)}`).toBe(false);
+      expect(result.text.length).toBeGreaterThan(0);
+      expect(result.structuredContent, name).toBeDefined();
+      check(result.structuredContent ?? {});
     }
-    const { tools } = await plain.client.listTools();
+    const { tools } = await plainServer.mcp.client.listTools();
     expect(tools.filter((tool) => tool.outputSchema)).toEqual([]); // not advertised by default: the budget
-    const peek = await plain.client.callTool({ name: 'peek_messages', arguments: { queue: 'backlog' } });
+    const peek = await plainServer.mcp.call('peek_messages', { queue: 'backlog' });
     expect(peek.structuredContent).toBeUndefined();
   });
 
   it('match the outputSchema that --output-schemas advertises (checked by the SDK client and by ajv)', async () => {
-    const { tools } = await withSchemas.client.listTools();
+    const { tools } = await schemaServer.mcp.client.listTools();
     expect(
       tools
         .filter((tool) => tool.outputSchema)
@@ -105,13 +101,13 @@ describe('structured results', () => {
     const ajv = new Ajv({ strict: false });
     for (const [name, args] of CALLS) {
       // The SDK client itself refuses a structured result that does not match the tool's schema.
-      const result = await withSchemas.client.callTool({ name, arguments: args });
+      const result = await schemaServer.mcp.call(name, args);
       const schema = tools.find((tool) => tool.name === name)?.outputSchema as object;
       const validate = ajv.compile(schema);
       expect(validate(result.structuredContent), `${name}: ${JSON.stringify(validate.errors)}`).toBe(true);
     }
     // A result that is an error carries no structured content (the schema describes success).
-    const missing = await withSchemas.client.callTool({ name: 'list_queues', arguments: { name: 'no-such-queue' } });
+    const missing = await schemaServer.mcp.call('list_queues', { name: 'no-such-queue' });
     expect(missing.isError).toBe(true);
     expect(missing.structuredContent).toBeUndefined();
   });

@@ -7,13 +7,14 @@ import { defaultProfileInput } from '../electron/shared/profile.js';
 import { serverEnvironment } from '../electron/core/profiles/server-environment.js';
 import { processAlive, readRuntimeInfo } from '../electron/core/supervisor/runtime-file.js';
 import { Supervisor, type SupervisorState, type SupervisorTarget } from '../electron/core/supervisor/supervisor.js';
-import { createTestVhost, eventually } from './support/broker-admin.js';
+import { eventually } from './support/broker-admin.js';
+import { useTestVhost } from './support/broker-fixture.js';
 import { BROKER } from './support/broker-env.js';
 import { SERVER_BIN, ensureBuilt } from './support/built-server.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'mcp-supervisor-'));
-let vhostA: { name: string; remove: () => Promise<void> };
-let vhostB: { name: string; remove: () => Promise<void> };
+const vhostA = useTestVhost('mcp-sup-a');
+const vhostB = useTestVhost('mcp-sup-b');
 let supervisor: Supervisor | undefined;
 
 function target(vhost: string, name: string, extra: Record<string, string> = {}): SupervisorTarget {
@@ -63,8 +64,6 @@ async function overviewThrough(url: string, token: string): Promise<string> {
 
 beforeAll(async () => {
   await ensureBuilt();
-  vhostA = await createTestVhost('mcp-sup-a');
-  vhostB = await createTestVhost('mcp-sup-b');
 });
 
 afterEach(async () => {
@@ -73,8 +72,6 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await vhostA?.remove();
-  await vhostB?.remove();
   rmSync(folder, { recursive: true, force: true });
 });
 
@@ -111,6 +108,7 @@ describe('the supervisor', () => {
     expect(failed.crashes).toBe(3);
     expect(failed.lastLines.join('\n')).toContain('AMQP_PORT "not-a-port" is not valid: expected a port number from 1 to 65535');
     expect(failed.message).toContain('crashed 3 times');
+    // A window on purpose: what must not happen is a restart, which would come within it.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(supervisor?.state.status).toBe('failed');
     expect(await readRuntimeInfo(join(folder, 'runtime.json'))).toBeNull();

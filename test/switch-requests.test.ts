@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { requestSwitch, watchSwitchRequests } from '../electron/core/supervisor/switch-requests.js';
+import { eventually } from './support/broker-admin.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'mcp-switch-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -46,9 +47,8 @@ describe('switch requests between a stdio entry and the app', () => {
       },
       { intervalMs: 20 },
     );
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await eventually(async () => (readdirSync(folder).length === 0 ? true : undefined), 'the old request to be dropped');
     stop();
     expect(seen).toEqual([]);
-    expect(readdirSync(folder)).toEqual([]);
   });
 });

@@ -22,8 +22,14 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
-/** A fresh vhost the test user may use fully; `remove` deletes it with everything in it. */
-export async function createTestVhost(prefix = 'mcp-test'): Promise<{ name: string; remove: () => Promise<void> }> {
+export interface TestVhost {
+  name: string;
+  /** Deletes the vhost with everything in it. */
+  remove(): Promise<void>;
+}
+
+/** A fresh vhost the test user may use fully. */
+export async function createTestVhost(prefix = 'mcp-test'): Promise<TestVhost> {
   const name = uniqueName(prefix);
   const encoded = encodeURIComponent(name);
   await admin('PUT', `/vhosts/${encoded}`, { description: 'created by rabbitmq-mcp-server tests' });
@@ -31,8 +37,8 @@ export async function createTestVhost(prefix = 'mcp-test'): Promise<{ name: stri
   return { name, remove: () => admin('DELETE', `/vhosts/${encoded}`).then(() => undefined) };
 }
 
-/** Polls until `check` returns a value other than undefined (management statistics lag). */
-export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
+/** Polls until `check` returns a value other than undefined (management statistics lag), every `intervalMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 20_000, intervalMs = 250): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -42,7 +48,7 @@ export async function eventually<T>(check: () => Promise<T | undefined>, what: s
     } catch (error) {
       lastError = error;
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
 }

@@ -1,7 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { SERVER_BIN, ensureBuilt } from './built-server.js';
-import { type ToolAnswer, toolAnswer } from './mcp-harness.js';
+import { type ToolAnswer, callTool } from './tool-answer.js';
 
 export interface StdioSession {
   client: Client;
@@ -31,9 +31,7 @@ export async function launchStdio(env: Record<string, string>, args: string[] = 
     client,
     pid: transport.pid,
     stderr: () => stderr,
-    async call(name, callArgs = {}) {
-      return toolAnswer(await client.callTool({ name, arguments: callArgs }));
-    },
+    call: (name, callArgs) => callTool(client, name, callArgs),
     close: () => client.close(),
   };
 }
