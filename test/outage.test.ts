@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { eventually } from './support/broker-admin.js';
 import { useTestVhost } from './support/broker-fixture.js';
 import { BROKER } from './support/broker-env.js';
@@ -38,15 +38,30 @@ afterAll(async () => {
   await httpProxy.close();
 });
 
+/** Publishes one message to `queue` and says whether the broker confirmed it. */
+async function publish(queue: string, body: string): Promise<{ isError: boolean; text: string }> {
+  return mcp.call('publish_messages', { routing_key: queue, messages: [{ body }] });
+}
+
+// Each case starts with the broker reachable, whatever the case before it cut, and leaves the
+// proxies open even when it fails.
+beforeEach(async () => {
+  await eventually(async () => ((await publish('jobs', 'probe')).isError ? undefined : true), 'publishing through the proxies', 30_000);
+});
+
+afterEach(async () => {
+  await amqpProxy.restore();
+  await httpProxy.restore();
+});
+
 describe('when the broker goes away and comes back', () => {
   it('works through the proxies to begin with', async () => {
-    const answer = await mcp.call('publish_messages', { routing_key: 'jobs', messages: [{ body: 'before' }] });
-    expect(answer.text).toContain('1 routed and confirmed');
+    expect((await publish('jobs', 'before')).text).toContain('1 routed and confirmed');
   });
 
   it('answers AMQP tools at once with "broker unreachable at host:port (reason)"', async () => {
     await amqpProxy.cut();
-    const { value: answer, ms } = await timed(() => mcp.call('publish_messages', { routing_key: 'jobs', messages: [{ body: 'during' }] }));
+    const { value: answer, ms } = await timed(() => publish('jobs', 'during'));
     expect(answer.isError).toBe(true);
     expect(answer.text).toMatch(
       new RegExp(
@@ -54,7 +69,7 @@ describe('when the broker goes away and comes back', () => {
       ),
     );
     expect(ms, 'a down broker must not hold the call until REQUEST_TIMEOUT').toBeLessThan(5000);
-    const again = await timed(() => mcp.call('publish_messages', { routing_key: 'jobs', messages: [{ body: 'during' }] }));
+    const again = await timed(() => publish('jobs', 'during'));
     expect(again.value.text).toMatch(
       new RegExp(`^broker unreachable at 127\\.0\\.0\\.1:${amqpProxy.port} \\((connection refused|connection closed unexpectedly)\\)`),
     );
@@ -71,18 +86,24 @@ describe('when the broker goes away and comes back', () => {
   });
 
   it('recovers by itself once the broker is back, with the same client session', async () => {
+    const queue = `recovery-${Date.now()}`;
+    expect((await mcp.call('create_queue', { name: queue })).isError).toBe(false);
+    expect((await publish(queue, 'before')).text).toContain('1 routed and confirmed');
+    await amqpProxy.cut();
+    await httpProxy.cut();
+    expect((await publish(queue, 'during')).isError).toBe(true);
     await amqpProxy.restore();
     await httpProxy.restore();
     const published = await eventually(
       async () => {
-        const answer = await mcp.call('publish_messages', { routing_key: 'jobs', messages: [{ body: 'after' }] });
+        const answer = await publish(queue, 'after');
         return answer.isError ? undefined : answer.text;
       },
       'publishing to work again',
       30_000,
     );
     expect(published).toContain('1 routed and confirmed');
-    const peek = await mcp.call('peek_messages', { queue: 'jobs' });
+    const peek = await mcp.call('peek_messages', { queue });
     expect(peek.text).toContain('before');
     expect(peek.text).toContain('after');
     expect(peek.text).not.toContain('during');
@@ -93,9 +114,7 @@ describe('when the broker goes away and comes back', () => {
     const missing = await mcp.call('purge_queue', { name: 'does-not-exist', confirm: true });
     expect(missing.isError).toBe(true);
     // Every pooled channel is exercised after the failure: none of them is the dead one.
-    const results = await Promise.all(
-      Array.from({ length: 12 }, () => mcp.call('publish_messages', { routing_key: 'jobs', messages: [{ body: 'x' }] })),
-    );
+    const results = await Promise.all(Array.from({ length: 12 }, () => publish('jobs', 'x')));
     for (const result of results) expect(result.text).toContain('1 routed and confirmed');
   });
 });
