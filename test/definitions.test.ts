@@ -1,28 +1,56 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin, uniqueName } from './support/broker-admin.js';
+import { type TestVhost, admin, createTestVhost, uniqueName } from './support/broker-admin.js';
 import { BROKER } from './support/broker-env.js';
 import { useBrokerFixture, useTestVhost } from './support/broker-fixture.js';
 import { jsonBelowSummary } from './support/tool-answer.js';
 
 /**
  * export_definitions, import_definitions and the definitions resource against the real broker:
- * a realistic topology in one vhost, exported and imported into a fresh one.
+ * a realistic topology in one vhost, exported and imported into fresh ones. Each case makes the
+ * vhost it imports into, so the cases pass alone and in any order.
  */
 type Item = Record<string, unknown>;
 
 const fixture = useBrokerFixture({ vhostPrefix: 'mcp-defs-src', args: ['--allow-destructive'] });
 const source = fixture.vhost;
 const target = useTestVhost('mcp-defs-dst');
+const made: TestVhost[] = [];
 const user = uniqueName('mcp-defs-user');
 const password = `pw-${randomBytes(8).toString('hex')}`;
 const importedUser = uniqueName('mcp-defs-imported');
 const FED_SECRET = `fed-${randomBytes(8).toString('hex')}`;
 const enc = encodeURIComponent;
 
-/** The exported document, with the upstream password the export masked put back as a user would. */
-let exported: Item;
-let restored: Item;
+let exportedOnce: Promise<{ exported: Item; restored: Item }> | undefined;
+
+/**
+ * The source vhost as export_definitions gives it, and the same document with the upstream
+ * password the export masked put back, as a user would before importing it.
+ */
+function exportedSource(): Promise<{ exported: Item; restored: Item }> {
+  exportedOnce ??= fixture.mcp.call('export_definitions', { vhost: source.name }).then((answer) => {
+    const exported = jsonBelowSummary(answer) as Item;
+    const restored = JSON.parse(JSON.stringify(exported).replaceAll('feduser:***@', `feduser:${FED_SECRET}@`)) as Item;
+    return { exported, restored };
+  });
+  return exportedOnce;
+}
+
+/** A new, empty vhost the guest user may use, removed after the file. */
+async function freshVhost(): Promise<string> {
+  const vhost = await createTestVhost('mcp-defs-fresh');
+  made.push(vhost);
+  return vhost.name;
+}
+
+/** A new vhost that already holds the source's topology, imported through the broker's own API. */
+async function importedVhost(): Promise<{ vhost: string; restored: Item }> {
+  const { restored } = await exportedSource();
+  const vhost = await freshVhost();
+  await admin('POST', `/definitions/${enc(vhost)}`, restored);
+  return { vhost, restored };
+}
 
 async function setUpTopology(vhost: string): Promise<void> {
   const v = enc(vhost);
@@ -107,7 +135,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await admin('DELETE', `/users/${enc(user)}`);
-  await admin('DELETE', `/users/${enc(importedUser)}`);
+  await admin('DELETE', `/users/${enc(importedUser)}`).catch(() => undefined);
+  for (const vhost of made) await vhost.remove();
 });
 
 describe('export_definitions', () => {
@@ -115,7 +144,7 @@ describe('export_definitions', () => {
     const answer = await fixture.mcp.call('export_definitions', { vhost: source.name });
     expect(answer.isError).toBe(false);
     const raw = await admin<Item>('GET', `/definitions/${enc(source.name)}`);
-    exported = jsonBelowSummary(answer) as Item;
+    const exported = jsonBelowSummary(answer) as Item;
     for (const key of ['queues', 'exchanges', 'bindings', 'policies']) {
       expect(list(exported, key).map(canonical).sort(), key).toEqual(list(raw, key).map(canonical).sort());
     }
@@ -123,7 +152,6 @@ describe('export_definitions', () => {
     expect(summary).toContain(`Definitions of vhost '${source.name}'`);
     expect(summary).toContain(`${list(raw, 'queues').length} queues, ${list(raw, 'exchanges').length} exchanges`);
     expect(summary).toContain(`${list(raw, 'bindings').length} bindings`);
-    restored = JSON.parse(JSON.stringify(exported).replaceAll('feduser:***@', `feduser:${FED_SECRET}@`)) as Item;
   });
 
   it('masks the password in a federation upstream URI', async () => {
@@ -157,6 +185,7 @@ describe('export_definitions', () => {
 
 describe('import_definitions', () => {
   it('refuses a document whose credentials the export masked, and changes nothing', async () => {
+    const { exported } = await exportedSource();
     const before = await brokerState(target.name);
     const answer = await importing(exported, { vhost: target.name, confirm: true });
     expect(answer.isError).toBe(true);
@@ -165,8 +194,10 @@ describe('import_definitions', () => {
   });
 
   it('previews the import into a fresh vhost as a dry run that adds every object and changes nothing', async () => {
-    const before = await brokerState(target.name);
-    const answer = await importing(restored, { vhost: target.name });
+    const { restored } = await exportedSource();
+    const fresh = await freshVhost();
+    const before = await brokerState(fresh);
+    const answer = await importing(restored, { vhost: fresh });
     expect(answer.isError).toBe(false);
     expect(answer.text).toMatch(/^Dry run: would import into vhost/);
     expect(answer.text).toContain('Nothing was changed');
@@ -178,19 +209,21 @@ describe('import_definitions', () => {
       expect(answer.text).toContain(`add '${String(exchange.name)}': ${String(exchange.type)}`);
     expect(answer.text).not.toMatch(/unchanged|to change|conflict/);
     expect(answer.text.includes(FED_SECRET), 'the dry run shows the upstream password').toBe(false);
-    expect(await brokerState(target.name)).toEqual(before);
+    expect(await brokerState(fresh)).toEqual(before);
   });
 
-  it('imports into the fresh vhost, reporting progress, and reproduces the topology', async () => {
+  it('imports into a fresh vhost, reporting progress, and reproduces the topology', async () => {
+    const { restored } = await exportedSource();
+    const fresh = await freshVhost();
     const progress: { progress: number; total?: number; message?: string }[] = [];
     const { text, isError } = await fixture.mcp.call(
       'import_definitions',
-      { definitions: restored, vhost: target.name, confirm: true },
+      { definitions: restored, vhost: fresh, confirm: true },
       { onprogress: (update) => progress.push(update) },
     );
     expect(isError, text).toBe(false);
     const total = ['queues', 'exchanges', 'bindings', 'policies', 'parameters'].reduce((sum, key) => sum + list(restored, key).length, 0);
-    expect(text).toContain(`Imported into vhost '${target.name}'`);
+    expect(text).toContain(`Imported into vhost '${fresh}'`);
     expect(text).toContain(`${total} added, 0 changed. Verified: all ${total} now match the document.`);
     expect(text.includes(FED_SECRET), 'the import report shows the upstream password').toBe(false);
     expect(progress.map((update) => [update.progress, update.total])).toEqual([
@@ -198,47 +231,50 @@ describe('import_definitions', () => {
       [2, 3],
       [3, 3],
     ]);
-    expect(await brokerState(target.name)).toEqual(await brokerState(source.name));
+    expect(await brokerState(fresh)).toEqual(await brokerState(source.name));
   });
 
   it('reports everything unchanged when the same document is imported again', async () => {
-    const answer = await importing(restored, { vhost: target.name });
+    const { vhost, restored } = await importedVhost();
+    const answer = await importing(restored, { vhost });
     const total = ['queues', 'exchanges', 'bindings', 'policies', 'parameters'].reduce((sum, key) => sum + list(restored, key).length, 0);
     expect(answer.isError).toBe(false);
-    expect(answer.text).toContain(`Nothing to import into vhost '${target.name}'`);
+    expect(answer.text).toContain(`Nothing to import into vhost '${vhost}'`);
     expect(answer.text).toContain(`: ${total} unchanged. Nothing was changed.`);
     expect(answer.text).not.toMatch(/to add|to change|conflict/);
   });
 
   it('shows a changed policy field by field, old → new', async () => {
-    const before = await brokerState(target.name);
+    const { vhost, restored } = await importedVhost();
+    const before = await brokerState(vhost);
     const [policy] = list(restored, 'policies');
     const changed = {
       ...restored,
       policies: [{ ...policy, definition: { 'message-ttl': 120_000 }, priority: Number(policy?.priority) + 1 }],
     };
-    const answer = await importing(changed, { vhost: target.name });
+    const answer = await importing(changed, { vhost });
     expect(answer.isError).toBe(false);
     expect(answer.text).toContain('policies: 1 to change\n');
     expect(answer.text).toContain(
       `change '${String(policy?.name)}': definition ${JSON.stringify(policy?.definition)} → {"message-ttl":120000}; priority ${String(policy?.priority)} → ${Number(policy?.priority) + 1}`,
     );
-    expect(await brokerState(target.name)).toEqual(before);
+    expect(await brokerState(vhost)).toEqual(before);
   });
 
   it('reports a queue whose type or arguments differ as a conflict the import leaves as it is', async () => {
+    const { vhost, restored } = await importedVhost();
     const queues = list(restored, 'queues').map((queue) => {
       if (queue.name === 'orders.paid') return { ...queue, arguments: { ...(queue.arguments as Item), 'x-max-length': 2000 } };
       if (queue.name === 'payments') return { ...queue, arguments: {} };
       return queue;
     });
-    const answer = await importing({ ...restored, queues }, { vhost: target.name, confirm: true });
+    const answer = await importing({ ...restored, queues }, { vhost, confirm: true });
     expect(answer.isError).toBe(false);
     expect(answer.text).toContain('queues: 2 conflicts');
     expect(answer.text).toMatch(/conflict 'orders\.paid': arguments \{[^\n]*"x-max-length":1000[^\n]*\} → \{[^\n]*"x-max-length":2000/);
     expect(answer.text).toMatch(/conflict 'payments': arguments \{[^\n]*"x-queue-type":"quorum"[^\n]*\} → \{\}/);
     expect(answer.text).toContain("RabbitMQ cannot change a queue's or exchange's type, flags or arguments in place");
-    const paid = await admin<Item>('GET', `/queues/${enc(target.name)}/orders.paid`);
+    const paid = await admin<Item>('GET', `/queues/${enc(vhost)}/orders.paid`);
     expect((paid.arguments as Item)['x-max-length']).toBe(1000);
   });
 
