@@ -102,14 +102,24 @@ describe('the supervisor', () => {
   });
 
   it('reports a crash loop with the last lines instead of spinning', async () => {
-    newSupervisor({ crashLimit: 3 });
+    const announced: number[] = [];
+    let gaveUp = false;
+    const afterGivingUp: string[] = [];
+    newSupervisor({ crashLimit: 3 }).on('state', (state) => {
+      if (gaveUp) afterGivingUp.push(state.status);
+      if (state.status === 'crashed') announced.push(state.restartInMs);
+      if (state.status === 'failed') gaveUp = true;
+    });
     await supervisor?.start(target(vhostA.name, 'Broken', { AMQP_PORT: 'not-a-port' }));
     const failed = (await until('failed', 15_000)) as { crashes: number; lastLines: string[]; message: string };
     expect(failed.crashes).toBe(3);
     expect(failed.lastLines.join('\n')).toContain('AMQP_PORT "not-a-port" is not valid: expected a port number from 1 to 65535');
     expect(failed.message).toContain('crashed 3 times');
-    // A window on purpose: what must not happen is a restart, which would come within it.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // What must not happen is a restart. Had one been scheduled, it would come after the next step
+    // of the backoff (twice the last delay announced), so the window is that long, and no longer.
+    expect(announced).toHaveLength(2);
+    await new Promise((resolve) => setTimeout(resolve, 2 * Math.max(...announced) + 250));
+    expect(afterGivingUp).toEqual([]);
     expect(supervisor?.state.status).toBe('failed');
     expect(await readRuntimeInfo(join(folder, 'runtime.json'))).toBeNull();
   });
