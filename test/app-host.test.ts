@@ -13,6 +13,7 @@ import type { SupervisorState } from '../electron/core/supervisor/supervisor.js'
 import { admin, eventually, uniqueName } from './support/broker-admin.js';
 import { useTestVhost } from './support/broker-fixture.js';
 import { BROKER } from './support/broker-env.js';
+import { connectRaw } from './support/raw-amqp.js';
 import { SERVER_BIN, ensureBuilt } from './support/built-server.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'mcp-host-'));
@@ -202,14 +203,13 @@ describe('the app host', () => {
       const latest = (await host.health.history()).at(-1);
       return latest?.broker?.vhost === active.vhost ? latest : undefined;
     }, "a sample of the active profile's vhost");
-    for (let index = 0; index < 30; index += 1) {
-      await admin('POST', `/exchanges/${vh}/amq.default/publish`, {
-        routing_key: 'health-ledger',
-        payload: `${index}`,
-        payload_encoding: 'string',
-        properties: {},
-      });
-    }
+    // Over AMQP, on a channel kept open until the rate shows: publishes through the management API
+    // (each on a channel closed at once) were now and then never counted in the vhost's counters.
+    const publisher = await connectRaw(active.vhost);
+    onTestFinished(() => publisher.close());
+    const channel = await publisher.createConfirmChannel();
+    for (let index = 0; index < 30; index += 1) channel.sendToQueue('health-ledger', Buffer.from(`${index}`));
+    await channel.waitForConfirms();
     // Other test files fill other vhosts of the same broker: none of theirs may count here.
     const queues = await admin<unknown[]>('GET', `/queues/${vh}?columns=name`);
     const sample = await eventually(
