@@ -5,6 +5,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RabbitMqMcp, createRabbitMqMcp } from '../server/index.js';
+import { eventually } from './support/broker-admin.js';
 import { brokerEnv } from './support/mcp-harness.js';
 import { callTool } from './support/tool-answer.js';
 
@@ -39,8 +40,11 @@ describe('mounted in an Express app at any path', () => {
   });
 
   it('serves health under the mount path', async () => {
-    const response = await fetch(`${origin}/tools/rabbit/health`);
-    expect(response.status).toBe(200);
+    // The AMQP connection opens in the background: health says 503 until it is up, as it should.
+    const response = await eventually(async () => {
+      const answer = await fetch(`${origin}/tools/rabbit/health`);
+      return answer.status === 200 ? answer : undefined;
+    }, 'a healthy answer under the mount path');
     expect(await response.json()).toMatchObject({ status: 'healthy' });
     expect(await mcp.health()).toMatchObject({ status: 'healthy', amqp_connected: true });
   });
