@@ -129,7 +129,8 @@ function parseAll(argv: readonly string[], env: NodeJS.ProcessEnv) {
     const raw =
       fromArgv.raw.get(key) ?? (envValue !== undefined && envValue !== '' ? { raw: envValue, source: definition.env } : undefined);
     if (raw === undefined) {
-      values[key] = definition.default;
+      // A copy: a list default ([]) must not be shared between configurations, nor with the table.
+      values[key] = structuredClone(definition.default);
       continue;
     }
     try {

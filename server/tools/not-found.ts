@@ -1,7 +1,9 @@
+/**
+ * Missing objects: telling a 404 from other failures, and the answers that say what is missing,
+ * where, and which tool shows what exists.
+ */
 import { BrokerError } from '../broker/broker-errors.js';
 import { quoted } from './output.js';
-
-/** The answers for missing objects: what is missing, where, and the tool that shows what exists. */
 
 /** What `work` gives, or `fallback` when the broker answers that the object does not exist. */
 export async function orIfNotFound<T, F>(work: Promise<T>, fallback: F): Promise<T | F> {
