@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Sets up a Debian or Ubuntu machine for `npm test`: the Debian packages the suite runs (RabbitMQ,
 # nginx and HAProxy for the load-balancing tests, openssl for the TLS certificates, Chromium for
-# the window's tests), a running broker with the management, shovel and federation plugins.
+# the window's tests), a running broker with the management, shovel and federation plugins, and
+# RabbitMQ 4.0 and 4.3 from Debian's own packages in a chroot beside it (scripts/test-brokers.sh;
+# the folders are cached, so only the first run downloads them).
 # Idempotent; asks sudo for what needs root. `.ci/run` runs it, then `npm ci && npm test`.
 set -euo pipefail
 
@@ -47,3 +49,18 @@ as_root rabbitmqctl await_startup --timeout 120 >/dev/null 2>&1 || true
 as_root rabbitmq-plugins enable rabbitmq_management rabbitmq_shovel rabbitmq_shovel_management \
   rabbitmq_federation rabbitmq_federation_management
 wait_for_port 127.0.0.1 15672 120
+
+log "RabbitMQ 4.0 and 4.3 (Debian trixie and forky, in a chroot)"
+command -v debootstrap >/dev/null 2>&1 || {
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -yq --no-install-recommends debootstrap curl
+}
+command -v curl >/dev/null 2>&1 || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -yq --no-install-recommends curl
+# Both suites download at once: the time goes to the mirror, not the two cores.
+installs=()
+for version in 4.0 4.3; do
+  as_root "$(dirname "$0")/test-brokers.sh" install "$version" &
+  installs+=($!)
+done
+for pid in "${installs[@]}"; do wait "$pid"; done
+as_root "$(dirname "$0")/test-brokers.sh" fresh 4.0 4.3

@@ -1,14 +1,43 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { BROKER, HOW_TO_START } from './broker-env.js';
+import type { TestProject } from 'vitest/node';
+import { HOW_TO_START } from './broker-env.js';
 import { portOpen, waitForPort } from './ports.js';
 
 const run = promisify(execFile);
+const BROKERS_SCRIPT = new URL('../../scripts/test-brokers.sh', import.meta.url).pathname;
 
-async function managementAnswers(): Promise<boolean> {
-  const auth = Buffer.from(`${BROKER.user}:${BROKER.password}`).toString('base64');
+interface Target {
+  host: string;
+  amqpPort: number;
+  httpPort: number;
+  user: string;
+  password: string;
+  /** The scripts/test-brokers.sh node serving it, for a 4.x broker in its chroot. */
+  node?: string;
+}
+
+/** The broker of one project, from the environment vitest.config.ts gave it (else the process's own). */
+function targetOf(project: TestProject | undefined): Target {
+  const env = { ...process.env, ...(project?.config.env ?? {}) } as Record<string, string | undefined>;
+  return {
+    host: env.TEST_BROKER_HOST ?? '127.0.0.1',
+    amqpPort: Number(env.TEST_AMQP_PORT ?? 5672),
+    httpPort: Number(env.TEST_HTTP_PORT ?? 15672),
+    user: env.TEST_BROKER_USER ?? 'guest',
+    password: env.TEST_BROKER_PASSWORD ?? 'guest',
+    node: env.TEST_BROKER_NODE,
+  };
+}
+
+async function answers(target: Target, path: string): Promise<boolean> {
+  const auth = Buffer.from(`${target.user}:${target.password}`).toString('base64');
   try {
-    const response = await fetch(`http://${BROKER.host}:${BROKER.httpPort}/api/overview`, { headers: { authorization: `Basic ${auth}` } });
+    const response = await fetch(`http://${target.host}:${target.httpPort}/api/${path}`, {
+      headers: { authorization: `Basic ${auth}` },
+      signal: AbortSignal.timeout(5000),
+    });
     return response.ok;
   } catch {
     return false;
@@ -23,17 +52,6 @@ const PLUGINS = [
   'rabbitmq_federation_management',
 ];
 
-/** Whether the shovel management plugin answers (GET /api/shovels). */
-async function shovelsAnswer(): Promise<boolean> {
-  const auth = Buffer.from(`${BROKER.user}:${BROKER.password}`).toString('base64');
-  try {
-    const response = await fetch(`http://${BROKER.host}:${BROKER.httpPort}/api/shovels`, { headers: { authorization: `Basic ${auth}` } });
-    return response.ok;
-  } catch {
-    return false;
-  }
-}
-
 async function tryCommand(command: string, args: string[]): Promise<void> {
   try {
     await run(command, args, { timeout: 120_000 });
@@ -42,33 +60,64 @@ async function tryCommand(command: string, args: string[]): Promise<void> {
   }
 }
 
-/**
- * Makes sure the broker the tests need is up: starts a local RabbitMQ when it is down, enables
- * the management plugin, and shortens the statistics interval so management counts settle fast.
- * Fails with instructions instead of letting every test time out.
- */
-export default async function setup(): Promise<void> {
-  const local = BROKER.host === '127.0.0.1' || BROKER.host === 'localhost';
-  if (!(await portOpen(BROKER.amqpPort, BROKER.host)) && local) {
-    await tryCommand('rabbitmq-server', ['-detached']);
-  }
-  if (!(await waitForPort(BROKER.amqpPort, local ? 90 : 5, BROKER.host))) {
-    throw new Error(`RabbitMQ is not reachable at ${BROKER.host}:${BROKER.amqpPort}.\n${HOW_TO_START}`);
+/** The machine's own broker: started when it is down, its plugins enabled, statistics every 500 ms. */
+async function machineBroker(target: Target): Promise<void> {
+  const local = target.host === '127.0.0.1' || target.host === 'localhost';
+  if (!(await portOpen(target.amqpPort, target.host)) && local) await tryCommand('rabbitmq-server', ['-detached']);
+  if (!(await waitForPort(target.amqpPort, local ? 90 : 5, target.host))) {
+    throw new Error(`RabbitMQ is not reachable at ${target.host}:${target.amqpPort}.\n${HOW_TO_START}`);
   }
   if (local) await tryCommand('rabbitmqctl', ['await_startup', '--timeout', '60']);
-  if (!(await managementAnswers()) && local) {
-    await tryCommand('rabbitmq-plugins', ['enable', ...PLUGINS]);
-    await waitForPort(BROKER.httpPort, 60, BROKER.host);
-  }
   // Shovels and federation (the admin tools' tests); enabling is idempotent and needs no restart.
-  if (local && !(await shovelsAnswer())) await tryCommand('rabbitmq-plugins', ['enable', ...PLUGINS]);
+  if (local && !(await answers(target, 'shovels'))) {
+    await tryCommand('rabbitmq-plugins', ['enable', ...PLUGINS]);
+    await waitForPort(target.httpPort, 60, target.host);
+  }
+  await managementUp(target);
+  // Objects created from now on report statistics every 500 ms instead of 5 s (runtime only).
+  if (local) await tryCommand('rabbitmqctl', ['eval', 'application:set_env(rabbit, collect_statistics_interval, 500).']);
+}
+
+/** A 4.x broker in its chroot (scripts/test-brokers.sh): started when it is installed but down. */
+async function chrootBroker(target: Target, node: string): Promise<void> {
+  if (await answers(target, 'health/checks/alarms')) return;
+  const installed = await run(BROKERS_SCRIPT, ['version', node]).then(
+    () => true,
+    () => false,
+  );
+  if (!installed || !existsSync(BROKERS_SCRIPT)) {
+    throw new Error(
+      [
+        `The RabbitMQ ${node} broker the tests run on is not installed here.`,
+        `Run .ci/run (it installs everything and runs the tests), or as root: scripts/test-brokers.sh install ${node} && scripts/test-brokers.sh start ${node}`,
+        'Or run on fewer brokers: TEST_BROKERS=3.10 npm test (the versions: see scripts/test-brokers.json).',
+      ].join('\n'),
+    );
+  }
+  try {
+    await run(BROKERS_SCRIPT, ['start', node], { timeout: 240_000 });
+  } catch (error) {
+    throw new Error(`scripts/test-brokers.sh start ${node} failed: ${(error as { stderr?: string }).stderr ?? String(error)}`);
+  }
+  await managementUp(target);
+}
+
+async function managementUp(target: Target): Promise<void> {
   const deadline = Date.now() + 30_000;
-  while (!(await managementAnswers())) {
+  while (!(await answers(target, 'overview'))) {
     if (Date.now() > deadline) {
-      throw new Error(`The RabbitMQ management API does not answer at http://${BROKER.host}:${BROKER.httpPort}.\n${HOW_TO_START}`);
+      throw new Error(`The RabbitMQ management API does not answer at http://${target.host}:${target.httpPort}.\n${HOW_TO_START}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  // Objects created from now on report statistics every 500 ms instead of 5 s (runtime only).
-  if (local) await tryCommand('rabbitmqctl', ['eval', 'application:set_env(rabbit, collect_statistics_interval, 500).']);
+}
+
+/**
+ * Makes sure the broker of this project is up (vitest runs it once per project, with the project):
+ * fails with instructions instead of letting every test time out.
+ */
+export default async function setup(project?: TestProject): Promise<void> {
+  const target = targetOf(project);
+  if (target.node) await chrootBroker(target, target.node);
+  else await machineBroker(target);
 }
