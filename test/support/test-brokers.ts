@@ -51,7 +51,6 @@ export function selectedBrokers(value = process.env.TEST_BROKERS): { brokers: Te
   const unknown = names.filter((name) => !known.includes(name));
   if (unknown.length > 0) throw new Error(`TEST_BROKERS names ${unknown.join(', ')}: use some of ${known.join(', ')}`);
   const brokers = TEST_BROKERS.filter((broker) => names.includes(broker.series));
-  if (brokers.length === 0) throw new Error(`TEST_BROKERS must name at least one broker: ${known.slice(0, -1).join(', ')}`);
   return { brokers, cluster: names.includes('cluster') };
 }
 
