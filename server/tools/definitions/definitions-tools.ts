@@ -19,21 +19,70 @@ import { blockersText, counts, destination, diffDetails, formatDocument, tally, 
  * and updates objects but never deletes, and cannot change a queue or exchange in place.
  */
 
+/** A definitions document as the broker gave it, completed with the exchanges its export left out. */
+interface Definitions {
+  document: Item;
+  /** "'audit' (internal)", or "'audit' in vhost 'shop' (internal)" for the whole broker: exchanges added from the exchange list. */
+  added: string[];
+}
+
 /** GET of a whole-broker or vhost document; RabbitMQ answers an unknown vhost with 400 vhost_not_found. */
-async function readDefinitions(broker: Broker, vhost: string | undefined): Promise<Item> {
-  if (vhost === undefined) return broker.management.get<Item>(apiPath('definitions'));
-  try {
-    return await broker.management.get<Item>(apiPath('definitions', vhost), { notFound: vhostNotFound(vhost) });
-  } catch (error) {
-    if (error instanceof BrokerError && /vhost_not_found/.test(error.message)) throw new BrokerError('not_found', vhostNotFound(vhost));
-    throw error;
+async function readDefinitions(broker: Broker, vhost: string | undefined): Promise<Definitions> {
+  let document: Item;
+  if (vhost === undefined) document = await broker.management.get<Item>(apiPath('definitions'));
+  else {
+    try {
+      document = await broker.management.get<Item>(apiPath('definitions', vhost), { notFound: vhostNotFound(vhost) });
+    } catch (error) {
+      if (error instanceof BrokerError && /vhost_not_found/.test(error.message)) throw new BrokerError('not_found', vhostNotFound(vhost));
+      throw error;
+    }
   }
+  return withLeftOutExchanges(broker, vhost, document);
+}
+
+const EXCHANGE_FIELDS = ['name', 'vhost', 'type', 'durable', 'auto_delete', 'internal', 'arguments'];
+
+/**
+ * RabbitMQ 4.3's export leaves out internal exchanges (rabbit_definitions:list_exchanges), so a
+ * binding from one names an exchange the document does not hold and the import fails with
+ * resources_missing. Whatever exchange the document lacks is added from the broker's exchange
+ * list; the default and amq.* ones are the broker's own and left out as by every version.
+ */
+async function withLeftOutExchanges(broker: Broker, vhost: string | undefined, document: Item): Promise<Definitions> {
+  const kind = kindNamed('exchanges');
+  const listed = await broker.management.getAll<Item>(vhost === undefined ? apiPath('exchanges') : apiPath('exchanges', vhost), {
+    columns: EXCHANGE_FIELDS,
+  });
+  const exported = new Set(itemsOf(document, kind).map((exchange) => JSON.stringify([vhost ?? exchange.vhost, exchange.name])));
+  const missing = listed.filter(
+    (exchange) =>
+      typeof exchange.name === 'string' &&
+      exchange.name !== '' &&
+      !exchange.name.startsWith('amq.') &&
+      !exported.has(JSON.stringify([vhost ?? exchange.vhost, exchange.name])),
+  );
+  if (missing.length === 0) return { document, added: [] };
+  const fields = vhost === undefined ? EXCHANGE_FIELDS : EXCHANGE_FIELDS.filter((field) => field !== 'vhost');
+  return {
+    document: { ...document, exchanges: [...itemsOf(document, kind), ...missing.map((exchange) => pick(exchange, fields))] },
+    added: missing.map(
+      (exchange) =>
+        `'${String(exchange.name)}'${vhost === undefined ? ` in vhost '${String(exchange.vhost)}'` : ''}${exchange.internal === true ? ' (internal)' : ''}`,
+    ),
+  };
+}
+
+function pick(item: Item, fields: readonly string[]): Item {
+  return Object.fromEntries(fields.filter((field) => item[field] !== undefined).map((field) => [field, item[field]]));
 }
 
 /** A vhost's definitions, credentials stripped, as the JSON the resource serves. */
 export async function vhostDefinitionsJson(broker: Broker, vhost: string): Promise<string> {
-  return formatDocument(withoutCredentials(await readDefinitions(broker, vhost)));
+  return formatDocument(withoutCredentials((await readDefinitions(broker, vhost)).document));
 }
+
+const MAX_NAMED = 10;
 
 export const exportDefinitions = defineTool({
   name: 'export_definitions',
@@ -43,15 +92,20 @@ export const exportDefinitions = defineTool({
   input: z.strictObject({ vhost: objectName('vhost').optional().describe('Omit: whole broker') }),
   annotations: READ_ONLY,
   async handler(args, { broker }) {
-    const document = withoutCredentials(await readDefinitions(broker, args.vhost));
+    const { document: raw, added } = await readDefinitions(broker, args.vhost);
+    const document = withoutCredentials(raw);
     const version = typeof document.rabbitmq_version === 'string' ? document.rabbitmq_version : document.rabbit_version;
     const where = args.vhost === undefined ? 'the whole broker' : `vhost '${args.vhost}'`;
     const hint =
       args.vhost === undefined
         ? 'export one vhost at a time (vhost argument; list_vhosts shows them)'
         : `the resource rabbitmq://vhosts/${encodeURIComponent(args.vhost)}/definitions serves the whole document`;
+    const completed =
+      added.length > 0
+        ? ` Added ${added.length === 1 ? 'an exchange' : `${added.length} exchanges`} the broker's export left out, from its exchange list, so that the document imports back: ${added.slice(0, MAX_NAMED).join(', ')}${added.length > MAX_NAMED ? ` and ${added.length - MAX_NAMED} more` : ''}.`
+        : '';
     return capOutput(
-      `Definitions of ${where} (RabbitMQ ${String(version ?? '?')}): ${counts(document)}. ${args.vhost === undefined ? 'Password hashes removed; secrets' : 'Secrets'} in parameters shown as ${MASK}.\n${formatDocument(document)}`,
+      `Definitions of ${where} (RabbitMQ ${String(version ?? '?')}): ${counts(document)}. ${args.vhost === undefined ? 'Password hashes removed; secrets' : 'Secrets'} in parameters shown as ${MASK}.${completed}\n${formatDocument(document)}`,
       hint,
     );
   },
@@ -75,7 +129,7 @@ const definitionsArgument = z.preprocess(
 );
 
 async function readCurrent(broker: Broker, target: string | undefined, incoming: Item): Promise<Item> {
-  const current = await readDefinitions(broker, target);
+  const { document: current } = await readDefinitions(broker, target);
   if (target !== undefined || itemsOf(incoming, kindNamed('vhosts')).length === 0) return current;
   // The whole-broker export of 3.10 lists vhosts by name only; their description and tags come from /api/vhosts.
   const details = await broker.management.get<Item[]>(apiPath('vhosts'));
