@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { BROKER } from './support/broker-env.js';
 import { type Harness, startHarness } from './support/mcp-harness.js';
 
 let mcp: Harness | undefined;
@@ -24,12 +25,14 @@ describe('a misconfigured broker connection is explained', () => {
   });
 
   it('TLS against the plain AMQP and HTTP ports', async () => {
-    const { amqp, management } = await answers({ AMQP_USE_TLS: 'true', AMQP_PORT: '5672', HTTP_USE_TLS: 'true', HTTP_PORT: '15672' });
+    const { amqp, management } = await answers({ AMQP_USE_TLS: 'true', HTTP_USE_TLS: 'true' });
     expect(amqp).toMatch(
-      /^broker unreachable at 127\.0\.0\.1:5672 \((TLS handshake failed: the port does not speak TLS|connection closed during the handshake)/,
+      new RegExp(
+        `^broker unreachable at ${BROKER.host}:${BROKER.amqpPort} \\((TLS handshake failed: the port does not speak TLS|connection closed during the handshake)`,
+      ),
     );
     expect(management).toContain(
-      'management API unreachable at https://127.0.0.1:15672 (TLS handshake failed: the port does not speak TLS',
+      `management API unreachable at https://${BROKER.host}:${BROKER.httpPort} (TLS handshake failed: the port does not speak TLS`,
     );
   });
 

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { admin } from './support/broker-admin.js';
+import { BROKER } from './support/broker-env.js';
 import { useBrokerFixture } from './support/broker-fixture.js';
 
 const fixture = useBrokerFixture();
@@ -18,7 +19,7 @@ describe('get_overview', () => {
     expect(answer.text).toMatch(/management API \d+ ms, AMQP (connected|connecting)/);
     expect(answer.text).toMatch(/objects: \d+ queues?, \d+ exchanges?, \d+ connections?/);
     expect(answer.text).toContain('alarms: none');
-    expect(answer.text).toMatch(/listeners: .*amqp .*:5672/);
+    expect(answer.text).toMatch(new RegExp(`listeners: .*amqp .*:${BROKER.amqpPort}\\b`));
   });
 
   it('adds node detail with a memory breakdown', async () => {
