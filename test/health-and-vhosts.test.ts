@@ -1,7 +1,8 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { admin } from './support/broker-admin.js';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { admin, uniqueName } from './support/broker-admin.js';
 import { BROKER } from './support/broker-env.js';
-import { useBrokerFixture } from './support/broker-fixture.js';
+import { useBrokerFixture, useHarness, useTestVhost } from './support/broker-fixture.js';
 
 const fixture = useBrokerFixture();
 
@@ -59,5 +60,34 @@ describe('list_vhosts', () => {
     const answer = await fixture.mcp.call('list_vhosts', { name: 'no-such-vhost' });
     expect(answer.isError).toBe(true);
     expect(answer.text).toBe("vhost 'no-such-vhost' not found; list_vhosts shows the existing ones");
+  });
+});
+
+describe('a vhost the user may not use', () => {
+  const user = uniqueName('mcp-vhost-denied');
+  const password = `pw-${randomBytes(8).toString('hex')}`;
+  const own = useTestVhost('mcp-denied-own');
+  const other = useTestVhost('mcp-denied-other');
+  beforeAll(async () => {
+    await admin('PUT', `/users/${user}`, { password, tags: 'monitoring' });
+    await admin('PUT', `/permissions/${encodeURIComponent(own.name)}/${user}`, { configure: '.*', write: '.*', read: '.*' });
+  });
+  afterAll(async () => {
+    await admin('DELETE', `/users/${user}`);
+  });
+  const server = useHarness(own, { env: { AMQP_USER: user, AMQP_PASSWORD: password } });
+
+  // RabbitMQ 3.10 and 4.0 refuse it with 401; 4.3 with a 404 from the same access check.
+  it('is named as one the user has no permissions in, not as missing', async () => {
+    const answer = await server.mcp.call('list_queues', { vhost: other.name });
+    expect(answer).toEqual({
+      isError: true,
+      text: expect.stringContaining(`user '${user}' may not use vhost '${other.name}' (no permissions there)`),
+    });
+  });
+
+  it('is told apart from a vhost that does not exist', async () => {
+    const answer = await server.mcp.call('list_queues', { vhost: 'no-such-vhost' });
+    expect(answer).toEqual({ isError: true, text: expect.stringContaining("vhost 'no-such-vhost' not found") });
   });
 });

@@ -292,14 +292,7 @@ export class ManagementClient {
     switch (status) {
       case 401:
         // The user logged in but has no permissions in the vhost the request names.
-        if (/not authori[sz]ed to access virtual host/i.test(reason)) {
-          const vhost = vhostOfApiPath(what.slice(what.indexOf(' ') + 1));
-          return new BrokerError(
-            'vhost_denied',
-            `user '${this.#endpoint.user}' may not use vhost ${vhost === undefined ? 'named in this request' : `'${vhost}'`} (no permissions there)`,
-            details,
-          );
-        }
+        if (/not authori[sz]ed to access virtual host/i.test(reason)) return this.#vhostDenied(what, details);
         // RabbitMQ answers 401 both for a failed login and for a user whose tags do not allow the call.
         if (!/login failed/i.test(reason) && /administrator|not_authorised|policymaker|monitoring/i.test(`${reason} ${text}`)) {
           return new BrokerError(
@@ -316,6 +309,9 @@ export class ManagementClient {
           details,
         );
       case 404:
+        // RabbitMQ 4.3.3 and later answer that with 404 from their access check ("not_found"), where a
+        // missing vhost or object is "Object Not Found" (rabbit_web_dispatch_access_control).
+        if (isVhostAccessRefusal(body)) return this.#vhostDenied(what, details);
         return new BrokerError('not_found', notFound ?? `not found: ${what} (${reason})`, details);
       case 400:
         if (/page out of range/i.test(reason))
@@ -327,6 +323,15 @@ export class ManagementClient {
         return new BrokerError('broker', `management API error ${status} on ${what}: ${reason}`, details);
     }
   }
+
+  #vhostDenied(what: string, details: { status: number; service: 'management' }): BrokerError {
+    const vhost = vhostOfApiPath(what.slice(what.indexOf(' ') + 1));
+    return new BrokerError(
+      'vhost_denied',
+      `user '${this.#endpoint.user}' may not use vhost ${vhost === undefined ? 'named in this request' : `'${vhost}'`} (no permissions there)`,
+      details,
+    );
+  }
 }
 
 function parseJson(text: string): unknown {
@@ -336,6 +341,12 @@ function parseJson(text: string): unknown {
   } catch {
     return text;
   }
+}
+
+/** The 404 of RabbitMQ's vhost access check, as its web dispatch words it. */
+function isVhostAccessRefusal(body: unknown): boolean {
+  const { error, reason } = (body ?? {}) as { error?: unknown; reason?: unknown };
+  return error === 'not_found' && reason === 'Not Found';
 }
 
 function brokerReason(body: unknown): string | undefined {
