@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filterProblem } from '../server/broker/name-filter.js';
 import { Scope } from '../server/broker/scope.js';
 import { maskUri } from '../server/tools/credentials.js';
+import { guardStdin } from '../server/transports/stdio/stdio-line-guard.js';
 import { SERVER_BIN, ensureBuilt } from './support/built-server.js';
 import { type HttpHarness, INITIALIZE, JSON_HEADERS, TOKEN, rpc, startHttpHarness } from './support/http-harness.js';
 import { useBrokerFixture } from './support/broker-fixture.js';
@@ -177,6 +179,34 @@ describe('the rate limit', () => {
 });
 
 describe('the stdio transport', () => {
+  it.each<[string, string[], string[], unknown[]]>([
+    ['one line in pieces', ['{"id":1,', '"a":2}', '\n'], ['{"id":1,"a":2}\n'], []],
+    ['two lines in one piece', ['{"id":1}\n{"id":2}\n'], ['{"id":1}\n', '{"id":2}\n'], []],
+    [
+      'a line over the limit between two others',
+      ['{"id":1}\n{"id":7,"x":"', 'y'.repeat(40), '"}\n{"id":3}\n'],
+      ['{"id":1}\n', '{"id":3}\n'],
+      [7],
+    ],
+    ['a line over the limit in its first piece', [`{"id":"q","x":"${'y'.repeat(40)}"}\n`], [], ['q']],
+  ])('hands the transport whole lines, and refuses those over the limit: %s', async (_what, pieces, passed, refused) => {
+    const input = new PassThrough();
+    const refusals: string[] = [];
+    const output = guardStdin(
+      input,
+      (response) => refusals.push(response),
+      () => undefined,
+      32,
+    );
+    const lines: string[] = [];
+    output.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
+    for (const piece of pieces) input.write(piece);
+    input.end();
+    await new Promise((resolve) => output.on('end', resolve));
+    expect(lines).toEqual(passed);
+    expect(refusals.map((response) => (JSON.parse(response) as { id: unknown }).id)).toEqual(refused);
+  });
+
   it('refuses a message larger than it carries, says so, and goes on serving', async () => {
     await ensureBuilt();
     const child = spawn(process.execPath, [SERVER_BIN], {
