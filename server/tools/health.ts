@@ -4,6 +4,7 @@ import { BrokerError } from '../broker/broker-errors.js';
 import type { Broker } from '../broker/broker.js';
 import { bytes } from '../broker/byte-size.js';
 import { apiPath } from '../broker/management-client.js';
+import { type Majorities, QUORUM_COLUMNS, type QueueReplicas, lostMajority, majoritiesOf, queueNames } from '../broker/quorum-majority.js';
 import { formatNumber, plural, rate, record, table } from './output.js';
 import { type OverviewData, overview as overviewSchema } from './structured.js';
 import { READ_ONLY, defineTool } from './tool.js';
@@ -63,16 +64,47 @@ async function whoami(broker: Broker): Promise<string> {
 }
 
 export async function overviewText(broker: Broker): Promise<string> {
-  return (await overviewReport(broker)).text;
+  return (await overviewReport(broker, clusterHealth(broker))).text;
+}
+
+/** The cluster's nodes, and when one is down, what that did to the quorum queues. */
+interface ClusterHealth {
+  nodes: NodeSummary[];
+  down: string[];
+  /** Read only while a node is down (every quorum queue is listed for it). */
+  quorum?: Majorities;
+}
+
+async function clusterHealth(broker: Broker): Promise<ClusterHealth> {
+  const nodes = await broker.management.get<NodeSummary[]>(apiPath('nodes'), { query: { columns: NODE_COLUMNS.join(',') } });
+  const down = nodes.filter((node) => !node.running).map((node) => node.name);
+  if (down.length === 0) return { nodes, down };
+  const queues = await broker.management.getAll<QueueReplicas>(apiPath('queues'), { columns: QUORUM_COLUMNS });
+  const running = new Set(nodes.filter((node) => node.running).map((node) => node.name));
+  return { nodes, down, quorum: majoritiesOf(queues, running) };
+}
+
+/** What the down nodes did to the quorum queues, in words the model can act on; undefined while every node runs. */
+function quorumText({ down, quorum }: ClusterHealth): string | undefined {
+  if (!quorum) return undefined;
+  const { lost, degraded, edge } = quorum;
+  if (lost.length > 0) {
+    const more = lost.length > 10 ? `; and ${lost.length - 10} more` : '';
+    return `${plural(lost.length, 'queue')} without a majority, accepting no publishes and delivering nothing until enough of their nodes run again: ${lost.slice(0, 10).map(lostMajority).join('; ')}${more}. Start the down nodes (${down.join(', ')}); do not remove them from the cluster: their queues need them.`;
+  }
+  if (degraded.length === 0) return `no quorum queue has a member on the down node${down.length === 1 ? '' : 's'}.`;
+  const risk = edge.length > 0 ? `; one more node down would stop ${queueNames(edge)} (just a majority left)` : '';
+  return `every quorum queue still has a majority of its members running, ${plural(degraded.length, 'queue')} with a member down included${risk}.`;
 }
 
 /** The overview as text for the model and as data (get_overview's structured result). */
-async function overviewReport(broker: Broker): Promise<{ text: string; data: OverviewData }> {
-  const [overview, nodes, connectedAs] = await Promise.all([
+async function overviewReport(broker: Broker, health: Promise<ClusterHealth>): Promise<{ text: string; data: OverviewData }> {
+  const [overview, cluster, connectedAs] = await Promise.all([
     broker.management.get<Overview>(apiPath('overview')),
-    broker.management.get<NodeSummary[]>(apiPath('nodes'), { query: { columns: NODE_COLUMNS.join(',') } }),
+    health,
     whoami(broker),
   ]);
+  const { nodes, down } = cluster;
   const totals = overview.object_totals ?? {};
   const queued = overview.queue_totals ?? {};
   const stats = overview.message_stats;
@@ -84,8 +116,9 @@ async function overviewReport(broker: Broker): Promise<{ text: string; data: Ove
     version: overview.rabbitmq_version,
     erlang: overview.erlang_version,
     cluster: overview.cluster_name,
-    nodes_running: nodes.filter((node) => node.running).length,
+    nodes_running: nodes.length - down.length,
     nodes: nodes.length,
+    nodes_down: down,
     messages: queued.messages ?? 0,
     ready: queued.messages_ready ?? 0,
     unacked: queued.messages_unacknowledged ?? 0,
@@ -93,10 +126,16 @@ async function overviewReport(broker: Broker): Promise<{ text: string; data: Ove
     publish_per_s: rate(stats, 'publish') ?? 0,
     deliver_per_s: rate(stats, 'deliver_get') ?? 0,
     alarms,
+    quorum_queues_without_majority: (cluster.quorum?.lost ?? []).map((queue) => ({
+      name: queue.name,
+      vhost: queue.vhost,
+      members: queue.members,
+      members_down: queue.down,
+    })),
   };
   const text = record({
     broker: `RabbitMQ ${overview.rabbitmq_version} (Erlang ${overview.erlang_version}), cluster ${overview.cluster_name}`,
-    nodes: `${nodes.filter((node) => node.running).length} of ${nodes.length} running`,
+    nodes: `${nodes.length - down.length} of ${nodes.length} running${down.length > 0 ? `; DOWN: ${down.join(', ')}` : ''}`,
     connected_as: connectedAs,
     scope: broker.scope.active ? `${broker.scope.describe()} (the totals below are broker-wide)` : undefined,
     objects: ['queues', 'exchanges', 'connections', 'channels', 'consumers']
@@ -105,6 +144,7 @@ async function overviewReport(broker: Broker): Promise<{ text: string; data: Ove
     messages: `${queued.messages ?? 0} (${queued.messages_ready ?? 0} ready, ${queued.messages_unacknowledged ?? 0} unacked)`,
     'rates/s': ['publish', 'deliver_get', 'ack', 'redeliver'].map((key) => `${key} ${formatNumber(rate(stats, key) ?? 0)}`).join(', '),
     alarms: alarms.length > 0 ? alarms.join('; ') : 'none',
+    quorum_queues: quorumText(cluster),
     listeners: [...new Set(listeners)].join(', '),
   });
   return { text, data };
@@ -119,8 +159,8 @@ function memoryTop(memory: NodeSummary['memory'], count = 6): string | undefined
   return parts.map(([key, value]) => `${key} ${bytes(value)}`).join(', ');
 }
 
-async function nodeDetails(broker: Broker): Promise<string> {
-  const nodes = await broker.management.get<NodeSummary[]>(apiPath('nodes'), { query: { columns: NODE_COLUMNS.join(',') } });
+async function nodeDetails(broker: Broker, health: Promise<ClusterHealth>): Promise<string> {
+  const { nodes } = await health;
   const memories = await Promise.all(
     nodes.map((node) =>
       node.running
@@ -157,9 +197,47 @@ async function nodeDetails(broker: Broker): Promise<string> {
 interface CheckResult {
   status: 'ok' | 'failed';
   reason?: string;
+  /** node-is-quorum-critical: what would lose its majority if this node stopped. */
+  queues?: { name: string; virtual_host?: string; type?: string }[];
 }
 
-async function healthChecks(broker: Broker): Promise<string> {
+/** The quorum-critical check's list in words: queues by name and vhost, Ra clusters of RabbitMQ itself by what they are. */
+function criticalMembers(queues: NonNullable<CheckResult['queues']>): string {
+  const named = queues
+    .slice(0, 10)
+    .map((queue) =>
+      queue.type === 'rabbit_quorum_queue' || queue.type === 'rabbit_stream_queue'
+        ? `'${queue.name}' in vhost '${queue.virtual_host}'`
+        : queue.name === 'rabbitmq_metadata'
+          ? "RabbitMQ's metadata store (rabbitmq_metadata)"
+          : `'${queue.name}' (${queue.type ?? 'process'})`,
+    );
+  return `${named.join(', ')}${queues.length > 10 ? `, and ${queues.length - 10} more` : ''}`;
+}
+
+interface Check {
+  label: string;
+  ok: boolean;
+  reason?: string;
+}
+
+/** The cluster-wide checks, from what the overview read: every node up, every quorum queue with its majority. */
+function clusterChecks({ down, quorum }: ClusterHealth): Check[] {
+  const lost = quorum?.lost ?? [];
+  return [
+    { label: 'all nodes running', ok: down.length === 0, reason: down.length > 0 ? `DOWN: ${down.join(', ')}` : undefined },
+    {
+      label: 'quorum queues have a majority of their members running',
+      ok: lost.length === 0,
+      reason:
+        lost.length > 0
+          ? `${plural(lost.length, 'queue')} without one, accepting no publishes and delivering nothing: ${lost.slice(0, 10).map(lostMajority).join('; ')}${lost.length > 10 ? `; and ${lost.length - 10} more` : ''}`
+          : undefined,
+    },
+  ];
+}
+
+async function healthChecks(broker: Broker, health: Promise<ClusterHealth>): Promise<string> {
   const overview = await broker.management.get<Overview>(apiPath('overview'), { query: { columns: 'node,listeners' } });
   const protocols = [
     ...new Set((overview.listeners ?? []).filter((l) => l.node === overview.node && l.protocol !== 'clustering').map((l) => l.protocol)),
@@ -172,21 +250,24 @@ async function healthChecks(broker: Broker): Promise<string> {
     ['no certificate expires within 30 days', ['certificate-expiration', '30', 'days']],
     ...protocols.map((protocol): [string, string[]] => [`${protocol} listener`, ['protocol-listener', protocol]]),
   ];
-  const results = await Promise.all(
-    checks.map(async ([label, segments]) => {
+  const nodeResults = await Promise.all(
+    checks.map(async ([label, segments]): Promise<Check> => {
       try {
         const response = await broker.management.request<CheckResult>('GET', apiPath('health', 'checks', ...segments), {
           acceptStatus: [503],
         });
-        return { label, ok: response.body?.status === 'ok', reason: response.body?.reason };
+        const body = response.body;
+        const members = body?.queues && body.queues.length > 0 ? `: ${criticalMembers(body.queues)}` : '';
+        return { label, ok: body?.status === 'ok', reason: body?.reason ? `${body.reason}${members}` : undefined };
       } catch (error) {
         return { label, ok: false, reason: (error as Error).message };
       }
     }),
   );
+  const results = [...clusterChecks(await health), ...nodeResults];
   const failed = results.filter((result) => !result.ok).length;
   const lines = results.map((result) => `${result.ok ? 'ok    ' : 'FAILED'} ${result.label}${result.reason ? `: ${result.reason}` : ''}`);
-  return `${failed === 0 ? `All ${results.length} checks passed` : `${failed} of ${results.length} checks FAILED`} on node ${overview.node}.\n${lines.join('\n')}`;
+  return `${failed === 0 ? `All ${results.length} checks passed` : `${failed} of ${results.length} checks FAILED`} on node ${overview.node} (the first two across its cluster).\n${lines.join('\n')}`;
 }
 
 interface FeatureFlag {
@@ -244,11 +325,12 @@ export const getOverview = defineTool({
   annotations: READ_ONLY,
   async handler(args, { broker }) {
     const include = new Set(args.include ?? []);
-    const report = overviewReport(broker);
+    const health = clusterHealth(broker);
+    const report = overviewReport(broker, health);
     const parts = await Promise.all([
       report.then((r) => r.text),
-      include.has('nodes') ? nodeDetails(broker).then((text) => `\nNodes\n${text}`) : '',
-      include.has('checks') ? healthChecks(broker).then((text) => `\nHealth checks\n${text}`) : '',
+      include.has('nodes') ? nodeDetails(broker, health).then((text) => `\nNodes\n${text}`) : '',
+      include.has('checks') ? healthChecks(broker, health).then((text) => `\nHealth checks\n${text}`) : '',
       include.has('features') ? features(broker).then((text) => `\nFeatures\n${text}`) : '',
     ]);
     return { text: parts.filter(Boolean).join('\n'), structured: (await report).data };

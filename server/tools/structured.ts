@@ -109,6 +109,7 @@ export const overview = z.object({
   cluster: z.string(),
   nodes_running: count,
   nodes: count,
+  nodes_down: z.array(z.string()),
   messages: count,
   ready: count,
   unacked: count,
@@ -116,6 +117,10 @@ export const overview = z.object({
   publish_per_s: perSecond,
   deliver_per_s: perSecond,
   alarms: z.array(z.string()),
+  /** Read only while a node is down: quorum queues with fewer than a majority of their members running. */
+  quorum_queues_without_majority: z.array(
+    z.object({ name: z.string(), vhost: z.string(), members: z.array(z.string()), members_down: z.array(z.string()) }),
+  ),
 });
 
 export type QueueList = z.infer<typeof queueList>;
