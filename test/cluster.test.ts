@@ -1,0 +1,275 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { type ChannelModel, connect } from 'amqplib';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, uniqueName } from './support/broker-admin.js';
+import { type Harness, startHarness } from './support/mcp-harness.js';
+import { consumeAllBodies, publishNumbered } from './support/raw-amqp.js';
+import { CLUSTER_NODES } from './support/test-brokers.js';
+
+/**
+ * The server on a real three-node RabbitMQ 4.3 cluster (scripts/test-brokers.sh cluster-up) while
+ * nodes stop: what it says about them, whether it keeps serving, and whether a move or a peek on
+ * a quorum queue whose leader stops loses anything. The server talks to c1 only; c2 and c3 are
+ * the nodes that stop. Every node a test stops is started again after it, whatever happened, and
+ * the cluster is stopped after the file so that it does not load the machine for the rest.
+ */
+
+const run = promisify(execFile);
+const SCRIPT = new URL('../scripts/test-brokers.sh', import.meta.url).pathname;
+type ClusterNode = (typeof CLUSTER_NODES)[number];
+const [C1, C2, C3] = CLUSTER_NODES as [ClusterNode, ClusterNode, ClusterNode];
+
+async function brokers(...args: string[]): Promise<void> {
+  await run(SCRIPT, args, { timeout: 240_000 });
+}
+
+/** Nodes a test stopped: afterEach starts them again. */
+const stopped = new Set<string>();
+/** Queues a test declared: afterEach deletes them once every node runs again (a deletion needs a majority). */
+const declared: string[] = [];
+
+async function stopNode(node: ClusterNode): Promise<void> {
+  stopped.add(node.id);
+  await brokers('stop', node.id);
+}
+
+/** The management API of one node, outside the server under test. */
+async function api<T = unknown>(node: ClusterNode, method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`http://127.0.0.1:${node.httpPort}/api${path}`, {
+    method,
+    headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await response.text();
+  if (!response.ok && !(method === 'DELETE' && response.status === 404)) {
+    throw new Error(`${method} ${path} on ${node.id}: ${response.status} ${text}`);
+  }
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+let vhost = '';
+let mcp: Harness;
+let raw: ChannelModel;
+const queuePath = (name: string) => `/queues/${encodeURIComponent(vhost)}/${encodeURIComponent(name)}`;
+
+/** A durable queue declared through `node`'s management API, so that it lives there (a quorum queue: its leader, with members on all three). */
+async function declare(prefix: string, node: ClusterNode, type: 'quorum' | 'classic'): Promise<string> {
+  const name = uniqueName(prefix);
+  declared.push(name);
+  const queueArguments = type === 'quorum' ? { 'x-queue-type': 'quorum', 'x-queue-leader-locator': 'client-local' } : {};
+  await api(node, 'PUT', queuePath(name), { durable: true, arguments: queueArguments });
+  const queue = await api<{ node?: string; leader?: string; members?: string[] }>(node, 'GET', queuePath(name));
+  expect(type === 'quorum' ? queue.leader : queue.node, `where ${name} lives`).toBe(node.name);
+  if (type === 'quorum') expect(queue.members, `members of ${name}`).toHaveLength(3);
+  return name;
+}
+
+async function leaderOf(queue: string): Promise<string | undefined> {
+  return (await api<{ leader?: string }>(C1, 'GET', queuePath(queue))).leader;
+}
+
+async function consumersOf(queue: string): Promise<number> {
+  const channel = await raw.createChannel();
+  try {
+    return (await channel.checkQueue(queue)).consumerCount;
+  } finally {
+    await channel.close().catch(() => undefined);
+  }
+}
+
+beforeAll(async () => {
+  await brokers('cluster-up');
+  vhost = uniqueName('mcp-cluster');
+  await api(C1, 'PUT', `/vhosts/${encodeURIComponent(vhost)}`, { description: 'created by rabbitmq-mcp-server tests' });
+  await api(C1, 'PUT', `/permissions/${encodeURIComponent(vhost)}/guest`, { configure: '.*', write: '.*', read: '.*' });
+  mcp = await startHarness({
+    env: { AMQP_PORT: String(C1.amqpPort), HTTP_PORT: String(C1.httpPort), AMQP_VHOST: vhost },
+    args: ['--allow-destructive'],
+  });
+  raw = await connect({ hostname: '127.0.0.1', port: C1.amqpPort, username: 'guest', password: 'guest', vhost });
+}, 300_000);
+
+afterEach(async () => {
+  if (stopped.size > 0) {
+    // Starts the stopped nodes with their data; they rejoin the cluster.
+    await brokers('cluster-up');
+    stopped.clear();
+  }
+  for (const name of declared.splice(0)) await api(C1, 'DELETE', queuePath(name));
+}, 300_000);
+
+afterAll(async () => {
+  try {
+    await raw?.close().catch(() => undefined);
+    await mcp?.close();
+    if (vhost) await api(C1, 'DELETE', `/vhosts/${encodeURIComponent(vhost)}`).catch(() => undefined);
+  } finally {
+    await brokers('cluster-down');
+  }
+}, 300_000);
+
+describe('a stopped node', () => {
+  it('get_overview names the stopped node and says every quorum queue kept its majority when one node of three stops', async () => {
+    const queue = await declare('kept', C1, 'quorum');
+    await stopNode(C3);
+    const down = Date.now();
+    // The node is down for the cluster once the script's stop returned: the first answer names it.
+    const answer = await mcp.call('get_overview');
+    console.log(`get_overview named the stopped node ${Date.now() - down} ms after it stopped`);
+    expect(answer.isError, answer.text).toBe(false);
+    expect(answer.text).toContain(`nodes: 2 of 3 running; DOWN: ${C3.name}`);
+    expect(answer.text).toContain(`alarms: node ${C3.name} is down`);
+    expect(answer.text).toMatch(/quorum_queues: every quorum queue still has a majority of its members running/);
+    expect(answer.text).toMatch(new RegExp(`one more node down would stop [^\n]*'${queue}' in vhost '${vhost}'`));
+    expect(answer.structuredContent).toMatchObject({
+      nodes: 3,
+      nodes_running: 2,
+      nodes_down: [C3.name],
+      quorum_queues_without_majority: [],
+    });
+  }, 300_000);
+
+  it('get_overview and its health checks name the quorum queues that lost their majority when two nodes of three stop', async () => {
+    const queue = await declare('lost', C2, 'quorum');
+    await stopNode(C3);
+    await stopNode(C2);
+    const answer = await mcp.call('get_overview', { include: ['checks'] });
+    expect(answer.isError, answer.text).toBe(false);
+    expect(answer.text).toContain(`nodes: 1 of 3 running; DOWN: ${C2.name}, ${C3.name}`);
+    const lost = `'${queue}' in vhost '${vhost}' (1 of 3 members running, 2 needed; down: ${C2.name}, ${C3.name})`;
+    expect(answer.text).toMatch(
+      /quorum_queues: \d+ queues? without a majority, accepting no publishes and delivering nothing until enough of their nodes run again: /,
+    );
+    expect(answer.text).toContain(lost);
+    expect(answer.text).toContain(`Start the down nodes (${C2.name}, ${C3.name}); do not remove them from the cluster`);
+    expect(answer.structuredContent?.quorum_queues_without_majority).toContainEqual({
+      name: queue,
+      vhost,
+      members: [C1.name, C2.name, C3.name],
+      members_down: [C2.name, C3.name],
+    });
+    expect(answer.text).toContain(`FAILED all nodes running: DOWN: ${C2.name}, ${C3.name}`);
+    expect(answer.text).toMatch(
+      new RegExp(
+        `FAILED quorum queues have a majority of their members running: \\d+ queues? without one, accepting no publishes and delivering nothing: [^\n]*'${queue}' in vhost '${vhost}' \\(1 of 3`,
+      ),
+    );
+    // The broker's own check on c1 lists it too: c1 holds its last running member.
+    expect(answer.text).toMatch(new RegExp(`FAILED quorum queues keep a majority if this node stops: .*'${queue}' in vhost '${vhost}'`));
+  }, 300_000);
+
+  it('leaves a server connected to another node listing, reporting and publishing', async () => {
+    const kept = await declare('leader-stops', C2, 'quorum');
+    const gone = await declare('on-c2', C2, 'classic');
+    await stopNode(C2);
+    const listed = await mcp.call('list_queues');
+    expect(listed.isError, listed.text).toBe(false);
+    expect(listed.text).toMatch(new RegExp(`^${kept} \\| quorum \\| running \\|`, 'm'));
+    expect(listed.text).toMatch(new RegExp(`^${gone} \\| classic \\| down \\|`, 'm'));
+    const overview = await mcp.call('get_overview');
+    expect(overview.isError, overview.text).toBe(false);
+    expect(overview.text).toContain(`DOWN: ${C2.name}`);
+    const published = await mcp.call('publish_messages', { routing_key: kept, messages: [{ body: 'a' }, { body: 'b' }, { body: 'c' }] });
+    expect(published.text).toContain('3 routed and confirmed, 0 unroutable, 0 rejected');
+    expect(await consumeAllBodies(raw, kept)).toEqual(['a', 'b', 'c']);
+    // A classic queue lives on one node: with that node down, the broker refuses what is sent to it.
+    const refused = await mcp.call('publish_messages', { routing_key: gone, messages: [{ body: 'x' }] });
+    expect(refused.isError, refused.text).toBe(true);
+    expect(refused.text).toContain('0 routed and confirmed, 0 unroutable, 1 rejected');
+    expect(refused.text).toContain('not stored');
+    // The server's own connection to c1 never dropped.
+    expect(mcp.broker.amqp.default.state.status).toBe('connected');
+    expect(mcp.logs.filter((line) => line.includes('AMQP connection lost'))).toEqual([]);
+  }, 300_000);
+});
+
+describe('move_messages on a quorum queue whose leader stops in the middle', () => {
+  it('leaves every message in the source or the destination, exactly once and in order, as the answer says', async () => {
+    const total = 60_000;
+    const from = await declare('move-from', C2, 'quorum');
+    const to = await declare('move-to', C1, 'quorum');
+    const published = await publishNumbered(raw, from, total, 'm');
+    let stopping: Promise<void> | undefined;
+    let stopEnded = false;
+    const started = Date.now();
+    let answer;
+    try {
+      answer = await mcp.call(
+        'move_messages',
+        { from, to, count: total, confirm: true },
+        {
+          timeout: 240_000,
+          // The first batch is across: stop the source's leader while the rest moves.
+          onprogress: ({ progress }) => {
+            stopping ??= progress > 0 ? stopNode(C2).then(() => void (stopEnded = true)) : undefined;
+          },
+        },
+      );
+    } finally {
+      await stopping;
+    }
+    const answered = stopEnded ? 'after' : 'before';
+    expect(answered, `the move must outlast the stop of ${C2.name} (it answered ${Date.now() - started} ms in): move more messages`).toBe(
+      'after',
+    );
+    expect(await leaderOf(from)).not.toBe(C2.name);
+    await eventually(async () => ((await consumersOf(from)) === 0 ? true : undefined), 'the move to let go of the source', 30_000);
+    const left = await consumeAllBodies(raw, from);
+    const moved = await consumeAllBodies(raw, to);
+    console.log(
+      `move of ${total} while ${C2.name} stopped: moved ${moved.length}, left ${left.length}; answer: ${answer.text.split('\n')[0]}`,
+    );
+    expect(moved.concat(left)).toEqual(published);
+    const said = /^(?:Moved|Stopped after moving) (\d+)/.exec(answer.text)?.[1];
+    expect(Number(said), answer.text).toBe(moved.length);
+    expect(answer.isError, answer.text).toBe(moved.length < total);
+  }, 300_000);
+});
+
+describe('peek_messages on a quorum queue whose leader stops in the middle', () => {
+  it('leaves every message in the queue in order, and each peek shows the right ones or says what failed', async () => {
+    const total = 5000;
+    const queue = await declare('peek', C2, 'quorum');
+    const published = await publishNumbered(raw, queue, total, 'p');
+    // The deepest window a peek reads: every peek takes all 5000 messages and hands them back.
+    const window = { queue, offset: total - 100, count: 100, max_body: 20 };
+    const expected = published.slice(total - 100);
+    const outcomes: string[] = [];
+    const peek = async () => {
+      const answer = await mcp.call('peek_messages', window, { timeout: 120_000 });
+      const bodies = [...answer.text.matchAll(/: (p-\d{5})$/gm)].map((match) => match[1]);
+      outcomes.push(
+        answer.isError
+          ? `error: ${answer.text.split('\n')[0]}`
+          : JSON.stringify(bodies) === JSON.stringify(expected)
+            ? 'ok'
+            : `wrong: ${bodies.join(',')}`,
+      );
+      return answer;
+    };
+    const first = await peek();
+    expect(outcomes, first.text).toEqual(['ok']);
+    let stopEnded = false;
+    const stopping = stopNode(C2).then(() => void (stopEnded = true));
+    try {
+      // Back to back, so the leader goes down in the middle of one of them; two more once it is down.
+      let after = 0;
+      while (after < 2) {
+        if (stopEnded) after++;
+        await peek();
+      }
+    } finally {
+      await stopping;
+    }
+    const tally = new Map<string, number>();
+    for (const outcome of outcomes) tally.set(outcome, (tally.get(outcome) ?? 0) + 1);
+    const summary = [...tally].map(([what, times]) => `${times} × ${what}`);
+    console.log(`${outcomes.length} peeks of ${total} messages while ${C2.name} stopped: ${summary.join('; ')}`);
+    expect(await leaderOf(queue)).not.toBe(C2.name);
+    await eventually(async () => ((await consumersOf(queue)) === 0 ? true : undefined), 'the peeks to let go of the queue', 30_000);
+    expect(await consumeAllBodies(raw, queue)).toEqual(published);
+    expect(outcomes.filter((outcome) => outcome.startsWith('wrong'))).toEqual([]);
+  }, 300_000);
+});
