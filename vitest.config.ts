@@ -40,6 +40,8 @@ const shared = {
   globalSetup: ['test/support/global-setup.ts'],
   testTimeout: 60_000,
   hookTimeout: 120_000,
+  // Concurrent cases (a describe.concurrent) mostly wait for the broker: all of one table at once.
+  maxConcurrency: 30,
 };
 
 export default defineConfig(async () => {
@@ -49,8 +51,7 @@ export default defineConfig(async () => {
   const newest = brokers.at(-1);
   const projects: TestProjectInlineConfiguration[] = [];
   let group = 0;
-  const label = async (broker: TestBroker) =>
-    `rabbitmq ${(await runningVersion(broker.httpPort)) ?? `${broker.series} (not running yet)`}`;
+  const label = async (broker: TestBroker) => `rabbitmq ${(await runningVersion(broker.httpPort)) ?? `${broker.series} (not running yet)`}`;
 
   const heavy: TestProjectInlineConfiguration[] = [];
   for (const broker of brokers) {
@@ -70,7 +71,9 @@ export default defineConfig(async () => {
   }
   if (external) {
     const name = `rabbitmq ${(await runningVersion(Number(process.env.TEST_HTTP_PORT ?? 15672), process.env.TEST_BROKER_HOST)) ?? 'at TEST_BROKER_HOST'}`;
-    projects.push({ test: { ...shared, name, include: ['test/**/*.test.ts'], exclude: [...HEAVY, ...CLUSTER], sequence: { groupOrder: 0 } } });
+    projects.push({
+      test: { ...shared, name, include: ['test/**/*.test.ts'], exclude: [...HEAVY, ...CLUSTER], sequence: { groupOrder: 0 } },
+    });
     heavy.push({ test: { ...shared, name: `${name} heavy`, include: HEAVY, fileParallelism: false } });
   }
   // One heavy project at a time: each its own group, after the rest.

@@ -146,12 +146,19 @@ describe.each(['classic', 'quorum'] as const)('dead_letter_summary on a %s dead-
     expect(answer.text).toContain(`${orders} (via '${dlx}')`);
     expect(answer.text).toContain(`${payments} (via (default) key '${dlq}')`);
     expect(answer.text).toContain(`${tiny} (via '${dlx}')`);
-    if (type === 'quorum' && !versionAtLeast(version, '4.3')) expect(answer.text).toContain('handing them back counted as a delivery');
+    if (type === 'quorum' && !versionAtLeast(version, '4.3')) expect(answer.text).toContain('handing them back counts as a delivery');
   });
 
   it('summarizes only the sample when asked', async () => {
     const { dlq, shop, orders } = await deadLetterQueue(type, 'sampled');
     const answer = await fixture.mcp.call('dead_letter_summary', { queue: dlq, sample: 4 });
+    const version = await fixture.mcp.broker.version();
+    if (type === 'quorum' && versionAtLeast(version, '4.0') && !versionAtLeast(version, '4.3')) {
+      // As above: on 4.0-4.2 the counts of dead-lettered arrivals cannot be bounded, so nothing is taken.
+      expect(answer.text).toContain('Not peeked, nothing was taken');
+      expect(answer.text).toContain('messages arrived by dead-lettering');
+      return;
+    }
     expect(answer.text).toContain('13 ready messages; summarized the first 4');
     expect(sourceRows(answer.text).map((row) => row.slice(0, 5))).toEqual([
       [orders, 'rejected', shop, 'order.created', '2'],

@@ -1,5 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { type CountEvidence, type DeliveryLimit, deliveryLimitOf, proveReturnsSafe } from '../server/broker/delivery-limit.js';
+import {
+  type CountEvidence,
+  type DeliveryLimit,
+  deliveryLimitOf,
+  proveReturnsSafe,
+  returnRulesOf,
+} from '../server/broker/delivery-limit.js';
+
+describe('how a broker version takes back what a reader hands back', () => {
+  it.each([
+    ['3.10.8', { nackCounts: true, handBack: 'close', tested: true }],
+    ['3.13.7', { nackCounts: true, handBack: 'close', tested: false }],
+    ['4.0.5', { nackCounts: true, handBack: 'nack', tested: true }],
+    ['4.2.1', { nackCounts: true, handBack: 'nack', tested: false }],
+    ['4.3.6', { nackCounts: false, handBack: 'nack', tested: true }],
+    ['4.4.0', { nackCounts: true, handBack: 'nack', tested: false }],
+    ['5.0.0', { nackCounts: true, handBack: 'nack', tested: false }],
+  ])('RabbitMQ %s', (version, rules) => {
+    expect(returnRulesOf(version)).toEqual(rules);
+  });
+});
 
 describe('the delivery limit a quorum queue applies', () => {
   it.each([
@@ -25,6 +45,13 @@ describe('the delivery limit a quorum queue applies', () => {
       { returnsCount: true, limit: 4 },
     ],
     ['4.3: returns by a peek do not count', { version: '4.3.0', policies: [] }, { returnsCount: false, limit: 20 }],
+    [
+      "4.3: the broker's own delivery_limit counts with the others",
+      { version: '4.3.6', reported: 7, argument: 9, policies: [] },
+      { returnsCount: false, limit: 7, from: "the broker's own delivery_limit = 7" },
+    ],
+    ["4.3: the broker's 'unlimited'", { version: '4.3.6', reported: 'unlimited', argument: -1, policies: [] }, { limit: null }],
+    ['4.4, newer than any measured: assumed to count', { version: '4.4.0', policies: [] }, { returnsCount: true, limit: 20 }],
   ])('%s', (_case, sources, expected) => {
     expect(deliveryLimitOf({ type: 'quorum', ...sources })).toMatchObject(expected);
   });

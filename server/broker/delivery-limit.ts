@@ -1,16 +1,50 @@
 import { versionAtLeast } from './broker.js';
 
 /**
- * When a read that hands messages back (peek, a dead-letter sample) could make RabbitMQ drop or
- * dead-letter them, and the proof that it cannot.
+ * When a read that hands messages back (peek, a dead-letter sample, the rest of a consume) could
+ * make RabbitMQ drop or dead-letter them, and the proof that it cannot.
  *
- * Quorum queues count returns toward a delivery limit: a message whose x-delivery-count (the
- * returns so far) has reached the limit is dead-lettered or dropped when it is returned once more.
- * RabbitMQ before 4.3 counts every return (basic.nack or reject with requeue, a channel closing
- * with unacked messages); 4.3 counts only basic.reject, which a peek never sends. The limit is the
- * lowest of the queue argument, the policy and the operator policy; 4.0 and later apply 20 when
- * none is set, 3.x none.
+ * Quorum queues count returns toward a delivery limit: a message returned once more when its count
+ * has reached the limit is dead-lettered or dropped. What counts, measured on real brokers (and
+ * checked on each version the suite runs on, test/return-rules.test.ts):
+ * - 3.x and 4.0 count every return: basic.nack or basic.reject with requeue, basic.recover, and a
+ *   channel or connection closing with the message unacked (4.0–4.2 count them as "acquired").
+ * - 4.3 counts only a failed delivery: basic.reject with requeue, and a channel or connection that
+ *   closes with the message unacked. basic.nack with requeue does not count.
+ * The order a returned batch goes back in also differs: 3.x puts back what a closing channel held
+ * sorted, but a nack's messages in no set order; 4.x keeps a nack's order and not a close's.
+ * The limit is the lowest of the queue argument, the policy and the operator policy; 4.0 and later
+ * apply 20 when none is set, 3.x none.
  */
+
+/** How a broker version takes back messages a reader hands back, read from its version. */
+export interface ReturnRules {
+  /** Whether basic.nack with requeue raises a quorum queue message's count toward the delivery limit. */
+  nackCounts: boolean;
+  /**
+   * How a peek hands a quorum queue's messages back so that they keep their order: by closing the
+   * channel (3.x) or with basic.nack, multiple, requeue, before the channel closes (4.x).
+   */
+  handBack: 'close' | 'nack';
+  /** The behaviour was measured on this release series; otherwise the rules assume the worst. */
+  tested: boolean;
+}
+
+/** The release series whose behaviour the suite measures on a real broker (test/return-rules.test.ts). */
+const MEASURED_SERIES = ['3.10', '4.0', '4.3'];
+
+/**
+ * The rules of a RabbitMQ version. Between measured series they follow RabbitMQ's source (3.x and
+ * 4.0–4.2 count every return); a version newer than the newest measured keeps the handing back
+ * that preserves order there but is assumed to count every return, so a peek near the limit is
+ * refused rather than trusted.
+ */
+export function returnRulesOf(version: string): ReturnRules {
+  const tested = MEASURED_SERIES.some((series) => version.startsWith(`${series}.`));
+  if (!versionAtLeast(version, '4.0')) return { nackCounts: true, handBack: 'close', tested };
+  if (!versionAtLeast(version, '4.3') || versionAtLeast(version, '4.4')) return { nackCounts: true, handBack: 'nack', tested };
+  return { nackCounts: false, handBack: 'nack', tested };
+}
 
 export interface LimitSources {
   version: string;
@@ -19,10 +53,12 @@ export interface LimitSources {
   argument?: unknown;
   /** delivery-limit of every policy and operator policy that applies, or may apply, to the queue. */
   policies: readonly { source: string; value: unknown }[];
+  /** The limit the broker itself reports for the queue (4.3's management API: a number or "unlimited"). */
+  reported?: unknown;
 }
 
 export interface DeliveryLimit {
-  /** Whether handing a message back raises its delivery count. */
+  /** Whether handing a message back (basic.nack with requeue, or a channel closing) raises its delivery count. */
   returnsCount: boolean;
   /** The number of returns a message survives; null when unlimited. */
   limit: number | null;
@@ -39,9 +75,10 @@ const asLimit = (value: unknown): number | undefined =>
 
 export function deliveryLimitOf(sources: LimitSources): DeliveryLimit {
   if (sources.type !== 'quorum') return { returnsCount: false, limit: null, from: 'not a quorum queue' };
-  const returnsCount = !versionAtLeast(sources.version, '4.3');
+  const returnsCount = returnRulesOf(sources.version).nackCounts;
   const candidates = [
     { source: 'queue argument x-delivery-limit', value: asLimit(sources.argument) },
+    { source: "the broker's own delivery_limit", value: sources.reported === 'unlimited' ? -1 : asLimit(sources.reported) },
     ...sources.policies.map((policy) => ({ source: policy.source, value: asLimit(policy.value) })),
   ].filter((candidate): candidate is { source: string; value: number } => candidate.value !== undefined);
   // A negative value switches the limit off (4.x); the lowest of the others still applies.

@@ -1,8 +1,16 @@
 import type { ConfirmChannel, GetMessage, Message } from 'amqplib';
 import type { AmqpSession } from './amqp-session.js';
-import type { Broker } from './broker.js';
+import { type Broker, versionAtLeast } from './broker.js';
 import { consumeUntilIdle } from './consume.js';
-import { type CountEvidence, type DeliveryLimit, type ReturnProof, deliveryLimitOf, proveReturnsSafe } from './delivery-limit.js';
+import {
+  type CountEvidence,
+  type DeliveryLimit,
+  type ReturnProof,
+  type ReturnRules,
+  deliveryLimitOf,
+  proveReturnsSafe,
+  returnRulesOf,
+} from './delivery-limit.js';
 import { apiPath } from './management-client.js';
 import { policyPatternMatcher } from './name-filter.js';
 
@@ -16,11 +24,18 @@ export interface PeekedQueue {
   messages?: number;
   messages_unacknowledged?: number;
   message_stats?: Record<string, unknown>;
+  /** 4.3 and later: the delivery limit in effect, a number or "unlimited". */
+  delivery_limit?: unknown;
 }
 
 export interface PeekPlan {
   queue: PeekedQueue;
+  /** The broker's version, which the rules below come from. */
+  version: string;
   limit: DeliveryLimit;
+  rules: ReturnRules;
+  /** Why handing messages back would delay them (4.3's delayed retry), when it would. */
+  delayedReturns?: string;
 }
 
 export interface Peeked {
@@ -30,6 +45,10 @@ export interface Peeked {
   touched: number;
   /** Ready messages that were not back when the peek ended (0 when all came back). */
   missing: number;
+  /** Ready messages when the peek began (live, from queue.declare passive). */
+  ready: number;
+  /** Consumers attached when the peek began. */
+  consumers: number;
   /** The returned head was longer than a peek may take: what is behind it now comes first. */
   headCut: boolean;
 }
@@ -85,11 +104,36 @@ async function limitSources(broker: Broker, vhost: string, queue: PeekedQueue): 
   return sources;
 }
 
+/**
+ * A quorum queue's delayed retry (RabbitMQ 4.3): with type "returned" or "all", a message handed
+ * back with basic.nack waits before it is ready again, so a peek would take it out of the queue
+ * for that long and put it back out of order.
+ */
+function delayedReturnsOf(queue: PeekedQueue): string | undefined {
+  const fromArgument = queue.arguments?.['x-delayed-retry-type'];
+  const fromPolicy = queue.effective_policy_definition?.['delayed-retry-type'];
+  for (const [value, source] of [
+    [fromArgument, 'queue argument x-delayed-retry-type'],
+    [fromPolicy, 'the policy in effect (delayed-retry-type)'],
+  ] as const) {
+    if (value === 'returned' || value === 'all') return `${source} = ${value}`;
+  }
+  return undefined;
+}
+
 export async function planPeek(broker: Broker, vhost: string, queue: PeekedQueue): Promise<PeekPlan> {
   const version = await broker.version();
-  if (queue.type !== 'quorum') return { queue, limit: deliveryLimitOf({ version, type: queue.type, policies: [] }) };
+  const rules = returnRulesOf(version);
+  if (queue.type !== 'quorum') return { queue, version, rules, limit: deliveryLimitOf({ version, type: queue.type, policies: [] }) };
   const policies = await limitSources(broker, vhost, queue);
-  return { queue, limit: deliveryLimitOf({ version, type: queue.type, argument: queue.arguments?.['x-delivery-limit'], policies }) };
+  const limit = deliveryLimitOf({
+    version,
+    type: queue.type,
+    argument: queue.arguments?.['x-delivery-limit'],
+    reported: queue.delivery_limit,
+    policies,
+  });
+  return { queue, version, rules, limit, delayedReturns: delayedReturnsOf(queue) };
 }
 
 const statistic = (stats: Record<string, unknown> | undefined, key: string): number =>
@@ -141,11 +185,18 @@ function refusal(plan: PeekPlan, proof: Extract<ReturnProof, { safe: false }>, e
     proof.bound !== undefined
       ? `delivery counts are known to be at most ${proof.bound}`
       : `the queue counts ${evidence.redelivered} redeliveries`;
+  // Where no bound on the counts is known, a higher limit proves nothing: only no limit does (4.x: -1).
+  const countsUnknown = proof.kind === 'statistics' || proof.kind === 'coverage' || proof.kind === 'cluster';
+  const raise = !countsUnknown
+    ? `raise the limit with a policy (set_configuration kind policy, definition {"delivery-limit": ${Math.max(limit * 2, 100)}}; needs --allow-write)`
+    : versionAtLeast(plan.version, '4.0')
+      ? 'switch the limit off while you read it, with a policy that matches only this queue (set_configuration kind policy, definition {"delivery-limit": -1}; needs --allow-write; delete it after)'
+      : undefined;
   const steps = [
     proof.kind === 'consumers' ? 'stop its consumers and try again' : undefined,
-    `raise the limit with a policy (set_configuration kind policy, definition {"delivery-limit": ${Math.max(limit * 2, 100)}}; needs --allow-write)`,
+    raise,
     'take the messages off instead with consume_messages (it removes them and returns them whole; needs --allow-destructive)',
-    'or use RabbitMQ 4.3 or later, where a peek does not count as a delivery',
+    plan.rules.tested ? 'or use RabbitMQ 4.3, where a peek does not count as a delivery' : undefined,
   ].filter(Boolean);
   return {
     plan,
@@ -197,23 +248,29 @@ function wasReturned(message: Message): boolean {
 }
 
 /**
- * Quorum queues hand out returned messages before any never-delivered one, and a channel that
- * closes returns its unacked messages sorted, behind the ones returned before. So the window is
- * consumed, and when its last message was itself returned, the rest of the returned head too
- * (it must go back as a whole to keep the order), up to the first never-delivered message: our
- * last peek says how far the head reaches, so that is usually one take. Each part is taken on
- * its own channel with a consumer cancelled once it has its share, so none can grab what another
- * hands back; then the channels close in order, each once the previous one's return landed.
+ * Quorum queues hand out returned messages before any never-delivered one, and put a batch handed
+ * back behind the ones returned before. So the window is consumed, and when its last message was
+ * itself returned, the rest of the returned head too (it must go back as a whole to keep the
+ * order), up to the first never-delivered message: our last peek says how far the head reaches,
+ * so that is usually one take. Each part is taken on its own channel with a consumer cancelled
+ * once it has its share, so none can grab what another hands back; then each channel hands its
+ * part back, in order, once the previous part landed: by closing (3.x) or with one basic.nack
+ * before closing (4.x), whichever keeps the order on the broker (and on 4.3 does not count).
  */
 async function peekQuorum(
   session: AmqpSession,
   queue: string,
-  window: number,
-  headHint: number,
-  ready: number,
+  read: { window: number; headHint: number; ready: number; handBack: ReturnRules['handBack'] },
 ): Promise<{ messages: Message[]; touched: number; redelivered: number; headCut: boolean }> {
+  const { window, headHint, ready, handBack } = read;
   const readyCount = () =>
     session.withChannel(`checking queue '${queue}'`, (channel) => channel.checkQueue(queue)).then((reply) => reply.messageCount);
+  const landed = async (expected: number) => {
+    const deadline = Date.now() + RETURN_LANDED_MS;
+    while (Date.now() < deadline && (await readyCount().catch(() => expected)) < expected) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  };
   const held: { channel: ConfirmChannel; count: number }[] = [];
   const taken: Message[] = [];
   let headCut = false;
@@ -222,8 +279,9 @@ async function peekQuorum(
     let extra = 0;
     while (batch > 0) {
       const channel = await session.openChannel(`peeking at queue '${queue}'`);
+      held.push({ channel, count: 0 });
       const got = await consumeUntilIdle(channel, queue, { limit: batch, firstWaitMs: IDLE_MS, idleMs: IDLE_MS });
-      held.push({ channel, count: got.length });
+      (held.at(-1) as { count: number }).count = got.length;
       taken.push(...got);
       const last = got.at(-1);
       if (got.length < batch || !last || !wasReturned(last) || taken.length >= ready) break;
@@ -243,11 +301,19 @@ async function peekQuorum(
   } finally {
     let expected = ready - taken.length;
     for (const { channel, count } of held) {
-      await session.closeChannel(channel);
       expected += count;
-      const deadline = Date.now() + RETURN_LANDED_MS;
-      while (count > 0 && Date.now() < deadline && (await readyCount().catch(() => expected)) < expected) {
-        await new Promise((resolve) => setTimeout(resolve, 5));
+      if (handBack === 'nack' && count > 0) {
+        // Everything this channel holds, in delivery order; closing it then returns nothing.
+        try {
+          channel.nackAll(true);
+          await landed(expected);
+        } catch {
+          // The channel is gone: closing it below hands back what it held.
+        }
+        await session.closeChannel(channel);
+      } else {
+        await session.closeChannel(channel);
+        if (count > 0) await landed(expected);
       }
     }
   }
@@ -284,14 +350,33 @@ export async function peekQueue(broker: Broker, vhost: string, queue: PeekedQueu
   const session = broker.amqp.forVhost(vhost);
   const context = `peeking at queue '${queue.name}'`;
   if (queue.type === 'stream') {
+    const before = await session.withChannel(context, (channel) => channel.checkQueue(queue.name));
     const messages = await session.withOwnChannel(context, (channel) => peekStream(channel, queue.name, window));
-    return { plan, messages, touched: 0, missing: 0, headCut: false };
+    return { plan, messages, touched: 0, missing: 0, headCut: false, ready: before.messageCount, consumers: before.consumerCount };
   }
   if (queue.type !== 'quorum') {
     const before = await session.withChannel(context, (channel) => channel.checkQueue(queue.name));
     const messages = await session.withOwnChannel(context, (channel) => peekClassic(channel, queue.name, window));
     const missing = before.consumerCount > 0 ? 0 : await missingAfter(session, queue.name, before.messageCount);
-    return { plan, messages, touched: messages.length, missing, headCut: false };
+    return {
+      plan,
+      messages,
+      touched: messages.length,
+      missing,
+      headCut: false,
+      ready: before.messageCount,
+      consumers: before.consumerCount,
+    };
+  }
+  if (plan.delayedReturns) {
+    return {
+      plan,
+      refused: {
+        reason: `Not peeked, nothing was taken: queue '${queue.name}' delays messages handed back to it (${plan.delayedReturns}), so a peek would take them out of the queue for the delay and put them back out of order.`,
+        advice:
+          'To read it: take the messages off with consume_messages (it removes them and returns them whole; needs --allow-destructive), or set the delayed retry type to "failed" or "disabled" with a policy (needs --allow-write).',
+      },
+    };
   }
   // Statistics for the ledger: from the proof where there is a limit to prove against, else as the queue reported them.
   let counters = { redelivered: statistic(queue.message_stats, 'redeliver'), published: statistic(queue.message_stats, 'publish') };
@@ -302,15 +387,26 @@ export async function peekQueue(broker: Broker, vhost: string, queue: PeekedQueu
   }
   const before = await session.withChannel(context, (channel) => channel.checkQueue(queue.name));
   const ledger = broker.peeks.get(vhost, queue.name);
-  const read = await peekQuorum(session, queue.name, window, ledger?.lastReturned ?? 0, before.messageCount);
+  const read = await peekQuorum(session, queue.name, {
+    window,
+    headHint: ledger?.lastReturned ?? 0,
+    ready: before.messageCount,
+    handBack: plan.rules.handBack,
+  });
   const missing = before.consumerCount > 0 ? 0 : await missingAfter(session, queue.name, before.messageCount);
-  if (plan.limit.returnsCount) {
-    broker.peeks.record(vhost, queue.name, {
-      baseline: counters.redelivered,
-      published: counters.published,
-      returned: read.touched,
-      redelivered: read.redelivered,
-    });
-  }
-  return { plan, messages: read.messages, touched: read.touched, missing, headCut: read.headCut };
+  broker.peeks.record(vhost, queue.name, {
+    baseline: counters.redelivered,
+    published: counters.published,
+    returned: read.touched,
+    redelivered: read.redelivered,
+  });
+  return {
+    plan,
+    messages: read.messages,
+    touched: read.touched,
+    missing,
+    headCut: read.headCut,
+    ready: before.messageCount,
+    consumers: before.consumerCount,
+  };
 }

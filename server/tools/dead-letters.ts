@@ -178,7 +178,7 @@ export const deadLetterSummary = defineTool({
       );
     }
     if (undead > 0) lines.push(`${plural(undead, 'message')} without an x-death header (published here directly, not dead-lettered).`);
-    const notes = peekNotes(peeked, plan.queue.consumers ?? 0);
+    const notes = peekNotes(peeked);
     if (notes.length > 0) lines.push(`notes: ${notes.join('; ')}`);
     if (fed) lines.push(fed);
     if (groups.size > 0 && type !== 'stream') lines.push('move_messages with to_source: true sends them back to their source queues.');

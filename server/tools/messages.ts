@@ -78,8 +78,8 @@ function renderMessages(
 }
 
 /** What a peek left different, and what to know about what it read, for the answer's notes. */
-export function peekNotes(peeked: Peeked, consumers: number): string[] {
-  const { plan } = peeked;
+export function peekNotes(peeked: Peeked): string[] {
+  const { plan, consumers } = peeked;
   const notes: string[] = [];
   const type = plan.queue.type ?? 'classic';
   if (type === 'classic' && peeked.touched > 0) {
@@ -87,8 +87,9 @@ export function peekNotes(peeked: Peeked, consumers: number): string[] {
   }
   if (type === 'quorum' && plan.limit.returnsCount && peeked.touched > 0) {
     const highest = Math.max(0, ...peeked.messages.map(deliveryCount)) + 1;
+    const where = plan.rules.tested ? 'on this RabbitMQ' : 'on this RabbitMQ (a version this server was not tested on, so it assumes so)';
     notes.push(
-      `quorum queue on RabbitMQ before 4.3: handing them back counted as a delivery, so the ${plural(peeked.touched, 'message')} read show x-delivery-count one higher now${
+      `quorum queue: ${where} handing them back counts as a delivery, so the ${plural(peeked.touched, 'message')} read show x-delivery-count one higher now${
         plan.limit.limit === null
           ? ' (no delivery limit applies, so none is dropped)'
           : ` (delivery limit ${plan.limit.limit}, ${plan.limit.from}; checked before reading: none could reach it)`
@@ -110,9 +111,27 @@ export function peekNotes(peeked: Peeked, consumers: number): string[] {
     notes.push(`WARNING: ${plural(peeked.missing, 'message')} read did not come back to the queue by the end of the peek`);
   }
   if (consumers > 0 && type !== 'stream') {
-    notes.push(`${plural(consumers, 'consumer')} compete for messages, so this view can skip some and consumers may receive these next`);
+    const compete = consumers === 1 ? '1 consumer competes' : `${consumers} consumers compete`;
+    const after = type === 'quorum' ? ', and a message a consumer holds now and hands back comes after the ones read' : '';
+    notes.push(`${compete} for messages, so this view can skip some${after ? ',' : ' and'} consumers may receive these next${after}`);
   }
   return notes;
+}
+
+/** Why a peek shows fewer messages than asked for: always one of these, said in the answer. */
+function fewerThanAsked(peeked: Peeked, asked: { count: number; window: number; shown: number; read: number }): string {
+  const { count, window, shown, read } = asked;
+  if (shown < read) {
+    return `Shown ${shown} of the ${count} asked for: the ${read} read do not fit in one answer (${MAX_OUTPUT_CHARS.toLocaleString('en')} characters); a smaller max_body fits more.`;
+  }
+  const got = peeked.messages.length;
+  if (peeked.ready < window) {
+    return `Shown ${shown} of the ${count} asked for: the queue held ${plural(peeked.ready, 'ready message')} when the peek began.`;
+  }
+  if (peeked.consumers > 0) {
+    return `Shown ${shown} of the ${count} asked for: ${plural(peeked.consumers, 'consumer')} took messages while it read.`;
+  }
+  return `Shown ${shown} of the ${count} asked for: the queue held ${peeked.ready} ready when the peek began, but the broker handed over only ${got} before going quiet for a second (messages that expired, or were taken by a client that has just gone).`;
 }
 
 export const peekMessages = defineTool({
@@ -145,7 +164,7 @@ export const peekMessages = defineTool({
     if ('refused' in peeked) return { text: `${peeked.refused.reason}\n${peeked.refused.advice}`, isError: true };
     const read = peeked.messages;
     const page = read.slice(offset, offset + count);
-    const notes = peekNotes(peeked, queue.consumers ?? 0);
+    const notes = peekNotes(peeked);
     const noteText = notes.length > 0 ? `\nnotes: ${notes.join('; ')}` : '';
     if (page.length === 0) {
       return `Queue '${args.queue}' in vhost '${vhostName}' has ${read.length === 0 ? 'no ready messages' : `only ${plural(read.length, 'ready message')}, none at offset ${offset}`}.${noteText}`;
@@ -160,7 +179,8 @@ export const peekMessages = defineTool({
     const next = offset + rendered.shown;
     const more = read.length > next || read.length >= window ? ` Next: peek_messages with offset=${next}.` : '';
     const kept = peeked.missing > 0 ? 'see the warning below.' : 'nothing was removed.';
-    const head = `Peeked ${rendered.shown} message(s) at positions ${offset + 1}-${offset + rendered.shown} of queue '${args.queue}' (${queue.type ?? 'classic'}) in vhost '${vhostName}'; ${kept}${more}`;
+    const short = rendered.shown < count ? ` ${fewerThanAsked(peeked, { count, window, shown: rendered.shown, read: page.length })}` : '';
+    const head = `Peeked ${rendered.shown} message(s) at positions ${offset + 1}-${offset + rendered.shown} of queue '${args.queue}' (${queue.type ?? 'classic'}) in vhost '${vhostName}'; ${kept}${short}${more}`;
     return { text: `${head}${noteText}\n${rendered.text}`, isError: peeked.missing > 0 };
   },
 });
