@@ -48,7 +48,10 @@ const external = process.env.TEST_BROKER_HOST !== undefined || process.env.TEST_
 if (!external) {
   const brokers = JSON.parse(readFileSync(new URL('test-brokers.json', import.meta.url), 'utf8'));
   const cache = process.env.RABBITMQ_MCP_BROKER_CACHE ?? '/var/cache/rabbitmq-mcp/brokers';
-  const wanted = (process.env.TEST_BROKERS ?? '').trim() === '' ? Object.keys(brokers.suites) : process.env.TEST_BROKERS.split(',').map((name) => name.trim());
+  const wanted =
+    (process.env.TEST_BROKERS ?? '').trim() === ''
+      ? Object.keys(brokers.suites)
+      : process.env.TEST_BROKERS.split(',').map((name) => name.trim());
   const absent = [];
   for (const version of Object.keys(brokers.suites).filter((series) => wanted.includes(series))) {
     const ready = existsSync(`${cache}/${brokers.suites[version]}/.rabbitmq-mcp-ready`);

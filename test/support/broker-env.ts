@@ -11,7 +11,7 @@ export const BROKER = {
 };
 
 export const HOW_TO_START = [
-  'The tests need RabbitMQ with the management plugin: the machine\'s own, and 4.0 and 4.3 in a chroot beside it.',
+  "The tests need RabbitMQ with the management plugin: the machine's own, and 4.0 and 4.3 in a chroot beside it.",
   'On Debian/Ubuntu, scripts/setup-test-machine.sh installs and starts them with their plugins (.ci/run does that, then runs the tests).',
   `Or point TEST_BROKER_HOST / TEST_AMQP_PORT / TEST_HTTP_PORT / TEST_BROKER_USER / TEST_BROKER_PASSWORD at one (now ${BROKER.host}:${BROKER.amqpPort}, management ${BROKER.httpPort}).`,
 ].join('\n');
