@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type QueueReplicas, majoritiesOf } from '../server/broker/quorum-majority.js';
+import { type QueueMembership, type QueueReplicas, majoritiesOf, withoutMajority } from '../server/broker/quorum-majority.js';
 
 const [A, B, C, D, E] = ['a@h', 'b@h', 'c@h', 'd@h', 'e@h'];
 const quorum = (name: string, members: string[], state = 'running'): QueueReplicas => ({
@@ -83,5 +83,31 @@ describe('majoritiesOf', () => {
   it('names the running and the down members of a queue that lost its majority', () => {
     const [lost] = majoritiesOf([quorum('q', [A, B, C])], new Set([B])).lost;
     expect(lost).toEqual({ name: 'q', vhost: '/', members: [A, B, C], running: [B], down: [A, C], majority: 2 });
+  });
+});
+
+describe('withoutMajority', () => {
+  const queue = (fields: Partial<QueueMembership>): QueueMembership => ({ name: 'q', type: 'quorum', members: [A, B, C], ...fields });
+  it.each([
+    { case: 'all members online', fields: { online: [A, B, C] }, says: undefined },
+    { case: 'a bare majority online', fields: { online: [A, B] }, says: undefined },
+    {
+      case: 'one of three online',
+      fields: { online: [A] },
+      says: "quorum queue 'q' in vhost '/' has lost its majority: 1 of its 3 members run (a@h), 2 are needed; down: b@h, c@h. It delivers nothing and accepts no publishes until enough of its nodes run again (get_overview names the down nodes)",
+    },
+    {
+      case: 'none online',
+      fields: { online: [] },
+      says: "quorum queue 'q' in vhost '/' has lost its majority: 0 of its 3 members run, 2 are needed; down: a@h, b@h, c@h. It delivers nothing and accepts no publishes until enough of its nodes run again (get_overview names the down nodes)",
+    },
+    {
+      case: "RabbitMQ's minority state while its online list lags",
+      fields: { state: 'minority', online: [A, B, C] },
+      says: "quorum queue 'q' in vhost '/' has lost its majority: RabbitMQ reports fewer than 2 of its 3 members running. It delivers nothing and accepts no publishes until enough of its nodes run again (get_overview names the down nodes)",
+    },
+    { case: 'a classic queue', fields: { type: 'classic', members: undefined }, says: undefined },
+  ])('$case', ({ fields, says }) => {
+    expect(withoutMajority(queue(fields), '/')).toBe(says);
   });
 });

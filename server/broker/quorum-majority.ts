@@ -69,3 +69,34 @@ export function queueNames(queues: readonly { name: string; vhost: string }[], m
 export function lostMajority(queue: QuorumMembers): string {
   return `'${queue.name}' in vhost '${queue.vhost}' (${queue.running.length} of ${queue.members.length} members running, ${queue.majority} needed; down: ${queue.down.join(', ') || 'none, but RabbitMQ reports it in minority'})`;
 }
+
+/** One queue as GET /api/queues/{vhost}/{name} describes it: the fields that tell whether it has its majority. */
+export interface QueueMembership {
+  name: string;
+  type?: string;
+  state?: string;
+  members?: string[];
+  /** Members whose replica runs (3.x asks each node; 4.x counts the members on running nodes). */
+  online?: string[];
+}
+
+/**
+ * Why a quorum queue cannot deliver or accept anything now, or undefined when it has its majority
+ * (or is not a quorum queue). A consumer on such a queue gets nothing and, after about a minute,
+ * the broker closes the whole connection; a publish waits that long and is refused.
+ */
+export function withoutMajority(queue: QueueMembership, vhost: string): string | undefined {
+  if (queue.type !== 'quorum' || !queue.members || queue.members.length === 0) return undefined;
+  const members = queue.members;
+  const online = queue.online ?? members;
+  const running = members.filter((member) => online.includes(member));
+  const down = members.filter((member) => !online.includes(member));
+  const majority = Math.floor(members.length / 2) + 1;
+  if (running.length >= majority && queue.state !== 'minority') return undefined;
+  // RabbitMQ 4 says 'minority' at once; its list of online members can lag a few seconds behind.
+  const count =
+    running.length < majority
+      ? `${running.length} of its ${members.length} members run${running.length > 0 ? ` (${running.join(', ')})` : ''}, ${majority} are needed${down.length > 0 ? `; down: ${down.join(', ')}` : ''}`
+      : `RabbitMQ reports fewer than ${majority} of its ${members.length} members running`;
+  return `quorum queue '${queue.name}' in vhost '${vhost}' has lost its majority: ${count}. It delivers nothing and accepts no publishes until enough of its nodes run again (get_overview names the down nodes)`;
+}

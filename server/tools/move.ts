@@ -4,10 +4,11 @@ import { BrokerError } from '../broker/broker-errors.js';
 import type { Broker } from '../broker/broker.js';
 import { consumeUntilIdle, waitUntilSettled } from '../broker/consume.js';
 import { type Outcome, publishWithConfirms } from '../broker/publish.js';
+import { withoutMajority } from '../broker/quorum-majority.js';
 import { lastDeath } from './dead-letters.js';
 import { orIfNotFound } from './not-found.js';
 import { plural } from './output.js';
-import { getQueueInfo, liveQueueCounts } from './queues.js';
+import { type QueueInfo, getQueueInfo, liveQueueCounts } from './queues.js';
 import { confirm, objectName, vhost } from './schemas.js';
 import { type ToolContext, defineTool, destroys } from './tool.js';
 
@@ -211,6 +212,25 @@ function toSource(broker: Broker, vhostName: string, from: string): (message: Me
   };
 }
 
+/**
+ * The quorum queues among `before` whose leader is another node now: the move carried on through
+ * an election (a node stopped or restarted), which the model should hear about.
+ */
+async function leaderChanges(broker: Broker, vhostName: string, before: (QueueInfo | undefined)[]): Promise<string[]> {
+  const changes = await Promise.all(
+    before.map(async (queue) => {
+      if (!queue?.leader) return undefined;
+      const now = await getQueueInfo(broker, vhostName, queue.name).catch(() => undefined);
+      return now?.leader && now.leader !== queue.leader ? `'${queue.name}' ${queue.leader} → ${now.leader}` : undefined;
+    }),
+  );
+  const changed = changes.filter((change): change is string => change !== undefined);
+  if (changed.length === 0) return [];
+  return [
+    `The leader of ${changed.length === 1 ? 'a queue' : 'both queues'} changed during the move (${changed.join(', ')}), as when a node stops or restarts; every message still left the source only after its copy was confirmed. get_overview shows the nodes.`,
+  ];
+}
+
 function counted(counts: Map<string, number>, label: (key: string) => string): string {
   return [...counts]
     .sort((a, b) => b[1] - a[1])
@@ -252,8 +272,11 @@ export const moveMessages = defineTool({
         isError: true,
       };
     }
+    const target = to !== undefined ? await getQueueInfo(broker, vhostName, to) : undefined;
+    // A consumer on such a queue waits about a minute, then the broker closes the whole connection.
+    const stopped = [source, target].flatMap((queue) => (queue ? [withoutMajority(queue, vhostName)] : [])).find(Boolean);
+    if (stopped) return { text: `Nothing was moved: ${stopped}.`, isError: true };
     const { messages: ready } = await liveQueueCounts(broker, vhostName, args.from);
-    if (to !== undefined) await liveQueueCounts(broker, vhostName, to);
     const total = Math.min(args.count, ready);
     const where =
       to !== undefined ? `to queue '${to}'` : 'each to the queue it was dead-lettered from (x-death; messages without one stay)';
@@ -296,6 +319,7 @@ export const moveMessages = defineTool({
         `The broker had not applied every removal from '${args.from}' when the move ended: some moved messages may be back there too.`,
       );
     }
+    lines.push(...(await leaderChanges(broker, vhostName, [source, target])));
     if (report.stayed.size > 0) lines.push(`Left in '${args.from}': ${counted(report.stayed, (reason) => reason)}.`);
     if (!report.failure && report.taken < total) {
       lines.push(`Only ${report.taken} of the ${total} messages expected arrived: other consumers of '${args.from}' took the rest.`);
