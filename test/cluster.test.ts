@@ -11,8 +11,9 @@ import { CLUSTER_NODES } from './support/test-brokers.js';
  * The server on a real three-node RabbitMQ 4.3 cluster (scripts/test-brokers.sh cluster-up) while
  * nodes stop: what it says about them, whether it keeps serving, and whether a move or a peek on
  * a quorum queue whose leader stops loses anything. The server talks to c1 only; c2 and c3 are
- * the nodes that stop. Every node a test stops is started again after it, whatever happened, and
- * the cluster is stopped after the file so that it does not load the machine for the rest.
+ * the nodes that stop. Every node stopped is started again after its test or describe block,
+ * whatever happened, and the cluster is stopped after the file so that it does not load the
+ * machine for the rest of the suite.
  */
 
 const run = promisify(execFile);
@@ -24,14 +25,20 @@ async function brokers(...args: string[]): Promise<void> {
   await run(SCRIPT, args, { timeout: 240_000 });
 }
 
-/** Nodes a test stopped: afterEach starts them again. */
-const stopped = new Set<string>();
-/** Queues a test declared: afterEach deletes them once every node runs again (a deletion needs a majority). */
-const declared: string[] = [];
+/** The nodes stopped by a test and by a describe block's beforeAll: each started again when its owner ends. */
+const stoppedByTest = new Set<string>();
+const stoppedByBlock = new Set<string>();
 
-async function stopNode(node: ClusterNode): Promise<void> {
-  stopped.add(node.id);
+async function stopNode(node: ClusterNode, owner = stoppedByTest): Promise<void> {
+  owner.add(node.id);
   await brokers('stop', node.id);
+}
+
+/** Starts the nodes `owner` stopped with their data (they rejoin the cluster) and waits until all three are healthy. */
+async function restart(owner: Set<string>): Promise<void> {
+  if (owner.size === 0) return;
+  await brokers('cluster-up');
+  owner.clear();
 }
 
 /** The management API of one node, outside the server under test. */
@@ -54,7 +61,17 @@ let mcp: Harness;
 let raw: ChannelModel;
 const queuePath = (name: string) => `/queues/${encodeURIComponent(vhost)}/${encodeURIComponent(name)}`;
 
-/** A durable queue declared through `node`'s management API, so that it lives there (a quorum queue: its leader, with members on all three). */
+/** Queues to delete once every node runs again (a deletion needs a majority of the cluster). */
+const declared: string[] = [];
+
+async function deleteDeclared(): Promise<void> {
+  for (const name of declared.splice(0)) await api(C1, 'DELETE', queuePath(name));
+}
+
+/**
+ * A durable queue declared through `node`'s management API, so that it lives there: a classic
+ * queue on that node, a quorum queue with its leader there and members on all three.
+ */
 async function declare(prefix: string, node: ClusterNode, type: 'quorum' | 'classic'): Promise<string> {
   const name = uniqueName(prefix);
   declared.push(name);
@@ -92,12 +109,8 @@ beforeAll(async () => {
 }, 300_000);
 
 afterEach(async () => {
-  if (stopped.size > 0) {
-    // Starts the stopped nodes with their data; they rejoin the cluster.
-    await brokers('cluster-up');
-    stopped.clear();
-  }
-  for (const name of declared.splice(0)) await api(C1, 'DELETE', queuePath(name));
+  await restart(stoppedByTest);
+  if (stoppedByBlock.size === 0) await deleteDeclared();
 }, 300_000);
 
 afterAll(async () => {
@@ -110,79 +123,119 @@ afterAll(async () => {
   }
 }, 300_000);
 
-describe('a stopped node', () => {
-  it('get_overview names the stopped node and says every quorum queue kept its majority when one node of three stops', async () => {
-    const queue = await declare('kept', C1, 'quorum');
-    await stopNode(C3);
-    const down = Date.now();
-    // The node is down for the cluster once the script's stop returned: the first answer names it.
+/** The server's own AMQP connection to c1 stayed up all along (no reconnect). */
+function connectionKept(): void {
+  expect(mcp.broker.amqp.default.state.status).toBe('connected');
+  expect(mcp.logs.filter((line) => line.includes('AMQP connection lost'))).toEqual([]);
+}
+
+describe('with one node of three stopped', () => {
+  let kept = '';
+  let gone = '';
+  beforeAll(async () => {
+    kept = await declare('leader-stops', C2, 'quorum');
+    gone = await declare('on-c2', C2, 'classic');
+    await stopNode(C2, stoppedByBlock);
+  }, 300_000);
+  afterAll(async () => {
+    await restart(stoppedByBlock);
+    await deleteDeclared();
+  }, 300_000);
+
+  it('get_overview names the stopped node and says every quorum queue kept its majority', async () => {
     const answer = await mcp.call('get_overview');
-    console.log(`get_overview named the stopped node ${Date.now() - down} ms after it stopped`);
     expect(answer.isError, answer.text).toBe(false);
-    expect(answer.text).toContain(`nodes: 2 of 3 running; DOWN: ${C3.name}`);
-    expect(answer.text).toContain(`alarms: node ${C3.name} is down`);
+    expect(answer.text).toContain(`nodes: 2 of 3 running; DOWN: ${C2.name}`);
+    expect(answer.text).toContain(`alarms: node ${C2.name} is down`);
     expect(answer.text).toMatch(/quorum_queues: every quorum queue still has a majority of its members running/);
-    expect(answer.text).toMatch(new RegExp(`one more node down would stop [^\n]*'${queue}' in vhost '${vhost}'`));
+    expect(answer.text).toMatch(new RegExp(`one more node down would stop [^\n]*'${kept}' in vhost '${vhost}'`));
     expect(answer.structuredContent).toMatchObject({
       nodes: 3,
       nodes_running: 2,
-      nodes_down: [C3.name],
+      nodes_down: [C2.name],
       quorum_queues_without_majority: [],
     });
+  });
+
+  it('a server connected to another node keeps listing and reporting', async () => {
+    const listed = await mcp.call('list_queues');
+    expect(listed.isError, listed.text).toBe(false);
+    expect(listed.text).toMatch(new RegExp(`^${kept} \\| quorum \\| running \\|`, 'm'));
+    expect(listed.text).toMatch(new RegExp(`^${gone} \\| classic \\| down \\|`, 'm'));
+    const overview = await mcp.call('get_overview', { include: ['nodes', 'checks'] });
+    expect(overview.isError, overview.text).toBe(false);
+    expect(overview.text).toContain(`${C2.name} (disc, DOWN)`);
+    expect(overview.text).toContain(`FAILED all nodes running: DOWN: ${C2.name}`);
+    connectionKept();
+  });
+
+  it('a server connected to another node publishes to a quorum queue whose leader stopped', async () => {
+    const published = await mcp.call('publish_messages', { routing_key: kept, messages: [{ body: 'a' }, { body: 'b' }, { body: 'c' }] });
+    expect(published.text).toContain('3 routed and confirmed, 0 unroutable, 0 rejected');
+    expect(await consumeAllBodies(raw, kept)).toEqual(['a', 'b', 'c']);
+    connectionKept();
+  });
+
+  it('a server connected to another node says a message for a classic queue on the stopped node was not stored', async () => {
+    const refused = await mcp.call('publish_messages', { routing_key: gone, messages: [{ body: 'x' }] });
+    expect(refused.isError, refused.text).toBe(true);
+    expect(refused.text).toContain('0 routed and confirmed, 0 unroutable, 1 rejected');
+    expect(refused.text).toContain('not stored');
+    connectionKept();
+  });
+});
+
+describe('with two nodes of three stopped', () => {
+  let lost = '';
+  let target = '';
+  beforeAll(async () => {
+    lost = await declare('lost', C2, 'quorum');
+    target = await declare('target', C1, 'classic');
+    await publishNumbered(raw, lost, 3, 'l');
+    await stopNode(C3, stoppedByBlock);
+    await stopNode(C2, stoppedByBlock);
+  }, 300_000);
+  afterAll(async () => {
+    await restart(stoppedByBlock);
+    await deleteDeclared();
   }, 300_000);
 
-  it('get_overview and its health checks name the quorum queues that lost their majority when two nodes of three stop', async () => {
-    const queue = await declare('lost', C2, 'quorum');
-    await stopNode(C3);
-    await stopNode(C2);
+  it('get_overview and its health checks name the quorum queues that lost their majority', async () => {
     const answer = await mcp.call('get_overview', { include: ['checks'] });
     expect(answer.isError, answer.text).toBe(false);
     expect(answer.text).toContain(`nodes: 1 of 3 running; DOWN: ${C2.name}, ${C3.name}`);
-    const lost = `'${queue}' in vhost '${vhost}' (1 of 3 members running, 2 needed; down: ${C2.name}, ${C3.name})`;
+    const named = `'${lost}' in vhost '${vhost}' (1 of 3 members running, 2 needed; down: ${C2.name}, ${C3.name})`;
     expect(answer.text).toMatch(
       /quorum_queues: \d+ queues? without a majority, accepting no publishes and delivering nothing until enough of their nodes run again: /,
     );
-    expect(answer.text).toContain(lost);
+    expect(answer.text).toContain(named);
     expect(answer.text).toContain(`Start the down nodes (${C2.name}, ${C3.name}); do not remove them from the cluster`);
     expect(answer.structuredContent?.quorum_queues_without_majority).toContainEqual({
-      name: queue,
+      name: lost,
       vhost,
       members: [C1.name, C2.name, C3.name],
       members_down: [C2.name, C3.name],
     });
     expect(answer.text).toContain(`FAILED all nodes running: DOWN: ${C2.name}, ${C3.name}`);
-    expect(answer.text).toMatch(
-      new RegExp(
-        `FAILED quorum queues have a majority of their members running: \\d+ queues? without one, accepting no publishes and delivering nothing: [^\n]*'${queue}' in vhost '${vhost}' \\(1 of 3`,
-      ),
-    );
+    const check = answer.text
+      .split('\n')
+      .find((line) => line.startsWith('FAILED quorum queues have a majority of their members running: '));
+    expect(check, answer.text).toMatch(/: \d+ queues? without one, accepting no publishes and delivering nothing: /);
+    expect(check).toContain(named);
     // The broker's own check on c1 lists it too: c1 holds its last running member.
-    expect(answer.text).toMatch(new RegExp(`FAILED quorum queues keep a majority if this node stops: .*'${queue}' in vhost '${vhost}'`));
-  }, 300_000);
+    const critical = answer.text.split('\n').find((line) => line.startsWith('FAILED quorum queues keep a majority if this node stops: '));
+    expect(critical, answer.text).toContain(`'${lost}' in vhost '${vhost}'`);
+  });
 
-  it('leaves a server connected to another node listing, reporting and publishing', async () => {
-    const kept = await declare('leader-stops', C2, 'quorum');
-    const gone = await declare('on-c2', C2, 'classic');
-    await stopNode(C2);
-    const listed = await mcp.call('list_queues');
-    expect(listed.isError, listed.text).toBe(false);
-    expect(listed.text).toMatch(new RegExp(`^${kept} \\| quorum \\| running \\|`, 'm'));
-    expect(listed.text).toMatch(new RegExp(`^${gone} \\| classic \\| down \\|`, 'm'));
-    const overview = await mcp.call('get_overview');
-    expect(overview.isError, overview.text).toBe(false);
-    expect(overview.text).toContain(`DOWN: ${C2.name}`);
-    const published = await mcp.call('publish_messages', { routing_key: kept, messages: [{ body: 'a' }, { body: 'b' }, { body: 'c' }] });
-    expect(published.text).toContain('3 routed and confirmed, 0 unroutable, 0 rejected');
-    expect(await consumeAllBodies(raw, kept)).toEqual(['a', 'b', 'c']);
-    // A classic queue lives on one node: with that node down, the broker refuses what is sent to it.
-    const refused = await mcp.call('publish_messages', { routing_key: gone, messages: [{ body: 'x' }] });
-    expect(refused.isError, refused.text).toBe(true);
-    expect(refused.text).toContain('0 routed and confirmed, 0 unroutable, 1 rejected');
-    expect(refused.text).toContain('not stored');
-    // The server's own connection to c1 never dropped.
-    expect(mcp.broker.amqp.default.state.status).toBe('connected');
-    expect(mcp.logs.filter((line) => line.includes('AMQP connection lost'))).toEqual([]);
-  }, 300_000);
+  it('move_messages refuses at once to move from a quorum queue without its majority, and moves nothing', async () => {
+    const answer = await mcp.call('move_messages', { from: lost, to: target, count: 3, confirm: true });
+    expect(answer.isError, answer.text).toBe(true);
+    expect(answer.text).toBe(
+      `Nothing was moved: quorum queue '${lost}' in vhost '${vhost}' has lost its majority: 1 of its 3 members run (${C1.name}), 2 are needed; down: ${C2.name}, ${C3.name}. It delivers nothing and accepts no publishes until enough of its nodes run again (get_overview names the down nodes).`,
+    );
+    expect((await api<{ messages?: number }>(C1, 'GET', queuePath(target))).messages ?? 0).toBe(0);
+    connectionKept();
+  });
 });
 
 describe('move_messages on a quorum queue whose leader stops in the middle', () => {
@@ -219,12 +272,15 @@ describe('move_messages on a quorum queue whose leader stops in the middle', () 
     const left = await consumeAllBodies(raw, from);
     const moved = await consumeAllBodies(raw, to);
     console.log(
-      `move of ${total} while ${C2.name} stopped: moved ${moved.length}, left ${left.length}; answer: ${answer.text.split('\n')[0]}`,
+      `move of ${total} while ${C2.name} stopped: moved ${moved.length}, left ${left.length}; answer: ${answer.text.replaceAll('\n', ' / ')}`,
     );
     expect(moved.concat(left)).toEqual(published);
     const said = /^(?:Moved|Stopped after moving) (\d+)/.exec(answer.text)?.[1];
     expect(Number(said), answer.text).toBe(moved.length);
     expect(answer.isError, answer.text).toBe(moved.length < total);
+    expect(answer.text).toMatch(
+      new RegExp(`The leader of a queue changed during the move \\('${from}' ${C2.name} → rabbitc[13]@localhost\\)`),
+    );
   }, 300_000);
 });
 
