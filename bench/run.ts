@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the server against baselines measured in the same run, printed side by side.
  * Needs the built server and the machine's broker, where the version-independent figures are
- * measured once; move and publish are measured on every test broker (3.10, 4.0, 4.3: see
+ * measured once; peek, move and publish are measured on every test broker (3.10, 4.0, 4.3: see
  * test/support/test-brokers.ts), each named by the version it reports, a 4.x node started with
  * scripts/test-brokers.sh when it is down. BENCH_BROKERS=3.10,4.3 picks some of them. A broker
  * that cannot be reached has its column reported as not measured, with the reason. Bounded: a few
@@ -9,7 +9,7 @@
  */
 import { encode } from 'gpt-tokenizer/encoding/o200k_base';
 import { TEST_BROKERS, type TestBroker, selectedBrokers } from '../test/support/test-brokers.js';
-import { batchPublish, moveBetweenQueues } from './broker-measures.js';
+import { batchPublish, moveBetweenQueues, peekMessages } from './broker-measures.js';
 import { type BrokerTarget, openTarget, reachBroker } from './broker-target.js';
 import { type BrokerRun, type Row, median, report } from './report.js';
 import { type StdioServer, connectStdio, peakRssMiB, timeToInitialize } from './stdio-process.js';
@@ -174,7 +174,7 @@ async function versionIndependent(machineBroker: TestBroker): Promise<Row[]> {
   return rows;
 }
 
-/** Move and publish on one broker, in a vhost of its own; what it could not measure, and why. */
+/** Peek, move and publish on one broker, in a vhost of its own; what it could not measure, and why. */
 async function onBroker(broker: TestBroker): Promise<BrokerRun> {
   const reached = await reachBroker(broker);
   if ('reason' in reached) return { label: `${broker.series}.x`, rows: [], notMeasured: reached.reason };
@@ -184,6 +184,7 @@ async function onBroker(broker: TestBroker): Promise<BrokerRun> {
   try {
     target = await openTarget(broker, reached.version);
     server = await connectStdio(SERVER, ['--allow-destructive'], target.serverEnv());
+    rows.push(...(await peekMessages(target, server)));
     rows.push(await moveBetweenQueues(target, server));
     rows.push(await batchPublish(target, server));
     return { label: reached.version, rows };
