@@ -10,6 +10,7 @@ import { getQueueInfo, liveQueueCounts } from './queues.js';
 import { advertiseAs } from './json-schema.js';
 import { confirm, exchangeName, objectName, routingKey, shortString, table as argumentTable, vhost } from './schemas.js';
 import { READ_ONLY, type ToolResult, defineTool, destroys, writes } from './tool.js';
+import { unavailableQueues } from './unavailable-queues.js';
 
 const MAX_PEEK_WINDOW = 5000;
 
@@ -264,6 +265,14 @@ async function publishBatch(
   return report;
 }
 
+/** Where each message was sent, for unavailableQueues. */
+function routesOf(messages: readonly Outgoing[]): { routingKey: string; headers?: Record<string, unknown> }[] {
+  return messages.map((message) => ({
+    routingKey: message.routingKey,
+    headers: message.options.headers as Record<string, unknown> | undefined,
+  }));
+}
+
 /** Distinct routes a scoped server checks in one call, at most. */
 const MAX_ROUTES_CHECKED = 200;
 
@@ -354,6 +363,13 @@ export const publishMessages = defineTool({
           `exchange ${quoted(exchange)} not found in vhost '${vhostName}'; nothing was routed (list_exchanges shows what exists)`,
         );
       }
+      if (error instanceof BrokerError && error.code === 'timeout') {
+        const why = await unavailableQueues(broker, vhostName, exchange, routesOf(batch));
+        throw new BrokerError(
+          'timeout',
+          `${error.message}: none was confirmed, so each may or may not have been stored${why.length > 0 ? `; ${why.join('; ')}` : ''}`,
+        );
+      }
       throw error;
     }
     const target = `exchange ${quoted(exchange)} in vhost '${vhostName}'`;
@@ -367,11 +383,15 @@ export const publishMessages = defineTool({
       );
     }
     if (report.rejected.length > 0) {
+      const rejected = report.rejected.map((index) => batch[index] as Outgoing);
+      const why = await unavailableQueues(broker, vhostName, exchange, routesOf(rejected));
+      const which = `${report.rejected
+        .slice(0, 20)
+        .map((i) => `#${i}`)
+        .join(', ')}${report.rejected.length > 20 ? ', …' : ''}`;
+      const causes = why.map((reason) => ` ${reason.charAt(0).toUpperCase()}${reason.slice(1)}.`).join('');
       lines.push(
-        `Rejected by the broker (nack, e.g. a full queue with overflow reject-publish), not stored: ${report.rejected
-          .slice(0, 20)
-          .map((i) => `#${i}`)
-          .join(', ')}${report.rejected.length > 20 ? ', …' : ''}.`,
+        `Rejected by the broker (nack${why.length > 0 ? '' : ', e.g. a full queue with overflow reject-publish'}), not stored: ${which}.${causes}`,
       );
     }
     if (!mandatory) lines.push('mandatory was off, so unroutable messages were dropped silently and are not counted.');
