@@ -180,7 +180,9 @@ describe('with one node of three stopped', () => {
     const refused = await mcp.call('publish_messages', { routing_key: gone, messages: [{ body: 'x' }] });
     expect(refused.isError, refused.text).toBe(true);
     expect(refused.text).toContain('0 routed and confirmed, 0 unroutable, 1 rejected');
-    expect(refused.text).toContain('not stored');
+    expect(refused.text).toContain(
+      `not stored: #0. Classic queue '${gone}' in vhost '${vhost}' lives on node ${C2.name}, which is down: it stores nothing until it runs again.`,
+    );
     connectionKept();
   });
 });
@@ -188,7 +190,17 @@ describe('with one node of three stopped', () => {
 describe('with two nodes of three stopped', () => {
   let lost = '';
   let target = '';
+  /**
+   * A server that gives up on the broker after 5 s: RabbitMQ holds a publish to a queue without its
+   * majority for about a minute, and a connection that sent one closes only after that, so this
+   * one is closed once the nodes are back.
+   */
+  let impatient: Harness | undefined;
   beforeAll(async () => {
+    impatient = await startHarness({
+      env: { AMQP_PORT: String(C1.amqpPort), HTTP_PORT: String(C1.httpPort), AMQP_VHOST: vhost, REQUEST_TIMEOUT: '5' },
+      args: ['--allow-write'],
+    });
     lost = await declare('lost', C2, 'quorum');
     target = await declare('target', C1, 'classic');
     await publishNumbered(raw, lost, 3, 'l');
@@ -197,6 +209,7 @@ describe('with two nodes of three stopped', () => {
   }, 300_000);
   afterAll(async () => {
     await restart(stoppedByBlock);
+    await impatient?.close();
     await deleteDeclared();
   }, 300_000);
 
@@ -225,6 +238,14 @@ describe('with two nodes of three stopped', () => {
     // The broker's own check on c1 lists it too: c1 holds its last running member.
     const critical = answer.text.split('\n').find((line) => line.startsWith('FAILED quorum queues keep a majority if this node stops: '));
     expect(critical, answer.text).toContain(`'${lost}' in vhost '${vhost}'`);
+  });
+
+  it('publish_messages names the quorum queue without its majority when its publish goes unconfirmed', async () => {
+    const answer = await (impatient as Harness).call('publish_messages', { routing_key: lost, messages: [{ body: 'x' }] });
+    expect(answer.isError, answer.text).toBe(true);
+    expect(answer.text).toBe(
+      `publishing to exchange (default): the broker did not answer within 5s: none was confirmed, so each may or may not have been stored; quorum queue '${lost}' in vhost '${vhost}' has lost its majority: 1 of its 3 members run (${C1.name}), 2 are needed; down: ${C2.name}, ${C3.name}. It delivers nothing and accepts no publishes until enough of its nodes run again (get_overview names the down nodes)`,
+    );
   });
 
   it('move_messages refuses at once to move from a quorum queue without its majority, and moves nothing', async () => {
