@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { BrokerError, fromAmqpError } from '../broker/broker-errors.js';
 import { type Peeked, deliveryCount, peekQueue, planPeek } from '../broker/peek.js';
 import { type Outgoing, publishWithConfirms } from '../broker/publish.js';
+import { withoutMajority } from '../broker/quorum-majority.js';
 import { MAX_OUTPUT_CHARS, plural, quoted, record } from './output.js';
 import { hiddenQueuesReached, managementTopology, routingKeysOf } from './bindings.js';
 import { getQueueInfo, liveQueueCounts } from './queues.js';
@@ -434,6 +435,9 @@ export const consumeMessages = defineTool({
         text: `Queue '${args.queue}' is a stream: messages are never removed by consuming. Use peek_messages to read it.`,
         isError: true,
       };
+    // A consumer on such a queue waits about a minute, then the broker closes the whole connection.
+    const stopped = withoutMajority(queue, vhostName);
+    if (stopped) return { text: `Nothing was removed: ${stopped}.`, isError: true };
     const live = await liveQueueCounts(broker, vhostName, args.queue);
     const declined = await confirm(
       args.confirm,
