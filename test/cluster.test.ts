@@ -257,6 +257,15 @@ describe('with two nodes of three stopped', () => {
     expect((await api<{ messages?: number }>(C1, 'GET', queuePath(target))).messages ?? 0).toBe(0);
     connectionKept();
   });
+
+  it('consume_messages refuses at once to take from a quorum queue without its majority', async () => {
+    const answer = await mcp.call('consume_messages', { queue: lost, count: 3, confirm: true });
+    expect(answer.isError, answer.text).toBe(true);
+    expect(answer.text).toBe(
+      `Nothing was removed: quorum queue '${lost}' in vhost '${vhost}' has lost its majority: 1 of its 3 members run (${C1.name}), 2 are needed; down: ${C2.name}, ${C3.name}. It delivers nothing and accepts no publishes until enough of its nodes run again (get_overview names the down nodes).`,
+    );
+    connectionKept();
+  });
 });
 
 describe('move_messages on a quorum queue whose leader stops in the middle', () => {
