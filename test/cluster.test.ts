@@ -258,6 +258,15 @@ describe('with two nodes of three stopped', () => {
     connectionKept();
   });
 
+  it('peek_messages refuses at once to read a quorum queue without its majority, taking nothing', async () => {
+    const answer = await mcp.call('peek_messages', { queue: lost, count: 3 });
+    expect(answer.isError, answer.text).toBe(true);
+    expect(answer.text).toBe(
+      `Not peeked, nothing was taken: quorum queue '${lost}' in vhost '${vhost}' has lost its majority: 1 of its 3 members run (${C1.name}), 2 are needed; down: ${C2.name}, ${C3.name}. It delivers nothing and accepts no publishes until enough of its nodes run again (get_overview names the down nodes).\nStart the down nodes, then read it again.`,
+    );
+    connectionKept();
+  });
+
   it('consume_messages refuses at once to take from a quorum queue without its majority', async () => {
     const answer = await mcp.call('consume_messages', { queue: lost, count: 3, confirm: true });
     expect(answer.isError, answer.text).toBe(true);

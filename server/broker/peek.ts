@@ -13,6 +13,7 @@ import {
 } from './delivery-limit.js';
 import { apiPath } from './management-client.js';
 import { policyPatternMatcher } from './name-filter.js';
+import { withoutMajority } from './quorum-majority.js';
 
 /** The queue as the management API describes it: what a peek needs of it. */
 export interface PeekedQueue {
@@ -26,6 +27,9 @@ export interface PeekedQueue {
   message_stats?: Record<string, unknown>;
   /** 4.3 and later: the delivery limit in effect, a number or "unlimited". */
   delivery_limit?: unknown;
+  state?: string;
+  members?: string[];
+  online?: string[];
 }
 
 export interface PeekPlan {
@@ -366,6 +370,18 @@ export async function peekQueue(broker: Broker, vhost: string, queue: PeekedQueu
       headCut: false,
       ready: before.messageCount,
       consumers: before.consumerCount,
+    };
+  }
+  // A consumer on a quorum queue without its majority gets nothing, and what it took is counted as
+  // a failed delivery when the nodes are back (a limit of 0 dropped every message): take nothing.
+  const stopped = withoutMajority(queue, vhost);
+  if (stopped) {
+    return {
+      plan,
+      refused: {
+        reason: `Not peeked, nothing was taken: ${stopped}.`,
+        advice: 'Start the down nodes, then read it again.',
+      },
     };
   }
   if (plan.delayedReturns) {
