@@ -1,6 +1,8 @@
 import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { BrokerEndpoint } from '../config/load-config.js';
+import { credentialsIn, maskCredentials } from './amqp-uri.js';
+import { readApiPath } from './api-route.js';
 import { BrokerError, socketFailure } from './broker-errors.js';
 import { Scope, vhostOfApiPath } from './scope.js';
 import { type Telemetry, noTelemetry } from '../telemetry/telemetry.js';
@@ -228,14 +230,15 @@ export class ManagementClient {
         }),
       );
     } catch (error) {
-      throw this.#connectionError(error, what, timeoutMs);
+      throw masked(this.#connectionError(error, what, timeoutMs), path, options.body);
     }
     const parsed = parseJson(answer.text);
     const { status } = answer;
     if ((status >= 200 && status < 300) || options.acceptStatus?.includes(status)) {
       return { status, body: (method === 'GET' ? scope.filterBody(path, parsed) : parsed) as T };
     }
-    throw this.#httpError(status, parsed, answer.text, what, options.notFound);
+    // The broker's messages repeat what a request carried (a shovel URI's password): masked like any answer.
+    throw masked(this.#httpError(status, parsed, answer.text, what, options.notFound), path, options.body);
   }
 
   async close(): Promise<void> {
@@ -332,6 +335,14 @@ export class ManagementClient {
       details,
     );
   }
+}
+
+/** The error with every credential the request carried masked: in its body, or the password of /auth/hash_password/…. */
+function masked(error: BrokerError, path: string, body: unknown): BrokerError {
+  const reading = readApiPath(path);
+  const inPath = 'route' in reading ? reading.route.bindings.password : undefined;
+  const message = maskCredentials(error.message, [...credentialsIn(body), ...(inPath !== undefined ? [inPath] : [])]);
+  return message === error.message ? error : new BrokerError(error.code, message, error.details);
 }
 
 function parseJson(text: string): unknown {

@@ -1,11 +1,10 @@
 import { z } from 'zod';
+import { type ApiRoute, readApiPath } from '../broker/api-route.js';
 import { BrokerError } from '../broker/broker-errors.js';
 import type { Broker } from '../broker/broker.js';
 import { apiPath } from '../broker/management-client.js';
-import { apiSegments } from '../broker/scope.js';
 import type { SafetyLevel } from '../config/load-config.js';
 import { withoutCredentials } from './credentials.js';
-import { hiddenQueuesReached, routingKeysOf } from './bindings.js';
 import { capOutput } from './output.js';
 import { policyImpact, removingPolicyKeys, shovelRemoves } from './effects.js';
 import { confirm } from './schemas.js';
@@ -14,72 +13,301 @@ import { RANK, READ_ONLY, defineTool, destroys, writes } from './tool.js';
 type Method = 'GET' | 'PUT' | 'POST' | 'DELETE';
 
 /**
- * The level a request needs, by what the broker does because of it, not by its verb: a GET that
- * declares a queue is a write; a POST that takes messages, a policy that drops or expires them, a
- * shovel from a queue or a definitions import is destructive (with what it would remove now).
+ * What a request does, judged by its route and body: the level it needs and why; or that the
+ * server will not send it, and what would allow it. `unjudged`: its effect is not known here, so
+ * only an unscoped server at the destructive level sends it.
  */
-async function levelOf(
-  broker: Broker,
-  method: Method,
-  path: string,
-  body: Record<string, unknown> | undefined,
-): Promise<{ level: SafetyLevel; why?: string }> {
-  const [resource, first, second, third, fourth] = apiSegments(path);
-  if (method === 'DELETE') return { level: 'destructive' };
-  if (method === 'GET') {
-    return resource === 'aliveness-test' ? { level: 'write', why: 'declares a test queue and publishes to it' } : { level: 'read-only' };
-  }
-  if (resource === 'queues' && third === 'get' && first !== undefined && second !== undefined && fourth === undefined) {
-    if (/requeue_false/.test(String(body?.ackmode ?? ''))) return { level: 'destructive', why: 'takes the messages off the queue' };
-    const type = await broker.management
-      .get<{ type?: string }>(apiPath('queues', first, second), { query: { columns: 'type' } })
-      .then((queue) => queue.type)
-      .catch(() => undefined);
-    if (type !== 'classic')
-      return { level: 'destructive', why: 'hands the messages back, which counts toward a quorum queue delivery limit' };
-    return { level: 'write', why: 'marks the messages redelivered' };
-  }
-  if ((resource === 'policies' || resource === 'operator-policies') && first !== undefined && body) {
-    const definition = body.definition as Record<string, unknown> | undefined;
-    const keys = removingPolicyKeys(definition);
-    if (keys.length > 0 && typeof body.pattern === 'string') {
-      const impact = await policyImpact(broker, first, {
-        pattern: body.pattern,
-        'apply-to': typeof body['apply-to'] === 'string' ? body['apply-to'] : undefined,
-        definition: definition ?? {},
-      });
-      return { level: 'destructive', why: `sets ${keys.join(', ')}: ${impact}` };
-    }
-  }
-  if (resource === 'parameters' && first !== undefined && first !== 'federation-upstream' && first !== 'federation-upstream-set') {
-    if (first !== 'shovel')
-      return { level: 'destructive', why: `sets a runtime parameter of '${first}', whose effect on messages is not known here` };
-    const removes = shovelRemoves((body?.value ?? {}) as Record<string, unknown>);
-    if (removes) return { level: 'destructive', why: removes };
-  }
-  if (resource === 'definitions')
-    return { level: 'destructive', why: 'imports definitions, whose policies and shovels can remove messages' };
-  return { level: 'write' };
+type Verdict = { level: SafetyLevel; why?: string; unjudged?: boolean } | { refused: string };
+
+interface Request {
+  broker: Broker;
+  route: ApiRoute;
+  method: Method;
+  body: Record<string, unknown> | undefined;
 }
-const FLAG: Record<SafetyLevel, string> = { 'read-only': '', write: '--allow-write', destructive: '--allow-destructive' };
+
+type Judge = (request: Request) => Verdict | Promise<Verdict>;
+
+const READ: Verdict = { level: 'read-only' };
+const WRITE: Verdict = { level: 'write' };
+const DESTRUCTIVE: Verdict = { level: 'destructive' };
+
+/** Under --queues, refused with what would allow it; otherwise the verdict. */
+function unlessQueues(verdict: Verdict, reaches: string, tool?: string): Judge {
+  return ({ broker }) =>
+    broker.scope.queues.restricts
+      ? {
+          refused: `${reaches}, queues outside this server's scope (--queues ${broker.scope.queues}) too: ${tool ? `use ${tool}, which judges that, or ` : ''}a server without --queues`,
+        }
+      : verdict;
+}
+
+/** Policy keys whose effect is known: those that remove messages or queues are judged by effects.ts. */
+const POLICY_KEYS = new Set([
+  'alternate-exchange',
+  'dead-letter-exchange',
+  'dead-letter-routing-key',
+  'dead-letter-strategy',
+  'queue-mode',
+  'queue-version',
+  'queue-master-locator',
+  'queue-leader-locator',
+  'ha-mode',
+  'ha-params',
+  'ha-sync-mode',
+  'ha-sync-batch-size',
+  'ha-promote-on-shutdown',
+  'ha-promote-on-failure',
+  'initial-cluster-size',
+  'target-group-size',
+  'stream-max-segment-size-bytes',
+  'max-in-memory-length',
+  'max-in-memory-bytes',
+  'consumer-timeout',
+]);
+const FEDERATION_KEYS = new Set(['federation-upstream', 'federation-upstream-set']);
+const FEDERATION_MOVES =
+  "once a policy applies it, federation moves the messages of the upstream's queues (another vhost's or another broker's) into this one's";
+
+const ACK_MODES = new Set(['ack_requeue_true', 'reject_requeue_true', 'ack_requeue_false', 'reject_requeue_false']);
+
+async function judgeGet({ broker, route, body }: Request): Promise<Verdict> {
+  const { vhost, queue } = route.bindings;
+  const ackmode = body?.ackmode;
+  if (typeof ackmode !== 'string' || !ACK_MODES.has(ackmode)) {
+    return { refused: `ackmode must be one of ${[...ACK_MODES].join(', ')}` };
+  }
+  if (ackmode.endsWith('requeue_false')) return { level: 'destructive', why: 'takes the messages off the queue' };
+  const type = await broker.management
+    .get<{ type?: string }>(apiPath('queues', vhost ?? '', queue ?? ''), { query: { columns: 'type' } })
+    .then((found) => found.type)
+    .catch(() => undefined);
+  if (type !== 'classic')
+    return { level: 'destructive', why: 'hands the messages back, which counts toward a quorum queue delivery limit' };
+  return { level: 'write', why: 'marks the messages redelivered' };
+}
+
+async function judgePolicy({ broker, route, body }: Request): Promise<Verdict> {
+  const definition = (body?.definition ?? {}) as Record<string, unknown>;
+  const keys = Object.keys(definition);
+  if (keys.some((key) => FEDERATION_KEYS.has(key))) {
+    if (broker.scope.active) {
+      return {
+        refused: `a policy that applies federation pulls messages from wherever its upstreams point: a server without --vhosts or --queues`,
+      };
+    }
+    return { level: 'destructive', why: `applies federation: ${FEDERATION_MOVES}` };
+  }
+  const unknown = keys.filter((key) => !POLICY_KEYS.has(key) && removingPolicyKeys({ [key]: true }).length === 0);
+  if (unknown.length > 0)
+    return { level: 'destructive', why: `sets ${unknown.join(', ')}, whose effect is not judged here`, unjudged: true };
+  const removing = removingPolicyKeys(definition);
+  if (removing.length > 0 && typeof body?.pattern === 'string') {
+    const impact = await policyImpact(broker, route.bindings.vhost ?? '', {
+      pattern: body.pattern,
+      'apply-to': typeof body['apply-to'] === 'string' ? body['apply-to'] : undefined,
+      definition,
+    });
+    return { level: 'destructive', why: `sets ${removing.join(', ')}: ${impact}` };
+  }
+  return WRITE;
+}
+
+function judgeParameter({ route, body }: Request): Verdict {
+  const component = route.bindings.component;
+  if (component === 'shovel') {
+    const removes = shovelRemoves((body?.value ?? {}) as Record<string, unknown>);
+    return removes ? { level: 'destructive', why: removes } : WRITE;
+  }
+  if (component === 'federation-upstream' || component === 'federation-upstream-set') {
+    return {
+      level: 'destructive',
+      why: `sets a federation ${component === 'federation-upstream' ? 'upstream' : 'upstream set'}: ${FEDERATION_MOVES}`,
+    };
+  }
+  return {
+    level: 'destructive',
+    why: `sets a runtime parameter of '${component}', whose effect on messages is not known here`,
+    unjudged: true,
+  };
+}
+
+/** Deleting or restarting a shovel changes what it does to its queues: judged on its settings, under a scope. */
+async function judgeExistingShovel({ broker, route }: Request, verdict: Verdict): Promise<Verdict> {
+  const { vhost = '', name = '' } = route.bindings;
+  if (broker.scope.active && (route.bindings.component ?? 'shovel') === 'shovel') {
+    const existing = await broker.management
+      .getForScopeCheck<{ value?: unknown }>(apiPath('parameters', 'shovel', vhost, name))
+      .catch((error: unknown) => {
+        if (error instanceof BrokerError && error.code === 'not_found') return undefined;
+        throw error;
+      });
+    if (existing) broker.scope.checkParameter('shovel', vhost, existing.value);
+  }
+  return verdict;
+}
 
 /**
- * "/api/queues/%2F/orders?columns=name" or "queues/%2F/orders" → the path under /api and its
- * query. Only paths of the management API: no scheme or host, no dot segments (a path like
- * /api/../ would escape the API), no control characters.
+ * The requests the escape hatch judges, by route and method; a GET of any other known route is a
+ * read. What is missing here is sent only by an unscoped server at the destructive level.
  */
-export function parseApiPath(raw: string): { path: string; query: Record<string, string> } | { problem: string } {
+const JUDGES: Record<string, Partial<Record<Method, Judge>>> = {
+  'aliveness-test/:vhost': { GET: () => ({ level: 'write', why: 'declares a test queue and publishes to it' }) },
+  'health/checks/quorum-queues-without-elected-leaders/all-vhosts/pattern/:pattern': {
+    GET: () => ({ refused: 'its pattern is a regular expression the broker would run: leave out /pattern/…' }),
+  },
+  'health/checks/quorum-queues-without-elected-leaders/vhost/:vhost/pattern/:pattern': {
+    GET: () => ({ refused: 'its pattern is a regular expression the broker would run: leave out /pattern/…' }),
+  },
+  'exchanges/:vhost/:exchange': {
+    PUT: unlessQueues(WRITE, "an exchange's alternate exchange routes messages into whatever is bound there", 'create_exchange'),
+    DELETE: unlessQueues(DESTRUCTIVE, 'deleting an exchange removes its bindings, and with them the routes into queues', 'delete_exchange'),
+  },
+  'exchanges/:vhost/:exchange/publish': {
+    POST: unlessQueues(WRITE, 'a message reaches every queue its routes, dead-lettering and expiry lead to', 'publish_messages'),
+  },
+  'queues/:vhost/:queue': {
+    PUT: unlessQueues(
+      WRITE,
+      "a queue's dead-letter exchange routes its expired and rejected messages into whatever is bound there",
+      'create_queue',
+    ),
+    DELETE: () => DESTRUCTIVE,
+  },
+  'queues/:vhost/:queue/contents': { DELETE: () => DESTRUCTIVE },
+  'queues/:vhost/:queue/get': { POST: judgeGet },
+  'queues/:vhost/:queue/actions': { POST: () => WRITE },
+  'queues/quorum/:vhost/:queue/replicas/add': { POST: () => WRITE },
+  'queues/quorum/:vhost/:queue/replicas/delete': { DELETE: () => DESTRUCTIVE },
+  'bindings/:vhost/e/:source/:dtype/:destination': {
+    POST: unlessQueues(WRITE, 'a new binding copies to its destination what is routed to other queues', 'create_binding'),
+  },
+  'bindings/:vhost/e/:source/:dtype/:destination/:props': {
+    DELETE: (request) =>
+      request.route.bindings.dtype === 'q'
+        ? DESTRUCTIVE
+        : unlessQueues(DESTRUCTIVE, 'an exchange-to-exchange binding carries messages on to queues', 'delete_binding')(request),
+  },
+  'vhosts/:vhost': {
+    PUT: unlessQueues(WRITE, "a vhost's settings (tracing, the default queue type) apply to all its queues", 'set_configuration'),
+    DELETE: unlessQueues(DESTRUCTIVE, 'deleting a vhost deletes all its queues and their messages', 'delete_configuration'),
+  },
+  'vhosts/:vhost/deletion/protection': { POST: () => WRITE, DELETE: () => WRITE },
+  'vhosts/:vhost/start/:node': { POST: unlessQueues(WRITE, 'restarting a vhost restarts all its queues') },
+  'vhost-limits/:vhost/:name': {
+    PUT: unlessQueues(WRITE, "a vhost's limits apply to all its queues and connections"),
+    DELETE: unlessQueues(DESTRUCTIVE, "a vhost's limits apply to all its queues and connections"),
+  },
+  'permissions/:vhost/:user': {
+    PUT: unlessQueues(WRITE, "a user's permissions reach all the vhost's queues", 'set_configuration'),
+    DELETE: unlessQueues(DESTRUCTIVE, "a user's permissions reach all the vhost's queues", 'delete_configuration'),
+  },
+  'topic-permissions/:vhost/:user': {
+    PUT: unlessQueues(WRITE, "a user's topic permissions reach all the vhost's queues", 'set_configuration'),
+    DELETE: unlessQueues(DESTRUCTIVE, "a user's topic permissions reach all the vhost's queues", 'delete_configuration'),
+  },
+  'policies/:vhost/:name': { PUT: judgePolicy, DELETE: () => DESTRUCTIVE },
+  'operator-policies/:vhost/:name': { PUT: judgePolicy, DELETE: () => DESTRUCTIVE },
+  'parameters/:component/:vhost/:name': {
+    PUT: judgeParameter,
+    DELETE: (request) =>
+      judgeExistingShovel(request, { level: 'destructive', why: `deletes a ${request.route.bindings.component} parameter` }),
+  },
+  'shovels/vhost/:vhost/:name/restart': { DELETE: (request) => judgeExistingShovel(request, { level: 'write', why: 'restarts a shovel' }) },
+  'federation-links/vhost/:vhost/:id/:node/restart': { DELETE: unlessQueues(WRITE, 'a federation link moves messages between queues') },
+  definitions: { POST: judgeImport },
+  'all-configuration': { POST: judgeImport },
+  'definitions/:vhost': { POST: judgeImport },
+  // Broker-wide: a scope refuses them before they are judged.
+  'users/:user': { PUT: () => WRITE, DELETE: () => DESTRUCTIVE },
+  'users/bulk-delete': { POST: () => ({ level: 'destructive', why: 'deletes users' }) },
+  'user-limits/:user/:name': { PUT: () => WRITE, DELETE: () => DESTRUCTIVE },
+  'cluster-name': { PUT: () => WRITE },
+  'feature-flags/:name/enable': { PUT: () => ({ level: 'destructive', why: 'enables a feature flag, which cannot be undone' }) },
+  'rebalance/queues': { POST: () => WRITE },
+  'queues/quorum/replicas/on/:node/grow': { POST: () => WRITE },
+  'queues/quorum/replicas/on/:node/shrink': { DELETE: () => DESTRUCTIVE },
+  'connections/:connection': { DELETE: () => ({ level: 'destructive', why: 'closes a connection' }) },
+  'connections/username/:username': { DELETE: () => ({ level: 'destructive', why: "closes the user's connections" }) },
+};
+
+function judgeImport({ broker }: Request): Verdict {
+  if (broker.scope.active) {
+    return {
+      refused:
+        'an import sets policies, shovels and arguments whose effects reach further than its own objects: use import_definitions, which judges them',
+    };
+  }
+  return { level: 'destructive', why: 'imports definitions, whose policies and shovels can remove messages' };
+}
+
+const FLAG: Record<SafetyLevel, string> = { 'read-only': '', write: '--allow-write', destructive: '--allow-destructive' };
+
+/** Query parameters that page or filter in the broker, over what a scope hides too. */
+const PAGING = ['page', 'page_size', 'pagination'];
+
+export interface ApiRequest {
+  /** The route, when the path names one the server knows. */
+  route?: ApiRoute;
+  /** The path to send: the route's canonical path, or a well-formed one the server knows no route for. */
+  path: string;
+  query: Record<string, string>;
+}
+
+/**
+ * "/api/queues/%2F/orders?columns=name" or "queues/%2F/orders" → the route, the path to send and
+ * the query, all as the broker's router reads them (api-route.ts): no scheme or host, every
+ * segment decoded once, no dot segments, the first of each query parameter.
+ */
+export function parseApiPath(raw: string): ApiRequest | { problem: string } {
   const text = raw.trim();
   if (/^[a-z][a-z0-9+.-]*:/i.test(text) || text.startsWith('//')) return { problem: 'give a path like /api/queues/%2F, not a URL' };
-  if (/[\u0000-\u001f\u007f\\\s]/.test(text))
-    return { problem: 'the path has spaces, backslashes or control characters: percent-encode names (%2F for /)' };
-  const [pathPart = '', queryPart = ''] = text.split('?', 2);
+  const question = text.indexOf('?');
+  const pathPart = question < 0 ? text : text.slice(0, question);
+  const queryPart = question < 0 ? '' : text.slice(question + 1);
   const withoutPrefix = pathPart.replace(/^\/+/, '').replace(/^api(\/|$)/, '');
-  const segments = withoutPrefix.split('/');
-  if (segments.some((segment) => segment === '..' || segment === '.' || /%2e%2e/i.test(segment)))
-    return { problem: 'dot segments (..) are not allowed' };
-  if (withoutPrefix === '') return { problem: 'give a path under /api, e.g. /api/overview' };
-  return { path: `/api/${withoutPrefix}`, query: Object.fromEntries(new URLSearchParams(queryPart)) };
+  if (withoutPrefix.replace(/\/+$/, '') === '') return { problem: 'give a path under /api, e.g. /api/overview' };
+  const reading = readApiPath(`/api/${withoutPrefix}`);
+  const query = parseQuery(queryPart);
+  if ('problem' in query) return query;
+  if ('route' in reading) return { route: reading.route, path: reading.route.path, query: query.query };
+  if (reading.unknownPath !== undefined) return { path: reading.unknownPath, query: query.query };
+  return { problem: reading.problem };
+}
+
+/** A query as cowboy's parse_qs reads it (+ is a space), keeping the first of each name, as the management API does. */
+function parseQuery(text: string): { query: Record<string, string> } | { problem: string } {
+  const query: Record<string, string> = {};
+  for (const pair of text.split('&')) {
+    if (pair === '') continue;
+    const equals = pair.indexOf('=');
+    if (equals < 0) return { problem: `give the query parameter '${pair}' a value (${pair}=…)` };
+    const [name, value] = [pair.slice(0, equals), pair.slice(equals + 1)].map(decodeQueryPart);
+    if (name === undefined || value === undefined) return { problem: `the query parameter '${pair}' is not percent-encoded properly` };
+    if (!(name in query)) query[name] = value;
+  }
+  return { query };
+}
+
+function decodeQueryPart(part: string): string | undefined {
+  if (/%(?![0-9a-fA-F]{2})/.test(part)) return undefined;
+  try {
+    return decodeURIComponent(part.replaceAll('+', ' '));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why the query may not be sent, if so: a regular expression for the broker, or paging over what the scope hides. */
+function queryProblem(query: Record<string, string>, broker: Broker): string | undefined {
+  if (query.use_regex === 'true') {
+    return 'use_regex makes the broker match a regular expression with a backtracking engine: use the list tools’ filter (matched here in linear time), or name= for a substring';
+  }
+  const paging = PAGING.filter((name) => name in query);
+  if (broker.scope.active && paging.length > 0) {
+    return `the broker's pages count what this server's scope hides (a page past the last one tells): leave out ${paging.join(', ')}, or use the list tools, which page after the scope`;
+  }
+  return undefined;
 }
 
 export const managementApi = defineTool({
@@ -105,29 +333,44 @@ export const managementApi = defineTool({
     const parsed = parseApiPath(args.path);
     if ('problem' in parsed) return { text: `Invalid path: ${parsed.problem}.`, isError: true };
     if (args.body !== undefined && (method === 'GET' || method === 'DELETE')) return { text: `${method} takes no body.`, isError: true };
-    const shown = `${method} ${parsed.path}${Object.keys(parsed.query).length > 0 ? `?${new URLSearchParams(parsed.query)}` : ''}`;
-    // The scope first: a preview must say nothing of what the scope hides.
-    broker.scope.checkPath(parsed.path, method);
-    if (args.body !== undefined) broker.scope.checkBody(parsed.path, args.body);
-    const publish = /^\/api\/exchanges\/([^/]+)\/([^/]*)\/publish$/.exec(parsed.path);
-    if (publish && method === 'POST' && broker.scope.queues.restricts) {
-      const [vhostName, exchangeName] = [decodeURIComponent(publish[1] as string), decodeURIComponent(publish[2] as string)];
-      const properties = (args.body?.properties ?? {}) as { headers?: Record<string, unknown> };
-      const key = typeof args.body?.routing_key === 'string' ? args.body.routing_key : '';
-      const exchange = exchangeName === 'amq.default' ? '' : exchangeName;
-      if ((await hiddenQueuesReached(broker, vhostName, exchange, routingKeysOf(key, properties.headers), properties.headers ?? {})) > 0) {
-        return { text: `${shown} would route the message into a queue outside this server's scope; nothing was sent.`, isError: true };
+    const search = Object.keys(parsed.query).length > 0 ? `?${new URLSearchParams(parsed.query)}` : '';
+    const { route } = parsed;
+    // A password in the path is not repeated.
+    const shownPath = route?.template === 'auth/hash_password/:password' ? '/api/auth/hash_password/***' : parsed.path;
+    const shown = `${method} ${shownPath}${search}`;
+    const refuse = (why: string) => ({ text: `${shown} is not sent: ${why}.`, isError: true });
+
+    const problem = queryProblem(parsed.query, broker);
+    if (problem) return refuse(problem);
+    let verdict: Verdict;
+    if (route) {
+      // The scope first: a preview must say nothing of what the scope hides.
+      broker.scope.checkRoute(route, method);
+      if (args.body !== undefined) broker.scope.checkRouteBody(route, args.body);
+      if (method === 'GET' && broker.scope.active && route.answer === 'unfiltered') {
+        return refuse(
+          `its answer counts or names what this server's scope hides and cannot be cut to the scope: use get_overview or the list tools`,
+        );
       }
+      const judge = JUDGES[route.template]?.[method] ?? (method === 'GET' ? () => READ : undefined);
+      verdict = judge
+        ? await judge({ broker, route, method, body: args.body })
+        : { level: 'destructive', why: `the server does not judge what ${method} does on /api/${route.template}`, unjudged: true };
+    } else {
+      verdict = { level: 'destructive', why: 'the management API has no such route that the server knows', unjudged: true };
     }
-    const effect = await levelOf(broker, method, parsed.path, args.body);
-    if (RANK[effect.level] > RANK[safety]) {
+    if ('refused' in verdict) return refuse(verdict.refused);
+    if (verdict.unjudged && (broker.scope.active || safety !== 'destructive')) {
+      return refuse(`${verdict.why}, so only a server with --allow-destructive and without --vhosts or --queues sends it`);
+    }
+    if (RANK[verdict.level] > RANK[safety]) {
       return {
-        text: `${shown} ${effect.why ?? ''}, so it needs ${FLAG[effect.level]}: this server runs ${safety}.`.replace(' ,', ','),
+        text: `${shown} ${verdict.why ?? ''}, so it needs ${FLAG[verdict.level]}: this server runs ${safety}.`.replace(' ,', ','),
         isError: true,
       };
     }
-    if (effect.level === 'destructive' && method !== 'DELETE') {
-      const declined = await gate(args.confirm, `would send ${shown}, which ${effect.why}; the broker carries it out as is`);
+    if (verdict.level === 'destructive' && method !== 'DELETE') {
+      const declined = await gate(args.confirm, `would send ${shown}, which ${verdict.why}; the broker carries it out as is`);
       if (declined) return declined;
     }
     if (method === 'DELETE') {
@@ -136,7 +379,7 @@ export const managementApi = defineTool({
         .get<Record<string, unknown>>(parsed.path, { query: parsed.query })
         .catch((error: unknown) => {
           if (error instanceof BrokerError && error.code === 'not_found')
-            throw new BrokerError('not_found', `Nothing to delete: ${parsed.path} does not exist.`);
+            throw new BrokerError('not_found', `Nothing to delete: ${shownPath} does not exist.`);
           return undefined;
         });
       const what =
