@@ -18,30 +18,40 @@ beforeAll(async () => {
 
 describe('filters a caller supplies', () => {
   it.each([
-    ['^(.+)+y$', /exponential time/],
-    ['(a*)*b', /exponential time/],
-    ['(x|xx)+$', /exponential time/],
     ['(a)\\1', /back-references/],
     ['^(?=orders)', /lookaround/],
-    ['a.*b.*c.*d.*e', /unbounded repeats/],
     ['x'.repeat(201), /longer than 200/],
     ['orders(', /not a valid regular expression/],
   ])('refuses %s, saying why', async (pattern, reason) => {
     expect(await filterProblem(pattern)).toMatch(reason);
   });
 
-  it.each(['orders', '^orders\\.', 'eu|us', '(eu|us)-orders', 'orders-[0-9]+$', '.*paid.*', '(ab)?c'])('accepts %s', async (pattern) => {
+  // Filters are matched here with RE2, in linear time, and never sent to the broker (test/hostile-listing.test.ts):
+  // what backtracking engines take exponential time on is fine.
+  it.each([
+    'orders',
+    '^orders\\.',
+    'eu|us',
+    '(eu|us)-orders',
+    'orders-[0-9]+$',
+    '.*paid.*',
+    '(ab)?c',
+    '^(.+)+y$',
+    '(a*)*b',
+    '(x|xx)+$',
+    'a.*b.*c.*d.*e',
+  ])('accepts %s', async (pattern) => {
     expect(await filterProblem(pattern)).toBeUndefined();
   });
 
   it.each([
     ['list_connections', { vhost: undefined, filter: '^(.+)+y$' }],
     ['list_queues', { filter: '^(.+)+y$' }],
-    ['list_exchanges', { filter: '(a*)*b' }],
-  ])('%s answers a catastrophic filter at once with what to fix', async (tool, args) => {
+    ['list_exchanges', { filter: '(a*)*z$' }],
+  ])('%s answers a filter that is catastrophic for a backtracking engine at once', async (tool, args) => {
     const answer = await fixture.mcp.call(tool, { ...args, ...(tool === 'list_connections' ? { vhost: fixture.vhost.name } : {}) });
-    expect(answer.isError).toBe(true);
-    expect(answer.text).toMatch(/filter \/.*\/ is refused: .*exponential time to match; use a simpler regular expression/);
+    expect(answer.isError, answer.text).toBe(false);
+    expect(answer.text).toMatch(/^No (connections|queue|exchange) /);
   });
 });
 

@@ -5,7 +5,7 @@ import { apiPath } from '../broker/management-client.js';
 import { SERVER_NAME } from '../version.js';
 import { vhostNotFound } from './not-found.js';
 import { capOutput, pageFooter, plural, rate, record, table } from './output.js';
-import { compileNameFilter } from '../broker/name-filter.js';
+import { compileNameFilter, matchingItems } from '../broker/name-filter.js';
 import { DEFAULT_PAGE_SIZE, checkRegex, confirm, nameFilter, objectName, paging, vhost } from './schemas.js';
 import { type ClientList, ONE_ITEM_PAGE, clientList, pageFields } from './structured.js';
 import { READ_ONLY, type ToolResult, defineTool, destroys } from './tool.js';
@@ -95,12 +95,10 @@ async function pageOfClients<T extends { name: string; messages_unacknowledged?:
       : await broker.management.get<T[]>(apiPath('vhosts', args.vhost, resource), { notFound: vhostNotFound(args.vhost) });
   const pattern = args.filter ? await compileNameFilter(args.filter) : undefined;
   const key = order.sort as keyof T;
-  const sorted = all
-    .filter((item) => !pattern || names(item).some((name) => name !== undefined && pattern.test(name)))
-    .sort((a, b) => {
-      const difference = a[key] === b[key] ? 0 : (a[key] ?? 0) < (b[key] ?? 0) ? -1 : 1;
-      return order.sortReverse ? -difference : difference;
-    });
+  const sorted = (pattern ? await matchingItems(all, pattern, names) : [...all]).sort((a, b) => {
+    const difference = a[key] === b[key] ? 0 : (a[key] ?? 0) < (b[key] ?? 0) ? -1 : 1;
+    return order.sortReverse ? -difference : difference;
+  });
   return pageLocally(sorted, args.page, pageSize);
 }
 
@@ -324,11 +322,8 @@ async function listConsumers(broker: Broker, args: ListArgs): Promise<ToolResult
     c.channel_details?.name ?? c.channel_details?.connection_name,
     c.channel_details?.user,
   ];
-  const matching = all.filter(
-    (c) =>
-      (args.queue === undefined || c.queue.name === args.queue) &&
-      (!pattern || shown(c).some((name) => name !== undefined && pattern.test(name))),
-  );
+  const ofQueue = all.filter((c) => args.queue === undefined || c.queue.name === args.queue);
+  const matching = pattern ? await matchingItems(ofQueue, pattern, shown) : ofQueue;
   const page = pageLocally(matching, args.page, args.page_size ?? DEFAULT_PAGE_SIZE);
   const structured: ClientList = { vhost: vhostName, ...pageFields(page), total: all.length, consumers: page.items.map(consumerItemOf) };
   if (matching.length === 0)
