@@ -4,7 +4,9 @@ import type { BrokerEndpoint } from '../config/load-config.js';
 import { credentialsIn, maskCredentials } from './amqp-uri.js';
 import { readApiPath } from './api-route.js';
 import { BrokerError, socketFailure } from './broker-errors.js';
-import { Scope, vhostOfApiPath } from './scope.js';
+import { type ListPage, WALK_PAGE_SIZE, keyColumns, pageOfVisible } from './list-pages.js';
+import { compileNameFilter, substringFilter } from './name-filter.js';
+import { Scope, apiSegments, vhostOfApiPath } from './scope.js';
 import { type Telemetry, noTelemetry } from '../telemetry/telemetry.js';
 import { readTlsFiles } from './tls-files.js';
 
@@ -12,11 +14,14 @@ export interface ManagementEndpoint extends BrokerEndpoint {
   basePath: string;
 }
 
-/** Server-side paging and filtering of the management API's list endpoints. */
+/** Paging and filtering of the management API's list endpoints (getPage). */
 export interface PageQuery {
   page?: number;
   pageSize?: number;
-  /** Matches the object name: a substring, or a regular expression when useRegex. */
+  /**
+   * Matches the object name, case-insensitively, as the management API's own filter does: a
+   * substring, or a regular expression (RE2) when useRegex. Matched here, never by the broker.
+   */
   name?: string;
   useRegex?: boolean;
   sort?: string;
@@ -25,14 +30,7 @@ export interface PageQuery {
   columns?: readonly string[];
 }
 
-export interface Page<T> {
-  items: T[];
-  page: number;
-  pageCount: number;
-  pageSize: number;
-  filteredCount: number;
-  totalCount: number;
-}
+export type Page<T> = ListPage<T>;
 
 export const MAX_PAGE_SIZE = 500;
 
@@ -108,18 +106,51 @@ export class ManagementClient {
     return this.request('DELETE', path, options).then(() => undefined);
   }
 
-  /** One page of a list endpoint, filtered and sorted by the broker. */
+  /**
+   * One page of a list endpoint. The broker pages it when nothing is hidden and there is no filter;
+   * otherwise the page is cut here (pageOfVisible), after the scope, and the filter is matched here:
+   * no caller's pattern reaches the broker, and no page or count depends on what the scope hides.
+   */
   async getPage<T>(path: string, query: PageQuery, options: RequestOptions = {}): Promise<Page<T>> {
-    if (this.scope.active) return this.#scopedPage<T>(path, query, options);
-    return this.#brokerPage<T>(path, query, options);
+    const pageSize = query.pageSize ?? 100;
+    const page = query.page ?? 1;
+    if (!Number.isInteger(page) || page < 1 || !Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+      throw new BrokerError('invalid', `page must be a whole number from 1, and page_size one from 1 to ${MAX_PAGE_SIZE}`);
+    }
+    if (!this.scope.active && !query.name) return this.#brokerPage<T>(path, { ...query, page, pageSize }, options);
+    this.scope.checkPath(path, 'GET');
+    const filter = query.name
+      ? query.useRegex
+        ? await compileNameFilter(query.name, { caseless: true })
+        : substringFilter(query.name)
+      : undefined;
+    const [resource = ''] = apiSegments(path);
+    return pageOfVisible<T>(
+      async (walkPage, columns) => {
+        const raw = await this.#brokerPage<T>(path, { page: walkPage, pageSize: WALK_PAGE_SIZE, columns }, options, Scope.everything);
+        return { items: raw.items, pageCount: raw.pageCount };
+      },
+      resource,
+      { page, pageSize, filter, sort: query.sort, sortReverse: query.sortReverse, columns: query.columns },
+      (items) => this.scope.filterBody(path, items),
+    );
   }
 
-  /** A page as the broker cuts it (items out of scope already dropped by request()). */
-  async #brokerPage<T>(path: string, query: PageQuery, options: RequestOptions): Promise<Page<T>> {
+  /**
+   * A page as the broker cuts it, with nothing of the caller's in it but the page, its size and a
+   * sort column. Out of scope items are dropped (the counts are then the broker's: only getPage
+   * with no scope answers with them); with a scope, the columns it judges by are fetched too.
+   */
+  async #brokerPage<T>(
+    path: string,
+    query: Omit<PageQuery, 'name' | 'useRegex'>,
+    options: RequestOptions,
+    scope: Scope = this.scope,
+  ): Promise<Page<T>> {
     const pageSize = Math.min(query.pageSize ?? 100, MAX_PAGE_SIZE);
-    // Fetched whole, so the page count is the broker's; the items are then cut to the scope, and
-    // with a scope the counts are recomputed by #scopedPage before anyone sees them.
     this.scope.checkPath(path, 'GET');
+    const [resource = ''] = apiSegments(path);
+    const columns = query.columns && (this.scope.active ? [...new Set([...query.columns, ...keyColumns(resource)])] : query.columns);
     const raw = await this.#request<{
       items: T[];
       page: number;
@@ -133,21 +164,18 @@ export class ManagementClient {
       {
         ...options,
         query: {
+          ...options.query,
           page: query.page ?? 1,
           page_size: pageSize,
-          name: query.name || undefined,
-          use_regex: query.name && query.useRegex ? 'true' : undefined,
           sort: query.sort,
           sort_reverse: query.sort ? String(Boolean(query.sortReverse)) : undefined,
-          ...options.query,
-          // The scope needs every object's vhost and name to judge it: whole objects then.
-          columns: this.scope.active ? undefined : (query.columns?.join(',') ?? options.query?.columns),
+          columns: columns?.join(',') ?? options.query?.columns,
         },
       },
       Scope.everything,
     ).then((response) => response.body);
     return {
-      items: this.scope.filterBody(path, raw.items),
+      items: scope.filterBody(path, raw.items),
       page: raw.page,
       pageCount: raw.page_count,
       pageSize: raw.page_size,
@@ -156,30 +184,13 @@ export class ManagementClient {
     };
   }
 
-  /**
-   * With a scope, the broker's pages and counts would include what the scope hides, so the
-   * whole (filtered, sorted) list is fetched, what is out of scope dropped, and the page cut
-   * here. Full objects are fetched: the scope needs their vhost and name whatever the columns.
-   */
-  async #scopedPage<T>(path: string, query: PageQuery, options: RequestOptions): Promise<Page<T>> {
-    const pageSize = Math.min(query.pageSize ?? 100, MAX_PAGE_SIZE);
-    const unpaged = { ...query, columns: undefined, page: undefined, pageSize: undefined };
-    const visible = await this.getAll<T>(path, unpaged, 100_000, options);
-    const total = query.name ? (await this.getAll<T>(path, { ...unpaged, name: undefined }, 100_000, options)).length : visible.length;
-    const pageCount = Math.max(1, Math.ceil(visible.length / pageSize));
-    const page = query.page ?? 1;
-    return {
-      items: visible.slice((page - 1) * pageSize, page * pageSize),
-      page,
-      pageCount,
-      pageSize,
-      filteredCount: visible.length,
-      totalCount: total,
-    };
-  }
-
   /** Every item of a list endpoint, fetched page by page (for summaries across a vhost). */
-  async getAll<T>(path: string, query: Omit<PageQuery, 'page' | 'pageSize'>, limit = 100_000, options: RequestOptions = {}): Promise<T[]> {
+  async getAll<T>(
+    path: string,
+    query: Omit<PageQuery, 'page' | 'pageSize' | 'name' | 'useRegex'>,
+    limit = 100_000,
+    options: RequestOptions = {},
+  ): Promise<T[]> {
     const items: T[] = [];
     for (let page = 1; ; page++) {
       const result = await this.#brokerPage<T>(path, { ...query, page, pageSize: MAX_PAGE_SIZE }, options);
@@ -188,8 +199,51 @@ export class ManagementClient {
     }
   }
 
+  /**
+   * A request as a caller words it (the escape hatch). A GET's paging and name filter never reach
+   * the broker: a page of a list is cut by getPage (in the broker's answer shape, counted after the
+   * scope), and elsewhere they are dropped, as the broker ignores them there anyway.
+   */
   request<T>(method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, options: RequestOptions = {}): Promise<Response<T>> {
+    if (method === 'GET' && options.query && PAGING_PARAMETERS.some((key) => options.query?.[key] !== undefined)) {
+      return this.#callerPage(path, options) as Promise<Response<T>>;
+    }
     return this.#request<T>(method, path, options, this.scope);
+  }
+
+  async #callerPage(path: string, options: RequestOptions): Promise<Response<unknown>> {
+    const { page, page_size: pageSize, name, use_regex: useRegex, sort, sort_reverse: sortReverse, ...rest } = options.query ?? {};
+    if (page === undefined || !isListPath(path)) {
+      return this.#request('GET', path, { ...options, query: { ...rest, sort, sort_reverse: sortReverse } }, this.scope);
+    }
+    const whole = (value: unknown) => (/^\+?\d{1,9}$/.test(String(value)) ? Number(value) : Number.NaN);
+    const columns = typeof rest.columns === 'string' && rest.columns !== '' ? rest.columns.split(',') : undefined;
+    const result = await this.getPage<unknown>(
+      path,
+      {
+        page: whole(page),
+        pageSize: pageSize === undefined ? 100 : whole(pageSize),
+        name: name === undefined || name === '' ? undefined : String(name),
+        useRegex: String(useRegex) === 'true',
+        sort: sort === undefined || sort === '' ? undefined : String(sort),
+        sortReverse: String(sortReverse) === 'true',
+        columns,
+      },
+      { ...options, query: { ...rest, columns: undefined } },
+    );
+    return {
+      status: 200,
+      body: {
+        filtered_count: result.filteredCount,
+        item_count: result.items.length,
+        items: result.items,
+        page: result.page,
+        page_count: result.pageCount,
+        page_size: result.pageSize,
+        total_count: result.totalCount,
+        ...(result.walkedOnly !== undefined ? { walked_only: result.walkedOnly } : {}),
+      },
+    };
   }
 
   /**
@@ -367,4 +421,28 @@ function brokerReason(body: unknown): string | undefined {
     if (typeof error === 'string') return error;
   }
   return undefined;
+}
+
+/** Query parameters of the management API's paging and name filter (rabbit_mgmt_util:pagination_params). */
+const PAGING_PARAMETERS = ['page', 'page_size', 'name', 'use_regex'] as const;
+
+/** Lists the management API pages ("/api/queues", "/api/vhosts/{vhost}/connections"…). */
+function isListPath(path: string): boolean {
+  const segments = apiSegments(path);
+  if (segments.at(-1) === '' && segments.length > 1) segments.pop();
+  const [resource, first, second, third] = segments;
+  switch (segments.length) {
+    case 1:
+      return ['queues', 'exchanges', 'bindings', 'channels', 'connections', 'users', 'vhosts'].includes(resource ?? '');
+    case 2:
+      return ['queues', 'exchanges', 'bindings'].includes(resource ?? '') || (resource === 'stream' && first === 'connections');
+    case 3:
+      return (
+        (resource === 'vhosts' && (second === 'channels' || second === 'connections')) ||
+        (resource === 'connections' && first === 'username') ||
+        (resource === 'stream' && first === 'connections' && third === undefined)
+      );
+    default:
+      return false;
+  }
 }

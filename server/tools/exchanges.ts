@@ -3,7 +3,7 @@ import type { Broker } from '../broker/broker.js';
 import type { Binding } from '../broker/exchange-routing.js';
 import { apiPath } from '../broker/management-client.js';
 import { exchangeNotFound, orIfNotFound, vhostNotFound } from './not-found.js';
-import { capOutput, pageFooter, plural, quoted, rate, record, table } from './output.js';
+import { capOutput, pageFooter, plural, quoted, rate, record, table, walkedOnlyNote } from './output.js';
 import { checkRegex, confirm, exchangeName, nameFilter, objectName, paging, table as argumentTable, vhost } from './schemas.js';
 import { type ExchangeList, ONE_ITEM_PAGE, exchangeList, pageFields } from './structured.js';
 import { READ_ONLY, defineTool, destroys, writes } from './tool.js';
@@ -73,7 +73,9 @@ export const listExchanges = defineTool({
     if (badRegex) return { text: badRegex, isError: true };
     const page = await pageOfVhost<ExchangeInfo>(broker, 'exchanges', vhostName, args, { sort: 'name', columns: LIST_COLUMNS });
     const structured: ExchangeList = { vhost: vhostName, ...pageFields(page), exchanges: page.items.map(exchangeItemOf) };
-    if (page.filteredCount === 0) return { text: `No exchange in vhost '${vhostName}' matches /${args.filter ?? ''}/.`, structured };
+    if (page.filteredCount === 0) {
+      return { text: `No exchange in vhost '${vhostName}' matches /${args.filter ?? ''}/.${walkedOnlyNote(page)}`, structured };
+    }
     const rows = page.items.map((e) => [
       e.name === '' ? '(default)' : e.name,
       e.type,

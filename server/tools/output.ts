@@ -38,10 +38,19 @@ export function record(fields: Record<string, unknown>): string {
     .join('\n');
 }
 
-export function pageFooter(page: { page: number; pageCount: number; filteredCount: number; totalCount?: number }, tool: string): string {
+/** Said of a list longer than a call looks at (MAX_WALKED): what is counted and paged is the first part. */
+export function walkedOnlyNote(page: { walkedOnly?: number }): string {
+  return page.walkedOnly !== undefined ? ` The list is longer than ${page.walkedOnly} objects: only those were counted and paged.` : '';
+}
+
+export function pageFooter(
+  page: { page: number; pageCount: number; filteredCount: number; totalCount?: number; walkedOnly?: number },
+  tool: string,
+): string {
   const of = page.totalCount !== undefined && page.totalCount !== page.filteredCount ? ` (${page.totalCount} in all)` : '';
   const where = `Page ${page.page} of ${Math.max(page.pageCount, 1)}, ${page.filteredCount} matching${of}.`;
-  return page.page < page.pageCount ? `${where} Next: ${tool} with page=${page.page + 1}.` : where;
+  const partial = walkedOnlyNote(page);
+  return page.page < page.pageCount ? `${where} Next: ${tool} with page=${page.page + 1}.${partial}` : `${where}${partial}`;
 }
 
 /** Cuts text at a line boundary under the cap and says so, with a way to see the rest. */

@@ -4,7 +4,7 @@ import type { Broker } from '../broker/broker.js';
 import { apiPath } from '../broker/management-client.js';
 import type { Binding } from '../broker/exchange-routing.js';
 import { bytes } from '../broker/byte-size.js';
-import { capOutput, pageFooter, plural, quoted, rate, record, table } from './output.js';
+import { capOutput, pageFooter, plural, quoted, rate, record, table, walkedOnlyNote } from './output.js';
 import { checkRegex, confirm, exchangeName, nameFilter, objectName, paging, routingKey, table as argumentTable, vhost } from './schemas.js';
 import { unlistedField } from './json-schema.js';
 import {
@@ -120,7 +120,7 @@ export const listQueues = defineTool({
     const structured: QueueList = { vhost: vhostName, ...pageFields(page), queues: page.items.map(queueItemOf) };
     if (page.filteredCount === 0) {
       const text = args.filter
-        ? `No queue in vhost '${vhostName}' matches /${args.filter}/ (${page.totalCount} queues in all).`
+        ? `No queue in vhost '${vhostName}' matches /${args.filter}/ (${page.totalCount} queues in all).${walkedOnlyNote(page)}`
         : `Vhost '${vhostName}' has no queues.`;
       return { text, structured };
     }

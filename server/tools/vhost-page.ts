@@ -11,8 +11,9 @@ interface ListArguments {
 }
 
 /**
- * One page of a vhost's queues or exchanges as list_queues and list_exchanges ask the broker for
- * it: the caller's page and page size, and its filter as a regular expression (checked already).
+ * One page of a vhost's queues or exchanges for list_queues and list_exchanges: the caller's page
+ * and page size, and its filter as a regular expression (checked already), matched by the server
+ * case-insensitively as the broker's own filter was, counted and paged after the scope.
  */
 export function pageOfVhost<T>(
   broker: Broker,
