@@ -21,6 +21,7 @@ const ON_EVERY_BROKER = [
   'effects-and-scope',
   'exchanges',
   'health-and-vhosts',
+  'hostile-paths',
   'hostile-listing',
   'management-api',
   'message-ops-scope',

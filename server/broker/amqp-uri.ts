@@ -9,8 +9,8 @@
  * - the path is `/` and one vhost, percent-decoded (`/%2Fprod` is `/prod`); an empty path means the
  *   default vhost ('/' for a shovel, the upstream's own vhost for a federation link); another `/`
  *   is refused; `/` alone is the vhost '';
- * - without a host (`amqp://`, `amqp:///prod`, `amqp:/prod`) the connection is made inside the
- *   broker's own node;
+ * - without a host (`amqp://`, `amqp:///prod`) the connection is made inside the broker's own
+ *   node; without `//` (`amqp:/prod`) the broker finds no user info and refuses the URI;
  * - query parameters are not decoded, the first of each name counts, and each one the broker reads
  *   is checked as it checks it: heartbeat, connection_timeout, channel_max and frame_max integers;
  *   auth_mechanism names a function the broker calls; amqps adds cacertfile, certfile, keyfile,
@@ -84,17 +84,13 @@ export function parseAmqpUri(text: string, defaultVhost = '/'): UriReading {
   const scheme = text.slice(0, colon).toLowerCase();
   if (scheme !== 'amqp' && scheme !== 'amqps') return { problem: `scheme '${text.slice(0, colon)}' is not amqp or amqps` };
   const rest = text.slice(colon + 1);
-  let authority: { host?: string; port?: number; username?: string } = {};
-  let pathQueryFragment = rest;
-  if (rest.startsWith('//')) {
-    const afterSlashes = rest.slice(2);
-    const end = afterSlashes.search(/[/?#]/);
-    const authorityText = end < 0 ? afterSlashes : afterSlashes.slice(0, end);
-    pathQueryFragment = end < 0 ? '' : afterSlashes.slice(end);
-    const parsed = parseAuthority(authorityText);
-    if ('problem' in parsed) return parsed;
-    authority = parsed;
-  }
+  // Without an authority the broker finds no user info, and fails (amqp_uri:set_user_info).
+  if (!rest.startsWith('//')) return { problem: `write ${scheme}:// and a host, or ${scheme}:/// for this broker's own node` };
+  const afterSlashes = rest.slice(2);
+  const end = afterSlashes.search(/[/?#]/);
+  const pathQueryFragment = end < 0 ? '' : afterSlashes.slice(end);
+  const authority = parseAuthority(end < 0 ? afterSlashes : afterSlashes.slice(0, end));
+  if ('problem' in authority) return authority;
   const hash = pathQueryFragment.indexOf('#');
   const pathQuery = hash < 0 ? pathQueryFragment : pathQueryFragment.slice(0, hash);
   const question = pathQuery.indexOf('?');
@@ -322,9 +318,11 @@ export function credentialsIn(value: unknown, key = ''): string[] {
   return [];
 }
 
+const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
 /**
  * A broker's message with each of the request's credentials masked, in the forms Erlang prints
- * them: as sent, percent-decoded, escaped (\" and \\), and UTF-8 read as Latin-1.
+ * them: as sent, percent-decoded, escaped (\" and \\, or for HTML), and UTF-8 read as Latin-1.
  */
 export function maskCredentials(text: string, credentials: readonly string[]): string {
   const forms = new Set<string>();
@@ -335,6 +333,8 @@ export function maskCredentials(text: string, credentials: readonly string[]): s
       forms.add(form);
       forms.add(form.replace(/[\\"]/g, (char) => `\\${char}`));
       forms.add(Buffer.from(form, 'utf8').toString('latin1'));
+      // RabbitMQ 3.x escapes its messages for HTML (& as &amp;).
+      forms.add(form.replace(/[&<>"']/g, (char) => HTML_ENTITIES[char] ?? char));
     }
   }
   let masked = text;
