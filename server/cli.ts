@@ -1,14 +1,22 @@
-import { createBroker } from './broker/broker.js';
+import { createInterface } from 'node:readline/promises';
+import { BrokerError } from './broker/broker-errors.js';
+import { type Broker, createBroker } from './broker/broker.js';
+import { type UserProposal, applyUser, generatePassword, permissionText, proposeUser } from './broker/create-user.js';
+import { PlanError } from './broker/least-privilege.js';
+import { ManagementClient } from './broker/management-client.js';
+import { wallSummary } from './broker/own-permissions.js';
+import { CREATE_USER, type CreateUserOptions, createUserHelp, parseCreateUser } from './config/create-user-options.js';
 import { helpText } from './config/help-text.js';
 import { ConfigError, type ServerConfig, loadConfig } from './config/load-config.js';
 import { DailyLogFile } from './logging/daily-log-file.js';
-import { createLogger } from './logging/logger.js';
+import { type Logger, createLogger } from './logging/logger.js';
 import { createScrubber } from './logging/secret-scrubber.js';
+import { explainBrokerError } from './mcp/broker-advice.js';
 import { createServer } from './mcp/create-server.js';
 import { serveStdio } from './transports/stdio/serve-stdio.js';
 import { startTelemetry } from './telemetry/telemetry.js';
 import { SERVER_NAME, VERSION } from './version.js';
-import { settings } from './config/settings.js';
+import { settings, settingsEnvironment } from './config/settings.js';
 
 const EXIT_DEADLINE_MS = 10_000;
 
@@ -45,8 +53,145 @@ function terminalHint(args: string[]): string {
   return `${SERVER_NAME} speaks MCP on stdin/stdout and waits for an AI client; to try it by hand: npx @modelcontextprotocol/inspector ${command} (Ctrl+C quits)`;
 }
 
+/** The plan, on stderr: who gets what, what the broker will refuse, what stays the server's job. */
+function describeProposal({ name, plan, existing, changes }: UserProposal, options: CreateUserOptions): string {
+  const level = options.config.safety;
+  const { vhosts, queues } = options.config.scope;
+  const scope = [vhosts.length > 0 ? `--vhosts ${vhosts.join(',')}` : '', queues.length > 0 ? `--queues ${queues.join(',')}` : '']
+    .filter(Boolean)
+    .join(' ');
+  const lines = [
+    `User '${name}' for a ${level} server${scope ? ` limited to ${scope}` : ''} (${existing ? 'exists' : 'new'}):`,
+    `  tags: ${plan.tags.join(', ')}`,
+    ...plan.permissions.map((entry) => `  vhost '${entry.vhost}': ${permissionText(entry)}`),
+    '  topic permissions: none (the patterns already keep it off amq.rabbitmq.trace and amq.rabbitmq.event)',
+    'The broker refuses this user:',
+    ...plan.brokerEnforces.map((line) => `  - ${line}`),
+    'Only the server enforces:',
+    ...plan.serverOnly.map((line) => `  - ${line}`),
+    'Note:',
+    ...plan.notes.map((line) => `  - ${line}`),
+  ];
+  if (existing)
+    lines.push(
+      changes.length > 0 ? 'Changes to the existing user:' : 'The user already is as planned.',
+      ...changes.map((line) => `  - ${line}`),
+    );
+  return `${lines.join('\n')}\n`;
+}
+
+/** Lines a shell reads back (`KEY=value`, quoted where needed): the server's environment as the new user. */
+function environmentLines(env: Record<string, string>): string {
+  const quote = (value: string) => (/^[\w./:@,+-]*$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`);
+  return `${Object.entries(env)
+    .map(([key, value]) => `${key}=${quote(value)}`)
+    .join('\n')}\n`;
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await prompt.question(question)).trim());
+  } finally {
+    prompt.close();
+  }
+}
+
+/** `create-user`: the least-privilege broker user for a scope and level, made from an administrator's login. */
+async function createUser(args: string[]): Promise<void> {
+  let command;
+  try {
+    command = parseCreateUser(args, process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+  if (command.kind === 'help') {
+    process.stdout.write(createUserHelp());
+    return;
+  }
+  const { options } = command;
+  const { config } = options;
+  const password = options.resetPassword ? generatePassword() : undefined;
+  const scrub = createScrubber([config.amqp.password, password], [config.amqp.user, options.name]);
+  const admin = new ManagementClient({ endpoint: config.management, timeoutMs: config.requestTimeoutMs });
+  try {
+    const proposal = await proposeUser(admin, {
+      name: options.name,
+      scope: config.scope,
+      level: config.safety,
+      options: { defaultExchange: options.defaultExchange },
+    });
+    process.stderr.write(describeProposal(proposal, options));
+    const { existing, changes, plan } = proposal;
+    if (options.dryRun) {
+      process.stderr.write('Dry run: nothing was changed.\n');
+      return;
+    }
+    if (existing && changes.length === 0 && !options.resetPassword) {
+      process.stderr.write(`Nothing to change; its password is unchanged (--reset-password gives it a new one).\n`);
+      return;
+    }
+    if (existing && !options.yes) {
+      if (!process.stdin.isTTY)
+        fail(`user '${options.name}' exists: run again with --yes to apply these changes (or --dry-run to only look)`);
+      if (!(await confirm(`Apply these changes to user '${options.name}'? [y/N] `))) {
+        process.stderr.write('Nothing was changed.\n');
+        process.exitCode = 1;
+        return;
+      }
+    }
+    const newPassword = existing ? password : generatePassword();
+    await applyUser(admin, proposal, newPassword);
+    const vhost = plan.permissions.some((entry) => entry.vhost === config.amqp.vhost)
+      ? config.amqp.vhost
+      : (plan.permissions[0]?.vhost as string);
+    process.stderr.write(
+      `${existing ? 'Updated' : 'Created'} user '${options.name}'. Run the server as it with this environment${newPassword ? ' (the password is shown this once)' : ' (its password is unchanged)'}:\n`,
+    );
+    process.stdout.write(
+      environmentLines(
+        settingsEnvironment({
+          amqpUser: options.name,
+          amqpPassword: newPassword,
+          amqpVhost: vhost,
+          vhosts: config.scope.vhosts.length > 0 ? config.scope.vhosts.join(',') : undefined,
+          queues: config.scope.queues.length > 0 ? config.scope.queues.join(',') : undefined,
+          allowWrite: config.safety === 'write' ? 'true' : undefined,
+          allowDestructive: config.safety === 'destructive' ? 'true' : undefined,
+        }),
+      ),
+    );
+  } catch (error) {
+    if (error instanceof PlanError) fail(error.message);
+    if (error instanceof BrokerError) fail(scrub(explainBrokerError(error)));
+    throw error;
+  } finally {
+    await admin.close();
+  }
+}
+
+/** At start, in the background: which promises the broker itself enforces for this server's user, and which only the server does. */
+function logBrokerWall(broker: Broker, logger: Logger): void {
+  broker.wall.report().then(
+    (report) => {
+      const { broker: byBroker, server: byServer } = wallSummary(report);
+      logger.info(
+        { user: report.user, enforced_by_broker: byBroker, only_by_server: byServer },
+        `promises the broker enforces for user ${report.user}: ${byBroker}`,
+      );
+    },
+    (error: unknown) =>
+      logger.warn({ err: error }, "could not read the server's own broker user: every promise is the server's alone as far as it knows"),
+  );
+}
+
 async function main(): Promise<void> {
   let args = process.argv.slice(2);
+  if (args[0] === CREATE_USER) {
+    await createUser(args.slice(1));
+    return;
+  }
   if (args.includes('--health-check')) {
     // Inside a container, the options of the server running as PID 1 come first; ours win.
     const { containerServerArgs } = await import('./transports/http/health-check.js');
@@ -78,6 +223,7 @@ async function main(): Promise<void> {
   });
   const telemetry = await startTelemetry(config.telemetry, logger);
   const broker = createBroker(config, logger, telemetry);
+  logBrokerWall(broker, logger);
 
   if (config.transport === 'stdio') {
     const server = createServer(

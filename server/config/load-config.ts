@@ -213,8 +213,12 @@ function normalizeBasePath(path: string | undefined): string {
   return trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
 }
 
-/** Parses argv (without node and script) and the environment. Throws ConfigError on bad input. */
-export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): CliCommand {
+/**
+ * Parses argv (without node and script) and the environment. Throws ConfigError on bad input.
+ * `vhostInScope: false` skips the check that AMQP_VHOST is inside --vhosts, for a command that
+ * logs in as someone else than the server it prepares (create-user).
+ */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, options: { vhostInScope?: boolean } = {}): CliCommand {
   const parsed = parseAll(argv, env);
   if ('command' in parsed && parsed.command) return { kind: parsed.command };
   const { values: v, given } = parsed;
@@ -227,7 +231,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Cli
   const vhost = v.amqpVhost;
   if (v.tools !== undefined && v.tools.length === 0)
     throw new ConfigError(`${named('tools')} is empty: name at least one group, or leave it unset for all`);
-  if (!new NamePatterns(v.vhosts).matches(vhost)) {
+  if (options.vhostInScope !== false && !new NamePatterns(v.vhosts).matches(vhost)) {
     throw new ConfigError(
       `${settings.amqpVhost.env} '${vhost}' is outside ${settings.vhosts.env} (--${settings.vhosts.flag} ${v.vhosts.join(',')}): pick a vhost in scope or widen the scope`,
     );
