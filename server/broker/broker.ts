@@ -3,6 +3,7 @@ import type { Logger } from '../logging/logger.js';
 import { type Telemetry, noTelemetry } from '../telemetry/telemetry.js';
 import { AmqpSessions } from './amqp-sessions.js';
 import { ManagementClient, apiPath } from './management-client.js';
+import { BrokerWall } from './own-permissions.js';
 import { PeekLedger } from './peek-ledger.js';
 import { Scope } from './scope.js';
 
@@ -16,6 +17,8 @@ export interface Broker {
   readonly scope: Scope;
   /** What this server's peeks did to queues with a delivery limit (see delivery-limit.ts). */
   readonly peeks: PeekLedger;
+  /** Which promises the broker itself enforces for the user this server runs as (own-permissions.ts). */
+  readonly wall: BrokerWall;
   /** The broker version from the overview, fetched once ("3.10.8"). */
   version(): Promise<string>;
   close(): Promise<void>;
@@ -41,6 +44,14 @@ export function createBroker(config: ServerConfig, logger: Logger, telemetry: Te
     management,
     scope,
     peeks: new PeekLedger(),
+    wall: new BrokerWall({
+      management,
+      endpoint: config.amqp,
+      vhost: config.amqp.vhost,
+      scope: config.scope,
+      level: config.safety,
+      timeoutMs: config.requestTimeoutMs,
+    }),
     version() {
       version ??= management.get<{ rabbitmq_version: string }>(apiPath('overview'), { query: { columns: 'rabbitmq_version' } }).then(
         (overview) => overview.rabbitmq_version,

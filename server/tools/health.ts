@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type NodeSummary, alarmsOf } from '../broker/alarms.js';
 import { BrokerError } from '../broker/broker-errors.js';
 import type { Broker } from '../broker/broker.js';
+import { wallSummary } from '../broker/own-permissions.js';
 import { bytes } from '../broker/byte-size.js';
 import { apiPath } from '../broker/management-client.js';
 import { type Majorities, QUORUM_COLUMNS, type QueueReplicas, lostMajority, majoritiesOf, queueNames } from '../broker/quorum-majority.js';
@@ -63,6 +64,16 @@ async function whoami(broker: Broker): Promise<string> {
   return `${me.name} (${tags.join(', ') || 'no tags'}) on vhost ${broker.defaultVhost}; management API ${ms} ms, AMQP ${amqp}`;
 }
 
+/** Which promises the broker holds for the server's user and which only the server does (own-permissions.ts). */
+async function wallLines(broker: Broker): Promise<{ broker: string; server: string }> {
+  try {
+    return wallSummary(await broker.wall.report());
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { broker: `not known: the server's own user could not be read (${reason})`, server: 'every promise, as far as it knows' };
+  }
+}
+
 export async function overviewText(broker: Broker): Promise<string> {
   return (await overviewReport(broker, clusterHealth(broker))).text;
 }
@@ -71,12 +82,21 @@ export async function overviewText(broker: Broker): Promise<string> {
 interface ClusterHealth {
   nodes: NodeSummary[];
   down: string[];
+  /** Why the nodes are not shown: a user without the monitoring tag may not list them. */
+  hidden?: string;
   /** Read only while a node is down (every quorum queue is listed for it). */
   quorum?: Majorities;
 }
 
 async function clusterHealth(broker: Broker): Promise<ClusterHealth> {
-  const nodes = await broker.management.get<NodeSummary[]>(apiPath('nodes'), { query: { columns: NODE_COLUMNS.join(',') } });
+  let nodes: NodeSummary[];
+  try {
+    nodes = await broker.management.get<NodeSummary[]>(apiPath('nodes'), { query: { columns: NODE_COLUMNS.join(',') } });
+  } catch (error) {
+    // A least-privilege user (create-user) has the management tag only, when monitoring would show every vhost.
+    if (!(error instanceof BrokerError && error.code === 'forbidden')) throw error;
+    return { nodes: [], down: [], hidden: `not shown to user ${broker.user} (listing nodes needs the monitoring tag)` };
+  }
   const down = nodes.filter((node) => !node.running).map((node) => node.name);
   if (down.length === 0) return { nodes, down };
   const queues = await broker.management.getAll<QueueReplicas>(apiPath('queues'), { columns: QUORUM_COLUMNS });
@@ -99,10 +119,11 @@ function quorumText({ down, quorum }: ClusterHealth): string | undefined {
 
 /** The overview as text for the model and as data (get_overview's structured result). */
 async function overviewReport(broker: Broker, health: Promise<ClusterHealth>): Promise<{ text: string; data: OverviewData }> {
-  const [overview, cluster, connectedAs] = await Promise.all([
+  const [overview, cluster, connectedAs, wall] = await Promise.all([
     broker.management.get<Overview>(apiPath('overview')),
     health,
     whoami(broker),
+    wallLines(broker),
   ]);
   const { nodes, down } = cluster;
   const totals = overview.object_totals ?? {};
@@ -135,8 +156,11 @@ async function overviewReport(broker: Broker, health: Promise<ClusterHealth>): P
   };
   const text = record({
     broker: `RabbitMQ ${overview.rabbitmq_version} (Erlang ${overview.erlang_version}), cluster ${overview.cluster_name}`,
-    nodes: `${nodes.length - down.length} of ${nodes.length} running${down.length > 0 ? `; DOWN: ${down.join(', ')}` : ''}`,
+    nodes:
+      cluster.hidden ?? `${nodes.length - down.length} of ${nodes.length} running${down.length > 0 ? `; DOWN: ${down.join(', ')}` : ''}`,
     connected_as: connectedAs,
+    enforced_by_broker: wall.broker,
+    only_by_server: wall.server,
     scope: broker.scope.active ? `${broker.scope.describe()} (the totals below are broker-wide)` : undefined,
     objects: ['queues', 'exchanges', 'connections', 'channels', 'consumers']
       .map((key) => plural(totals[key] ?? 0, key.replace(/s$/, '')))
