@@ -14,6 +14,7 @@ import { type TestBroker, brokerEnvironment, runningVersion, selectedBrokers } f
  */
 const ON_EVERY_BROKER = [
   'admin',
+  'broker-wall',
   'clients',
   'dead-letters',
   'definitions',
