@@ -177,8 +177,11 @@ describe('a quorum queue with a delivery limit, while others use it', () => {
       expect(answer.text).toContain(
         '1 consumer competes for messages, so this view can skip some, consumers may receive these next, and a message a consumer holds now and hands back comes after the ones read',
       );
-      // The one the consumer held came back when its channel closed, behind the ones the peek handed back.
-      expect(left).toEqual([...published.slice(1), published[0]]);
+      // The one the consumer held came back when its channel closed, somewhere behind the ones the
+      // peek handed back (where depends on when); the others kept their order.
+      expect([...left].sort()).toEqual([...published].sort());
+      expect(left.filter((body) => body !== published[0])).toEqual(published.slice(1));
+      expect(left.indexOf(published[0] as string)).toBeGreaterThanOrEqual(5);
     }
     expect(await bodiesLeft(dead)).toEqual([]);
   });
@@ -218,7 +221,8 @@ describe('how many messages a peek of 10 touches on a quorum queue of 5,000', ()
   it('the window, plus the returned head up to its first never-delivered message: at most one more per earlier peek', async () => {
     const queue = 'touch-5k';
     await fixture.mcp.call('create_queue', { name: queue, type: 'quorum' });
-    const published = await fill(queue, 5000);
+    // Where returns count, the peek's proof reads the statistics: wait until they show the queue.
+    const published = await fill(queue, 5000, queue, { statistics: rules.nackCounts });
     const touched: Record<number, number> = {};
     // Where every return counts, RabbitMQ 4's default limit of 20 ends the peeks first: the refusal is tested above.
     const peeks = rules.nackCounts && versionAtLeast(version, '4.0') ? 18 : 40;
