@@ -7,6 +7,7 @@ export function helpText(version: string): string {
     `rabbitmq-mcp-server ${version}: a Model Context Protocol server for RabbitMQ`,
     '',
     'Usage: rabbitmq-mcp-server [options]',
+    '       rabbitmq-mcp-server create-user --name <user> [options]   the least-privilege broker user for a scope (create-user --help)',
     '',
     'Every option is also an environment variable (shown in brackets); options win.',
     'Read-only by default: --allow-write unlocks creating and publishing,',
