@@ -10,6 +10,7 @@ import { testConnection } from './connection-test.js';
 import { HealthSampler } from './health/health-sampler.js';
 import { LogReader } from './logs/log-reader.js';
 import { type Profile, type ProfileInput, profileInputSchema } from '../shared/profile.js';
+import { createBrokerUser, planBrokerUser } from './profiles/broker-user.js';
 import { managementEndpoint } from './profiles/profile-endpoints.js';
 import { serverEnvironment } from './profiles/server-environment.js';
 import { type KeyValueStore, ProfileStore, type StoreShape } from './profiles/profile-store.js';
@@ -174,6 +175,22 @@ export class AppHost implements AppApi {
       return this.#changed(id);
     },
     exportAll: async () => this.#profiles.exportProfiles(),
+    planBrokerUser: async (id, login) => planBrokerUser(this.#profiles.get(id), login),
+    createBrokerUser: async (id, login) => {
+      const profile = this.#profiles.get(id);
+      const made = await createBrokerUser(profile, login);
+      const { id: _id, createdAt: _created, updatedAt: _updated, ...settings } = profile;
+      const updated = await this.#profiles.update(id, { ...settings, user: made.user }, made.password);
+      this.#write('info', 'broker user made for the profile', {
+        profile: profile.name,
+        user: made.user,
+        administrator: login.user,
+        tags: made.plan.tags.join(','),
+        vhosts: made.plan.permissions.map((entry) => entry.vhost).join(','),
+      });
+      if (this.#profiles.active()?.id === id) await this.#serve(updated);
+      return this.#changed(id);
+    },
   };
 
   readonly connection: AppApi['connection'] = {

@@ -125,6 +125,28 @@ export interface AppInfo {
   logDir: string;
 }
 
+/** An administrator's login, used once to make a profile's broker user and kept nowhere. */
+export interface AdminLogin {
+  user: string;
+  password: string;
+}
+
+/**
+ * The least-privilege broker user of a scoped profile: what it gets, what applying changes, what
+ * the broker then refuses by itself and what stays the server's job.
+ */
+export interface BrokerUserPlan {
+  user: string;
+  exists: boolean;
+  tags: string[];
+  permissions: { vhost: string; configure: string; write: string; read: string }[];
+  /** What making it would change, one line each. */
+  changes: string[];
+  brokerEnforces: string[];
+  serverOnly: string[];
+  notes: string[];
+}
+
 /** Events pushed to the window. */
 export interface AppEvents {
   'server-state': SupervisorState;
@@ -154,6 +176,10 @@ export interface AppApi {
     activate(id: string): Promise<ProfileView>;
     /** Settings to share or back up, without passwords. */
     exportAll(): Promise<ProfileExport[]>;
+    /** What making a scoped profile's least-privilege broker user would do; changes nothing. */
+    planBrokerUser(id: string, login: AdminLogin): Promise<BrokerUserPlan>;
+    /** Makes that user from an administrator's login, then runs the profile as it (its new password stored like any other). */
+    createBrokerUser(id: string, login: AdminLogin): Promise<ProfileView>;
   };
   connection: {
     /** Tries the settings; a saved profile's password is used when none is given. */
@@ -189,6 +215,7 @@ export interface ArgumentKinds {
   password: string;
   clientId: ClientId;
   logQuery: LogQuery;
+  adminLogin: AdminLogin;
 }
 
 /** An argument of a method: its kind, with "?" when it may be left out (only at the end). */
@@ -212,6 +239,8 @@ export const API_ARGUMENTS = {
     remove: ['id'],
     activate: ['id'],
     exportAll: [],
+    planBrokerUser: ['id', 'adminLogin'],
+    createBrokerUser: ['id', 'adminLogin'],
   },
   connection: { test: ['profileInput', 'password?', 'id?'] },
   server: { state: [], restart: [] },

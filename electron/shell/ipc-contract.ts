@@ -24,6 +24,7 @@ const ARGUMENT_SCHEMAS: { [K in keyof ArgumentKinds]: z.ZodType<ArgumentKinds[K]
   password: z.string().max(10_000),
   clientId: z.enum(['claude-desktop', 'claude-code', 'cursor', 'vscode', 'windsurf']),
   logQuery,
+  adminLogin: z.strictObject({ user: z.string().min(1).max(1000), password: z.string().max(10_000) }),
 };
 
 function tupleOf(specs: readonly ArgumentSpec[]): z.ZodType {

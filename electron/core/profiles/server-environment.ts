@@ -1,5 +1,6 @@
 import { TLS_SETTINGS, settingsEnvironment } from '../../../server/config/settings.js';
 import type { ProfileSettings } from '../../shared/profile.js';
+import { scopeOf } from './broker-user.js';
 
 function tlsEnv(which: 'amqp' | 'http', tls: ProfileSettings['amqp']['tls']): Record<string, string> {
   if (!tls.enabled) return {};
@@ -15,6 +16,7 @@ function tlsEnv(which: 'amqp' | 'http', tls: ProfileSettings['amqp']['tls']): Re
 
 /** The server's environment for a profile: the same settings a person would set by hand. */
 export function serverEnvironment(profile: ProfileSettings, password: string): Record<string, string> {
+  const scope = scopeOf(profile);
   return {
     ...settingsEnvironment({
       amqpHost: profile.amqp.host,
@@ -27,6 +29,8 @@ export function serverEnvironment(profile: ProfileSettings, password: string): R
       httpBasePath: profile.management.basePath || undefined,
       allowDestructive: profile.safety === 'destructive' ? 'true' : undefined,
       allowWrite: profile.safety === 'write' ? 'true' : undefined,
+      vhosts: scope.vhosts.length > 0 ? scope.vhosts.join(',') : undefined,
+      queues: scope.queues.length > 0 ? scope.queues.join(',') : undefined,
     }),
     ...tlsEnv('amqp', profile.amqp.tls),
     ...tlsEnv('http', profile.management.tls),

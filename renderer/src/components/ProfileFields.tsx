@@ -17,6 +17,9 @@ export interface ProfileFormValues {
   password: string;
   vhost: string;
   safety: ProfileInput['safety'];
+  /** The scope as the server's --vhosts and --queues take it: comma-separated globs, !glob denies. */
+  vhostScope: string;
+  queueScope: string;
 }
 
 export const NEW_PROFILE: ProfileFormValues = {
@@ -33,7 +36,36 @@ export const NEW_PROFILE: ProfileFormValues = {
   password: '',
   vhost: '/',
   safety: 'read-only',
+  vhostScope: '',
+  queueScope: '',
 };
+
+type Scope = NonNullable<ProfileInput['scopes']>['vhosts'];
+
+/** A scope as the user types it: allows, then denies with a leading !. */
+function scopeText(scope: Scope): string {
+  return [...(scope?.allow ?? []), ...(scope?.deny ?? []).map((pattern) => `!${pattern}`)].join(',');
+}
+
+function scopeOf(text: string): Scope {
+  const patterns = text
+    .split(',')
+    .map((pattern) => pattern.trim())
+    .filter(Boolean);
+  const allow = patterns.filter((pattern) => !pattern.startsWith('!'));
+  const deny = patterns.filter((pattern) => pattern.startsWith('!')).map((pattern) => pattern.slice(1));
+  return patterns.length === 0 ? undefined : { ...(allow.length > 0 ? { allow } : {}), ...(deny.length > 0 ? { deny } : {}) };
+}
+
+/** What is wrong with a typed scope, as the server would say it. */
+function scopeProblem(text: string): string | null {
+  for (const pattern of text.split(',').map((item) => item.trim())) {
+    if (pattern === '' && text.trim() !== '') return 'Remove the empty pattern between two commas';
+    if (pattern === '!') return 'A ! needs a pattern after it';
+    if (pattern.slice(1).includes('!')) return `"${pattern}": only a leading ! (deny) is allowed`;
+  }
+  return null;
+}
 
 export function valuesOf(profile: ProfileView): ProfileFormValues {
   return {
@@ -50,6 +82,8 @@ export function valuesOf(profile: ProfileView): ProfileFormValues {
     password: '',
     vhost: profile.vhost,
     safety: profile.safety,
+    vhostScope: scopeText(profile.scopes?.vhosts),
+    queueScope: scopeText(profile.scopes?.queues),
   };
 }
 
@@ -67,7 +101,14 @@ export function inputOf(values: ProfileFormValues): ProfileInput {
     user: values.user,
     vhost: values.vhost,
     safety: values.safety,
+    ...scopesOf(values),
   };
+}
+
+function scopesOf(values: ProfileFormValues): Pick<ProfileInput, 'scopes'> {
+  const vhosts = scopeOf(values.vhostScope);
+  const queues = scopeOf(values.queueScope);
+  return vhosts || queues ? { scopes: { ...(vhosts ? { vhosts } : {}), ...(queues ? { queues } : {}) } } : {};
 }
 
 const required = (label: string) => (value: unknown) => (String(value ?? '').trim() === '' ? `${label} is needed` : null);
@@ -85,6 +126,8 @@ export function useProfileForm(initial: ProfileFormValues) {
       managementPort: port,
       user: required('The user'),
       vhost: required('The virtual host'),
+      vhostScope: scopeProblem,
+      queueScope: scopeProblem,
     },
   });
 }
@@ -135,6 +178,18 @@ export function ProfileFields({ form, editing }: { form: UseFormReturnType<Profi
       </Group>
       <Divider />
       <SafetyLevelField value={form.getValues().safety} onChange={(value) => form.setFieldValue('safety', value)} />
+      <Group grow align="flex-start">
+        <TextInput
+          label="Vhosts it may use"
+          description="Comma-separated patterns, !pattern denies (prod-*,!prod-billing); empty for all"
+          {...form.getInputProps('vhostScope')}
+        />
+        <TextInput
+          label="Queues it may use"
+          description="The same way (orders-*,!*.audit); others are invisible to the assistant"
+          {...form.getInputProps('queueScope')}
+        />
+      </Group>
     </>
   );
 }

@@ -2,6 +2,7 @@ import { ActionIcon, Alert, Badge, Button, Drawer, Group, Menu, Modal, Stack, Ta
 import { useRef, useState } from 'react';
 import type { ConnectionCheck, ProfileView } from '../../../electron/shared/contract';
 import { api, errorText } from '../api';
+import { BrokerUserDialog } from '../components/BrokerUserDialog';
 import { ConnectionResult } from '../components/ConnectionResult';
 import { NEW_PROFILE, ProfileFields, inputOf, useProfileForm, valuesOf } from '../components/ProfileFields';
 import { SAFETY_TEXT } from '../components/SafetyLevel';
@@ -84,6 +85,8 @@ function ProfileEditor({ profile, onClose }: { profile: ProfileView | null; onCl
 export function ProfilesPage({ data }: { data: AppData }) {
   const [editing, setEditing] = useState<ProfileView | null | 'new'>(null);
   const [deleting, setDeleting] = useState<ProfileView | null>(null);
+  const [makingUser, setMakingUser] = useState<ProfileView | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const act = (work: () => Promise<unknown>) => work().catch((error) => setProblem(errorText(error)));
 
@@ -102,6 +105,11 @@ export function ProfilesPage({ data }: { data: AppData }) {
       {problem && (
         <Alert color="red" withCloseButton closeButtonLabel="Dismiss" onClose={() => setProblem(null)}>
           {problem}
+        </Alert>
+      )}
+      {notice && (
+        <Alert color="green" withCloseButton closeButtonLabel="Dismiss" onClose={() => setNotice(null)}>
+          {notice}
         </Alert>
       )}
       {data.server.status !== 'stopped' && (
@@ -167,6 +175,9 @@ export function ProfilesPage({ data }: { data: AppData }) {
                     </Menu.Target>
                     <Menu.Dropdown>
                       <Menu.Item onClick={() => act(() => api.profiles.duplicate(profile.id))}>Duplicate</Menu.Item>
+                      {(profile.scopes?.vhosts || profile.scopes?.queues) && (
+                        <Menu.Item onClick={() => setMakingUser(profile)}>Create a broker user for this scope…</Menu.Item>
+                      )}
                       <Menu.Item color="red" onClick={() => setDeleting(profile)}>
                         Delete…
                       </Menu.Item>
@@ -188,6 +199,13 @@ export function ProfilesPage({ data }: { data: AppData }) {
       >
         {editing !== null && <ProfileEditor profile={editing === 'new' ? null : editing} onClose={() => setEditing(null)} />}
       </Drawer>
+      <BrokerUserDialog
+        profile={makingUser}
+        onClose={(done) => {
+          setMakingUser(null);
+          if (done) setNotice(done);
+        }}
+      />
       <Modal opened={deleting !== null} onClose={() => setDeleting(null)} title="Delete this profile?">
         <Text>
           {deleting?.name} and its saved password will be removed. {deleting?.active ? 'The app will switch to another profile.' : ''}
