@@ -564,6 +564,19 @@ describe('the broker refuses the user, called directly, what its scope and level
     });
   });
 
+  it('lets an administrator, as the server ran before create-user, do the same: the wall is the user', async () => {
+    const connection = await connectRaw(allowed.name);
+    try {
+      const channel = await connection.createChannel();
+      await channel.bindQueue('orders-tap', 'amq.rabbitmq.trace', '#');
+      await channel.unbindQueue('orders-tap', 'amq.rabbitmq.trace', '#');
+      await channel.bindExchange('orders-x', 'amq.topic', '#');
+      await channel.unbindExchange('orders-x', 'amq.topic', '#');
+    } finally {
+      await connection.close();
+    }
+  });
+
   it('refuses an AMQP connection to the denied vhost', async () => {
     expect(await amqpAnswer(denied.name, (channel) => channel.get(DENIED_QUEUE, { noAck: true }))).toMatch(/connection refused/);
     await expectHiddenUntouched();
