@@ -1,7 +1,10 @@
+import type { ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_ROUTES } from '../server/broker/api-route.js';
 import { admin, eventually, uniqueName } from './support/broker-admin.js';
 import { BROKER } from './support/broker-env.js';
 import { useHarness, useTestVhost } from './support/broker-fixture.js';
+import { connectRaw } from './support/raw-amqp.js';
 
 /**
  * Paths and URIs spelled the way a hostile caller would: each case is a request the broker reads
@@ -72,6 +75,49 @@ describe('the escape hatch under --queues, publishing through an exchange bound 
     expect(answer.text).toMatch(/outside this server's scope \(--queues !\*\.audit\).*use publish_messages/);
     expect(answer.text).not.toContain(HIDDEN);
     expect(await ready(inside.name, HIDDEN)).toBe(2);
+  });
+});
+
+describe('the escape hatch under --queues, a shovel that delivers into or copies from the hidden queue', () => {
+  const server = useHarness(inside, { args: ['--allow-destructive', '--queues', '!*.audit'] });
+
+  it.each([
+    ['the default exchange, its name as key', { 'dest-exchange': '', 'dest-exchange-key': HIDDEN }],
+    ['amq.default, its name as key', { 'dest-exchange': 'amq.default', 'dest-exchange-key': HIDDEN }],
+    ['amq.direct, a key bound to it', { 'dest-exchange': 'amq.direct', 'dest-exchange-key': 'payday' }],
+    ['amq.direct, the keys the messages keep', { 'dest-exchange': 'amq.direct' }],
+  ])('is refused: to %s', async (_case, destination) => {
+    const name = uniqueName('sh');
+    const value = { 'src-uri': `amqp:///${v()}`, 'src-queue': 'outbox', 'dest-uri': `amqp:///${v()}`, ...destination };
+    const answer = await server.mcp.call('management_api', {
+      method: 'PUT',
+      path: `/api/parameters/shovel/${v()}/${name}`,
+      body: { value },
+      confirm: true,
+    });
+    expect(answer.isError).toBe(true);
+    expect(answer.text).toMatch(/outside this server's scope \(--queues !\*\.audit\)/);
+    expect(await parameterNames('shovel')).not.toContain(name);
+    expect(await ready(inside.name, HIDDEN)).toBe(2);
+  });
+
+  it('is refused: from amq.direct with the hidden queue’s key, a copy of what it gets', async () => {
+    const name = uniqueName('sh');
+    const value = {
+      'src-uri': `amqp:///${v()}`,
+      'src-exchange': 'amq.direct',
+      'src-exchange-key': 'payday',
+      'dest-uri': `amqp:///${v()}`,
+      'dest-queue': 'copies',
+    };
+    const answer = await server.mcp.call('management_api', {
+      method: 'PUT',
+      path: `/api/parameters/shovel/${v()}/${name}`,
+      body: { value },
+    });
+    expect(answer.isError).toBe(true);
+    expect(answer.text).toMatch(/outside this server's scope \(--queues !\*\.audit\)/);
+    expect(await parameterNames('shovel')).not.toContain(name);
   });
 });
 
@@ -291,5 +337,91 @@ describe('a password the broker repeats in its error', () => {
     expect(answer.text).toContain('bob:***@');
     expect(answer.text).not.toContain(PASSWORD);
     expect(answer.text).not.toContain(KEY_PASSWORD);
+  });
+});
+
+describe('every GET route the server knows, under --vhosts and --queues', () => {
+  const server = useHarness(inside, { args: ['--vhosts', 'hostile-paths-*', '--queues', '!*.audit'] });
+  const e = encodeURIComponent;
+  const SECRET = 'ledger.audit';
+  const connections: ChannelModel[] = [];
+  /** A value for each binding a route takes: objects in scope, so that only what the answer holds could tell. */
+  const values: Record<string, string> = {};
+
+  beforeAll(async () => {
+    await admin('PUT', `/queues/${v()}/${SECRET}`, { durable: true });
+    await admin('PUT', `/queues/${v()}/mirror`, { durable: true });
+    await admin('PUT', `/queues/${e(denied.name)}/loot-queue`, { durable: true });
+    await admin('POST', `/bindings/${v()}/e/amq.topic/q/${SECRET}`, { routing_key: '#' });
+    await admin('PUT', `/parameters/shovel/${v()}/tap`, {
+      value: { 'src-uri': `amqp:///${v()}`, 'src-queue': SECRET, 'dest-uri': `amqp:///${e(denied.name)}`, 'dest-queue': 'loot-queue' },
+    });
+    await admin('PUT', `/parameters/federation-upstream/${v()}/pull`, { value: { uri: `amqp:///${e(denied.name)}`, queue: 'loot-queue' } });
+    await admin('PUT', `/policies/${v()}/pull`, {
+      pattern: '^mirror$',
+      definition: { 'federation-upstream': 'pull' },
+      'apply-to': 'queues',
+    });
+    for (const [vhost, queue] of [
+      [inside.name, SECRET],
+      [denied.name, 'loot-queue'],
+    ] as const) {
+      const connection = await connectRaw(vhost);
+      connections.push(connection);
+      await (await connection.createChannel()).consume(queue, () => undefined);
+    }
+    // Everything to hide is there, statistics included.
+    await eventually(
+      async () => ((await admin<unknown[]>('GET', `/consumers/${v()}`)).length > 0 ? true : undefined),
+      'the hidden queue to show its consumer',
+    );
+    const links = await eventually(async () => {
+      const found = await admin<{ id: string }[]>('GET', `/federation-links/${v()}`);
+      return found.length > 0 ? found : undefined;
+    }, 'the federation link');
+    const overview = await admin<{ node: string }>('GET', '/overview');
+    const channels = await admin<{ name: string; vhost: string; connection_details: { name: string } }[]>('GET', '/channels');
+    const channel = channels.find((item) => item.vhost === inside.name);
+    Object.assign(values, {
+      vhost: inside.name,
+      node: overview.node,
+      connection: channel?.connection_details.name ?? 'none',
+      channel: channel?.name ?? 'none',
+      username: BROKER.user,
+      user: BROKER.user,
+      queue: 'mirror',
+      destination: 'mirror',
+      exchange: 'amq.topic',
+      source: 'amq.topic',
+      dtype: 'q',
+      props: '~',
+      component: 'shovel',
+      name: 'tap',
+      id: links[0]?.id ?? 'none',
+      filter: 'queue',
+      within: '1',
+      unit: 'days',
+      port: String(BROKER.httpPort),
+      protocols: 'amqp',
+      pattern: '.*',
+      password: 'x',
+      pid: 'none',
+    });
+  });
+
+  afterAll(async () => {
+    for (const connection of connections) await connection.close().catch(() => undefined);
+    await admin('DELETE', `/policies/${v()}/pull`);
+    await admin('DELETE', `/parameters/federation-upstream/${v()}/pull`);
+    await admin('DELETE', `/parameters/shovel/${v()}/tap`);
+  });
+
+  it.each(API_ROUTES.map((route) => route.template))('GET /api/%s names no hidden queue or vhost', async (template) => {
+    const path = `/api/${template
+      .split('/')
+      .map((part) => (part.startsWith(':') ? e(values[part.slice(1)] ?? 'none') : part))
+      .join('/')}`;
+    const answer = await server.mcp.call('management_api', { path });
+    for (const hidden of [SECRET, denied.name, 'loot-queue']) expect(answer.text).not.toContain(hidden);
   });
 });

@@ -187,13 +187,13 @@ const ROUTES: readonly RouteGroup[] = [
     ['federation-links/:vhost', 'federation-links'],
     ['federation-links/state/down', 'federation-links'],
     ['federation-links/:vhost/state/down', 'federation-links'],
-    ['federation-links/vhost/:vhost/:id/:node/restart', 'broker'],
+    ['federation-links/vhost/:vhost/:id/:node/restart', 'unfiltered'],
   ]),
   group('rabbitmq_shovel_management', true, [
     ['shovels', 'shovels'],
     ['shovels/:vhost', 'shovels'],
     ['shovels/vhost/:vhost/:name', 'shovels'],
-    ['shovels/vhost/:vhost/:name/restart', 'broker'],
+    ['shovels/vhost/:vhost/:name/restart', 'unfiltered'],
   ]),
   // One module per route, in an order the broker does not promise.
   group('rabbitmq_stream_management', false, [
@@ -229,7 +229,10 @@ const ROUTES: readonly RouteGroup[] = [
   ]),
 ];
 
-/** Route templates by the first segment they match, for a quick look-up. */
+/** Every route the server knows, with what its GET answer holds (for tests that try each one). */
+export const API_ROUTES: readonly { template: string; answer: AnswerKind }[] = ROUTES.flatMap((routeGroup) => routeGroup.routes);
+
+/** Route templates split into segments, for matching. */
 const COMPILED = ROUTES.map((routeGroup) => ({
   ...routeGroup,
   routes: routeGroup.routes.map((spec) => ({ ...spec, segments: spec.template.split('/') })),

@@ -274,28 +274,6 @@ export class Scope {
         if (typeof queue === 'string') this.checkQueue(vhost, queue);
       }
     }
-    if (!this.queues.restricts) return;
-    if (settings['src-exchange'] !== undefined) {
-      refuse(
-        `a shovel from an exchange binds a queue of its own there, which gets a copy of what is routed to queues outside this server's scope (--queues ${this.queues})`,
-      );
-    }
-    if (settings['dest-queue'] === undefined) {
-      const exchange = settings['dest-exchange'];
-      const key = settings['dest-exchange-key'];
-      if ((exchange !== '' && exchange !== 'amq.default') || typeof key !== 'string') {
-        refuse(
-          `a shovel to an exchange, or with the messages' own routing keys, reaches whatever is bound there, queues outside this server's scope (--queues ${this.queues}) too; give dest-queue`,
-        );
-      }
-      for (const vhost of vhosts.dest) this.checkQueue(vhost, key as string);
-    }
-    for (const key of ['dest-publish-properties', 'publish-properties']) {
-      const properties = settings[key] as Record<string, unknown> | undefined;
-      if (properties && typeof properties === 'object' && properties.expiration !== undefined) {
-        refuse(`${key} sets an expiration, after which messages are dead-lettered where this server cannot follow them`);
-      }
-    }
   }
 
   #checkUpstream(component: string, vhost: string, settings: Record<string, unknown>): void {
@@ -373,10 +351,10 @@ export class Scope {
     if (queue && !this.queueAllowed(queue.vhost, queue.name)) return false;
     if (vhost === undefined) return true;
     try {
-      if (kind === 'parameters' && typeof item.component === 'string' && JUDGED_COMPONENTS.has(item.component)) {
+      // A runtime parameter, wherever it is answered (4.x answers shovels/vhost/{vhost}/{name} with one).
+      if (typeof item.component === 'string' && JUDGED_COMPONENTS.has(item.component) && 'value' in item) {
         this.checkParameter(item.component, vhost, item.value);
-      }
-      if (kind === 'shovels') this.#checkShovel(shovelSettings(item));
+      } else if (kind === 'shovels') this.#checkShovel(shovelSettings(item));
       if (kind === 'federation-links') this.#checkLink(vhost, item);
     } catch (error) {
       if (error instanceof BrokerError) return false;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { uriVhost } from '../broker/amqp-uri.js';
 import { type ApiRoute, readApiPath } from '../broker/api-route.js';
 import { BrokerError } from '../broker/broker-errors.js';
 import type { Broker } from '../broker/broker.js';
@@ -113,9 +114,42 @@ async function judgePolicy({ broker, route, body }: Request): Promise<Verdict> {
   return WRITE;
 }
 
-function judgeParameter({ route, body }: Request): Verdict {
+/**
+ * Under --queues, what a shovel delivers or copies through exchanges is followed by
+ * set_configuration (its routes, dead-lettering); here only a shovel between named queues, or to
+ * the default exchange with a key in scope, is judged.
+ */
+function shovelUnderQueues(broker: Broker, value: Record<string, unknown>): Verdict | undefined {
+  if (!broker.scope.queues.restricts) return undefined;
+  const refused = (what: string) => ({
+    refused: `${what}, queues outside this server's scope (--queues ${broker.scope.queues}) too: use set_configuration, which follows its routes, or a server without --queues`,
+  });
+  if (value['src-exchange'] !== undefined)
+    return refused('a shovel from an exchange binds a queue of its own there, which copies what is routed to other queues');
+  for (const key of ['dest-publish-properties', 'publish-properties']) {
+    const properties = value[key] as Record<string, unknown> | undefined;
+    if (properties && typeof properties === 'object' && properties.expiration !== undefined) {
+      return refused(`${key} sets an expiration, after which messages are dead-lettered wherever the queue's dead-letter exchange routes`);
+    }
+  }
+  if (value['dest-queue'] !== undefined) return undefined;
+  const exchange = value['dest-exchange'];
+  const key = value['dest-exchange-key'];
+  if ((exchange !== '' && exchange !== 'amq.default') || typeof key !== 'string') {
+    return refused("a shovel to an exchange, or with the messages' own routing keys, reaches whatever is bound there");
+  }
+  for (const uri of [value['dest-uri']].flat()) {
+    const reading = typeof uri === 'string' ? uriVhost(uri) : undefined;
+    if (reading && 'vhost' in reading) broker.scope.checkQueue(reading.vhost, key);
+  }
+  return undefined;
+}
+
+function judgeParameter({ broker, route, body }: Request): Verdict {
   const component = route.bindings.component;
   if (component === 'shovel') {
+    const underQueues = shovelUnderQueues(broker, (body?.value ?? {}) as Record<string, unknown>);
+    if (underQueues) return underQueues;
     const removes = shovelRemoves((body?.value ?? {}) as Record<string, unknown>);
     return removes ? { level: 'destructive', why: removes } : WRITE;
   }
