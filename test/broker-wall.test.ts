@@ -74,6 +74,8 @@ interface User {
 }
 
 let user: User;
+/** What the first create-user run wrote on stderr (the plan). */
+let planText = '';
 const usersMade: string[] = [];
 
 function enc(name: string): string {
@@ -169,6 +171,7 @@ beforeAll(async () => {
   expect(run.code, run.stderr).toBe(0);
   const env = environmentOf(run.stdout);
   user = { name, password: env.AMQP_PASSWORD as string, env };
+  planText = run.stderr;
 });
 
 afterAll(async () => {
@@ -199,6 +202,9 @@ describe('create-user', () => {
       MCP_ALLOW_WRITE: 'true',
     });
     expect(user.password).toMatch(/^[\w-]{32}$/);
+    expect(planText).toMatch(/^User 'mcp-wall-user-.*' for a write server limited to --vhosts .* --queues orders-\* \(new\):/);
+    expect(planText).toContain(`Created user '${user.name}'`);
+    expect(planText).not.toContain(user.password);
   });
 
   it('changes nothing and prints no password when run again for the same scope', async () => {
