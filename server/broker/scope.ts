@@ -119,9 +119,10 @@ export class Scope {
     const reading = readApiPath(path.split('?')[0] ?? '');
     if ('route' in reading) return reading.route;
     if (!this.active) return undefined;
+    if (reading.unknownPath === undefined) throw new BrokerError('invalid', `${path.split('?')[0]}: ${reading.problem}.`);
     throw new BrokerError(
       'forbidden',
-      `${path.split('?')[0]}: ${reading.problem}; a server limited by --vhosts or --queues sends only requests whose route it knows.`,
+      `${path.split('?')[0]}: ${reading.problem}, so what it does cannot be judged. A server without --vhosts or --queues, at --allow-destructive, sends it.`,
     );
   }
 
@@ -144,31 +145,32 @@ export class Scope {
     const vhost = bindings.vhost;
     if (method !== 'GET' && vhost === undefined && !IMPORTS.has(template)) {
       if (ACCOUNTS.has(resource)) {
-        throw new BrokerError('forbidden', `${resource} are broker-wide: a server limited by --vhosts or --queues cannot change them.`);
+        throw new BrokerError(
+          'forbidden',
+          `${resource} are broker-wide: a server limited by --vhosts or --queues cannot change them. A server without --vhosts or --queues can.`,
+        );
       }
       // The cluster name, feature flags, rebalancing, connections (whose vhost the path does not say) reach what the scope hides.
-      throw new BrokerError('forbidden', `/api/${template} is broker-wide: a server limited by --vhosts or --queues cannot change it.`);
+      throw new BrokerError(
+        'forbidden',
+        `/api/${template} is broker-wide: a server limited by --vhosts or --queues cannot change it. A server without --vhosts or --queues can.`,
+      );
     }
     if (vhost !== undefined) this.checkVhost(vhost);
     if (method !== 'GET' && this.queues.restricts) {
       // A policy reaches every queue its pattern matches, now and later: the ones the scope hides too.
-      if (resource === 'policies' || resource === 'operator-policies') {
-        throw new BrokerError(
-          'forbidden',
-          `policies match queues by pattern, including queues outside this server's scope (--queues ${this.queues}): a server limited by --queues cannot set or delete them.`,
-        );
-      }
+      if (resource === 'policies' || resource === 'operator-policies') this.#refusePolicies();
       if (resource === 'traces') {
         throw new BrokerError(
           'forbidden',
-          `a trace copies every message of the vhost, those of queues outside this server's scope (--queues ${this.queues}) too: a server limited by --queues cannot set or delete one.`,
+          `a trace copies every message of the vhost, those of queues outside this server's scope (--queues ${this.queues}) too: a server limited by --queues cannot set or delete one. A server without --queues can.`,
         );
       }
     }
     if (method !== 'GET' && template === 'parameters/:component/:vhost/:name' && !JUDGED_COMPONENTS.has(bindings.component ?? '')) {
       throw new BrokerError(
         'forbidden',
-        `runtime parameters of component '${bindings.component}' have effects this server cannot judge: a server limited by --vhosts or --queues sets only shovels and federation upstreams.`,
+        `runtime parameters of component '${bindings.component}' have effects this server cannot judge: a server limited by --vhosts or --queues sets only shovels and federation upstreams. A server without --vhosts or --queues can.`,
       );
     }
     const queue = queueOfRoute(route);
@@ -196,29 +198,50 @@ export class Scope {
     if (template === 'exchanges/:vhost/:exchange/publish' && bindings.exchange === '' && bindings.vhost !== undefined) {
       if (typeof object.routing_key === 'string') this.checkQueue(bindings.vhost, object.routing_key);
     }
-    if (template === 'vhosts/:vhost' && this.queues.restricts && object.tracing === true) {
-      throw new BrokerError(
-        'forbidden',
-        `tracing copies every message published or delivered in the vhost, those of queues outside this server's scope (--queues ${this.queues}) too: a server limited by --queues cannot turn it on.`,
-      );
-    }
+    if (template === 'vhosts/:vhost' && object.tracing === true) this.#refuseTracing();
     if (IMPORTS.has(template) || template === 'definitions/:vhost') this.#checkDefinitions(bindings.vhost, object);
     if (template === 'parameters/:component/:vhost/:name' && bindings.vhost !== undefined) {
       this.checkParameter(bindings.component ?? '', bindings.vhost, object.value);
     }
   }
 
+  #refusePolicies(): never {
+    throw new BrokerError(
+      'forbidden',
+      `policies match queues by pattern, including queues outside this server's scope (--queues ${this.queues}): a server limited by --queues cannot set or delete them. A server without --queues can.`,
+    );
+  }
+
+  /** Under --queues only: with --vhosts alone, everything tracing copies stays in a vhost in scope. */
+  #refuseTracing(): void {
+    if (!this.queues.restricts) return;
+    throw new BrokerError(
+      'forbidden',
+      `tracing copies every message published or delivered in the vhost, those of queues outside this server's scope (--queues ${this.queues}) too: a server limited by --queues cannot turn it on. A server without --queues can.`,
+    );
+  }
+
   /** A definitions document to import (into one vhost when `target` is set). */
   #checkDefinitions(target: string | undefined, object: Record<string, unknown>): void {
     if (Array.isArray(object.users) && object.users.length > 0)
-      throw new BrokerError('forbidden', 'users are broker-wide: a server limited by --vhosts or --queues cannot import them.');
+      throw new BrokerError(
+        'forbidden',
+        'users are broker-wide: a server limited by --vhosts or --queues cannot import them. A server without --vhosts or --queues can.',
+      );
     if (Array.isArray(object.global_parameters) && object.global_parameters.length > 0) {
-      throw new BrokerError('forbidden', 'global parameters are broker-wide: a server limited by --vhosts or --queues cannot import them.');
+      throw new BrokerError(
+        'forbidden',
+        'global parameters are broker-wide: a server limited by --vhosts or --queues cannot import them. A server without --vhosts or --queues can.',
+      );
     }
     // A vhost-level import puts everything in that vhost, whatever vhost an item names.
     const into = target !== undefined && target !== '' ? target : undefined;
-    for (const vhost of (object.vhosts as { name?: unknown }[] | undefined) ?? [])
+    for (const vhost of (object.vhosts as { name?: unknown; tracing?: unknown }[] | undefined) ?? []) {
       if (typeof vhost?.name === 'string') this.checkVhost(vhost.name);
+      if (vhost?.tracing === true) this.#refuseTracing();
+    }
+    // As set on their own: under --queues no policy, whose pattern matches hidden queues too.
+    if (this.queues.restricts && Array.isArray(object.policies) && object.policies.length > 0) this.#refusePolicies();
     for (const key of ['queues', 'exchanges', 'bindings', 'policies', 'permissions', 'topic_permissions', 'parameters'] as const) {
       for (const item of (object[key] as Record<string, unknown>[] | undefined) ?? []) {
         if (!item || typeof item !== 'object') continue;
@@ -244,7 +267,7 @@ export class Scope {
     if (!JUDGED_COMPONENTS.has(component)) {
       throw new BrokerError(
         'forbidden',
-        `runtime parameters of component '${component}' have effects this server cannot judge: a server limited by --vhosts or --queues sets only shovels and federation upstreams.`,
+        `runtime parameters of component '${component}' have effects this server cannot judge: a server limited by --vhosts or --queues sets only shovels and federation upstreams. A server without --vhosts or --queues can.`,
       );
     }
     const settings = (value && typeof value === 'object' && !Array.isArray(value) ? value : {}) as Record<string, unknown>;
@@ -254,7 +277,10 @@ export class Scope {
 
   #checkShovel(settings: Record<string, unknown>): void {
     const refuse = (why: string) => {
-      throw new BrokerError('forbidden', `${why}: a server limited by --vhosts or --queues cannot set this shovel.`);
+      throw new BrokerError(
+        'forbidden',
+        `${why}: a server limited by --vhosts or --queues cannot set this shovel. A server without --vhosts or --queues can.`,
+      );
     };
     const unknown = Object.keys(settings).filter((key) => !SHOVEL_KEYS.has(key));
     if (unknown.length > 0) refuse(`the shovel setting${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} cannot be judged here`);
@@ -280,7 +306,7 @@ export class Scope {
     if (this.queues.restricts) {
       throw new BrokerError(
         'forbidden',
-        `a federation ${component === 'federation-upstream-set' ? 'upstream set' : 'upstream'} is applied by policies, which match queues and exchanges by pattern, those outside this server's scope (--queues ${this.queues}) too, and moves their messages: a server limited by --queues cannot set or delete one.`,
+        `a federation ${component === 'federation-upstream-set' ? 'upstream set' : 'upstream'} is applied by policies, which match queues and exchanges by pattern, those outside this server's scope (--queues ${this.queues}) too, and moves their messages: a server limited by --queues cannot set or delete one. A server without --queues can.`,
       );
     }
     // A URI without a path connects to the upstream's own vhost.
