@@ -7,6 +7,7 @@ import { type ExchangeInfo, describeBinding } from './exchanges.js';
 import { capOutput, pageFooter, plural, quoted, table } from './output.js';
 import { DEFAULT_PAGE_SIZE, confirm, exchangeName, objectName, paging, routingKey, table as argumentTable, vhost } from './schemas.js';
 import { READ_ONLY, defineTool, destroys, writes } from './tool.js';
+import { judgeBindingDeletion, judgeNewBinding } from './scope-effects.js';
 
 /** What names one binding: create_binding and delete_binding take the same fields. */
 const bindingFields = {
@@ -89,8 +90,19 @@ export const createBinding = defineTool({
     const vhostName = args.vhost ?? broker.defaultVhost;
     const type = args.destination_type ?? 'queue';
     const key = args.routing_key ?? '';
+    const path = apiPath('bindings', vhostName, 'e', args.source, destinationSegment(type), args.destination);
+    // The scope of what it names first: a refusal of what it sets off must not come before it.
+    broker.scope.checkPath(path, 'POST');
+    const refusal = await judgeNewBinding(broker, vhostName, {
+      source: args.source,
+      destination: args.destination,
+      destination_type: type,
+      routing_key: key,
+      arguments: args.arguments ?? {},
+    });
+    if (refusal) return { text: refusal, isError: true };
     await broker.management.post(
-      apiPath('bindings', vhostName, 'e', args.source, destinationSegment(type), args.destination),
+      path,
       { routing_key: key, arguments: args.arguments ?? {} },
       { notFound: `exchange '${args.source}' or ${type} '${args.destination}' not found in vhost '${vhostName}'` },
     );
@@ -137,6 +149,8 @@ export const deleteBinding = defineTool({
       };
     }
     const binding = matches[0] as Binding;
+    const refusal = await judgeBindingDeletion(broker, vhostName, binding);
+    if (refusal) return { text: refusal, isError: true };
     const declined = await confirm(args.confirm, `would remove binding ${describeBinding(binding)} in vhost '${vhostName}'`);
     if (declined) return declined;
     await broker.management.delete(
@@ -212,26 +226,21 @@ export function routingKeysOf(routingKey: string, headers: Record<string, unknow
 }
 
 /**
- * How many queues outside the scope a message would reach (through bindings, exchange-to-exchange
- * bindings, alternate exchanges, CC and BCC): 0 without a queue scope. Read from the whole
- * topology; the answer is a count, never a name.
+ * How many queues outside the scope trace_route's message is routed to (bindings, exchange bindings,
+ * alternate exchanges): a count, never a name. What a publish would reach beyond its route (dead
+ * letters) is scope-effects.ts's to judge.
  */
-export async function hiddenQueuesReached(
+async function hiddenQueuesRouted(
   broker: Broker,
   vhostName: string,
   exchange: string,
-  routingKeys: readonly string[],
+  routingKey: string,
   headers: Record<string, unknown>,
-  topology?: RoutingTopology,
 ): Promise<number> {
   if (!broker.scope.queues.restricts) return 0;
-  const whole = topology ?? managementTopology(broker, vhostName, (path, options) => broker.management.getForScopeCheck(path, options));
-  const hidden = new Set<string>();
-  for (const key of routingKeys) {
-    const route = await traceRoute(whole, exchange, key, headers).catch(() => ({ queues: [] as string[] }));
-    for (const queue of route.queues) if (!broker.scope.queueAllowed(vhostName, queue)) hidden.add(queue);
-  }
-  return hidden.size;
+  const whole = managementTopology(broker, vhostName, (path, options) => broker.management.getForScopeCheck(path, options));
+  const route = await traceRoute(whole, exchange, routingKey, headers).catch(() => ({ queues: [] as string[] }));
+  return route.queues.filter((queue) => !broker.scope.queueAllowed(vhostName, queue)).length;
 }
 
 export const traceRouteTool = defineTool({
@@ -256,7 +265,7 @@ export const traceRouteTool = defineTool({
       throw error;
     }
     const head = `Routing key '${args.routing_key}' on exchange ${quoted(args.exchange)} in vhost '${vhostName}'`;
-    const hidden = await hiddenQueuesReached(broker, vhostName, args.exchange, [args.routing_key], args.headers ?? {});
+    const hidden = await hiddenQueuesRouted(broker, vhostName, args.exchange, args.routing_key, args.headers ?? {});
     const hiddenNote = hidden > 0 ? `; it also reaches ${plural(hidden, 'queue')} outside this server's scope (not shown)` : '';
     const notes =
       result.notes.length > 0 || hidden > 0 ? `\nnotes: ${[...result.notes, hiddenNote.slice(2)].filter(Boolean).join('; ')}` : '';

@@ -22,8 +22,13 @@ const REMOVING_POLICY_KEYS: Record<string, string> = {
   'max-age': 'deletes stream data older than that',
 };
 
-export function removingPolicyKeys(definition: Record<string, unknown> | undefined): string[] {
-  return Object.keys(definition ?? {}).filter((key) => key in REMOVING_POLICY_KEYS);
+/** Keys that make queues it applies to take messages from elsewhere: queue federation moves them off the upstream's queue. */
+const FEDERATION_KEYS = ['federation-upstream', 'federation-upstream-set'];
+
+/** The keys of a policy that remove messages or queues; federation counts when the policy applies to queues (apply-to unknown: all). */
+export function removingPolicyKeys(definition: Record<string, unknown> | undefined, applyTo = 'all'): string[] {
+  const federatesQueues = applyTo !== 'exchanges';
+  return Object.keys(definition ?? {}).filter((key) => key in REMOVING_POLICY_KEYS || (federatesQueues && FEDERATION_KEYS.includes(key)));
 }
 
 interface QueueFacts {
@@ -93,6 +98,11 @@ export async function policyImpact(
   const limit = definition['delivery-limit'];
   if (typeof limit === 'number') parts.push(`dead-letters or drops messages returned more than ${limit} times (delivery-limit)`);
   if (definition['max-age'] !== undefined) parts.push(`deletes stream data older than ${String(definition['max-age'])} (max-age)`);
+  const upstream = definition['federation-upstream'] ?? definition['federation-upstream-set'];
+  if (upstream !== undefined && (policy['apply-to'] ?? 'all') !== 'exchanges')
+    parts.push(
+      `federates ${plural(queues.length, 'queue')} from upstream '${String(upstream)}', which moves messages off the upstream's queue of the same name (in another vhost or broker) whenever these have consumers`,
+    );
   if (definition.overflow !== undefined && maxLength === undefined && maxBytes === undefined)
     parts.push(`sets overflow ${overflow}, which drops messages once a length limit applies`);
   return `it matches ${plural(queues.length, 'queue')} now and ${parts.join('; ')}`;

@@ -8,6 +8,7 @@ import { checkRegex, confirm, exchangeName, nameFilter, objectName, paging, tabl
 import { type ExchangeList, ONE_ITEM_PAGE, exchangeList, pageFields } from './structured.js';
 import { READ_ONLY, defineTool, destroys, writes } from './tool.js';
 import { pageOfVhost } from './vhost-page.js';
+import { judgeExchangeDeletion, judgeNewExchange } from './scope-effects.js';
 
 export interface ExchangeInfo {
   name: string;
@@ -173,6 +174,9 @@ export const createExchange = defineTool({
       broker.management.get(path, { query: { columns: 'name' } }).then(() => true),
       false,
     );
+    // An exchange that exists stays as it is; a new one is judged by where its alternate exchange sends messages.
+    const refusal = existed ? undefined : await judgeNewExchange(broker, vhostName, args.name, args.type, exchangeArguments);
+    if (refusal) return { text: refusal, isError: true };
     await broker.management.put(
       path,
       {
@@ -207,6 +211,8 @@ export const deleteExchange = defineTool({
     const reserved = reservedExchange(args.name);
     if (reserved) return { text: `Exchange not deleted: ${reserved}.`, isError: true };
     const exchange = await getExchangeInfo(broker, vhostName, args.name);
+    const refusal = await judgeExchangeDeletion(broker, vhostName, args.name);
+    if (refusal) return { text: refusal, isError: true };
     const [outgoing, incoming] = await Promise.all([
       broker.management.get<Binding[]>(apiPath('exchanges', vhostName, args.name, 'bindings', 'source')),
       broker.management.get<Binding[]>(apiPath('exchanges', vhostName, args.name, 'bindings', 'destination')),

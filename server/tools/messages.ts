@@ -6,7 +6,10 @@ import { type Peeked, deliveryCount, peekQueue, planPeek } from '../broker/peek.
 import { type Outgoing, publishWithConfirms } from '../broker/publish.js';
 import { withoutMajority } from '../broker/quorum-majority.js';
 import { MAX_OUTPUT_CHARS, plural, quoted, record } from './output.js';
-import { hiddenQueuesReached, managementTopology, routingKeysOf } from './bindings.js';
+import { routingKeysOf } from './bindings.js';
+import { VhostTopology } from './hidden-reach.js';
+import { judgeMessages } from './scope-effects.js';
+import type { Broker } from '../broker/broker.js';
 import { getQueueInfo, liveQueueCounts } from './queues.js';
 import { advertiseAs } from './json-schema.js';
 import { confirm, exchangeName, objectName, routingKey, shortString, table as argumentTable, vhost } from './schemas.js';
@@ -279,11 +282,12 @@ const MAX_ROUTES_CHECKED = 200;
 
 /**
  * With a queue scope, a message must not reach a hidden queue by any way the broker routes it:
- * bindings, exchange-to-exchange bindings, alternate exchanges, CC and BCC headers. Returns the
- * refusal, or undefined when every message stays in scope.
+ * bindings, exchange-to-exchange bindings, alternate exchanges, CC and BCC headers, and the dead
+ * letters of the queues it reaches (expired, rejected, over a limit). Returns the refusal, or
+ * undefined when every message stays in scope.
  */
 async function routesOutOfScope(
-  broker: Parameters<typeof hiddenQueuesReached>[0],
+  broker: Broker,
   vhostName: string,
   exchange: string,
   messages: readonly { routing_key?: string; headers?: Record<string, unknown> }[],
@@ -302,11 +306,15 @@ async function routesOutOfScope(
       return `This server is limited by --queues, and ${MAX_ROUTES_CHECKED}+ distinct routing keys and headers are more than one call may check: publish them in smaller batches. Nothing was published.`;
     }
   }
-  const topology = managementTopology(broker, vhostName, (path, options) => broker.management.getForScopeCheck(path, options));
+  const whole = await VhostTopology.load(broker, vhostName);
   for (const { keys, headers } of routes.values()) {
-    if ((await hiddenQueuesReached(broker, vhostName, exchange, keys, headers, topology)) > 0) {
-      return `Messages with routing key '${keys[0]}'${keys.length > 1 ? ' and their CC/BCC headers' : ''} on exchange ${quoted(exchange)} would reach a queue outside this server's scope (--queues ${broker.scope.queues}). Nothing was published.`;
-    }
+    const reach = judgeMessages(whole, exchange, keys, headers);
+    if (reach.hidden.size === 0 && reach.unbounded.length === 0) continue;
+    const where =
+      reach.hidden.size > 0
+        ? `would reach ${plural(reach.hidden.size, 'queue')} outside this server's scope (--queues ${broker.scope.queues}), by its route or the dead letters of a queue on it`
+        : `could reach queues this server cannot name in advance (${reach.unbounded[0]})`;
+    return `Messages with routing key '${keys[0]}'${keys.length > 1 ? ' and their CC/BCC headers' : ''} on exchange ${quoted(exchange)} ${where}. Nothing was published. Publish with a routing key and headers that reach only queues in scope and whose dead letters stay in it (trace_route shows the route), or use a server whose --queues covers those queues.`;
   }
   return undefined;
 }

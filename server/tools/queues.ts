@@ -20,6 +20,7 @@ import { ONE_ITEM_PAGE, type ProblemReport, type QueueList, pageFields, problemR
 import { orIfNotFound, queueNotFound, vhostNotFound } from './not-found.js';
 import { READ_ONLY, defineTool, destroys, writes } from './tool.js';
 import { pageOfVhost } from './vhost-page.js';
+import { judgeNewQueue, judgeQueueDeletion } from './scope-effects.js';
 
 export interface QueueInfo {
   name: string;
@@ -316,6 +317,9 @@ export const createQueue = defineTool({
       broker.management.get<QueueInfo>(path, { query: { columns: 'name' } }).then(() => true),
       false,
     );
+    // A queue that exists stays as it is; a new one is judged by where its dead letters go.
+    const refusal = existed ? undefined : await judgeNewQueue(broker, vhostName, args.name, queueArguments);
+    if (refusal) return { text: refusal, isError: true };
     try {
       await broker.management.put(
         path,
@@ -383,6 +387,8 @@ export const deleteQueue = defineTool({
       args.if_unused && consumers > 0 ? `it has ${plural(consumers, 'consumer')} (if_unused)` : undefined,
     ].filter(Boolean);
     if (blockers.length > 0) return { text: `Queue '${args.name}' was not deleted: ${blockers.join(' and ')}.`, isError: true };
+    const refusal = await judgeQueueDeletion(broker, vhostName, args.name);
+    if (refusal) return { text: refusal, isError: true };
     const impact = `queue '${args.name}' in vhost '${vhostName}' with ${plural(messages, 'ready message')} and ${plural(consumers, 'consumer')}`;
     const declined = await confirm(args.confirm, `would delete ${impact}`);
     if (declined) return declined;

@@ -82,6 +82,9 @@ export const setConfiguration = defineTool({
     if (configKind.scopedBody) broker.scope.checkBody(path, configKind.scopedBody(target, settings));
     const before = await current(broker, configKind, target);
     const write = { broker, target, path, settings, password: args.password, before };
+    // What it would set off, under the scope, before any preview.
+    const refusal = await configKind.judge?.(write);
+    if (refusal) return { text: refusal, isError: true };
     const what = configKind.describe(target);
     const removal = await configKind.removal?.(write);
     if (removal) {
@@ -110,11 +113,11 @@ export const deleteConfiguration = defineTool({
   async handler(args, { broker, confirm: gate }) {
     const configKind = CONFIG_KINDS[args.kind];
     const target: ConfigTarget = { name: args.name, vhost: args.vhost ?? broker.defaultVhost };
-    const refusal = configKind.deleteRefusal?.(broker, target);
-    if (refusal) return { text: refusal, isError: true };
     const before = await current(broker, configKind, target);
     const what = configKind.describe(target);
     if (!before) return { text: `There are no ${what} to delete.`, isError: true };
+    const refusal = await configKind.deleteRefusal?.(broker, target, before);
+    if (refusal) return { text: refusal, isError: true };
     const preview = await configKind.deleteImpact(broker, target, before);
     const declined = await gate(args.confirm, preview);
     if (declined) return declined;

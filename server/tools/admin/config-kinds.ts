@@ -3,6 +3,14 @@ import { BrokerError } from '../../broker/broker-errors.js';
 import type { Broker } from '../../broker/broker.js';
 import { apiPath } from '../../broker/management-client.js';
 import { policyImpact, removingPolicyKeys, shovelRemoves } from '../effects.js';
+import {
+  judgeFederationUpstream,
+  judgePermissions,
+  judgeShovel,
+  judgeShovelDeletion,
+  judgeVhostDeletion,
+  judgeVhostSettings,
+} from '../scope-effects.js';
 import { vhostNotFound } from '../not-found.js';
 import { plural } from '../output.js';
 import { type Policy, tagList } from './admin-reads.js';
@@ -70,12 +78,14 @@ export interface ConfigKind {
   apply(write: ConfigWrite): Promise<unknown>;
   /** A body the scope must allow besides the path, for a kind whose settings reach other vhosts or queues. */
   scopedBody?(target: ConfigTarget, settings: Settings): Settings;
+  /** Why a scoped server refuses what setting this would set off (scope-effects.ts), or undefined. */
+  judge?(write: ConfigWrite): Promise<string | undefined> | string | undefined;
   /** Whether setting this removes messages or queues; undefined when it cannot. Default: it never does. */
   removal?(write: ConfigWrite): Promise<Removal | undefined>;
   /** Added to "Created …" when a new object does nothing until something else uses it. */
   createdNote?: string;
   /** Why the object must not be deleted through this server, when it must not. */
-  deleteRefusal?(broker: Broker, target: ConfigTarget): string | undefined;
+  deleteRefusal?(broker: Broker, target: ConfigTarget, before: Settings): Promise<string | undefined> | string | undefined;
   /** What deleting takes away, for the preview. */
   deleteImpact(broker: Broker, target: ConfigTarget, before: Settings): Promise<string>;
   /** Deletes the object. Default: a DELETE of its path. */
@@ -166,7 +176,7 @@ function policyKind(
     },
     async removal({ broker, target, settings, before }) {
       const policy = mergedPolicy(settings, before);
-      const keys = removingPolicyKeys(policy.definition);
+      const keys = removingPolicyKeys(policy.definition, policy['apply-to']);
       if (keys.length === 0 || policy.pattern === undefined || policy.definition === undefined) return undefined;
       const impact = await policyImpact(broker, target.vhost, {
         pattern: policy.pattern,
@@ -219,6 +229,8 @@ const vhostKind: ConfigKind = {
   describe: describeVhost,
   path: (target) => apiPath('vhosts', target.name),
   comparable: vhostComparable,
+  judge: ({ broker, target, settings }) => judgeVhostSettings(broker, target.name, settings),
+  deleteRefusal: (broker, target) => judgeVhostDeletion(broker, target.name),
   apply({ broker, path, settings, before }) {
     // What is not given stays as it is: a PUT replaces the vhost's metadata.
     const merged = { ...(before ? vhostComparable(before) : {}), ...settings };
@@ -275,6 +287,8 @@ const permissionsKind: ConfigKind = {
   settings: z.strictObject({ configure: regex, write: regex, read: regex }),
   describe: describePermissions,
   path: (target) => apiPath('permissions', target.vhost, target.name),
+  judge: ({ broker, target }) => judgePermissions(broker, `The ${describePermissions(target)} were not set`),
+  deleteRefusal: (broker, target) => judgePermissions(broker, `The ${describePermissions(target)} were not deleted`),
   apply: ({ broker, target, path, settings }) => broker.management.put(path, settings, { notFound: vhostNotFound(target.vhost) }),
   deleteImpact: async (_broker, target, before) =>
     `would remove the ${describePermissions(target)} (configure=${String(before.configure)} write=${String(before.write)} read=${String(before.read)}); the user can no longer use that vhost`,
@@ -286,6 +300,8 @@ const topicPermissionsKind: ConfigKind = {
   settings: z.strictObject({ exchange: z.string().max(255), write: regex, read: regex }),
   describe: describeTopicPermissions,
   path: (target) => apiPath('topic-permissions', target.vhost, target.name),
+  judge: ({ broker, target }) => judgePermissions(broker, `The ${describeTopicPermissions(target)} were not set`),
+  deleteRefusal: (broker, target) => judgePermissions(broker, `The ${describeTopicPermissions(target)} were not deleted`),
   // The answer lists the user's topic permissions in the vhost; the first is the one shown.
   fromAnswer: (answer) => (answer as Settings[])[0],
   apply: ({ broker, target, path, settings }) => broker.management.put(path, settings, { notFound: vhostNotFound(target.vhost) }),
@@ -330,6 +346,9 @@ const shovelKind: ConfigKind = {
     ),
   // The URIs and queues a shovel reaches must be in scope too.
   scopedBody: (target, settings) => ({ value: shovelValue(target, settings) }),
+  judge: ({ broker, target, settings, before }) =>
+    judgeShovel(broker, target.vhost, target.name, { ...(before ? parameterValue(before) : {}), ...shovelValue(target, settings) }),
+  deleteRefusal: (broker, target, before) => judgeShovelDeletion(broker, target.vhost, target.name, parameterValue(before)),
   async removal({ broker, target, settings, before }) {
     const existing = before ? parameterValue(before) : {};
     const removes = shovelRemoves({ ...existing, ...settings });
@@ -363,6 +382,8 @@ const federationUpstreamKind: ConfigKind = {
   describe: describeUpstream,
   path: (target) => apiPath('parameters', 'federation-upstream', target.vhost, target.name),
   comparable: parameterValue,
+  judge: ({ broker, target }) => judgeFederationUpstream(broker, `The ${describeUpstream(target)} was not set`),
+  deleteRefusal: (broker, target) => judgeFederationUpstream(broker, `The ${describeUpstream(target)} was not deleted`),
   apply: ({ broker, target, path, settings }) =>
     broker.management.put(path, { value: settings }, { notFound: vhostNotFound(target.vhost) }),
   createdNote: ': a policy with federation-upstream or federation-upstream-set makes exchanges or queues use it',

@@ -7,6 +7,7 @@ import { vhostNotFound } from '../not-found.js';
 import { capOutput } from '../output.js';
 import { confirm, objectName } from '../schemas.js';
 import { READ_ONLY, defineTool, destroys } from '../tool.js';
+import { judgeDefinitions } from '../scope-effects.js';
 import { diffDefinitions } from './diff.js';
 import { documentProblems, documentSchema, forVhost } from './document.js';
 import { type Item, KINDS, count, itemsOf, kindNamed } from './kinds.js';
@@ -159,6 +160,9 @@ export const importDefinitions = defineTool({
     const path = target === undefined ? apiPath('definitions') : apiPath('definitions', target);
     // Refused before the dry run: the scope would refuse the import itself.
     broker.scope.checkBody(path, document);
+    // And what its objects would set off: policies, tracing, dead letters, alternates, taps, shovels.
+    const judged = await judgeDefinitions(broker, document, target);
+    if (judged.refusal) return { text: `${judged.refusal} Nothing was imported.`, isError: true };
 
     await progress(1, 3, 'comparing the document with the broker');
     const diff = diffDefinitions(document, await readCurrent(broker, target, document), target);
@@ -174,9 +178,10 @@ export const importDefinitions = defineTool({
     if (diff.added.length + diff.changed.length === 0) {
       return capOutput(`Nothing to import ${where}: ${tally(diff)}. Nothing was changed.${details ? `\n${details}` : ''}`);
     }
+    const removes = judged.removes.length > 0 ? `\nIt would remove messages or queues: ${judged.removes.join('; ')}` : '';
     const declined = await ask(
       args.confirm,
-      capOutput(`would import ${where}: ${tally(diff)}\n${details}\nImports add and update; they never delete`),
+      capOutput(`would import ${where}: ${tally(diff)}${removes}\n${details}\nImports add and update; they never delete`),
     );
     if (declined) return declined;
 
