@@ -22,6 +22,7 @@ const ON_EVERY_BROKER = [
   'effects-and-scope',
   'exchanges',
   'health-and-vhosts',
+  'hostile-effects',
   'hostile-listing',
   'hostile-paths',
   'management-api',
