@@ -81,6 +81,7 @@ beforeAll(async () => {
   await put('queues', HIDDEN, { durable: true });
   await put('queues', 'orders', { durable: true });
   await put('queues', 'routed', { durable: true });
+  await put('queues', 'outbox', { durable: true });
   await put('exchanges', 'hub', { type: 'fanout', durable: true });
   await put('exchanges', 'to-audit', { type: 'fanout', durable: true });
   await put('exchanges', 'feeds', { type: 'direct', durable: true });
@@ -421,6 +422,35 @@ describe('scope, writing: nothing may put messages into a hidden queue', () => {
     expect(await depth('expiring')).toBe(0);
     expect(await depth('orders.retry')).toBe(0);
     expect(await state()).toEqual(before);
+  });
+
+  it.each([
+    ['to a queue that dead-letters into it', { to: 'expiring' }],
+    ['to a queue that dead-letters into it through an exchange', { to: 'orders.retry' }],
+  ])('move_messages %s', async (_case, extra) => {
+    await publishNumbered(raw, 'outbox', 2, 'move');
+    const args = { from: 'outbox', count: 2, confirm: true, ...extra };
+    const answer = await server.mcp.call('move_messages', args);
+    expectRefused(answer, args);
+    expect(answer.text).toContain('Nothing was moved');
+    expect(await depth('outbox')).toBe(2);
+    expect(await depth(extra.to)).toBe(0);
+    await raw.createChannel().then(async (channel) => {
+      await channel.purgeQueue('outbox');
+      await channel.close();
+    });
+  });
+
+  it('move_messages to_source, where the source a message names dead-letters into it', async () => {
+    const channel = await raw.createConfirmChannel();
+    const death = { queue: 'expiring', reason: 'rejected', count: 1, exchange: '', 'routing-keys': ['expiring'] };
+    channel.sendToQueue('outbox', Buffer.from('replayed'), { headers: { 'x-death': [death] } });
+    await channel.waitForConfirms();
+    await channel.close();
+    const answer = await server.mcp.call('move_messages', { from: 'outbox', to_source: true, count: 1, confirm: true });
+    expect(answer.text).toContain("Left in 'outbox': 1 from 'expiring', whose dead letters reach queues outside this server's scope");
+    expect(await depth('outbox')).toBe(1);
+    expect(await depth('expiring')).toBe(0);
   });
 
   it.each([

@@ -9,6 +9,7 @@ import { lastDeath } from './dead-letters.js';
 import { orIfNotFound } from './not-found.js';
 import { plural } from './output.js';
 import { type QueueInfo, getQueueInfo, liveQueueCounts } from './queues.js';
+import { judgeDeliveryInto } from './scope-effects.js';
 import { confirm, objectName, vhost } from './schemas.js';
 import { type ToolContext, defineTool, destroys } from './tool.js';
 
@@ -190,6 +191,7 @@ async function moveAll(
 /** Each message back to the queue it was last dead-lettered from, when that queue exists and is in scope. */
 function toSource(broker: Broker, vhostName: string, from: string): (message: Message) => Promise<Destination> {
   const exists = new Map<string, Promise<boolean>>();
+  const intoHidden = new Map<string, Promise<string | undefined>>();
   return async (message) => {
     const death = lastDeath(message);
     if (!death) return { stays: 'without an x-death header' };
@@ -200,6 +202,12 @@ function toSource(broker: Broker, vhostName: string, from: string): (message: Me
     } catch {
       return { stays: `from '${queue}', which is outside this server's scope` };
     }
+    let judged = intoHidden.get(queue);
+    if (!judged) {
+      judged = judgeDeliveryInto(broker, vhostName, queue);
+      intoHidden.set(queue, judged);
+    }
+    if (await judged) return { stays: `from '${queue}', whose dead letters reach queues outside this server's scope` };
     let known = exists.get(queue);
     if (!known) {
       known = orIfNotFound(
@@ -276,6 +284,8 @@ export const moveMessages = defineTool({
     // A consumer on such a queue waits about a minute, then the broker closes the whole connection.
     const stopped = [source, target].flatMap((queue) => (queue ? [withoutMajority(queue, vhostName)] : [])).find(Boolean);
     if (stopped) return { text: `Nothing was moved: ${stopped}.`, isError: true };
+    const intoHidden = to !== undefined ? await judgeDeliveryInto(broker, vhostName, to) : undefined;
+    if (intoHidden) return { text: `Nothing was moved: ${intoHidden}.`, isError: true };
     const { messages: ready } = await liveQueueCounts(broker, vhostName, args.from);
     const total = Math.min(args.count, ready);
     const where =

@@ -339,6 +339,23 @@ export function judgeFederationUpstream(broker: Broker, what: string): string | 
   return `${what}: an upstream is used by the policies that name it (or the set 'all'), whose patterns match queues and exchanges outside ${scopeNote(broker)}, so a server limited by --queues cannot set or delete one. A server without --queues can.`;
 }
 
+/**
+ * Messages put straight into queue `name` (moved there, replayed to it): refused when its dead
+ * letters (rejected, expired, over a limit) could reach hidden queues.
+ */
+export async function judgeDeliveryInto(
+  broker: Broker,
+  vhost: string,
+  name: string,
+  topology?: VhostTopology,
+): Promise<string | undefined> {
+  if (!broker.scope.queues.restricts) return undefined;
+  const whole = topology ?? (await VhostTopology.load(broker, vhost));
+  const where = reached(broker, whole.reachFromExchange('', oneMessage(name)));
+  if (!where) return undefined;
+  return `queue '${name}' dead-letters (messages rejected, expired, or over a length or delivery limit) into ${where}, so what is put there could end up in them. Choose a queue whose dead letters stay in scope; ${WIDER}`;
+}
+
 /** The hidden queues messages published with these routing keys (the key, then CC and BCC) and headers could reach, dead letters included. */
 export function judgeMessages(whole: VhostTopology, exchange: string, keys: readonly string[], headers: Table): Reach {
   const reach = emptyReach();
