@@ -484,7 +484,8 @@ describe('scope, writing: nothing may put messages into a hidden queue', () => {
       { source: 'amq.direct', destination: 'hub', destination_type: 'exchange', routing_key: 'x' },
     ],
     ['amq.fanout into a direct exchange bound to it', { source: 'amq.fanout', destination: 'feeds', destination_type: 'exchange' }],
-  ])('create_binding exchange to exchange from %s', async (_case, args) => {
+    ['amq.direct into a queue in scope that dead-letters into it', { source: 'amq.direct', destination: 'expiring', routing_key: 'x' }],
+  ])('create_binding that passes messages on into it: from %s', async (_case, args) => {
     const before = await state();
     const answer = await server.mcp.call('create_binding', args);
     expectRefused(answer, args);

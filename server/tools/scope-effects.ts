@@ -137,11 +137,14 @@ export async function judgeNewBinding(
   const taken = through(ANY_MESSAGE, whole.routingType(source), binding);
   if (!taken) return undefined;
   const key = `key '${binding.routing_key}'${binding.arguments && Object.keys(binding.arguments).length > 0 ? ` and arguments ${JSON.stringify(binding.arguments)}` : ''}`;
-  if (binding.destination_type === 'exchange') {
-    const where = reached(broker, whole.reachFromExchange(binding.destination, taken));
-    if (where) {
-      return `Binding not created: exchange '${binding.destination}' would pass the messages exchange '${binding.source}' routes with ${key} on to ${where}. Bind an exchange that reaches only queues in scope (trace_route shows where a key goes); ${WIDER}.`;
-    }
+  const passed =
+    binding.destination_type === 'exchange'
+      ? whole.reachFromExchange(binding.destination, taken)
+      : whole.reachFromQueue(binding.destination, taken);
+  const passedTo = reached(broker, passed);
+  if (passedTo) {
+    const how = binding.destination_type === 'exchange' ? 'would pass' : 'would dead-letter (rejected, expired, over a limit)';
+    return `Binding not created: ${binding.destination_type} '${binding.destination}' ${how} the messages exchange '${binding.source}' routes with ${key} on to ${passedTo}. Bind a destination that reaches only queues in scope (trace_route shows where a key goes); ${WIDER}.`;
   }
   const where = reached(broker, whole.tapAt(binding.source, taken));
   if (where) {
