@@ -259,3 +259,46 @@ describe('walking a long list', () => {
     ]);
   });
 });
+
+describe("get_overview's counts under a scope", () => {
+  it('count only what the scope shows: hidden queues, their messages and a denied vhost add nothing', async () => {
+    const publish = (vhost: string, queue: string, count: number) =>
+      Promise.all(
+        Array.from({ length: count }, (_, i) =>
+          admin('POST', `/exchanges/${q(vhost)}/amq.default/publish`, {
+            routing_key: queue,
+            payload: `m${i}`,
+            payload_encoding: 'string',
+            properties: {},
+          }),
+        ),
+      );
+    await publish(inside.name, 'pub-a', 2);
+    await publish(inside.name, 'sec-1', 7);
+    await publish(outside.name, OUT_QUEUE, 5);
+    // The broker's own statistics lag: wait until they show all 14 messages, then read the overview.
+    await eventually(
+      async () => {
+        const shown = await Promise.all(
+          [
+            [inside.name, 'pub-a', 2],
+            [inside.name, 'sec-1', 7],
+            [outside.name, OUT_QUEUE, 5],
+          ].map(
+            async ([vhost, queue, count]) =>
+              (await admin<{ messages?: number }>('GET', `/queues/${q(String(vhost))}/${q(String(queue))}`)).messages === count,
+          ),
+        );
+        return shown.every(Boolean) ? true : undefined;
+      },
+      'the statistics to show the messages',
+      30_000,
+    );
+    const answer = await mcp.call('get_overview', {});
+    expect(answer.isError, answer.text).toBe(false);
+    expect(answer.text).toContain('(the counts and rates below are of what it shows)');
+    expect(answer.structuredContent?.messages).toBe(2);
+    expect((answer.structuredContent?.objects as Record<string, number>).queues).toBe(SHOWN.length);
+    expect(answer.text).toMatch(/\bmessages: 2 \(2 ready, 0 unacked\)/);
+  });
+});

@@ -117,18 +117,70 @@ function quorumText({ down, quorum }: ClusterHealth): string | undefined {
   return `every quorum queue still has a majority of its members running, ${plural(degraded.length, 'queue')} with a member down included${risk}.`;
 }
 
+interface VisibleQueue {
+  messages?: number;
+  messages_ready?: number;
+  messages_unacknowledged?: number;
+  consumers?: number;
+  message_stats?: Record<string, unknown>;
+}
+
+const RATE_KEYS = ['publish', 'deliver_get', 'ack', 'redeliver'];
+
+/**
+ * Under a scope, the totals of what the scope shows, summed from its own lists: the broker's
+ * totals (objects, messages, rates) count hidden queues too, and would tell how busy they are.
+ */
+async function scopedTotals(broker: Broker): Promise<Pick<Overview, 'object_totals' | 'queue_totals' | 'message_stats'>> {
+  const [queues, exchanges, connections, channels] = await Promise.all([
+    broker.management.getAll<VisibleQueue>(apiPath('queues'), {
+      columns: [
+        'name',
+        'vhost',
+        'messages',
+        'messages_ready',
+        'messages_unacknowledged',
+        'consumers',
+        ...RATE_KEYS.map((key) => `message_stats.${key}_details.rate`),
+      ],
+    }),
+    broker.management.getAll<unknown>(apiPath('exchanges'), { columns: ['name', 'vhost'] }),
+    broker.management.getAll<unknown>(apiPath('connections'), { columns: ['name', 'vhost'] }),
+    broker.management.getAll<unknown>(apiPath('channels'), { columns: ['name', 'vhost'] }),
+  ]);
+  const sum = (pick: (queue: VisibleQueue) => number | undefined) => queues.reduce((total, queue) => total + (pick(queue) ?? 0), 0);
+  return {
+    object_totals: {
+      queues: queues.length,
+      exchanges: exchanges.length,
+      connections: connections.length,
+      channels: channels.length,
+      consumers: sum((queue) => queue.consumers),
+    },
+    queue_totals: {
+      messages: sum((queue) => queue.messages),
+      messages_ready: sum((queue) => queue.messages_ready),
+      messages_unacknowledged: sum((queue) => queue.messages_unacknowledged),
+    },
+    message_stats: Object.fromEntries(
+      RATE_KEYS.map((key) => [`${key}_details`, { rate: sum((queue) => rate(queue.message_stats, key)) }]),
+    ),
+  };
+}
+
 /** The overview as text for the model and as data (get_overview's structured result). */
 async function overviewReport(broker: Broker, health: Promise<ClusterHealth>): Promise<{ text: string; data: OverviewData }> {
-  const [overview, cluster, connectedAs, wall] = await Promise.all([
+  const [overview, cluster, connectedAs, wall, scoped] = await Promise.all([
     broker.management.get<Overview>(apiPath('overview')),
     health,
     whoami(broker),
     wallLines(broker),
+    broker.scope.active ? scopedTotals(broker) : undefined,
   ]);
   const { nodes, down } = cluster;
-  const totals = overview.object_totals ?? {};
-  const queued = overview.queue_totals ?? {};
-  const stats = overview.message_stats;
+  const totals = (scoped ?? overview).object_totals ?? {};
+  const queued = (scoped ?? overview).queue_totals ?? {};
+  const stats = (scoped ?? overview).message_stats;
   const alarms = alarmsOf(nodes);
   const listeners = (overview.listeners ?? [])
     .filter((listener) => listener.protocol !== 'clustering')
@@ -161,7 +213,7 @@ async function overviewReport(broker: Broker, health: Promise<ClusterHealth>): P
     connected_as: connectedAs,
     enforced_by_broker: wall.broker,
     only_by_server: wall.server,
-    scope: broker.scope.active ? `${broker.scope.describe()} (the totals below are broker-wide)` : undefined,
+    scope: broker.scope.active ? `${broker.scope.describe()} (the counts and rates below are of what it shows)` : undefined,
     objects: ['queues', 'exchanges', 'connections', 'channels', 'consumers']
       .map((key) => plural(totals[key] ?? 0, key.replace(/s$/, '')))
       .join(', '),
