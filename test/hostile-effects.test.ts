@@ -515,6 +515,59 @@ describe('scope, writing: nothing may put messages into a hidden queue', () => {
   });
 });
 
+describe('safety level: federation that moves messages off a queue needs --allow-destructive', () => {
+  const writer = useHarness(vhost, { args: ['--allow-write'] });
+  afterEach(async () => {
+    for (const policy of await admin<{ name: string }[]>('GET', `/policies/${v()}`))
+      if (policy.name !== 'ae-by-policy') await admin('DELETE', `/policies/${v()}/${encodeURIComponent(policy.name)}`);
+    for (const upstream of await admin<{ name: string }[]>('GET', `/parameters/federation-upstream/${v()}`))
+      await admin('DELETE', `/parameters/federation-upstream/${v()}/${encodeURIComponent(upstream.name)}`);
+  });
+
+  const policy = (definition: Record<string, unknown>, applyTo?: string) => ({
+    kind: 'policy',
+    name: 'federate',
+    settings: { pattern: '^federated-here$', definition, ...(applyTo ? { 'apply-to': applyTo } : {}) },
+  });
+
+  it.each([
+    ['a policy naming an upstream, for queues', policy({ 'federation-upstream': 'origin' }, 'queues')],
+    ['a policy with the set all, for everything', policy({ 'federation-upstream-set': 'all' })],
+    [
+      'a policy naming an upstream set, apply_to spelled with an underscore',
+      {
+        kind: 'policy',
+        name: 'federate',
+        settings: { pattern: '^federated-here$', definition: { 'federation-upstream-set': 'mine' }, apply_to: 'queues' },
+      },
+    ],
+  ])('set_configuration: %s', async (_case, args) => {
+    const answer = await writer.mcp.call('set_configuration', args);
+    expect(answer.isError, answer.text).toBe(true);
+    expect(answer.text).toContain('counts as destructive: this server runs write. Restart it with --allow-destructive');
+    expect(await admin<{ name: string }[]>('GET', `/policies/${v()}`)).toHaveLength(1);
+  });
+
+  it('set_configuration: an upstream that a policy for queues already applies (the set all)', async () => {
+    await admin('PUT', `/policies/${v()}/federate-all`, {
+      pattern: '^federated-here$',
+      definition: { 'federation-upstream-set': 'all' },
+      'apply-to': 'queues',
+    });
+    const args = { kind: 'federation_upstream', name: 'origin', settings: { uri: `amqp:///${v()}` } };
+    const answer = await writer.mcp.call('set_configuration', args);
+    expect(answer.isError, answer.text).toBe(true);
+    expect(answer.text).toContain("is used for queues by policy 'federate-all'");
+    expect(answer.text).toContain('--allow-destructive');
+    expect(await admin<unknown[]>('GET', `/parameters/federation-upstream/${v()}`)).toEqual([]);
+  });
+
+  it('an upstream for exchanges only copies: a write', async () => {
+    const answer = await writer.mcp.call('set_configuration', policy({ 'federation-upstream': 'origin' }, 'exchanges'));
+    expect(answer.isError, answer.text).toBe(false);
+  });
+});
+
 describe('whether two routing keys can meet, as the tap checks decide it', () => {
   it.each([
     ['pay.#', 'pay.*', true],

@@ -366,6 +366,28 @@ const shovelKind: ConfigKind = {
 
 const describeUpstream = namedInVhost('federation upstream');
 
+/**
+ * The policies of the upstream's vhost that apply it to queues now: by its name, by the set 'all',
+ * or by a set that lists it. Queue federation moves messages; exchange federation copies them.
+ */
+async function policiesFederatingQueues(broker: Broker, target: ConfigTarget): Promise<string[]> {
+  const [policies, sets] = await Promise.all([
+    broker.management.get<Policy[]>(apiPath('policies', target.vhost)).catch(() => [] as Policy[]),
+    broker.management
+      .get<{ name: string; value?: { upstream?: string }[] }[]>(apiPath('parameters', 'federation-upstream-set', target.vhost))
+      .catch(() => []),
+  ]);
+  const listing = new Set(sets.filter((set) => (set.value ?? []).some((member) => member.upstream === target.name)).map((set) => set.name));
+  return policies
+    .filter((policy) => policy['apply-to'] !== 'exchanges')
+    .filter((policy) => {
+      const upstream = policy.definition['federation-upstream'];
+      const set = policy.definition['federation-upstream-set'];
+      return upstream === target.name || set === 'all' || (typeof set === 'string' && listing.has(set));
+    })
+    .map((policy) => policy.name);
+}
+
 const federationUpstreamKind: ConfigKind = {
   settings: z.strictObject({
     uri: z.union([uri, z.array(uri).min(1)]),
@@ -386,6 +408,14 @@ const federationUpstreamKind: ConfigKind = {
   deleteRefusal: (broker, target) => judgeFederationUpstream(broker, `The ${describeUpstream(target)} was not deleted`),
   apply: ({ broker, target, path, settings }) =>
     broker.management.put(path, { value: settings }, { notFound: vhostNotFound(target.vhost) }),
+  async removal({ broker, target }) {
+    const federating = await policiesFederatingQueues(broker, target);
+    if (federating.length === 0) return undefined;
+    return {
+      why: `is used for queues by ${federating.length === 1 ? 'policy' : 'policies'} ${federating.map((name) => `'${name}'`).join(', ')}, so queue federation moves messages off the upstream's queues of the same names (in another vhost or broker) whenever the local ones have consumers`,
+      impact: 'every message those upstream queues receive from then on can be taken',
+    };
+  },
   createdNote: ': a policy with federation-upstream or federation-upstream-set makes exchanges or queues use it',
   deleteImpact: async (_broker, target) => `would delete ${describeUpstream(target)}; federation links using it stop`,
 };
