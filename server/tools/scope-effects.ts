@@ -23,7 +23,8 @@ import { policyImpact, removingPolicyKeys, shovelRemoves } from './effects.js';
  * queue gets (a tap) or pass messages into one, a deletion that hidden queues depend on, tracing,
  * a shovel's two ends, a definitions import holding any of these. Each judge returns the refusal,
  * which says how many hidden queues (never which) and what would allow the write, or undefined.
- * With no --queues nothing inside a vhost is hidden, and only tracing is judged.
+ * With --vhosts alone nothing inside a vhost is hidden: only tracing and bindings from the
+ * exchanges the broker itself feeds (amq.rabbitmq.trace, .log, .event) are judged.
  */
 
 type Table = Record<string, unknown>;
