@@ -162,9 +162,7 @@ async function scopedTotals(broker: Broker): Promise<Pick<Overview, 'object_tota
       messages_ready: sum((queue) => queue.messages_ready),
       messages_unacknowledged: sum((queue) => queue.messages_unacknowledged),
     },
-    message_stats: Object.fromEntries(
-      RATE_KEYS.map((key) => [`${key}_details`, { rate: sum((queue) => rate(queue.message_stats, key)) }]),
-    ),
+    message_stats: Object.fromEntries(RATE_KEYS.map((key) => [`${key}_details`, { rate: sum((queue) => rate(queue.message_stats, key)) }])),
   };
 }
 
