@@ -302,3 +302,35 @@ describe("get_overview's counts under a scope", () => {
     expect(answer.text).toMatch(/\bmessages: 2 \(2 ready, 0 unacked\)/);
   });
 });
+
+describe("a vhost's totals under --queues", () => {
+  it('are not shown by list_vhosts nor the escape hatch: they count the hidden queues too', async () => {
+    await Promise.all(
+      [1, 2, 3].map((i) =>
+        admin('POST', `/exchanges/${q(inside.name)}/amq.default/publish`, {
+          routing_key: 'sec-2',
+          payload: `s${i}`,
+          payload_encoding: 'string',
+          properties: {},
+        }),
+      ),
+    );
+    await eventually(
+      async () => ((await admin<{ messages?: number }>('GET', `/vhosts/${q(inside.name)}`)).messages ?? 0) >= 3 || undefined,
+      "the vhost's statistics to count the hidden queue's messages",
+      30_000,
+    );
+    const listed = await mcp.call('list_vhosts', {});
+    expect(listed.isError, listed.text).toBe(false);
+    const row = listed.text.split('\n').find((line) => line.startsWith(`${inside.name} |`));
+    expect(row).toMatch(new RegExp(`^${inside.name} \\| [^|]+ \\| - \\| - \\| - \\| - \\| - \\|`));
+    expect(listed.text).toContain("Counts are not shown: they include queues outside this server's scope");
+    const one = await mcp.call('list_vhosts', { name: inside.name });
+    expect(one.text).toContain("messages: not shown: they include queues outside this server's scope");
+    for (const path of [`/api/vhosts/${q(inside.name)}`, '/api/vhosts']) {
+      const answer = await mcp.call('management_api', { path });
+      expect(answer.isError, answer.text).toBe(false);
+      expect(answer.text, path).not.toMatch(/"messages(_ready|_unacknowledged)?"|"message_stats"|"recv_oct"/);
+    }
+  });
+});

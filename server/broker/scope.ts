@@ -9,6 +9,9 @@ interface QueueRef {
   name: string;
 }
 
+/** A vhost's aggregated counts and rates, which include every queue in it. */
+const VHOST_TOTALS = /^(messages|message_stats|recv_oct|send_oct)/;
+
 /** Routes without a vhost that a scoped server may still change: an import says its vhosts in its body. */
 const IMPORTS = new Set(['definitions', 'all-configuration']);
 
@@ -337,17 +340,27 @@ export class Scope {
     const kind = route.answer;
     // Items of a vhost's answer (a vhost's definitions) may carry no vhost of their own.
     const fallback = route.bindings.vhost;
-    if (Array.isArray(body)) return this.#filterList(body, kind, fallback) as T;
+    const totals = (item: unknown) => (kind === 'vhosts' ? this.#withoutVhostTotals(item) : item);
+    if (Array.isArray(body)) return this.#filterList(body, kind, fallback).map(totals) as T;
     const object = body as Record<string, unknown>;
     if (Array.isArray(object.items) && typeof object.page === 'number') {
       // The broker's counts include what the scope hides (and, with a name regex, would tell it
       // apart): only what is shown is counted.
       const { filtered_count: _filtered, total_count: _total, page_count: _pages, ...rest } = object;
-      const items = this.#filterList(object.items, kind, fallback);
+      const items = this.#filterList(object.items, kind, fallback).map(totals);
       return { ...rest, items, item_count: items.length } as T;
     }
     if (!this.#visible(object, kind, fallback)) this.#refuse(object, kind, fallback);
-    return this.#filterNested(object, fallback) as T;
+    return totals(this.#filterNested(object, fallback)) as T;
+  }
+
+  /**
+   * Under --queues a vhost's message counts and rates include its hidden queues (how many messages
+   * they hold, how busy they are): they are left out; the visible queues' own counts remain.
+   */
+  #withoutVhostTotals(item: unknown): unknown {
+    if (!this.queues.restricts || item === null || typeof item !== 'object' || Array.isArray(item)) return item;
+    return Object.fromEntries(Object.entries(item).filter(([key]) => !VHOST_TOTALS.test(key)));
   }
 
   #filterList(items: unknown[], kind: AnswerKind, fallback?: string): unknown[] {

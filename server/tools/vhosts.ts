@@ -33,18 +33,24 @@ export const listVhosts = defineTool({
   async handler({ name }, { broker }) {
     if (name === undefined) {
       const vhosts = await broker.management.get<Vhost[]>(apiPath('vhosts'));
+      // Under --queues the scope leaves a vhost's totals out: they count its hidden queues too.
+      const hidden = broker.scope.queues.restricts;
+      const count = (value: number | undefined) => (hidden ? '-' : (value ?? 0));
       const rows = vhosts.map((v) => [
         v.name,
         state(v),
-        v.messages ?? 0,
-        v.messages_ready ?? 0,
-        v.messages_unacknowledged ?? 0,
-        rate(v.message_stats, 'publish') ?? 0,
-        rate(v.message_stats, 'deliver_get') ?? 0,
+        count(v.messages),
+        count(v.messages_ready),
+        count(v.messages_unacknowledged),
+        hidden ? '-' : (rate(v.message_stats, 'publish') ?? 0),
+        hidden ? '-' : (rate(v.message_stats, 'deliver_get') ?? 0),
         v.description,
       ]);
+      const note = hidden
+        ? "\nCounts are not shown: they include queues outside this server's scope (list_queues counts those it shows)."
+        : '';
       return capOutput(
-        `${vhosts.length} vhosts (default for tools: ${broker.defaultVhost})\n${table(['name', 'state', 'messages', 'ready', 'unacked', 'in/s', 'out/s', 'description'], rows)}`,
+        `${vhosts.length} vhosts (default for tools: ${broker.defaultVhost})\n${table(['name', 'state', 'messages', 'ready', 'unacked', 'in/s', 'out/s', 'description'], rows)}${note}`,
       );
     }
     const notFound = vhostNotFound(name);
@@ -63,7 +69,9 @@ export const listVhosts = defineTool({
       // RabbitMQ reports an unset default as the atom 'undefined'.
       default_queue_type: vhost.default_queue_type === 'undefined' ? undefined : vhost.default_queue_type,
       tracing: vhost.tracing,
-      messages: `${vhost.messages ?? 0} (${vhost.messages_ready ?? 0} ready, ${vhost.messages_unacknowledged ?? 0} unacked)`,
+      messages: broker.scope.queues.restricts
+        ? "not shown: they include queues outside this server's scope"
+        : `${vhost.messages ?? 0} (${vhost.messages_ready ?? 0} ready, ${vhost.messages_unacknowledged ?? 0} unacked)`,
       limits: limits[0]?.value ?? 'none',
       permissions: permissions.map((p) => `${p.user} configure=${p.configure} write=${p.write} read=${p.read}`).join('; ') || 'none',
     });
