@@ -250,16 +250,17 @@ describe('scope, reading: nothing may copy what a hidden queue gets', () => {
       () => server.mcp,
       () => ({ kind: 'vhost', name: vhost.name, settings: { description: 'ops', tracing: true } }),
     ],
-    [
-      'set_configuration kind vhost, under --vhosts',
-      () => vhostScoped.mcp,
-      () => ({ kind: 'vhost', name: vhost.name, settings: { tracing: true } }),
-    ],
   ])('turning on tracing: %s', async (_case, mcp, make) => {
     const args = make();
     const answer = await mcp().call('set_configuration', args);
     expectRefused(answer, args);
     expect(answer.text).toContain('tracing copies every message');
+    expect((await admin<{ tracing?: boolean }>('GET', `/vhosts/${v()}`)).tracing ?? false).toBe(false);
+  });
+
+  it.each([true, 'true'])('turning on tracing through the escape hatch (tracing: %j), under --queues', async (tracing) => {
+    const answer = await server.mcp.call('management_api', { method: 'PUT', path: `/api/vhosts/${v()}`, body: { tracing } });
+    expect(answer.isError, answer.text).toBe(true);
     expect((await admin<{ tracing?: boolean }>('GET', `/vhosts/${v()}`)).tracing ?? false).toBe(false);
   });
 
@@ -282,13 +283,43 @@ describe('scope, reading: nothing may copy what a hidden queue gets', () => {
       () => server.mcp,
       { source: 'amq.rabbitmq.trace', destination: 'mirror', destination_type: 'exchange', routing_key: '#' },
     ],
-    ['everything, under --vhosts', () => vhostScoped.mcp, { source: 'amq.rabbitmq.trace', destination: 'orders', routing_key: '#' }],
+    [
+      "one queue's publishes ('publish.orders')",
+      () => server.mcp,
+      { source: 'amq.rabbitmq.trace', destination: 'orders', routing_key: 'publish.orders' },
+    ],
   ])('create_binding from amq.rabbitmq.trace: %s', async (_case, mcp, args) => {
     const before = await state();
     const answer = await mcp().call('create_binding', args);
     expectRefused(answer, args);
     expect(answer.text).toContain("exchange 'amq.rabbitmq.trace' carries what the broker itself publishes");
     expect(await state()).toEqual(before);
+  });
+
+  it.each([
+    ['the events (amq.rabbitmq.event, in every vhost)', 'amq.rabbitmq.event'],
+    ['the log (amq.rabbitmq.log)', 'amq.rabbitmq.log'],
+  ])('under --vhosts, create_binding from %s', async (_case, source) => {
+    const before = await state();
+    const args = { source, destination: 'orders', routing_key: '#' };
+    const answer = await vhostScoped.mcp.call('create_binding', args);
+    expectRefused(answer, args);
+    expect(await state()).toEqual(before);
+  });
+
+  it('under --vhosts alone, tracing and a binding from amq.rabbitmq.trace stay allowed: all the trace carries is in scope', async () => {
+    const traced = await vhostScoped.mcp.call('set_configuration', { kind: 'vhost', name: vhost.name, settings: { tracing: true } });
+    expect(traced.isError, traced.text).toBe(false);
+    expect((await admin<{ tracing?: boolean }>('GET', `/vhosts/${v()}`)).tracing).toBe(true);
+    const bound = await vhostScoped.mcp.call('create_binding', {
+      source: 'amq.rabbitmq.trace',
+      destination: 'orders',
+      routing_key: 'publish.#',
+    });
+    expect(bound.isError, bound.text).toBe(false);
+    const bindings = await admin<{ source: string; routing_key: string }[]>('GET', `/bindings/${v()}/e/amq.rabbitmq.trace/q/orders`);
+    expect(bindings.map((binding) => binding.routing_key)).toEqual(['publish.#']);
+    await admin('DELETE', `/bindings/${v()}/e/amq.rabbitmq.trace/q/orders/publish.%23`);
   });
 
   it('import_definitions with a binding from amq.rabbitmq.trace', async () => {

@@ -17,6 +17,7 @@ import {
 import { plural } from './output.js';
 import { policyImpact, removingPolicyKeys, shovelRemoves } from './effects.js';
 
+const TRACE_EXCHANGE = 'amq.rabbitmq.trace';
 /**
  * What a topology write sets off beyond the object it names, judged for a scoped server before
  * it runs: a queue's dead letters, an exchange's alternate, a binding that would copy what a hidden
@@ -105,14 +106,18 @@ export async function judgeNewExchange(
   return undefined;
 }
 
-/** Why binding from a broker-fed exchange is refused under any scope, or undefined. */
+/**
+ * Why binding from a broker-fed exchange is refused under a scope, or undefined: the log and the
+ * events name objects of every vhost; the trace carries every message of its own vhost, which
+ * only --queues hides part of.
+ */
 function brokerFedRefusal(broker: Broker, source: string, destination: string, destinationType: string): string | undefined {
   const fed = BROKER_FED_EXCHANGES.has(source)
     ? source
     : destinationType === 'exchange' && BROKER_FED_EXCHANGES.has(destination)
       ? destination
       : undefined;
-  if (!fed) return undefined;
+  if (!fed || (fed === TRACE_EXCHANGE && !broker.scope.queues.restricts)) return undefined;
   return `Binding not created: exchange '${fed}' carries what the broker itself publishes (with tracing on, a copy of every message published or delivered in the vhost; the log; events naming every object), which this server's scope (${broker.scope.describe()}) cannot limit. A server without --vhosts or --queues can bind to it.`;
 }
 
@@ -231,12 +236,15 @@ export async function judgeVhostDeletion(broker: Broker, vhost: string): Promise
   return `Vhost '${vhost}' was not deleted: it holds ${plural(hidden, 'queue')} outside ${scopeNote(broker)}, which would be deleted with it, messages and all. A server whose --queues covers every queue in it can delete it.`;
 }
 
-/** A vhost's settings about to be set: tracing copies every message of the vhost, which no scope can limit. */
+/**
+ * A vhost's settings about to be set: tracing copies every message of the vhost, those of queues
+ * --queues hides too (with --vhosts alone, the vhost and all it carries are in scope).
+ */
 export function judgeVhostSettings(broker: Broker, vhost: string, settings: Table): string | undefined {
   // The broker reads "true" (a string) as true too.
   const tracing = settings.tracing;
-  if (!broker.scope.active || tracing === undefined || tracing === false || tracing === 'false') return undefined;
-  return `Vhost '${vhost}' was not changed: tracing copies every message published or delivered in it to exchange amq.rabbitmq.trace, which this server's scope (${broker.scope.describe()}) cannot limit. Leave tracing off; a server without --vhosts or --queues can turn it on.`;
+  if (!broker.scope.queues.restricts || tracing === undefined || tracing === false || tracing === 'false') return undefined;
+  return `Vhost '${vhost}' was not changed: tracing copies every message published or delivered in it to exchange amq.rabbitmq.trace, those of queues outside this server's scope (${broker.scope.describe()}) too. Leave tracing off; a server without --queues can turn it on.`;
 }
 
 /** Permissions grant by pattern: under --queues they reach hidden queues too. */
