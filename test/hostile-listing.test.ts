@@ -154,6 +154,13 @@ describe('shovels and federation made by others', () => {
       return links.some((link) => link.queue === 'sec-2') ? true : undefined;
     }, 'the federation link of sec-2');
   });
+  afterAll(async () => {
+    // The shovels would move the messages later tests count (sec-1 to pub-b, pub-a to the denied vhost).
+    await admin('DELETE', `/parameters/shovel/${v()}/from-hidden`);
+    await admin('DELETE', `/parameters/shovel/${v()}/to-denied`);
+    await admin('DELETE', `/policies/${v()}/federate-sec-2`);
+    await admin('DELETE', `/parameters/federation-upstream/${v()}/upstream-in`);
+  });
 
   it.each([
     ['a shovel from a hidden queue', () => ['sec-1']],

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin } from './support/broker-admin.js';
 import { useTestVhost } from './support/broker-fixture.js';
+import { BROKER } from './support/broker-env.js';
+import { CountingProxy } from './support/counting-proxy.js';
 import { type Harness, startHarness } from './support/mcp-harness.js';
 import { jsonBelowSummary } from './support/tool-answer.js';
 
@@ -84,5 +86,40 @@ describe('management_api', () => {
       expect(await mcp.call('management_api', { path })).toEqual({ isError: true, text: `Invalid path: ${problem}.` });
     }
     expect((await mcp.call('management_api', { path: '/api/no-such-thing' })).isError).toBe(true);
+  });
+});
+
+describe('kept-alive sockets the broker closed while idle', () => {
+  it('are retried for a GET until a fresh socket answers, however many the pool holds', async () => {
+    // Plays the broker closing every idle socket at once: once armed, a request on a socket that
+    // already served one is answered with a TCP reset.
+    const served = new WeakSet<object>();
+    let armed = false;
+    let resets = 0;
+    const proxy = new CountingProxy(BROKER.host, BROKER.httpPort, (incoming) => {
+      const socket = incoming.socket;
+      if (armed && served.has(socket)) {
+        resets++;
+        socket.resetAndDestroy();
+        return true;
+      }
+      served.add(socket);
+      return false;
+    });
+    const port = await proxy.start();
+    try {
+      const mcp = await startHarness({ args: [], env: { AMQP_VHOST: vhost.name, HTTP_PORT: String(port) } });
+      servers.push(mcp);
+      // Several requests at once leave several sockets in the pool.
+      const warm = await Promise.all(Array.from({ length: 6 }, () => mcp.call('management_api', { path: '/api/overview' })));
+      expect(warm.every((answer) => !answer.isError)).toBe(true);
+      armed = true;
+      const answer = await mcp.call('management_api', { path: `/api/queues/${v()}/hatch?columns=name` });
+      expect(answer.isError, answer.text).toBe(false);
+      expect(jsonBelowSummary(answer)).toEqual({ name: 'hatch' });
+      expect(resets, 'the pool held more than one stale socket').toBeGreaterThanOrEqual(2);
+    } finally {
+      await proxy.stop();
+    }
   });
 });

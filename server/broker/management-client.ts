@@ -35,6 +35,8 @@ export type Page<T> = ListPage<T>;
 export const MAX_PAGE_SIZE = 500;
 
 const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE']);
+/** Sockets kept open to the management API, per server. */
+const MAX_SOCKETS = 8;
 
 interface StaleSocket {
   staleSocket?: boolean;
@@ -86,8 +88,8 @@ export class ManagementClient {
     // Node's own HTTP client with keep-alive: no extra parser to load and no WebAssembly heap,
     // which keeps start-up and resident memory small.
     this.#agent = endpoint.tls
-      ? new HttpsAgent({ keepAlive: true, maxSockets: 8, ...readTlsFiles(endpoint.tls) })
-      : new HttpAgent({ keepAlive: true, maxSockets: 8 });
+      ? new HttpsAgent({ keepAlive: true, maxSockets: MAX_SOCKETS, ...readTlsFiles(endpoint.tls) })
+      : new HttpAgent({ keepAlive: true, maxSockets: MAX_SOCKETS });
   }
 
   get<T>(path: string, options: RequestOptions = {}): Promise<T> {
@@ -277,11 +279,7 @@ export class ManagementClient {
     const operation = `${method} ${path.split('/').slice(0, 3).join('/')}`;
     try {
       answer = await this.#telemetry.brokerRequest('http', operation, () =>
-        this.#send(method, fullPath, headers, body, timeoutMs).catch((error: unknown) => {
-          // A kept-alive socket the broker (or a proxy) closed while idle: a GET is safe to send again.
-          if (method === 'GET' && (error as StaleSocket).staleSocket) return this.#send(method, fullPath, headers, body, timeoutMs);
-          throw error;
-        }),
+        this.#sendRetryingStale(method, fullPath, headers, body, timeoutMs),
       );
     } catch (error) {
       throw masked(this.#connectionError(error, what, timeoutMs), path, options.body);
@@ -297,6 +295,27 @@ export class ManagementClient {
 
   async close(): Promise<void> {
     this.#agent.destroy();
+  }
+
+  /**
+   * A kept-alive socket the broker (or a proxy) closed while idle fails at once: a GET is safe to send
+   * again. The pool may hold several such sockets (the broker closes idle ones together), so it tries
+   * until a socket is fresh, at most once per pooled socket and once more.
+   */
+  async #sendRetryingStale(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    timeoutMs: number,
+  ): Promise<{ status: number; text: string }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#send(method, path, headers, body, timeoutMs);
+      } catch (error) {
+        if (method !== 'GET' || !(error as StaleSocket).staleSocket || attempt >= MAX_SOCKETS) throw error;
+      }
+    }
   }
 
   #send(

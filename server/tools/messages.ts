@@ -129,14 +129,22 @@ function fewerThanAsked(peeked: Peeked, asked: { count: number; window: number; 
   if (shown < read) {
     return `Shown ${shown} of the ${count} asked for: the ${read} read do not fit in one answer (${MAX_OUTPUT_CHARS.toLocaleString('en')} characters); a smaller max_body fits more.`;
   }
-  const got = peeked.messages.length;
   if (peeked.ready < window) {
     return `Shown ${shown} of the ${count} asked for: the queue held ${plural(peeked.ready, 'ready message')} when the peek began.`;
   }
   if (peeked.consumers > 0) {
     return `Shown ${shown} of the ${count} asked for: ${plural(peeked.consumers, 'consumer')} took messages while it read.`;
   }
-  return `Shown ${shown} of the ${count} asked for: the queue held ${peeked.ready} ready when the peek began, but the broker handed over only ${got} before going quiet for a second (messages that expired, or were taken by a client that has just gone).`;
+  return `Shown ${shown} of the ${count} asked for: ${wentQuiet(peeked)}`;
+}
+
+/** True when the broker stopped handing over messages the queue held, with no consumer to explain it. */
+function cutShort(peeked: Peeked, window: number): boolean {
+  return peeked.messages.length < window && peeked.ready >= window && peeked.consumers === 0;
+}
+
+function wentQuiet(peeked: Peeked): string {
+  return `the queue held ${peeked.ready} ready when the peek began, but the broker handed over only ${peeked.messages.length} before going quiet for a second (a quorum queue changing leader, messages that expired, or were taken by a client that has just gone). Peek again.`;
 }
 
 export const peekMessages = defineTool({
@@ -171,6 +179,12 @@ export const peekMessages = defineTool({
     const page = read.slice(offset, offset + count);
     const notes = peekNotes(peeked);
     const noteText = notes.length > 0 ? `\nnotes: ${notes.join('; ')}` : '';
+    if (page.length === 0 && cutShort(peeked, window)) {
+      return {
+        text: `Read none of the positions asked for in queue '${args.queue}' in vhost '${vhostName}': ${wentQuiet(peeked)}${noteText}`,
+        isError: true,
+      };
+    }
     if (page.length === 0) {
       return `Queue '${args.queue}' in vhost '${vhostName}' has ${read.length === 0 ? 'no ready messages' : `only ${plural(read.length, 'ready message')}, none at offset ${offset}`}.${noteText}`;
     }
@@ -186,7 +200,9 @@ export const peekMessages = defineTool({
     const kept = peeked.missing > 0 ? 'see the warning below.' : 'nothing was removed.';
     const short = rendered.shown < count ? ` ${fewerThanAsked(peeked, { count, window, shown: rendered.shown, read: page.length })}` : '';
     const head = `Peeked ${rendered.shown} message(s) at positions ${offset + 1}-${offset + rendered.shown} of queue '${args.queue}' (${queue.type ?? 'classic'}) in vhost '${vhostName}'; ${kept}${short}${more}`;
-    return { text: `${head}${noteText}\n${rendered.text}`, isError: peeked.missing > 0 };
+    // Cut short by the broker, not by the queue's content or the answer's size: not the view asked for.
+    const partial = rendered.shown === page.length && page.length < count && cutShort(peeked, window);
+    return { text: `${head}${noteText}\n${rendered.text}`, isError: peeked.missing > 0 || partial };
   },
 });
 
