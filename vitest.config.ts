@@ -21,6 +21,7 @@ const ON_EVERY_BROKER = [
   'definitions-scope',
   'effects-and-scope',
   'exchanges',
+  'forged-structure',
   'health-and-vhosts',
   'hostile-effects',
   'hostile-listing',

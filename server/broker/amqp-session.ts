@@ -9,6 +9,7 @@ import { BrokerError, type BrokerErrorCode, fromAmqpError, socketFailure } from 
 import { commonJsExports } from './common-js.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import { readTlsFiles } from './tls-files.js';
+import { inQuotes } from './one-line.js';
 
 export type AmqpStatus = 'idle' | 'connecting' | 'connected' | 'waiting' | 'closed';
 
@@ -406,11 +407,14 @@ function isIpAddress(host: string): boolean {
 export function connectError(error: unknown, user: string, vhost: string): BrokerError {
   const text = error instanceof Error ? error.message : String(error);
   const failure = (code: BrokerErrorCode, message: string) => new BrokerError(code, message, { service: 'amqp' });
-  if (/ACCESS_REFUSED|ACCESS-REFUSED/.test(text)) return failure('login_refused', `login refused for user '${user}'`);
+  if (/ACCESS_REFUSED|ACCESS-REFUSED/.test(text)) return failure('login_refused', `login refused for user ${inQuotes(user)}`);
   // The broker refuses connection.open (530 NOT_ALLOWED) when the vhost is missing or forbidden;
   // amqplib reports that as an unexpected ConnectionClose in place of ConnectionOpenOk.
   if (/NOT_ALLOWED|NOT-ALLOWED|vhost .* not found|access to vhost|Expected ConnectionOpenOk; got <ConnectionClose/i.test(text)) {
-    return failure('vhost_denied', `no access to vhost '${vhost}': it does not exist or user '${user}' has no permissions on it`);
+    return failure(
+      'vhost_denied',
+      `no access to vhost ${inQuotes(vhost)}: it does not exist or user ${inQuotes(user)} has no permissions on it`,
+    );
   }
   if (/Socket closed abruptly during opening handshake|Unexpected close/i.test(text)) {
     return failure('not_amqp', 'connection closed during the handshake');

@@ -1,3 +1,4 @@
+import { inQuotes } from './one-line.js';
 /**
  * AMQP URIs of shovels and federation upstreams, read the way RabbitMQ reads them
  * (deps/amqp_client/src/uri_parser.erl and amqp_uri.erl, the same from 3.10 to 4.3), so that the
@@ -82,7 +83,7 @@ export function parseAmqpUri(text: string, defaultVhost = '/'): UriReading {
   const colon = text.indexOf(':');
   if (colon < 0) return { problem: 'it has no scheme: write amqp:// or amqps://' };
   const scheme = text.slice(0, colon).toLowerCase();
-  if (scheme !== 'amqp' && scheme !== 'amqps') return { problem: `scheme '${text.slice(0, colon)}' is not amqp or amqps` };
+  if (scheme !== 'amqp' && scheme !== 'amqps') return { problem: `scheme ${inQuotes(text.slice(0, colon))} is not amqp or amqps` };
   const rest = text.slice(colon + 1);
   // Without an authority the broker finds no user info, and fails (amqp_uri:set_user_info).
   if (!rest.startsWith('//')) return { problem: `write ${scheme}:// and a host, or ${scheme}:/// for this broker's own node` };
@@ -99,7 +100,7 @@ export function parseAmqpUri(text: string, defaultVhost = '/'): UriReading {
 
   let vhost = defaultVhost;
   if (path !== '') {
-    if (!path.startsWith('/')) return { problem: `the path '${path}' does not start with /: write amqp://host/vhost` };
+    if (!path.startsWith('/')) return { problem: `the path ${inQuotes(path)} does not start with /: write amqp://host/vhost` };
     const name = path.slice(1);
     if (name.includes('/')) return { problem: `the path names more than one segment: percent-encode a / in the vhost name (%2F)` };
     const decoded = percentDecode(name);
@@ -159,7 +160,7 @@ function parseAuthority(text: string): { host?: string; port?: number; username?
     if (close < 0) return { problem: 'an IPv6 host has no closing ]' };
     host = hostPort.slice(1, close);
     const after = hostPort.slice(close + 1);
-    if (after !== '' && !after.startsWith(':')) return { problem: `'${after}' after the IPv6 host is not a port` };
+    if (after !== '' && !after.startsWith(':')) return { problem: `${inQuotes(after)} after the IPv6 host is not a port` };
     portText = after === '' ? undefined : after.slice(1);
   } else {
     const portColon = hostPort.indexOf(':');
@@ -168,7 +169,7 @@ function parseAuthority(text: string): { host?: string; port?: number; username?
   }
   let port: number | undefined;
   if (portText !== undefined) {
-    if (!/^[0-9]{1,5}$/.test(portText)) return { problem: `port '${portText}' is not a number` };
+    if (!/^[0-9]{1,5}$/.test(portText)) return { problem: `port ${inQuotes(portText)} is not a number` };
     port = Number(portText);
     if (port < 1 || port > 65535) return { problem: `port ${port} is out of range (1 to 65535)` };
   }
@@ -199,7 +200,7 @@ function readQuery(
     if (name === 'auth_mechanism') {
       // Every one counts, and each names a function the broker calls (Module:Function allowed).
       if (network && !MECHANISMS.has(value)) {
-        return { problem: `auth_mechanism '${value}' makes the broker call a function: use plain, amqplain or external` };
+        return { problem: `auth_mechanism ${inQuotes(value)} makes the broker call a function: use plain, amqplain or external` };
       }
       continue;
     }
@@ -213,7 +214,7 @@ function readQuery(
     }
     if (!fields.has(name) || name === 'password') continue;
     if (!INTEGER_FIELDS.has(name)) return { problem: `the broker does not take ${name} in a URI's query` };
-    if (!/^[0-9]+$/.test(value)) return { problem: `${name} must be a whole number, not '${value}'` };
+    if (!/^[0-9]+$/.test(value)) return { problem: `${name} must be a whole number, not ${inQuotes(value)}` };
     parameters[name] = Number(value);
   }
   return { parameters };
@@ -223,13 +224,13 @@ function tlsParameter(name: string, value: string): string | number | boolean | 
   switch (name) {
     case 'verify':
       if (value !== 'verify_peer' && value !== 'verify_none')
-        return { problem: `verify must be verify_peer or verify_none, not '${value}'` };
+        return { problem: `verify must be verify_peer or verify_none, not ${inQuotes(value)}` };
       return value;
     case 'fail_if_no_peer_cert':
-      if (value !== 'true' && value !== 'false') return { problem: `fail_if_no_peer_cert must be true or false, not '${value}'` };
+      if (value !== 'true' && value !== 'false') return { problem: `fail_if_no_peer_cert must be true or false, not ${inQuotes(value)}` };
       return value === 'true';
     case 'depth':
-      if (!/^[0-9]+$/.test(value)) return { problem: `depth must be a whole number, not '${value}'` };
+      if (!/^[0-9]+$/.test(value)) return { problem: `depth must be a whole number, not ${inQuotes(value)}` };
       return Number(value);
     default:
       return percentDecode(value);

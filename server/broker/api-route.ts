@@ -1,3 +1,4 @@
+import { inQuotes } from './one-line.js';
 /**
  * Management API paths read the way RabbitMQ's own router reads them, so that what the server
  * judges is what the broker will do. The management plugin hands its routes to cowboy_router
@@ -297,7 +298,7 @@ function decodeSegment(segment: string): string | { problem: string } {
     } else if (/[\s\\\u0000-\u001f\u007f]/.test(char)) {
       return { problem: 'the path has spaces, backslashes or control characters: percent-encode names (%2F for /)' };
     } else {
-      return { problem: `the broker refuses '${char}' in a path: percent-encode names (${encodeURIComponent(char)})` };
+      return { problem: `the broker refuses ${inQuotes(char)} in a path: percent-encode names (${encodeURIComponent(char)})` };
     }
   }
   try {

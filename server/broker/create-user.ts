@@ -3,6 +3,7 @@ import type { SafetyLevel } from '../config/load-config.js';
 import { BrokerError } from './broker-errors.js';
 import { type PlanOptions, type ScopePatterns, type UserPlan, type VhostPermissions, planUser } from './least-privilege.js';
 import { type ManagementClient, apiPath } from './management-client.js';
+import { inQuotes } from './one-line.js';
 
 /**
  * Creates or updates, from an administrator's login, the least-privilege user of
@@ -45,7 +46,7 @@ export async function requireAdministrator(admin: ManagementClient): Promise<str
   if (!tagsOf(me.tags).includes('administrator')) {
     throw new BrokerError(
       'forbidden',
-      `user '${me.name}' is not an administrator: creating a user and setting its permissions needs an administrator's login`,
+      `user ${inQuotes(me.name)} is not an administrator: creating a user and setting its permissions needs an administrator's login`,
     );
   }
   return me.name;
@@ -77,7 +78,7 @@ export function changesFor(existing: ExistingUser | undefined, plan: UserPlan): 
   if (!existing) {
     return [
       `create the user with tags ${plan.tags.join(', ')} and a new password`,
-      ...plan.permissions.map((entry) => `grant in vhost '${entry.vhost}': ${permissionText(entry)}`),
+      ...plan.permissions.map((entry) => `grant in vhost ${inQuotes(entry.vhost)}: ${permissionText(entry)}`),
     ];
   }
   const changes: string[] = [];
@@ -88,18 +89,18 @@ export function changesFor(existing: ExistingUser | undefined, plan: UserPlan): 
   const now = new Map(existing.permissions.map((entry) => [entry.vhost, entry]));
   for (const entry of plan.permissions) {
     const current = now.get(entry.vhost);
-    if (!current) changes.push(`grant in vhost '${entry.vhost}': ${permissionText(entry)}`);
+    if (!current) changes.push(`grant in vhost ${inQuotes(entry.vhost)}: ${permissionText(entry)}`);
     else if (permissionText(current) !== permissionText(entry)) {
-      changes.push(`vhost '${entry.vhost}': ${permissionText(current)} → ${permissionText(entry)}`);
+      changes.push(`vhost ${inQuotes(entry.vhost)}: ${permissionText(current)} → ${permissionText(entry)}`);
     }
   }
   const planned = new Set(plan.permissions.map((entry) => entry.vhost));
   for (const entry of existing.permissions) {
     if (!planned.has(entry.vhost))
-      changes.push(`remove the permissions in vhost '${entry.vhost}' (${permissionText(entry)}): outside the scope`);
+      changes.push(`remove the permissions in vhost ${inQuotes(entry.vhost)} (${permissionText(entry)}): outside the scope`);
   }
   for (const entry of existing.topicPermissions) {
-    changes.push(`remove the topic permissions on exchange '${entry.exchange}' in vhost '${entry.vhost}'`);
+    changes.push(`remove the topic permissions on exchange ${inQuotes(entry.exchange)} in vhost ${inQuotes(entry.vhost)}`);
   }
   return changes;
 }

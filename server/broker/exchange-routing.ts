@@ -1,3 +1,4 @@
+import { inQuotes } from './one-line.js';
 /**
  * How RabbitMQ routes a message, computed from the topology instead of by publishing: which
  * queues a routing key (and headers) would reach from an exchange, through exchange-to-exchange
@@ -121,7 +122,7 @@ export async function traceRoute(
     if (visited.has(name)) return false;
     visited.add(name);
     if (depth > 32) {
-      result.notes.push(`stopped following exchange bindings after 32 hops at '${name}'`);
+      result.notes.push(`stopped following exchange bindings after 32 hops at ${inQuotes(name)}`);
       return false;
     }
     if (name === '') {
@@ -133,17 +134,17 @@ export async function traceRoute(
     }
     const exchange = await topology.exchange(name);
     if (!exchange) {
-      result.notes.push(`exchange '${name}' does not exist`);
+      result.notes.push(`exchange ${inQuotes(name)} does not exist`);
       return false;
     }
     const type = exchange.type === 'x-delayed-message' && exchange.delayedType ? exchange.delayedType : exchange.type;
-    if (exchange.type === 'x-delayed-message') result.notes.push(`'${name}' delays messages before routing them as ${type}`);
+    if (exchange.type === 'x-delayed-message') result.notes.push(`${inQuotes(name)} delays messages before routing them as ${type}`);
     const bindings = await topology.bindingsFrom(name);
     const here = `${path}${name}`;
     let routed = false;
     if (!SIMULATED.has(type)) {
       result.notes.push(
-        `'${name}' is a ${type} exchange, whose choice cannot be computed; each message goes to some of its ${bindings.length} bindings: ${bindings.map((b) => `${b.destination_type} ${b.destination}`).join(', ') || 'none'}`,
+        `${inQuotes(name)} is a ${type} exchange, whose choice cannot be computed; each message goes to some of its ${bindings.length} bindings: ${bindings.map((b) => `${b.destination_type} ${b.destination}`).join(', ') || 'none'}`,
       );
       return bindings.length > 0;
     }
@@ -158,15 +159,17 @@ export async function traceRoute(
       }
     }
     if (!routed && exchange.alternateExchange) {
-      result.notes.push(`nothing matched on '${name}', so it goes to its alternate exchange '${exchange.alternateExchange}'`);
+      result.notes.push(
+        `nothing matched on ${inQuotes(name)}, so it goes to its alternate exchange ${inQuotes(exchange.alternateExchange)}`,
+      );
       routed = await visit(exchange.alternateExchange, `${here} ==(alternate)==> exchange `, depth + 1);
     }
     return routed;
   };
 
   const first = start === '' ? null : await topology.exchange(start);
-  if (start !== '' && !first) throw new RouteError(`exchange '${start}' not found`);
-  if (first?.internal) result.notes.push(`'${start}' is internal: clients cannot publish to it directly, only other exchanges`);
+  if (start !== '' && !first) throw new RouteError(`exchange ${inQuotes(start)} not found`);
+  if (first?.internal) result.notes.push(`${inQuotes(start)} is internal: clients cannot publish to it directly, only other exchanges`);
   await visit(start, '', 0);
   return result;
 }

@@ -1,5 +1,6 @@
 import type { SafetyLevel } from '../config/load-config.js';
 import { NamePatterns } from '../config/name-patterns.js';
+import { inQuotes } from './one-line.js';
 
 /**
  * The broker user a scoped server needs, and no more: RabbitMQ then refuses by itself much of
@@ -171,7 +172,7 @@ export class PlanError extends Error {
 }
 
 function list(names: readonly string[]): string {
-  return names.map((name) => `'${name}'`).join(', ');
+  return names.map((name) => `${inQuotes(name)}`).join(', ');
 }
 
 /**

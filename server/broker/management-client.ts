@@ -9,6 +9,7 @@ import { compileNameFilter, substringFilter } from './name-filter.js';
 import { Scope, apiSegments, vhostOfApiPath } from './scope.js';
 import { type Telemetry, noTelemetry } from '../telemetry/telemetry.js';
 import { readTlsFiles } from './tls-files.js';
+import { inQuotes } from './one-line.js';
 
 export interface ManagementEndpoint extends BrokerEndpoint {
   basePath: string;
@@ -373,15 +374,19 @@ export class ManagementClient {
         if (!/login failed/i.test(reason) && /administrator|not_authorised|policymaker|monitoring/i.test(`${reason} ${text}`)) {
           return new BrokerError(
             'forbidden',
-            `user '${this.#endpoint.user}' may not ${what} (${reason}); it needs the right user tag (monitoring, policymaker or administrator)`,
+            `user ${inQuotes(this.#endpoint.user)} may not ${what} (${reason}); it needs the right user tag (monitoring, policymaker or administrator)`,
             details,
           );
         }
-        return new BrokerError('login_refused', `the management API rejected the login of user '${this.#endpoint.user}' (401)`, details);
+        return new BrokerError(
+          'login_refused',
+          `the management API rejected the login of user ${inQuotes(this.#endpoint.user)} (401)`,
+          details,
+        );
       case 403:
         return new BrokerError(
           'forbidden',
-          `user '${this.#endpoint.user}' may not ${what} (403: ${reason}); it needs the right user tag (monitoring, policymaker or administrator) or vhost permissions`,
+          `user ${inQuotes(this.#endpoint.user)} may not ${what} (403: ${reason}); it needs the right user tag (monitoring, policymaker or administrator) or vhost permissions`,
           details,
         );
       case 404:
@@ -404,7 +409,7 @@ export class ManagementClient {
     const vhost = vhostOfApiPath(what.slice(what.indexOf(' ') + 1));
     return new BrokerError(
       'vhost_denied',
-      `user '${this.#endpoint.user}' may not use vhost ${vhost === undefined ? 'named in this request' : `'${vhost}'`} (no permissions there)`,
+      `user ${inQuotes(this.#endpoint.user)} may not use vhost ${vhost === undefined ? 'named in this request' : `${inQuotes(vhost)}`} (no permissions there)`,
       details,
     );
   }

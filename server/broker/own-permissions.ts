@@ -5,6 +5,7 @@ import { connectAmqp } from './amqp-session.js';
 import { BrokerError } from './broker-errors.js';
 import type { ScopePatterns, VhostPermissions } from './least-privilege.js';
 import { type ManagementClient, apiPath } from './management-client.js';
+import { inQuotes } from './one-line.js';
 
 /**
  * Which of the server's promises the broker itself enforces for the user the server runs as, and
@@ -199,7 +200,7 @@ export function questionsFor(witnesses: Witnesses): { name: string; permission: 
 }
 
 function quotedList(names: readonly string[]): string {
-  return names.map((name) => `'${name}'`).join(', ');
+  return names.map((name) => `${inQuotes(name)}`).join(', ');
 }
 
 /**
@@ -247,13 +248,13 @@ export function judgeWall(input: {
       promises.push({
         what: levelWhat,
         by: 'server',
-        why: `${user} may ${allowed.map((result) => `${result.permission} '${result.name}'`).join(' and ')} in vhost '${vhost}'`,
+        why: `${user} may ${allowed.map((result) => `${result.permission} ${inQuotes(result.name)}`).join(' and ')} in vhost ${inQuotes(vhost)}`,
       });
     } else if (changes.every((result) => result?.outcome === 'refused')) {
       promises.push({
         what: levelWhat,
         by: 'broker',
-        why: `${user} may not configure or write ${quotedList([witnesses.inScope, DEFAULT_EXCHANGE].filter((name): name is string => name !== undefined))} in vhost '${vhost}' (probed) and has no policymaker tag`,
+        why: `${user} may not configure or write ${quotedList([witnesses.inScope, DEFAULT_EXCHANGE].filter((name): name is string => name !== undefined))} in vhost ${inQuotes(vhost)} (probed) and has no policymaker tag`,
       });
     } else promises.push({ what: levelWhat, by: 'server', why: `${user}'s permissions: ${notProbed}` });
   } else {
@@ -303,13 +304,13 @@ export function judgeWall(input: {
       promises.push({
         what: scopeWhat('queues', 'hidden queues'),
         by: 'server',
-        why: `${user} may ${allowed.map((result) => `${result.permission} '${result.name}'`).join(', ')} in vhost '${vhost}'`,
+        why: `${user} may ${allowed.map((result) => `${result.permission} ${inQuotes(result.name)}`).join(', ')} in vhost ${inQuotes(vhost)}`,
       });
     } else if (asked.length > 0 && asked.every((result) => result.outcome === 'refused')) {
       promises.push({
         what: scopeWhat('queues', 'declaring, deleting, binding and reading hidden queues'),
         by: 'broker',
-        why: `${user} may not ${[...new Set(asked.map((result) => result.permission))].join(', ')} ${names} (names the scope hides) in vhost '${vhost}' (probed)`,
+        why: `${user} may not ${[...new Set(asked.map((result) => result.permission))].join(', ')} ${names} (names the scope hides) in vhost ${inQuotes(vhost)} (probed)`,
       });
     } else
       promises.push({

@@ -14,6 +14,7 @@ import {
 import { apiPath } from './management-client.js';
 import { policyPatternMatcher } from './name-filter.js';
 import { withoutMajority } from './quorum-majority.js';
+import { inQuotes } from './one-line.js';
 
 /** The queue as the management API describes it: what a peek needs of it. */
 export interface PeekedQueue {
@@ -102,7 +103,7 @@ async function limitSources(broker: Broker, vhost: string, queue: PeekedQueue): 
         !(await policyPatternMatcher(policy.pattern))(queue.name)
       )
         continue;
-      sources.push({ source: `${label} '${policy.name}' delivery-limit`, value });
+      sources.push({ source: `${label} ${inQuotes(policy.name)} delivery-limit`, value });
     }
   }
   return sources;
@@ -173,7 +174,7 @@ async function proveSafe(
   const deadline = Date.now() + STATISTICS_CATCH_UP_MS;
   let queue = plan.queue;
   for (;;) {
-    const live = await session.withChannel(`checking queue '${queue.name}'`, (channel) => channel.checkQueue(queue.name));
+    const live = await session.withChannel(`checking queue ${inQuotes(queue.name)}`, (channel) => channel.checkQueue(queue.name));
     const evidence = await evidenceOf(broker, vhost, queue, live.messageCount, live.consumerCount);
     const proof = proveReturnsSafe(plan.limit, evidence);
     const waiting = !proof.safe && (proof.kind === 'statistics' || proof.kind === 'coverage');
@@ -268,7 +269,7 @@ async function peekQuorum(
 ): Promise<{ messages: Message[]; touched: number; redelivered: number; headCut: boolean }> {
   const { window, headHint, ready, handBack } = read;
   const readyCount = () =>
-    session.withChannel(`checking queue '${queue}'`, (channel) => channel.checkQueue(queue)).then((reply) => reply.messageCount);
+    session.withChannel(`checking queue ${inQuotes(queue)}`, (channel) => channel.checkQueue(queue)).then((reply) => reply.messageCount);
   const landed = async (expected: number) => {
     const deadline = Date.now() + RETURN_LANDED_MS;
     while (Date.now() < deadline && (await readyCount().catch(() => expected)) < expected) {
@@ -282,7 +283,7 @@ async function peekQuorum(
     let batch = Math.min(window, ready);
     let extra = 0;
     while (batch > 0) {
-      const channel = await session.openChannel(`peeking at queue '${queue}'`);
+      const channel = await session.openChannel(`peeking at queue ${inQuotes(queue)}`);
       held.push({ channel, count: 0 });
       const got = await consumeUntilIdle(channel, queue, { limit: batch, firstWaitMs: IDLE_MS, idleMs: IDLE_MS });
       (held.at(-1) as { count: number }).count = got.length;
@@ -301,7 +302,7 @@ async function peekQuorum(
       );
     }
   } catch (error) {
-    throw session.explain(error, `peeking at queue '${queue}'`);
+    throw session.explain(error, `peeking at queue ${inQuotes(queue)}`);
   } finally {
     let expected = ready - taken.length;
     for (const { channel, count } of held) {
@@ -334,7 +335,7 @@ async function missingAfter(session: AmqpSession, queue: string, expected: numbe
   const deadline = Date.now() + RETURN_LANDED_MS;
   for (;;) {
     const ready = await session
-      .withChannel(`checking queue '${queue}'`, (channel) => channel.checkQueue(queue))
+      .withChannel(`checking queue ${inQuotes(queue)}`, (channel) => channel.checkQueue(queue))
       .then(
         (reply) => reply.messageCount,
         () => expected,
@@ -352,7 +353,7 @@ async function missingAfter(session: AmqpSession, queue: string, expected: numbe
 export async function peekQueue(broker: Broker, vhost: string, queue: PeekedQueue, window: number): Promise<Peeked | PeekRefused> {
   const plan = await planPeek(broker, vhost, queue);
   const session = broker.amqp.forVhost(vhost);
-  const context = `peeking at queue '${queue.name}'`;
+  const context = `peeking at queue ${inQuotes(queue.name)}`;
   if (queue.type === 'stream') {
     const before = await session.withChannel(context, (channel) => channel.checkQueue(queue.name));
     const messages = await session.withOwnChannel(context, (channel) => peekStream(channel, queue.name, window));
@@ -388,7 +389,7 @@ export async function peekQueue(broker: Broker, vhost: string, queue: PeekedQueu
     return {
       plan,
       refused: {
-        reason: `Not peeked, nothing was taken: queue '${queue.name}' delays messages handed back to it (${plan.delayedReturns}), so a peek would take them out of the queue for the delay and put them back out of order.`,
+        reason: `Not peeked, nothing was taken: queue ${inQuotes(queue.name)} delays messages handed back to it (${plan.delayedReturns}), so a peek would take them out of the queue for the delay and put them back out of order.`,
         advice:
           'To read it: take the messages off with consume_messages (it removes them and returns them whole; needs --allow-destructive), or set the delayed retry type to "failed" or "disabled" with a policy (needs --allow-write).',
       },

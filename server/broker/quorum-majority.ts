@@ -1,3 +1,4 @@
+import { inQuotes } from './one-line.js';
 /**
  * Which quorum queues still have a majority of their members running. A quorum queue needs more
  * than half of its members up to elect a leader: without that majority it accepts no publishes
@@ -61,13 +62,13 @@ export function majoritiesOf(queues: readonly QueueReplicas[], runningNodes: Rea
 
 /** "'q' in vhost 'v'" for each, at most `max`, then how many more. */
 export function queueNames(queues: readonly { name: string; vhost: string }[], max = 10): string {
-  const shown = queues.slice(0, max).map((queue) => `'${queue.name}' in vhost '${queue.vhost}'`);
+  const shown = queues.slice(0, max).map((queue) => `${inQuotes(queue.name)} in vhost ${inQuotes(queue.vhost)}`);
   return `${shown.join(', ')}${queues.length > max ? `, and ${queues.length - max} more` : ''}`;
 }
 
 /** One queue without its majority, in words: how many members run, and which nodes are down. */
 export function lostMajority(queue: QuorumMembers): string {
-  return `'${queue.name}' in vhost '${queue.vhost}' (${queue.running.length} of ${queue.members.length} members running, ${queue.majority} needed; down: ${queue.down.join(', ') || 'none, but RabbitMQ reports it in minority'})`;
+  return `${inQuotes(queue.name)} in vhost ${inQuotes(queue.vhost)} (${queue.running.length} of ${queue.members.length} members running, ${queue.majority} needed; down: ${queue.down.join(', ') || 'none, but RabbitMQ reports it in minority'})`;
 }
 
 /** One queue as GET /api/queues/{vhost}/{name} describes it: the fields that tell whether it has its majority. */
@@ -98,5 +99,5 @@ export function withoutMajority(queue: QueueMembership, vhost: string): string |
     running.length < majority
       ? `${running.length} of its ${members.length} members run${running.length > 0 ? ` (${running.join(', ')})` : ''}, ${majority} are needed${down.length > 0 ? `; down: ${down.join(', ')}` : ''}`
       : `RabbitMQ reports fewer than ${majority} of its ${members.length} members running`;
-  return `quorum queue '${queue.name}' in vhost '${vhost}' has lost its majority: ${count}. It delivers nothing and accepts no publishes until enough of its nodes run again (get_overview names the down nodes)`;
+  return `quorum queue ${inQuotes(queue.name)} in vhost ${inQuotes(vhost)} has lost its majority: ${count}. It delivers nothing and accepts no publishes until enough of its nodes run again (get_overview names the down nodes)`;
 }

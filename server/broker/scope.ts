@@ -2,6 +2,7 @@ import { NamePatterns } from '../config/name-patterns.js';
 import { type AnswerKind, type ApiRoute, queueOfRoute, readApiPath } from './api-route.js';
 import { maskUri, uriVhost } from './amqp-uri.js';
 import { BrokerError } from './broker-errors.js';
+import { inQuotes } from './one-line.js';
 
 /** A queue as the scope sees it. */
 interface QueueRef {
@@ -97,7 +98,7 @@ export class Scope {
     if (!this.vhostAllowed(vhost)) {
       throw new BrokerError(
         'forbidden',
-        `Vhost '${vhost}' is outside this server's scope (--vhosts ${this.vhosts}): it cannot be read or changed here.`,
+        `Vhost ${inQuotes(vhost)} is outside this server's scope (--vhosts ${this.vhosts}): it cannot be read or changed here.`,
       );
     }
   }
@@ -108,7 +109,7 @@ export class Scope {
     if (!this.queues.matches(queue)) {
       throw new BrokerError(
         'forbidden',
-        `Queue '${queue}' in vhost '${vhost}' is outside this server's scope (--queues ${this.queues}): it cannot be read or changed here.`,
+        `Queue ${inQuotes(queue)} in vhost ${inQuotes(vhost)} is outside this server's scope (--queues ${this.queues}): it cannot be read or changed here.`,
       );
     }
   }
@@ -173,7 +174,7 @@ export class Scope {
     if (method !== 'GET' && template === 'parameters/:component/:vhost/:name' && !JUDGED_COMPONENTS.has(bindings.component ?? '')) {
       throw new BrokerError(
         'forbidden',
-        `runtime parameters of component '${bindings.component}' have effects this server cannot judge: a server limited by --vhosts or --queues sets only shovels and federation upstreams. A server without --vhosts or --queues can.`,
+        `runtime parameters of component ${inQuotes(bindings.component)} have effects this server cannot judge: a server limited by --vhosts or --queues sets only shovels and federation upstreams. A server without --vhosts or --queues can.`,
       );
     }
     const queue = queueOfRoute(route);
@@ -270,7 +271,7 @@ export class Scope {
     if (!JUDGED_COMPONENTS.has(component)) {
       throw new BrokerError(
         'forbidden',
-        `runtime parameters of component '${component}' have effects this server cannot judge: a server limited by --vhosts or --queues sets only shovels and federation upstreams. A server without --vhosts or --queues can.`,
+        `runtime parameters of component ${inQuotes(component)} have effects this server cannot judge: a server limited by --vhosts or --queues sets only shovels and federation upstreams. A server without --vhosts or --queues can.`,
       );
     }
     const settings = (value && typeof value === 'object' && !Array.isArray(value) ? value : {}) as Record<string, unknown>;

@@ -8,6 +8,7 @@ import { capOutput, pageFooter, plural, quoted, table } from './output.js';
 import { DEFAULT_PAGE_SIZE, confirm, exchangeName, objectName, paging, routingKey, table as argumentTable, vhost } from './schemas.js';
 import { READ_ONLY, defineTool, destroys, writes } from './tool.js';
 import { judgeBindingDeletion, judgeNewBinding } from './scope-effects.js';
+import { inQuotes } from '../broker/one-line.js';
 
 /** What names one binding: create_binding and delete_binding take the same fields. */
 const bindingFields = {
@@ -46,7 +47,7 @@ export const listBindings = defineTool({
       bindings = await broker.management.get<Binding[]>(apiPath('queues', vhostName, args.queue, 'bindings'), {
         notFound: queueNotFound(args.queue, vhostName),
       });
-      scope = `of queue '${args.queue}'`;
+      scope = `of queue ${inQuotes(args.queue)}`;
     } else if (args.exchange !== undefined) {
       const notFound = exchangeNotFound(args.exchange, vhostName);
       const [out, into] = await Promise.all([
@@ -54,12 +55,12 @@ export const listBindings = defineTool({
         broker.management.get<Binding[]>(apiPath('exchanges', vhostName, args.exchange, 'bindings', 'destination'), { notFound }),
       ]);
       bindings = [...out, ...into];
-      scope = `from or to exchange '${args.exchange}'`;
+      scope = `from or to exchange ${inQuotes(args.exchange)}`;
     } else {
       bindings = await broker.management.get<Binding[]>(apiPath('bindings', vhostName), {
         notFound: vhostNotFound(vhostName),
       });
-      scope = `in vhost '${vhostName}'`;
+      scope = `in vhost ${inQuotes(vhostName)}`;
     }
     if (bindings.length === 0) return `No bindings ${scope}.`;
     const pageSize = args.page_size ?? DEFAULT_PAGE_SIZE;
@@ -104,9 +105,9 @@ export const createBinding = defineTool({
     await broker.management.post(
       path,
       { routing_key: key, arguments: args.arguments ?? {} },
-      { notFound: `exchange '${args.source}' or ${type} '${args.destination}' not found in vhost '${vhostName}'` },
+      { notFound: `exchange ${inQuotes(args.source)} or ${type} ${inQuotes(args.destination)} not found in vhost ${inQuotes(vhostName)}` },
     );
-    return `Bound exchange '${args.source}' → ${type} '${args.destination}' with key '${key}'${args.arguments ? ` and arguments ${JSON.stringify(args.arguments)}` : ''} in vhost '${vhostName}'.`;
+    return `Bound exchange ${inQuotes(args.source)} → ${type} ${inQuotes(args.destination)} with key ${inQuotes(key)}${args.arguments ? ` and arguments ${JSON.stringify(args.arguments)}` : ''} in vhost ${inQuotes(vhostName)}.`;
   },
 });
 
@@ -129,29 +130,29 @@ export const deleteBinding = defineTool({
     const key = args.routing_key ?? '';
     const path = apiPath('bindings', vhostName, 'e', args.source, destinationSegment(type), args.destination);
     const between = await broker.management.get<Binding[]>(path, {
-      notFound: `exchange '${args.source}' or ${type} '${args.destination}' not found in vhost '${vhostName}'`,
+      notFound: `exchange ${inQuotes(args.source)} or ${type} ${inQuotes(args.destination)} not found in vhost ${inQuotes(vhostName)}`,
     });
     const sameKey = between.filter((b) => b.routing_key === key);
     const matches = args.arguments ? sameKey.filter((b) => sameArguments(b.arguments, args.arguments)) : sameKey;
     if (matches.length === 0) {
       const existing = between.map(
-        (b) => `'${b.routing_key}'${b.arguments && Object.keys(b.arguments).length > 0 ? ` ${JSON.stringify(b.arguments)}` : ''}`,
+        (b) => `${inQuotes(b.routing_key)}${b.arguments && Object.keys(b.arguments).length > 0 ? ` ${JSON.stringify(b.arguments)}` : ''}`,
       );
       return {
-        text: `No binding from '${args.source}' to ${type} '${args.destination}' with key '${key}'${args.arguments ? ' and those arguments' : ''}. Existing keys between them: ${existing.join(', ') || 'none'}.`,
+        text: `No binding from ${inQuotes(args.source)} to ${type} ${inQuotes(args.destination)} with key ${inQuotes(key)}${args.arguments ? ' and those arguments' : ''}. Existing keys between them: ${existing.join(', ') || 'none'}.`,
         isError: true,
       };
     }
     if (matches.length > 1) {
       return {
-        text: `${matches.length} bindings have key '${key}' and differ by arguments: ${matches.map((b) => JSON.stringify(b.arguments)).join(', ')}. Pass arguments to pick one.`,
+        text: `${matches.length} bindings have key ${inQuotes(key)} and differ by arguments: ${matches.map((b) => JSON.stringify(b.arguments)).join(', ')}. Pass arguments to pick one.`,
         isError: true,
       };
     }
     const binding = matches[0] as Binding;
     const refusal = await judgeBindingDeletion(broker, vhostName, binding);
     if (refusal) return { text: refusal, isError: true };
-    const declined = await confirm(args.confirm, `would remove binding ${describeBinding(binding)} in vhost '${vhostName}'`);
+    const declined = await confirm(args.confirm, `would remove binding ${describeBinding(binding)} in vhost ${inQuotes(vhostName)}`);
     if (declined) return declined;
     await broker.management.delete(
       apiPath('bindings', vhostName, 'e', args.source, destinationSegment(type), args.destination, binding.properties_key ?? '~'),
@@ -159,7 +160,7 @@ export const deleteBinding = defineTool({
         notFound: 'that binding was already removed',
       },
     );
-    return `Removed binding ${describeBinding(binding)} in vhost '${vhostName}'.`;
+    return `Removed binding ${describeBinding(binding)} in vhost ${inQuotes(vhostName)}.`;
   },
 });
 
@@ -264,7 +265,7 @@ export const traceRouteTool = defineTool({
       if (error instanceof RouteError) return { text: `${exchangeNotFound(args.exchange, vhostName)}.`, isError: true };
       throw error;
     }
-    const head = `Routing key '${args.routing_key}' on exchange ${quoted(args.exchange)} in vhost '${vhostName}'`;
+    const head = `Routing key ${inQuotes(args.routing_key)} on exchange ${quoted(args.exchange)} in vhost ${inQuotes(vhostName)}`;
     const hidden = await hiddenQueuesRouted(broker, vhostName, args.exchange, args.routing_key, args.headers ?? {});
     const hiddenNote = hidden > 0 ? `; it also reaches ${plural(hidden, 'queue')} outside this server's scope (not shown)` : '';
     const notes =

@@ -9,6 +9,7 @@ import { compileNameFilter, matchingItems } from '../broker/name-filter.js';
 import { DEFAULT_PAGE_SIZE, checkRegex, confirm, nameFilter, objectName, paging, vhost } from './schemas.js';
 import { type ClientList, ONE_ITEM_PAGE, clientList, pageFields } from './structured.js';
 import { READ_ONLY, type ToolResult, defineTool, destroys } from './tool.js';
+import { inQuotes } from '../broker/one-line.js';
 
 interface ConnectionInfo {
   name: string;
@@ -103,7 +104,7 @@ async function pageOfClients<T extends { name: string; messages_unacknowledged?:
 }
 
 function noneFound(what: string, args: ClientListArgs): string {
-  return `No ${what}${args.vhost ? ` in vhost '${args.vhost}'` : ''}${args.filter ? ` matching /${args.filter}/` : ''}.`;
+  return `No ${what}${args.vhost ? ` in vhost ${inQuotes(args.vhost)}` : ''}${args.filter ? ` matching /${args.filter}/` : ''}.`;
 }
 
 const CONNECTION_COLUMNS = ['name', 'user', 'vhost', 'state', 'channels', 'client_properties', 'recv_oct_details', 'send_oct_details'];
@@ -235,7 +236,7 @@ function channelRow(c: ChannelInfo) {
 const CHANNEL_HEADER = ['name', 'user', 'vhost', 'state', 'prefetch', 'unacked', 'consumers', 'confirm', 'publish/s', 'deliver/s'];
 
 function connectionNotFound(name: string): string {
-  return `connection '${name}' not found (it may have closed already); list_connections shows the open ones`;
+  return `connection ${inQuotes(name)} not found (it may have closed already); list_connections shows the open ones`;
 }
 
 /**
@@ -327,7 +328,7 @@ async function listConsumers(broker: Broker, args: ListArgs): Promise<ToolResult
   const page = pageLocally(matching, args.page, args.page_size ?? DEFAULT_PAGE_SIZE);
   const structured: ClientList = { vhost: vhostName, ...pageFields(page), total: all.length, consumers: page.items.map(consumerItemOf) };
   if (matching.length === 0)
-    return { text: `No consumers in vhost '${vhostName}'${args.queue ? ` on queue '${args.queue}'` : ''}.`, structured };
+    return { text: `No consumers in vhost ${inQuotes(vhostName)}${args.queue ? ` on queue ${inQuotes(args.queue)}` : ''}.`, structured };
   const rows = page.items.map((c) => [
     c.queue.name,
     c.consumer_tag,
@@ -339,7 +340,7 @@ async function listConsumers(broker: Broker, args: ListArgs): Promise<ToolResult
     c.exclusive ? 'yes' : 'no',
   ]);
   const text = capOutput(
-    `Consumers in vhost '${vhostName}'\n${table(['queue', 'tag', 'channel', 'user', 'prefetch', 'ack', 'active', 'exclusive'], rows)}\n${pageFooter(page, 'list_connections')}`,
+    `Consumers in vhost ${inQuotes(vhostName)}\n${table(['queue', 'tag', 'channel', 'user', 'prefetch', 'ack', 'active', 'exclusive'], rows)}\n${pageFooter(page, 'list_connections')}`,
   );
   return { text, structured };
 }
@@ -361,11 +362,11 @@ export const closeConnection = defineTool({
     );
     if (clientName(connection).startsWith(SERVER_NAME) && clientName(connection).includes(`pid ${process.pid}`)) {
       return {
-        text: `Connection '${args.name}' is this MCP server's own; closing it would only make the server reconnect.`,
+        text: `Connection ${inQuotes(args.name)} is this MCP server's own; closing it would only make the server reconnect.`,
         isError: true,
       };
     }
-    const impact = `connection '${args.name}' (user ${connection.user}, vhost ${connection.vhost}, client ${clientName(connection) || 'unnamed'}, ${plural(connection.channels ?? 0, 'channel')})`;
+    const impact = `connection ${inQuotes(args.name)} (user ${connection.user}, vhost ${connection.vhost}, client ${clientName(connection) || 'unnamed'}, ${plural(connection.channels ?? 0, 'channel')})`;
     const declined = await confirm(args.confirm, `would close ${impact}; its consumers stop and their unacked messages are requeued`);
     if (declined) return declined;
     await aboutConnection(broker, args.name, (notFound) =>

@@ -9,6 +9,7 @@ import { capOutput, plural, quoted, table } from './output.js';
 import { type QueueInfo, getQueueInfo, liveQueueCounts } from './queues.js';
 import { objectName, vhost } from './schemas.js';
 import { READ_ONLY, defineTool } from './tool.js';
+import { inQuotes } from '../broker/one-line.js';
 
 /** One dead-lettering as the broker recorded it in the x-death header. */
 export interface Death {
@@ -91,7 +92,7 @@ async function configuredSources(broker: Broker, vhostName: string, queue: strin
       if (type === 'topic') return topicMatches(binding.routing_key, key);
       return type === 'direct' ? binding.routing_key === key : true;
     });
-    if (routes) sources.push(`${candidate.name} (via ${quoted(exchange)}${typeof key === 'string' ? ` key '${key}'` : ''})`);
+    if (routes) sources.push(`${candidate.name} (via ${quoted(exchange)}${typeof key === 'string' ? ` key ${inQuotes(key)}` : ''})`);
   }
   return sources;
 }
@@ -127,7 +128,7 @@ export const deadLetterSummary = defineTool({
       configuredSources(broker, vhostName, args.queue).catch(() => undefined),
     ]);
     const fed = sources && sources.length > 0 ? `configured to dead-letter into it: ${sources.join(', ')}` : undefined;
-    const where = `queue '${args.queue}' (${type}) in vhost '${vhostName}'`;
+    const where = `queue ${inQuotes(args.queue)} (${type}) in vhost ${inQuotes(vhostName)}`;
     if (messages.length === 0) return [`Dead-letter ${where} has no ready messages.`, fed].filter(Boolean).join('\n');
 
     const groups = new Map<string, Group>();

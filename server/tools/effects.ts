@@ -3,6 +3,7 @@ import { apiPath } from '../broker/management-client.js';
 import { policyPatternMatcher } from '../broker/name-filter.js';
 import type { SafetyLevel } from '../config/load-config.js';
 import { plural } from './output.js';
+import { inQuotes } from '../broker/one-line.js';
 
 /**
  * What a write does to messages and queues, judged by its effect rather than its verb: a policy
@@ -101,7 +102,7 @@ export async function policyImpact(
   const upstream = definition['federation-upstream'] ?? definition['federation-upstream-set'];
   if (upstream !== undefined && (policy['apply-to'] ?? 'all') !== 'exchanges')
     parts.push(
-      `federates ${plural(queues.length, 'queue')} from upstream '${String(upstream)}', which moves messages off the upstream's queue of the same name (in another vhost or broker) whenever these have consumers`,
+      `federates ${plural(queues.length, 'queue')} from upstream ${inQuotes(String(upstream))}, which moves messages off the upstream's queue of the same name (in another vhost or broker) whenever these have consumers`,
     );
   if (definition.overflow !== undefined && maxLength === undefined && maxBytes === undefined)
     parts.push(`sets overflow ${overflow}, which drops messages once a length limit applies`);
@@ -114,7 +115,7 @@ export function shovelRemoves(value: Record<string, unknown>): string | undefine
   if (typeof queue !== 'string') return undefined;
   const after = value['src-delete-after'];
   const until = after === undefined || after === 'never' ? 'as they arrive, until it is deleted' : `until it has moved ${String(after)}`;
-  return `takes the messages off queue '${queue}' ${until}`;
+  return `takes the messages off queue ${inQuotes(queue)} ${until}`;
 }
 
 /** The refusal for a write whose effect is destructive, on a server that does not allow that. */

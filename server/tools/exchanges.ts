@@ -9,6 +9,7 @@ import { type ExchangeList, ONE_ITEM_PAGE, exchangeList, pageFields } from './st
 import { READ_ONLY, defineTool, destroys, writes } from './tool.js';
 import { pageOfVhost } from './vhost-page.js';
 import { judgeExchangeDeletion, judgeNewExchange } from './scope-effects.js';
+import { inQuotes } from '../broker/one-line.js';
 
 export interface ExchangeInfo {
   name: string;
@@ -30,13 +31,13 @@ export function getExchangeInfo(broker: Broker, vhostName: string, name: string)
 
 export function describeBinding(binding: Binding): string {
   const args = binding.arguments && Object.keys(binding.arguments).length > 0 ? ` args ${JSON.stringify(binding.arguments)}` : '';
-  return `${quoted(binding.source)} → ${binding.destination_type} '${binding.destination}' key '${binding.routing_key}'${args}`;
+  return `${quoted(binding.source)} → ${binding.destination_type} ${inQuotes(binding.destination)} key ${inQuotes(binding.routing_key)}${args}`;
 }
 
 /** Refuses names RabbitMQ reserves, before the broker answers with a bare ACCESS_REFUSED. */
 function reservedExchange(name: string): string | undefined {
   if (name === '') return 'the default exchange cannot be created, deleted or changed';
-  if (name.startsWith('amq.')) return `exchange names starting with 'amq.' are reserved by RabbitMQ ('${name}')`;
+  if (name.startsWith('amq.')) return `exchange names starting with 'amq.' are reserved by RabbitMQ (${inQuotes(name)})`;
   return undefined;
 }
 
@@ -75,7 +76,7 @@ export const listExchanges = defineTool({
     const page = await pageOfVhost<ExchangeInfo>(broker, 'exchanges', vhostName, args, { sort: 'name', columns: LIST_COLUMNS });
     const structured: ExchangeList = { vhost: vhostName, ...pageFields(page), exchanges: page.items.map(exchangeItemOf) };
     if (page.filteredCount === 0) {
-      return { text: `No exchange in vhost '${vhostName}' matches /${args.filter ?? ''}/.${walkedOnlyNote(page)}`, structured };
+      return { text: `No exchange in vhost ${inQuotes(vhostName)} matches /${args.filter ?? ''}/.${walkedOnlyNote(page)}`, structured };
     }
     const rows = page.items.map((e) => [
       e.name === '' ? '(default)' : e.name,
@@ -85,7 +86,7 @@ export const listExchanges = defineTool({
       rate(e.message_stats, 'publish_out') ?? 0,
     ]);
     const text = capOutput(
-      `Exchanges in vhost '${vhostName}' (flags: D durable, AD auto-delete, I internal)\n${table(['name', 'type', 'flags', 'in/s', 'out/s'], rows)}\n${pageFooter(page, 'list_exchanges')}`,
+      `Exchanges in vhost ${inQuotes(vhostName)} (flags: D durable, AD auto-delete, I internal)\n${table(['name', 'type', 'flags', 'in/s', 'out/s'], rows)}\n${pageFooter(page, 'list_exchanges')}`,
     );
     return { text, structured };
   },
@@ -105,7 +106,7 @@ function exchangeItemOf(e: ExchangeInfo): ExchangeList['exchanges'][number] {
 
 async function exchangeDetail(broker: Broker, vhostName: string, name: string, exchange: ExchangeInfo): Promise<string> {
   if (name === '') {
-    return `The default exchange (direct) in vhost '${vhostName}' routes each message to the queue named by its routing key; it has no explicit bindings.`;
+    return `The default exchange (direct) in vhost ${inQuotes(vhostName)} routes each message to the queue named by its routing key; it has no explicit bindings.`;
   }
   const [outgoing, incoming] = await Promise.all([
     broker.management.get<Binding[]>(apiPath('exchanges', vhostName, name, 'bindings', 'source')),
@@ -120,7 +121,7 @@ async function exchangeDetail(broker: Broker, vhostName: string, name: string, e
           .join('\n')}`;
   return capOutput(
     `${record({
-      exchange: `${exchange.name} (${exchange.type}) in vhost '${exchange.vhost}'`,
+      exchange: `${exchange.name} (${exchange.type}) in vhost ${inQuotes(exchange.vhost)}`,
       flags: [exchange.durable ? 'durable' : 'transient', exchange.auto_delete ? 'auto-delete' : '', exchange.internal ? 'internal' : '']
         .filter(Boolean)
         .join(', '),
@@ -163,7 +164,7 @@ export const createExchange = defineTool({
       const known = overview.exchange_types.map((t) => t.name);
       if (!known.includes(args.type)) {
         return {
-          text: `Exchange not created: type '${args.type}' is not enabled on this broker (available: ${known.join(', ')}).`,
+          text: `Exchange not created: type ${inQuotes(args.type)} is not enabled on this broker (available: ${known.join(', ')}).`,
           isError: true,
         };
       }
@@ -189,8 +190,8 @@ export const createExchange = defineTool({
       { notFound: vhostNotFound(vhostName) },
     );
     return existed
-      ? `Exchange '${args.name}' already existed in vhost '${vhostName}' with the same settings; nothing changed.`
-      : `Created ${args.type} exchange '${args.name}' in vhost '${vhostName}'.`;
+      ? `Exchange ${inQuotes(args.name)} already existed in vhost ${inQuotes(vhostName)} with the same settings; nothing changed.`
+      : `Created ${args.type} exchange ${inQuotes(args.name)} in vhost ${inQuotes(vhostName)}.`;
   },
 });
 
@@ -218,9 +219,12 @@ export const deleteExchange = defineTool({
       broker.management.get<Binding[]>(apiPath('exchanges', vhostName, args.name, 'bindings', 'destination')),
     ]);
     if (args.if_unused && outgoing.length > 0) {
-      return { text: `Exchange '${args.name}' was not deleted: it has ${plural(outgoing.length, 'binding')} (if_unused).`, isError: true };
+      return {
+        text: `Exchange ${inQuotes(args.name)} was not deleted: it has ${plural(outgoing.length, 'binding')} (if_unused).`,
+        isError: true,
+      };
     }
-    const impact = `${exchange.type} exchange '${args.name}' in vhost '${vhostName}' with ${plural(outgoing.length, 'outgoing binding')} (to ${
+    const impact = `${exchange.type} exchange ${inQuotes(args.name)} in vhost ${inQuotes(vhostName)} with ${plural(outgoing.length, 'outgoing binding')} (to ${
       [...new Set(outgoing.map((b) => b.destination))].slice(0, 10).join(', ') || 'nothing'
     }) and ${plural(incoming.length, 'incoming exchange binding')}`;
     const declined = await confirm(args.confirm, `would delete ${impact}; publishers to it would get a NOT_FOUND channel error`);

@@ -9,6 +9,7 @@ import { type Majorities, QUORUM_COLUMNS, type QueueReplicas, lostMajority, majo
 import { formatNumber, plural, rate, record, table } from './output.js';
 import { type OverviewData, overview as overviewSchema } from './structured.js';
 import { READ_ONLY, defineTool } from './tool.js';
+import { inQuotes } from '../broker/one-line.js';
 
 interface Overview {
   rabbitmq_version: string;
@@ -281,10 +282,10 @@ function criticalMembers(queues: NonNullable<CheckResult['queues']>): string {
     .slice(0, 10)
     .map((queue) =>
       queue.type === 'rabbit_quorum_queue' || queue.type === 'rabbit_stream_queue'
-        ? `'${queue.name}' in vhost '${queue.virtual_host}'`
+        ? `${inQuotes(queue.name)} in vhost ${inQuotes(queue.virtual_host)}`
         : queue.name === 'rabbitmq_metadata'
           ? "RabbitMQ's metadata store (rabbitmq_metadata)"
-          : `'${queue.name}' (${queue.type ?? 'process'})`,
+          : `${inQuotes(queue.name)} (${queue.type ?? 'process'})`,
     );
   return `${named.join(', ')}${queues.length > 10 ? `, and ${queues.length - 10} more` : ''}`;
 }

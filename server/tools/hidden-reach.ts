@@ -4,6 +4,7 @@ import { type Binding, headersMatch } from '../broker/exchange-routing.js';
 import { apiPath } from '../broker/management-client.js';
 import { policyPatternMatcher } from '../broker/name-filter.js';
 import { type KeyWord, keysOverlap, literalKey, topicPattern } from '../broker/topic-keys.js';
+import { inQuotes } from '../broker/one-line.js';
 
 /**
  * Where messages can go inside one vhost, read from its whole topology (queues the scope hides
@@ -458,7 +459,7 @@ export class VhostTopology {
         for (const key of new Set([set.key, ...(set.alsoKeys ?? [])])) this.#fromExchange(target.exchange, oneMessage(key), reach, seen);
       } else if (target.exchange === '') {
         reach.unbounded.push(
-          `queue '${queue.name}' dead-letters to the default exchange with each message's own routing key, which may name any queue`,
+          `queue ${inQuotes(queue.name)} dead-letters to the default exchange with each message's own routing key, which may name any queue`,
         );
       } else this.#fromExchange(target.exchange, { ...set, headers: undefined }, reach, seen);
     }

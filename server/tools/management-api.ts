@@ -10,6 +10,7 @@ import { capOutput } from './output.js';
 import { policyImpact, removingPolicyKeys, shovelRemoves } from './effects.js';
 import { confirm } from './schemas.js';
 import { RANK, READ_ONLY, defineTool, destroys, writes } from './tool.js';
+import { inQuotes } from '../broker/one-line.js';
 
 type Method = 'GET' | 'PUT' | 'POST' | 'DELETE';
 
@@ -161,7 +162,7 @@ function judgeParameter({ broker, route, body }: Request): Verdict {
   }
   return {
     level: 'destructive',
-    why: `sets a runtime parameter of '${component}', whose effect on messages is not known here`,
+    why: `sets a runtime parameter of ${inQuotes(component)}, whose effect on messages is not known here`,
     unjudged: true,
   };
 }
@@ -315,9 +316,10 @@ function parseQuery(text: string): { query: Record<string, string> } | { problem
   for (const pair of text.split('&')) {
     if (pair === '') continue;
     const equals = pair.indexOf('=');
-    if (equals < 0) return { problem: `give the query parameter '${pair}' a value (${pair}=…)` };
+    if (equals < 0) return { problem: `give the query parameter ${inQuotes(pair)} a value (${pair}=…)` };
     const [name, value] = [pair.slice(0, equals), pair.slice(equals + 1)].map(decodeQueryPart);
-    if (name === undefined || value === undefined) return { problem: `the query parameter '${pair}' is not percent-encoded properly` };
+    if (name === undefined || value === undefined)
+      return { problem: `the query parameter ${inQuotes(pair)} is not percent-encoded properly` };
     if (!(name in query)) query[name] = value;
   }
   return { query };

@@ -5,7 +5,7 @@ import { BrokerError, fromAmqpError } from '../broker/broker-errors.js';
 import { type Peeked, deliveryCount, peekQueue, planPeek } from '../broker/peek.js';
 import { type Outgoing, publishWithConfirms } from '../broker/publish.js';
 import { withoutMajority } from '../broker/quorum-majority.js';
-import { MAX_OUTPUT_CHARS, plural, quoted, record } from './output.js';
+import { MAX_OUTPUT_CHARS, oneLine, plural, quoted, record } from './output.js';
 import { routingKeysOf } from './bindings.js';
 import { VhostTopology } from './hidden-reach.js';
 import { judgeMessages } from './scope-effects.js';
@@ -15,6 +15,7 @@ import { advertiseAs } from './json-schema.js';
 import { confirm, exchangeName, objectName, routingKey, shortString, table as argumentTable, vhost } from './schemas.js';
 import { READ_ONLY, type ToolResult, defineTool, destroys, writes } from './tool.js';
 import { unavailableQueues } from './unavailable-queues.js';
+import { inQuotes } from '../broker/one-line.js';
 
 const MAX_PEEK_WINDOW = 5000;
 
@@ -28,7 +29,8 @@ export function renderBody(content: Buffer, limit: number): string {
   const printable = Buffer.from(text, 'utf8').equals(content) && !/[\u0000-\u0008\u000E-\u001F\u007F]/.test(text);
   const shown = printable ? text : content.toString('base64');
   const encoding = printable ? 'utf-8' : 'base64';
-  const cut = shown.length > limit ? `${shown.slice(0, limit)}… (${shown.length - limit} more chars)` : shown;
+  // One line whatever the body holds: its newlines cannot end this message or begin a forged one.
+  const cut = shown.length > limit ? `${oneLine(shown.slice(0, limit))}… (${shown.length - limit} more chars)` : oneLine(shown);
   return `body (${content.length} bytes, ${encoding}): ${cut}`;
 }
 
@@ -181,12 +183,12 @@ export const peekMessages = defineTool({
     const noteText = notes.length > 0 ? `\nnotes: ${notes.join('; ')}` : '';
     if (page.length === 0 && cutShort(peeked, window)) {
       return {
-        text: `Read none of the positions asked for in queue '${args.queue}' in vhost '${vhostName}': ${wentQuiet(peeked)}${noteText}`,
+        text: `Read none of the positions asked for in queue ${inQuotes(args.queue)} in vhost ${inQuotes(vhostName)}: ${wentQuiet(peeked)}${noteText}`,
         isError: true,
       };
     }
     if (page.length === 0) {
-      return `Queue '${args.queue}' in vhost '${vhostName}' has ${read.length === 0 ? 'no ready messages' : `only ${plural(read.length, 'ready message')}, none at offset ${offset}`}.${noteText}`;
+      return `Queue ${inQuotes(args.queue)} in vhost ${inQuotes(vhostName)} has ${read.length === 0 ? 'no ready messages' : `only ${plural(read.length, 'ready message')}, none at offset ${offset}`}.${noteText}`;
     }
     const rendered = renderMessages(page, offset + 1, args.max_body ?? DEFAULT_BODY_CHARS, (m) =>
       queue.type === 'quorum'
@@ -199,7 +201,7 @@ export const peekMessages = defineTool({
     const more = read.length > next || read.length >= window ? ` Next: peek_messages with offset=${next}.` : '';
     const kept = peeked.missing > 0 ? 'see the warning below.' : 'nothing was removed.';
     const short = rendered.shown < count ? ` ${fewerThanAsked(peeked, { count, window, shown: rendered.shown, read: page.length })}` : '';
-    const head = `Peeked ${rendered.shown} message(s) at positions ${offset + 1}-${offset + rendered.shown} of queue '${args.queue}' (${queue.type ?? 'classic'}) in vhost '${vhostName}'; ${kept}${short}${more}`;
+    const head = `Peeked ${rendered.shown} message(s) at positions ${offset + 1}-${offset + rendered.shown} of queue ${inQuotes(args.queue)} (${queue.type ?? 'classic'}) in vhost ${inQuotes(vhostName)}; ${kept}${short}${more}`;
     // Cut short by the broker, not by the queue's content or the answer's size: not the view asked for.
     const partial = rendered.shown === page.length && page.length < count && cutShort(peeked, window);
     return { text: `${head}${noteText}\n${rendered.text}`, isError: peeked.missing > 0 || partial };
@@ -330,7 +332,7 @@ async function routesOutOfScope(
       reach.hidden.size > 0
         ? `would reach ${plural(reach.hidden.size, 'queue')} outside this server's scope (--queues ${broker.scope.queues}), by its route or the dead letters of a queue on it`
         : `could reach queues this server cannot name in advance (${reach.unbounded[0]})`;
-    return `Messages with routing key '${keys[0]}'${keys.length > 1 ? ' and their CC/BCC headers' : ''} on exchange ${quoted(exchange)} ${where}. Nothing was published. Publish with a routing key and headers that reach only queues in scope and whose dead letters stay in it (trace_route shows the route), or use a server whose --queues covers those queues.`;
+    return `Messages with routing key ${inQuotes(keys[0])}${keys.length > 1 ? ' and their CC/BCC headers' : ''} on exchange ${quoted(exchange)} ${where}. Nothing was published. Publish with a routing key and headers that reach only queues in scope and whose dead letters stay in it (trace_route shows the route), or use a server whose --queues covers those queues.`;
   }
   return undefined;
 }
@@ -385,7 +387,7 @@ export const publishMessages = defineTool({
       if (error instanceof BrokerError && error.code === 'not_found') {
         throw new BrokerError(
           'not_found',
-          `exchange ${quoted(exchange)} not found in vhost '${vhostName}'; nothing was routed (list_exchanges shows what exists)`,
+          `exchange ${quoted(exchange)} not found in vhost ${inQuotes(vhostName)}; nothing was routed (list_exchanges shows what exists)`,
         );
       }
       if (error instanceof BrokerError && error.code === 'timeout') {
@@ -397,12 +399,12 @@ export const publishMessages = defineTool({
       }
       throw error;
     }
-    const target = `exchange ${quoted(exchange)} in vhost '${vhostName}'`;
+    const target = `exchange ${quoted(exchange)} in vhost ${inQuotes(vhostName)}`;
     const lines = [
       `Published ${plural(batch.length, 'message')} to ${target}: ${report.confirmed - report.returned.length} routed and confirmed, ${report.returned.length} unroutable, ${report.rejected.length} rejected.`,
     ];
     if (report.returned.length > 0) {
-      const listed = report.returned.slice(0, 20).map((r) => `#${r.index} key '${r.routingKey}'`);
+      const listed = report.returned.slice(0, 20).map((r) => `#${r.index} key ${inQuotes(r.routingKey)}`);
       lines.push(
         `Unroutable (returned by the broker, not stored; no binding matched): ${listed.join(', ')}${report.returned.length > 20 ? ', …' : ''}. trace_route shows how a key is routed.`,
       );
@@ -456,7 +458,7 @@ export const consumeMessages = defineTool({
     const queue = await getQueueInfo(broker, vhostName, args.queue);
     if (queue.type === 'stream')
       return {
-        text: `Queue '${args.queue}' is a stream: messages are never removed by consuming. Use peek_messages to read it.`,
+        text: `Queue ${inQuotes(args.queue)} is a stream: messages are never removed by consuming. Use peek_messages to read it.`,
         isError: true,
       };
     // A consumer on such a queue waits about a minute, then the broker closes the whole connection.
@@ -465,15 +467,16 @@ export const consumeMessages = defineTool({
     const live = await liveQueueCounts(broker, vhostName, args.queue);
     const declined = await confirm(
       args.confirm,
-      `would remove ${plural(Math.min(count, live.messages), 'message')} of ${live.messages} ready from queue '${args.queue}' (vhost '${vhostName}') and return each whole (body and properties; up to 4 MiB of bodies per call, the rest stay); they would be gone from the queue`,
+      `would remove ${plural(Math.min(count, live.messages), 'message')} of ${live.messages} ready from queue ${inQuotes(args.queue)} (vhost ${inQuotes(vhostName)}) and return each whole (body and properties; up to 4 MiB of bodies per call, the rest stay); they would be gone from the queue`,
     );
     if (declined) return declined;
-    if (live.messages === 0) return `Queue '${args.queue}' in vhost '${vhostName}' had no ready messages; nothing was removed.`;
+    if (live.messages === 0)
+      return `Queue ${inQuotes(args.queue)} in vhost ${inQuotes(vhostName)} had no ready messages; nothing was removed.`;
     const limit = queue.type === 'quorum' ? (await planPeek(broker, vhostName, queue)).limit : null;
     const quorum = queue.type === 'quorum';
     const { taken, handedBack, unsettled } = await broker.amqp
       .forVhost(vhostName)
-      .withOwnChannel(`consuming from queue '${args.queue}'`, async (channel) => {
+      .withOwnChannel(`consuming from queue ${inQuotes(args.queue)}`, async (channel) => {
         const others = (await channel.checkQueue(args.queue)).consumerCount;
         const arrived = await consumeUntilIdle(channel, args.queue, { limit: count, firstWaitMs: 1000, idleMs: 1000 });
         // Only as much as one answer carries whole; the rest goes back, in order, unless handing
@@ -498,7 +501,8 @@ export const consumeMessages = defineTool({
         return { taken: kept, handedBack: back.length > 0, unsettled: !settled };
       });
     broker.peeks.forget(vhostName, args.queue);
-    if (taken.length === 0) return `Queue '${args.queue}' in vhost '${vhostName}' had no ready messages; nothing was removed.`;
+    if (taken.length === 0)
+      return `Queue ${inQuotes(args.queue)} in vhost ${inQuotes(vhostName)} had no ready messages; nothing was removed.`;
     const parts = taken.map((message, index) => renderMessage(message, index + 1, args.max_body ?? DEFAULT_BODY_CHARS));
     const left = handedBack
       ? `\nStopped at ${CONSUME_MAX_BYTES / 1024 / 1024} MiB of bodies: message ${taken.length + 1} and those after it stay in the queue (consume again for them).`
@@ -507,7 +511,7 @@ export const consumeMessages = defineTool({
       ? `\nThe broker had not applied every removal when the call ended: some of these may be delivered again.`
       : '';
     return {
-      text: `Removed ${plural(taken.length, 'message')} from queue '${args.queue}' in vhost '${vhostName}'; each is attached whole as a resource (the bodies below are cut to max_body for reading):${left}${pending}\n${parts.join('\n')}`,
+      text: `Removed ${plural(taken.length, 'message')} from queue ${inQuotes(args.queue)} in vhost ${inQuotes(vhostName)}; each is attached whole as a resource (the bodies below are cut to max_body for reading):${left}${pending}\n${parts.join('\n')}`,
       resources: taken.map((message, index) => wholeMessage(vhostName, args.queue, index + 1, message)),
     };
   },

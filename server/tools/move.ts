@@ -12,6 +12,7 @@ import { type QueueInfo, getQueueInfo, liveQueueCounts } from './queues.js';
 import { judgeDeliveryInto } from './scope-effects.js';
 import { confirm, objectName, vhost } from './schemas.js';
 import { type ToolContext, defineTool, destroys } from './tool.js';
+import { inQuotes } from '../broker/one-line.js';
 
 const MAX_MOVE = 100_000;
 /** Messages taken, published and confirmed together; progress is reported after each batch. */
@@ -78,9 +79,9 @@ function add(counts: Map<string, number>, key: string): void {
 }
 
 function failureOf(status: SendStatus, queue: string): string {
-  if (status === 'returned') return `queue '${queue}' no longer exists (the broker returned the messages sent to it)`;
-  if (status === 'nacked') return `queue '${queue}' refused messages (nack), e.g. because it is full with overflow reject-publish`;
-  return `the broker did not confirm messages sent to '${queue}' (they stay in the source and may also have reached '${queue}')`;
+  if (status === 'returned') return `queue ${inQuotes(queue)} no longer exists (the broker returned the messages sent to it)`;
+  if (status === 'nacked') return `queue ${inQuotes(queue)} refused messages (nack), e.g. because it is full with overflow reject-publish`;
+  return `the broker did not confirm messages sent to ${inQuotes(queue)} (they stay in the source and may also have reached ${inQuotes(queue)})`;
 }
 
 /**
@@ -196,18 +197,18 @@ function toSource(broker: Broker, vhostName: string, from: string): (message: Me
     const death = lastDeath(message);
     if (!death) return { stays: 'without an x-death header' };
     const queue = death.queue;
-    if (queue === from) return { stays: `dead-lettered from '${from}' itself` };
+    if (queue === from) return { stays: `dead-lettered from ${inQuotes(from)} itself` };
     try {
       broker.scope.checkQueue(vhostName, queue);
     } catch {
-      return { stays: `from '${queue}', which is outside this server's scope` };
+      return { stays: `from ${inQuotes(queue)}, which is outside this server's scope` };
     }
     let judged = intoHidden.get(queue);
     if (!judged) {
       judged = judgeDeliveryInto(broker, vhostName, queue);
       intoHidden.set(queue, judged);
     }
-    if (await judged) return { stays: `from '${queue}', whose dead letters reach queues outside this server's scope` };
+    if (await judged) return { stays: `from ${inQuotes(queue)}, whose dead letters reach queues outside this server's scope` };
     let known = exists.get(queue);
     if (!known) {
       known = orIfNotFound(
@@ -216,7 +217,7 @@ function toSource(broker: Broker, vhostName: string, from: string): (message: Me
       );
       exists.set(queue, known);
     }
-    return (await known) ? { queue } : { stays: `from '${queue}', which no longer exists` };
+    return (await known) ? { queue } : { stays: `from ${inQuotes(queue)}, which no longer exists` };
   };
 }
 
@@ -229,7 +230,7 @@ async function leaderChanges(broker: Broker, vhostName: string, before: (QueueIn
     before.map(async (queue) => {
       if (!queue?.leader) return undefined;
       const now = await getQueueInfo(broker, vhostName, queue.name).catch(() => undefined);
-      return now?.leader && now.leader !== queue.leader ? `'${queue.name}' ${queue.leader} → ${now.leader}` : undefined;
+      return now?.leader && now.leader !== queue.leader ? `${inQuotes(queue.name)} ${queue.leader} → ${now.leader}` : undefined;
     }),
   );
   const changed = changes.filter((change): change is string => change !== undefined);
@@ -272,11 +273,11 @@ export const moveMessages = defineTool({
         isError: true,
       };
     }
-    if (to === args.from) return { text: `from and to are the same queue '${args.from}': nothing to move.`, isError: true };
+    if (to === args.from) return { text: `from and to are the same queue ${inQuotes(args.from)}: nothing to move.`, isError: true };
     const source = await getQueueInfo(broker, vhostName, args.from);
     if (source.type === 'stream') {
       return {
-        text: `Queue '${args.from}' is a stream: its messages cannot be taken out of it, only read. read_stream reads them; publish_messages can copy them.`,
+        text: `Queue ${inQuotes(args.from)} is a stream: its messages cannot be taken out of it, only read. read_stream reads them; publish_messages can copy them.`,
         isError: true,
       };
     }
@@ -289,19 +290,19 @@ export const moveMessages = defineTool({
     const { messages: ready } = await liveQueueCounts(broker, vhostName, args.from);
     const total = Math.min(args.count, ready);
     const where =
-      to !== undefined ? `to queue '${to}'` : 'each to the queue it was dead-lettered from (x-death; messages without one stay)';
+      to !== undefined ? `to queue ${inQuotes(to)}` : 'each to the queue it was dead-lettered from (x-death; messages without one stay)';
     const declined = await confirm(
       args.confirm,
-      `would move ${to === undefined ? 'up to ' : ''}${plural(total, 'message')} (the oldest of ${ready} ready) from queue '${args.from}' ${where} in vhost '${vhostName}', in order`,
+      `would move ${to === undefined ? 'up to ' : ''}${plural(total, 'message')} (the oldest of ${ready} ready) from queue ${inQuotes(args.from)} ${where} in vhost ${inQuotes(vhostName)}, in order`,
     );
     if (declined) return declined;
-    if (total === 0) return `Queue '${args.from}' in vhost '${vhostName}' has no ready messages; nothing was moved.`;
+    if (total === 0) return `Queue ${inQuotes(args.from)} in vhost ${inQuotes(vhostName)} has no ready messages; nothing was moved.`;
 
     // The management statistics lag, but are good enough to size the first batch.
     const averageBytes = (source.message_bytes ?? 0) / Math.max(source.messages ?? 0, 1);
     const session = broker.amqp.forVhost(vhostName);
     session.assertNotBlocked();
-    const context = `moving messages from queue '${args.from}'`;
+    const context = `moving messages from queue ${inQuotes(args.from)}`;
     const route = to !== undefined ? () => Promise.resolve({ queue: to }) : toSource(broker, vhostName, args.from);
     const report = await session.withOwnChannel(context, (channel) =>
       moveAll(channel, { name: args.from, quorum: source.type === 'quorum', averageBytes }, total, route, { progress, signal }, (error) =>
@@ -310,10 +311,12 @@ export const moveMessages = defineTool({
     );
 
     const destinations =
-      to !== undefined ? `queue '${to}'` : `their source queues (${counted(report.to, (queue) => `to '${queue}'`) || 'none'})`;
+      to !== undefined
+        ? `queue ${inQuotes(to)}`
+        : `their source queues (${counted(report.to, (queue) => `to ${inQuotes(queue)}`) || 'none'})`;
     const both = [
       report.duplicates
-        ? `${plural(report.duplicates, 'message')} of the last batch reached ${destinations} but went back to '${args.from}' too, so they are in both`
+        ? `${plural(report.duplicates, 'message')} of the last batch reached ${destinations} but went back to ${inQuotes(args.from)} too, so they are in both`
         : '',
       report.possibleDuplicates
         ? `up to ${plural(report.possibleDuplicates, 'more message')} may be in both (sent but not confirmed, or acked just before the connection dropped)`
@@ -321,18 +324,20 @@ export const moveMessages = defineTool({
     ].filter(Boolean);
     const lines = [
       report.failure
-        ? `Stopped after moving ${report.moved} of ${plural(total, 'message')} from queue '${args.from}' to ${destinations} in vhost '${vhostName}': ${report.failure}. Every message not moved is still in '${args.from}', in order${both.length > 0 ? `; ${both.join('; ')}` : ''}.`
-        : `Moved ${plural(report.moved, 'message')} from queue '${args.from}' to ${destinations} in vhost '${vhostName}', in order; each left '${args.from}' only after the broker confirmed its copy.`,
+        ? `Stopped after moving ${report.moved} of ${plural(total, 'message')} from queue ${inQuotes(args.from)} to ${destinations} in vhost ${inQuotes(vhostName)}: ${report.failure}. Every message not moved is still in ${inQuotes(args.from)}, in order${both.length > 0 ? `; ${both.join('; ')}` : ''}.`
+        : `Moved ${plural(report.moved, 'message')} from queue ${inQuotes(args.from)} to ${destinations} in vhost ${inQuotes(vhostName)}, in order; each left ${inQuotes(args.from)} only after the broker confirmed its copy.`,
     ];
     if (report.unsettled) {
       lines.push(
-        `The broker had not applied every removal from '${args.from}' when the move ended: some moved messages may be back there too.`,
+        `The broker had not applied every removal from ${inQuotes(args.from)} when the move ended: some moved messages may be back there too.`,
       );
     }
     lines.push(...(await leaderChanges(broker, vhostName, [source, target])));
-    if (report.stayed.size > 0) lines.push(`Left in '${args.from}': ${counted(report.stayed, (reason) => reason)}.`);
+    if (report.stayed.size > 0) lines.push(`Left in ${inQuotes(args.from)}: ${counted(report.stayed, (reason) => reason)}.`);
     if (!report.failure && report.taken < total) {
-      lines.push(`Only ${report.taken} of the ${total} messages expected arrived: other consumers of '${args.from}' took the rest.`);
+      lines.push(
+        `Only ${report.taken} of the ${total} messages expected arrived: other consumers of ${inQuotes(args.from)} took the rest.`,
+      );
     }
     return { text: lines.join('\n'), isError: report.failure !== undefined };
   },

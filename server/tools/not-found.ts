@@ -4,6 +4,7 @@
  */
 import { BrokerError } from '../broker/broker-errors.js';
 import { quoted } from './output.js';
+import { inQuotes } from '../broker/one-line.js';
 
 /** What `work` gives, or `fallback` when the broker answers that the object does not exist. */
 export async function orIfNotFound<T, F>(work: Promise<T>, fallback: F): Promise<T | F> {
@@ -16,13 +17,13 @@ export async function orIfNotFound<T, F>(work: Promise<T>, fallback: F): Promise
 }
 
 export function vhostNotFound(name: string): string {
-  return `vhost '${name}' not found; list_vhosts shows the existing ones`;
+  return `vhost ${inQuotes(name)} not found; list_vhosts shows the existing ones`;
 }
 
 export function queueNotFound(name: string, vhost: string): string {
-  return `queue '${name}' not found in vhost '${vhost}'; list_queues shows what exists`;
+  return `queue ${inQuotes(name)} not found in vhost ${inQuotes(vhost)}; list_queues shows what exists`;
 }
 
 export function exchangeNotFound(name: string, vhost: string): string {
-  return `exchange ${quoted(name)} not found in vhost '${vhost}'; list_exchanges shows what exists`;
+  return `exchange ${quoted(name)} not found in vhost ${inQuotes(vhost)}; list_exchanges shows what exists`;
 }

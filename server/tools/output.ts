@@ -3,6 +3,10 @@
  * a hard size cap, and a footer that says how to get the next page.
  */
 
+import { jsonOneLine, oneLine } from '../broker/one-line.js';
+
+export { jsonOneLine, oneLine };
+
 export const MAX_OUTPUT_CHARS = 24_000;
 
 type Cell = string | number | boolean | null | undefined;
@@ -10,7 +14,7 @@ type Cell = string | number | boolean | null | undefined;
 function cell(value: Cell): string {
   if (value === null || value === undefined || value === '') return '-';
   if (typeof value === 'number') return formatNumber(value);
-  return String(value).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\n/g, '\\n');
+  return oneLine(String(value)).replace(/\|/g, '\\|');
 }
 
 export function formatNumber(value: number): string {
@@ -25,9 +29,9 @@ export function table(columns: readonly string[], rows: readonly (readonly Cell[
 function inline(value: unknown): string {
   if (value === null || value === undefined) return '-';
   if (typeof value === 'number') return formatNumber(value);
-  if (typeof value === 'string') return value === '' ? '""' : value;
+  if (typeof value === 'string') return value === '' ? '""' : oneLine(value);
   if (typeof value === 'object' && Object.keys(value).length === 0) return Array.isArray(value) ? '[]' : '{}';
-  return JSON.stringify(value);
+  return jsonOneLine(value);
 }
 
 /** `key: value` lines; undefined values are skipped, nested values are inline JSON. */
@@ -72,5 +76,5 @@ export function plural(count: number, noun: string): string {
 
 /** How a name is shown in prose: the default exchange has the empty name. */
 export function quoted(name: string): string {
-  return name === '' ? '(default)' : `'${name}'`;
+  return name === '' ? '(default)' : `'${oneLine(name)}'`;
 }

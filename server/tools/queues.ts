@@ -21,6 +21,7 @@ import { orIfNotFound, queueNotFound, vhostNotFound } from './not-found.js';
 import { READ_ONLY, defineTool, destroys, writes } from './tool.js';
 import { pageOfVhost } from './vhost-page.js';
 import { judgeNewQueue, judgeQueueDeletion } from './scope-effects.js';
+import { inQuotes } from '../broker/one-line.js';
 
 export interface QueueInfo {
   name: string;
@@ -66,7 +67,9 @@ export const STATS_PENDING =
 /** Exact ready-message and consumer counts through AMQP (management stats lag by seconds). */
 export async function liveQueueCounts(broker: Broker, vhostName: string, name: string): Promise<{ messages: number; consumers: number }> {
   try {
-    const reply = await broker.amqp.forVhost(vhostName).withChannel(`checking queue '${name}'`, (channel) => channel.checkQueue(name));
+    const reply = await broker.amqp
+      .forVhost(vhostName)
+      .withChannel(`checking queue ${inQuotes(name)}`, (channel) => channel.checkQueue(name));
     return { messages: reply.messageCount, consumers: reply.consumerCount };
   } catch (error) {
     if (error instanceof BrokerError && error.code === 'not_found') throw new BrokerError('not_found', queueNotFound(name, vhostName));
@@ -121,8 +124,8 @@ export const listQueues = defineTool({
     const structured: QueueList = { vhost: vhostName, ...pageFields(page), queues: page.items.map(queueItemOf) };
     if (page.filteredCount === 0) {
       const text = args.filter
-        ? `No queue in vhost '${vhostName}' matches /${args.filter}/ (${page.totalCount} queues in all).${walkedOnlyNote(page)}`
-        : `Vhost '${vhostName}' has no queues.`;
+        ? `No queue in vhost ${inQuotes(vhostName)} matches /${args.filter}/ (${page.totalCount} queues in all).${walkedOnlyNote(page)}`
+        : `Vhost ${inQuotes(vhostName)} has no queues.`;
       return { text, structured };
     }
     const rows = page.items.map((q) => [
@@ -138,7 +141,7 @@ export const listQueues = defineTool({
     ]);
     const fresh = page.items.some((q) => q.state === undefined) ? `\n${STATS_PENDING}` : '';
     const text = capOutput(
-      `Queues in vhost '${vhostName}'\n${table(['name', 'type', 'state', 'messages', 'ready', 'unacked', 'consumers', 'in/s', 'out/s'], rows)}\n${pageFooter(page, 'list_queues')}${fresh}`,
+      `Queues in vhost ${inQuotes(vhostName)}\n${table(['name', 'type', 'state', 'messages', 'ready', 'unacked', 'consumers', 'in/s', 'out/s'], rows)}\n${pageFooter(page, 'list_queues')}${fresh}`,
     );
     return { text, structured };
   },
@@ -183,7 +186,7 @@ export async function queueDetail(broker: Broker, vhostName: string, name: strin
   });
   const deadLetter = q.arguments?.['x-dead-letter-exchange'] ?? q.effective_policy_definition?.['dead-letter-exchange'];
   return record({
-    queue: `${q.name} (${q.type ?? 'classic'}) in vhost '${q.vhost}'`,
+    queue: `${q.name} (${q.type ?? 'classic'}) in vhost ${inQuotes(q.vhost)}`,
     state: q.state ?? 'unknown (stats not collected yet)',
     node: q.leader ? `leader ${q.leader}, members ${q.members?.join(', ')} (online: ${q.online?.join(', ') ?? '-'})` : q.node,
     flags: [q.durable ? 'durable' : 'transient', q.auto_delete ? 'auto-delete' : undefined, q.exclusive ? 'exclusive' : undefined]
@@ -203,7 +206,7 @@ export async function queueDetail(broker: Broker, vhostName: string, name: strin
     bindings: bindings
       .map(
         (b) =>
-          `${quoted(b.source)} key '${b.routing_key}'${b.arguments && Object.keys(b.arguments).length > 0 ? ` ${JSON.stringify(b.arguments)}` : ''}`,
+          `${quoted(b.source)} key ${inQuotes(b.routing_key)}${b.arguments && Object.keys(b.arguments).length > 0 ? ` ${JSON.stringify(b.arguments)}` : ''}`,
       )
       .join('; '),
   });
@@ -237,7 +240,7 @@ export const findProblemQueues = defineTool({
       problems: problems.map(({ kind, queue, type, detail }) => ({ kind, queue, type, detail })),
     };
     if (problems.length === 0)
-      return { text: `No problem found among ${plural(queues.length, 'queue')} in vhost '${vhostName}'.`, structured };
+      return { text: `No problem found among ${plural(queues.length, 'queue')} in vhost ${inQuotes(vhostName)}.`, structured };
     const sections = PROBLEM_KINDS.flatMap((kind) => {
       const items = problems.filter((problem) => problem.kind === kind);
       if (items.length === 0) return [];
@@ -247,7 +250,10 @@ export const findProblemQueues = defineTool({
         `${PROBLEM_TITLES[kind](thresholds)}: ${items.length}\n${top.map((item) => `  ${item.queue} (${item.type}): ${item.detail}`).join('\n')}${more}`,
       ];
     });
-    return { text: capOutput(`Checked ${plural(queues.length, 'queue')} in vhost '${vhostName}'.\n${sections.join('\n')}`), structured };
+    return {
+      text: capOutput(`Checked ${plural(queues.length, 'queue')} in vhost ${inQuotes(vhostName)}.\n${sections.join('\n')}`),
+      structured,
+    };
   },
 });
 
@@ -330,7 +336,7 @@ export const createQueue = defineTool({
       const conflict = error instanceof BrokerError && /inequivalent arg[^:]*: .*/.exec(error.message);
       if (conflict) {
         return {
-          text: `Queue '${args.name}' already exists in vhost '${vhostName}' with different settings (${conflict[0]}). Queue settings cannot change: use a policy, or delete and recreate it.`,
+          text: `Queue ${inQuotes(args.name)} already exists in vhost ${inQuotes(vhostName)} with different settings (${conflict[0]}). Queue settings cannot change: use a policy, or delete and recreate it.`,
           isError: true,
         };
       }
@@ -338,8 +344,8 @@ export const createQueue = defineTool({
     }
     const described = Object.keys(queueArguments).length > 0 ? ` with ${JSON.stringify(queueArguments)}` : '';
     return existed
-      ? `Queue '${args.name}' already existed in vhost '${vhostName}' with the same settings; nothing changed.`
-      : `Created ${durable ? 'durable' : 'transient'} queue '${args.name}' in vhost '${vhostName}'${described}.`;
+      ? `Queue ${inQuotes(args.name)} already existed in vhost ${inQuotes(vhostName)} with the same settings; nothing changed.`
+      : `Created ${durable ? 'durable' : 'transient'} queue ${inQuotes(args.name)} in vhost ${inQuotes(vhostName)}${described}.`;
   },
 });
 
@@ -356,13 +362,13 @@ export const purgeQueue = defineTool({
     const { messages, consumers } = await liveQueueCounts(broker, vhostName, args.name);
     const declined = await confirm(
       args.confirm,
-      `would purge ${plural(messages, 'ready message')} from queue '${args.name}' in vhost '${vhostName}' (${plural(consumers, 'consumer')}; unacked messages stay)`,
+      `would purge ${plural(messages, 'ready message')} from queue ${inQuotes(args.name)} in vhost ${inQuotes(vhostName)} (${plural(consumers, 'consumer')}; unacked messages stay)`,
     );
     if (declined) return declined;
     const reply = await broker.amqp
       .forVhost(vhostName)
-      .withChannel(`purging queue '${args.name}'`, (channel) => channel.purgeQueue(args.name));
-    return `Purged ${plural(reply.messageCount, 'message')} from queue '${args.name}' in vhost '${vhostName}'.`;
+      .withChannel(`purging queue ${inQuotes(args.name)}`, (channel) => channel.purgeQueue(args.name));
+    return `Purged ${plural(reply.messageCount, 'message')} from queue ${inQuotes(args.name)} in vhost ${inQuotes(vhostName)}.`;
   },
 });
 
@@ -386,10 +392,10 @@ export const deleteQueue = defineTool({
       args.if_empty && messages > 0 ? `it has ${plural(messages, 'message')} (if_empty)` : undefined,
       args.if_unused && consumers > 0 ? `it has ${plural(consumers, 'consumer')} (if_unused)` : undefined,
     ].filter(Boolean);
-    if (blockers.length > 0) return { text: `Queue '${args.name}' was not deleted: ${blockers.join(' and ')}.`, isError: true };
+    if (blockers.length > 0) return { text: `Queue ${inQuotes(args.name)} was not deleted: ${blockers.join(' and ')}.`, isError: true };
     const refusal = await judgeQueueDeletion(broker, vhostName, args.name);
     if (refusal) return { text: refusal, isError: true };
-    const impact = `queue '${args.name}' in vhost '${vhostName}' with ${plural(messages, 'ready message')} and ${plural(consumers, 'consumer')}`;
+    const impact = `queue ${inQuotes(args.name)} in vhost ${inQuotes(vhostName)} with ${plural(messages, 'ready message')} and ${plural(consumers, 'consumer')}`;
     const declined = await confirm(args.confirm, `would delete ${impact}`);
     if (declined) return declined;
     await broker.management.delete(apiPath('queues', vhostName, args.name), {

@@ -16,6 +16,7 @@ import {
 } from './hidden-reach.js';
 import { plural } from './output.js';
 import { policyImpact, removingPolicyKeys, shovelRemoves } from './effects.js';
+import { inQuotes } from '../broker/one-line.js';
 
 const TRACE_EXCHANGE = 'amq.rabbitmq.trace';
 /**
@@ -69,11 +70,11 @@ export async function judgeNewQueue(
   const policies = whole.policiesFor(name, 'queue', type);
   const where = reached(broker, whole.reachOfDeadLetters(facts, ANY_MESSAGE, undefined, policies));
   if (where) {
-    return `Queue '${name}' was not created: its dead letters (messages rejected, expired, or over a length or delivery limit), by its dead-letter exchange and routing key${policies.some((definition) => 'dead-letter-exchange' in definition) ? ' or those of a policy matching its name' : ''}, would reach ${where}. Give it a dead-letter exchange and routing key that reach only queues in scope (trace_route shows where a key goes), or none; ${WIDER}.`;
+    return `Queue ${inQuotes(name)} was not created: its dead letters (messages rejected, expired, or over a length or delivery limit), by its dead-letter exchange and routing key${policies.some((definition) => 'dead-letter-exchange' in definition) ? ' or those of a policy matching its name' : ''}, would reach ${where}. Give it a dead-letter exchange and routing key that reach only queues in scope (trace_route shows where a key goes), or none; ${WIDER}.`;
   }
   const sources = whole.deadLettersNaming(name);
   if (sources > 0) {
-    return `Queue '${name}' was not created: ${plural(sources, 'queue')} outside ${scopeNote(broker)} dead-letter through the default exchange with routing keys that can name it, so it would receive their messages. Choose another name; ${WIDER}.`;
+    return `Queue ${inQuotes(name)} was not created: ${plural(sources, 'queue')} outside ${scopeNote(broker)} dead-letter through the default exchange with routing keys that can name it, so it would receive their messages. Choose another name; ${WIDER}.`;
   }
   return undefined;
 }
@@ -95,13 +96,13 @@ export async function judgeNewExchange(
   const reach = emptyReach();
   for (const alternate of alternates) whole.reachFromExchange(alternate, ANY_MESSAGE, reach);
   const where = reached(broker, reach);
-  const named = alternates.map((alternate) => `'${alternate}'`).join(', ');
+  const named = alternates.map((alternate) => `${inQuotes(alternate)}`).join(', ');
   if (where) {
-    return `Exchange '${name}' was not created: its alternate exchange ${named} (by its arguments or a policy matching its name) would pass what it cannot route to ${where}. Choose an alternate exchange that reaches only queues in scope (trace_route shows where a key goes), or none; ${WIDER}.`;
+    return `Exchange ${inQuotes(name)} was not created: its alternate exchange ${named} (by its arguments or a policy matching its name) would pass what it cannot route to ${where}. Choose an alternate exchange that reaches only queues in scope (trace_route shows where a key goes), or none; ${WIDER}.`;
   }
   const sources = whole.with({ exchanges: [facts] }).deadLetterSourcesOf(name, ANY_MESSAGE);
   if (sources > 0) {
-    return `Exchange '${name}' was not created: ${plural(sources, 'queue')} outside ${scopeNote(broker)} dead-letter to an exchange of that name, and its alternate exchange ${named} would pass their messages on. Choose another name or no alternate exchange; ${WIDER}.`;
+    return `Exchange ${inQuotes(name)} was not created: ${plural(sources, 'queue')} outside ${scopeNote(broker)} dead-letter to an exchange of that name, and its alternate exchange ${named} would pass their messages on. Choose another name or no alternate exchange; ${WIDER}.`;
   }
   return undefined;
 }
@@ -118,7 +119,7 @@ function brokerFedRefusal(broker: Broker, source: string, destination: string, d
       ? destination
       : undefined;
   if (!fed || (fed === TRACE_EXCHANGE && !broker.scope.queues.restricts)) return undefined;
-  return `Binding not created: exchange '${fed}' carries what the broker itself publishes (with tracing on, a copy of every message published or delivered in the vhost; the log; events naming every object), which this server's scope (${broker.scope.describe()}) cannot limit. A server without --vhosts or --queues can bind to it.`;
+  return `Binding not created: exchange ${inQuotes(fed)} carries what the broker itself publishes (with tracing on, a copy of every message published or delivered in the vhost; the log; events naming every object), which this server's scope (${broker.scope.describe()}) cannot limit. A server without --vhosts or --queues can bind to it.`;
 }
 
 /**
@@ -142,7 +143,7 @@ export async function judgeNewBinding(
   if (!source) return undefined;
   const taken = through(ANY_MESSAGE, whole.routingType(source), binding);
   if (!taken) return undefined;
-  const key = `key '${binding.routing_key}'${binding.arguments && Object.keys(binding.arguments).length > 0 ? ` and arguments ${JSON.stringify(binding.arguments)}` : ''}`;
+  const key = `key ${inQuotes(binding.routing_key)}${binding.arguments && Object.keys(binding.arguments).length > 0 ? ` and arguments ${JSON.stringify(binding.arguments)}` : ''}`;
   const passed =
     binding.destination_type === 'exchange'
       ? whole.reachFromExchange(binding.destination, taken)
@@ -150,11 +151,11 @@ export async function judgeNewBinding(
   const passedTo = reached(broker, passed);
   if (passedTo) {
     const how = binding.destination_type === 'exchange' ? 'would pass' : 'would dead-letter (rejected, expired, over a limit)';
-    return `Binding not created: ${binding.destination_type} '${binding.destination}' ${how} the messages exchange '${binding.source}' routes with ${key} on to ${passedTo}. Bind a destination that reaches only queues in scope (trace_route shows where a key goes); ${WIDER}.`;
+    return `Binding not created: ${binding.destination_type} ${inQuotes(binding.destination)} ${how} the messages exchange ${inQuotes(binding.source)} routes with ${key} on to ${passedTo}. Bind a destination that reaches only queues in scope (trace_route shows where a key goes); ${WIDER}.`;
   }
   const where = reached(broker, whole.tapAt(binding.source, taken));
   if (where) {
-    return `Binding not created: the messages exchange '${binding.source}' routes with ${key} also reach (or come from) ${where}, so ${binding.destination_type} '${binding.destination}' would get a copy of what the scope hides. Use a routing key (or headers) that no binding to such a queue shares (trace_route shows where a key goes); ${WIDER}.`;
+    return `Binding not created: the messages exchange ${inQuotes(binding.source)} routes with ${key} also reach (or come from) ${where}, so ${binding.destination_type} ${inQuotes(binding.destination)} would get a copy of what the scope hides. Use a routing key (or headers) that no binding to such a queue shares (trace_route shows where a key goes); ${WIDER}.`;
   }
   return undefined;
 }
@@ -173,7 +174,7 @@ export async function judgeExchangeDeletion(broker: Broker, vhost: string, name:
   ]
     .filter(Boolean)
     .join(' and ');
-  return `Exchange '${name}' was not deleted: it ${how} outside ${scopeNote(broker)}; deleting it would cut them off, and its bindings would go with it. ${WIDER_SENTENCE}`;
+  return `Exchange ${inQuotes(name)} was not deleted: it ${how} outside ${scopeNote(broker)}; deleting it would cut them off, and its bindings would go with it. ${WIDER_SENTENCE}`;
 }
 
 /** A binding about to be removed: refused when hidden queues would lose its messages, or get them through an alternate exchange instead. */
@@ -186,7 +187,7 @@ export async function judgeBindingDeletion(broker: Broker, vhost: string, bindin
   if (binding.destination_type === 'exchange') {
     const lost = whole.reachFromExchange(binding.destination, carried).hidden.size;
     if (lost > 0) {
-      return `Binding not removed: exchange '${binding.destination}' passes what it carries on to ${plural(lost, 'queue')} outside ${scopeNote(broker)}, which would stop getting it. ${WIDER_SENTENCE}`;
+      return `Binding not removed: exchange ${inQuotes(binding.destination)} passes what it carries on to ${plural(lost, 'queue')} outside ${scopeNote(broker)}, which would stop getting it. ${WIDER_SENTENCE}`;
     }
   }
   return unroutedRefusal(broker, whole, [binding], `Binding not removed`);
@@ -207,7 +208,7 @@ function unroutedRefusal(broker: Broker, whole: VhostTopology, bindings: Binding
     }
   }
   if (reach.hidden.size === 0) return undefined;
-  const exchanges = [...alternates].map((name) => `'${name}'`).join(', ');
+  const exchanges = [...alternates].map((name) => `${inQuotes(name)}`).join(', ');
   return `${lead}: messages exchange ${exchanges} routes through it would instead go to its alternate exchange, which passes them to ${plural(reach.hidden.size, 'queue')} outside ${scopeNote(broker)}. ${WIDER_SENTENCE}`;
 }
 
@@ -217,9 +218,9 @@ export async function judgeQueueDeletion(broker: Broker, vhost: string, name: st
   const whole = await VhostTopology.load(broker, vhost);
   const sources = whole.deadLettersNaming(name);
   if (sources > 0) {
-    return `Queue '${name}' was not deleted: ${plural(sources, 'queue')} outside ${scopeNote(broker)} dead-letter into it, and their dead letters would then be dropped. ${WIDER_SENTENCE}`;
+    return `Queue ${inQuotes(name)} was not deleted: ${plural(sources, 'queue')} outside ${scopeNote(broker)} dead-letter into it, and their dead letters would then be dropped. ${WIDER_SENTENCE}`;
   }
-  return unroutedRefusal(broker, whole, whole.bindingsTo(name, 'queue'), `Queue '${name}' was not deleted`);
+  return unroutedRefusal(broker, whole, whole.bindingsTo(name, 'queue'), `Queue ${inQuotes(name)} was not deleted`);
 }
 
 /** How many queues of a vhost the scope hides (all of them are deleted with it). */
@@ -233,7 +234,7 @@ export async function hiddenQueuesIn(broker: Broker, vhost: string): Promise<num
 export async function judgeVhostDeletion(broker: Broker, vhost: string): Promise<string | undefined> {
   const hidden = await hiddenQueuesIn(broker, vhost);
   if (hidden === 0) return undefined;
-  return `Vhost '${vhost}' was not deleted: it holds ${plural(hidden, 'queue')} outside ${scopeNote(broker)}, which would be deleted with it, messages and all. A server whose --queues covers every queue in it can delete it.`;
+  return `Vhost ${inQuotes(vhost)} was not deleted: it holds ${plural(hidden, 'queue')} outside ${scopeNote(broker)}, which would be deleted with it, messages and all. A server whose --queues covers every queue in it can delete it.`;
 }
 
 /**
@@ -244,7 +245,7 @@ export function judgeVhostSettings(broker: Broker, vhost: string, settings: Tabl
   // The broker reads "true" (a string) as true too.
   const tracing = settings.tracing;
   if (!broker.scope.queues.restricts || tracing === undefined || tracing === false || tracing === 'false') return undefined;
-  return `Vhost '${vhost}' was not changed: tracing copies every message published or delivered in it to exchange amq.rabbitmq.trace, those of queues outside this server's scope (${broker.scope.describe()}) too. Leave tracing off; a server without --queues can turn it on.`;
+  return `Vhost ${inQuotes(vhost)} was not changed: tracing copies every message published or delivered in it to exchange amq.rabbitmq.trace, those of queues outside this server's scope (${broker.scope.describe()}) too. Leave tracing off; a server without --queues can turn it on.`;
 }
 
 /** Permissions grant by pattern: under --queues they reach hidden queues too. */
@@ -274,7 +275,7 @@ function uriVhosts(uris: unknown, fallback: string): { vhosts: string[] } | { pr
  */
 export async function judgeShovel(broker: Broker, vhost: string, name: string, value: Table): Promise<string | undefined> {
   if (!broker.scope.active) return undefined;
-  const lead = `Shovel '${name}' was not set`;
+  const lead = `Shovel ${inQuotes(name)} was not set`;
   const sourceExchange = typeof value['src-exchange'] === 'string' ? value['src-exchange'] : undefined;
   const sourceKey = typeof value['src-exchange-key'] === 'string' ? value['src-exchange-key'] : '';
   if (sourceExchange !== undefined) {
@@ -295,7 +296,7 @@ export async function judgeShovel(broker: Broker, vhost: string, name: string, v
     carried = through(ANY_MESSAGE, source.routingType(exchange), { routing_key: sourceKey, arguments: {} }) ?? ANY_MESSAGE;
     const where = reached(broker, source.tapAt(sourceExchange, carried));
     if (where) {
-      return `${lead}: it would bind a queue of its own to exchange '${sourceExchange}' with key '${sourceKey}', whose messages also reach (or come from) ${where}, and carry a copy of them away. Use a source key no binding to such a queue shares, or a source queue in scope; ${WIDER}.`;
+      return `${lead}: it would bind a queue of its own to exchange ${inQuotes(sourceExchange)} with key ${inQuotes(sourceKey)}, whose messages also reach (or come from) ${where}, and carry a copy of them away. Use a source key no binding to such a queue shares, or a source queue in scope; ${WIDER}.`;
     }
   }
   const reach = await shovelDelivers(broker, vhost, value, carried);
@@ -304,8 +305,8 @@ export async function judgeShovel(broker: Broker, vhost: string, name: string, v
   const destinationKey = typeof value['dest-exchange-key'] === 'string' ? value['dest-exchange-key'] : undefined;
   const to =
     typeof value['dest-queue'] === 'string'
-      ? `queue '${value['dest-queue']}'`
-      : `exchange '${String(value['dest-exchange'])}'${destinationKey !== undefined ? ` with key '${destinationKey}'` : ' with the keys the messages keep'}`;
+      ? `queue ${inQuotes(value['dest-queue'])}`
+      : `exchange ${inQuotes(String(value['dest-exchange']))}${destinationKey !== undefined ? ` with key ${inQuotes(destinationKey)}` : ' with the keys the messages keep'}`;
   return `${lead}: what it delivers to ${to} would reach ${where}. Give it a destination that reaches only queues in scope (trace_route shows where a key goes); ${WIDER}.`;
 }
 
@@ -342,7 +343,7 @@ export async function judgeShovelDeletion(broker: Broker, vhost: string, name: s
     for (const sourceVhost of sources.vhosts)
       if (!broker.scope.queueAllowed(sourceVhost, sourceQueue)) reach.hidden.add(`source ${sourceVhost} ${sourceQueue}`);
   if (reach.hidden.size === 0) return undefined;
-  return `Shovel '${name}' was not deleted: it moves messages out of or into ${plural(reach.hidden.size, 'queue')} outside ${scopeNote(broker)}, which would stop. ${WIDER_SENTENCE}`;
+  return `Shovel ${inQuotes(name)} was not deleted: it moves messages out of or into ${plural(reach.hidden.size, 'queue')} outside ${scopeNote(broker)}, which would stop. ${WIDER_SENTENCE}`;
 }
 
 /** A federation upstream takes effect through policies, whose patterns match hidden queues (a policy using the set 'all' takes a new one at once). */
@@ -365,7 +366,7 @@ export async function judgeDeliveryInto(
   const whole = topology ?? (await VhostTopology.load(broker, vhost));
   const where = reached(broker, whole.reachFromExchange('', oneMessage(name)));
   if (!where) return undefined;
-  return `queue '${name}' dead-letters (messages rejected, expired, or over a length or delivery limit) into ${where}, so what is put there could end up in them. Choose a queue whose dead letters stay in scope; ${WIDER}`;
+  return `queue ${inQuotes(name)} dead-letters (messages rejected, expired, or over a length or delivery limit) into ${where}, so what is put there could end up in them. Choose a queue whose dead letters stay in scope; ${WIDER}`;
 }
 
 /** The hidden queues messages published with these routing keys (the key, then CC and BCC) and headers could reach, dead letters included. */
@@ -417,12 +418,12 @@ export async function judgeDefinitions(broker: Broker, document: Item, target: s
       'apply-to': typeof policy['apply-to'] === 'string' ? policy['apply-to'] : undefined,
       definition,
     });
-    removes.push(`policy '${String(policy.name)}' in vhost '${vhost}' sets ${keys.join(', ')}: ${impact}`);
+    removes.push(`policy ${inQuotes(String(policy.name))} in vhost ${inQuotes(vhost)} sets ${keys.join(', ')}: ${impact}`);
   }
   for (const parameter of itemsOf(document, 'parameters')) {
     if (parameter.component !== 'shovel') continue;
     const taken = shovelRemoves((parameter.value ?? {}) as Table);
-    if (taken) removes.push(`shovel '${String(parameter.name)}' ${taken}`);
+    if (taken) removes.push(`shovel ${inQuotes(String(parameter.name))} ${taken}`);
   }
   if (!scope.active) return { removes };
 

@@ -7,6 +7,7 @@ import { MAX_OUTPUT_CHARS, plural, quoted, record } from './output.js';
 import { getQueueInfo } from './queues.js';
 import { objectName, vhost } from './schemas.js';
 import { READ_ONLY, defineTool } from './tool.js';
+import { inQuotes } from '../broker/one-line.js';
 
 /** A stream consumer waits this long for its first message, then this long for each next one: no more means the end. */
 const FIRST_WAIT_MS = 2000;
@@ -17,7 +18,7 @@ const BODY_CHARS = 1000;
 /** The x-stream-offset consumer argument for what the caller gave, or what is wrong with it. */
 function streamOffset(offset: string | number): { value: unknown; label: string } | { problem: string } {
   const shown = String(offset).length > 40 ? `${String(offset).slice(0, 40)}…` : String(offset);
-  const problem = `offset '${shown}' is not first, last, next, a whole number from 0 or an ISO 8601 time with a zone (like 2024-05-01T12:00:00Z)`;
+  const problem = `offset ${inQuotes(shown)} is not first, last, next, a whole number from 0 or an ISO 8601 time with a zone (like 2024-05-01T12:00:00Z)`;
   if (typeof offset === 'number') {
     return Number.isSafeInteger(offset) && offset >= 0 ? { value: { '!': 'long', value: offset }, label: `offset ${offset}` } : { problem };
   }
@@ -94,14 +95,14 @@ export const readStream = defineTool({
     const queue = await getQueueInfo(broker, vhostName, args.queue);
     if (queue.type !== 'stream') {
       return {
-        text: `Queue '${args.queue}' in vhost '${vhostName}' is a ${queue.type ?? 'classic'} queue, not a stream: peek_messages reads it without removing messages.`,
+        text: `Queue ${inQuotes(args.queue)} in vhost ${inQuotes(vhostName)} is a ${queue.type ?? 'classic'} queue, not a stream: peek_messages reads it without removing messages.`,
         isError: true,
       };
     }
     const messages = await broker.amqp
       .forVhost(vhostName)
-      .withOwnChannel(`reading stream '${args.queue}'`, (channel) => readFromOffset(channel, args.queue, offset.value, count));
-    const where = `stream '${args.queue}' in vhost '${vhostName}'`;
+      .withOwnChannel(`reading stream ${inQuotes(args.queue)}`, (channel) => readFromOffset(channel, args.queue, offset.value, count));
+    const where = `stream ${inQuotes(args.queue)} in vhost ${inQuotes(vhostName)}`;
     if (messages.length === 0) {
       const hint = offset.label === 'next' ? ' (next waits for new messages only; use last or first to read stored ones)' : '';
       return `No message in ${where} at ${offset.label} within ${FIRST_WAIT_MS / 1000} s: that is the end of the stream${hint}.`;

@@ -4,6 +4,7 @@ import { apiPath } from '../broker/management-client.js';
 import { withoutMajority } from '../broker/quorum-majority.js';
 import { managementTopology } from './bindings.js';
 import { type QueueInfo, getQueueInfo } from './queues.js';
+import { inQuotes } from '../broker/one-line.js';
 
 /** Distinct routes, and queues, looked at after one failed publish. */
 const MAX_LOOKED_AT = 20;
@@ -15,7 +16,7 @@ export function unavailability(queue: QueueInfo, vhostName: string, runningNodes
   if (!queue.state || queue.state === 'running' || queue.state === 'idle') return undefined;
   // A queue on a stopped node reads 'down' in the list and 'stopped' on its own.
   const where = queue.node && !runningNodes.has(queue.node) ? `lives on node ${queue.node}, which is down` : `is ${queue.state}`;
-  return `${type} queue '${queue.name}' in vhost '${vhostName}' ${where}: it stores nothing until it runs again`;
+  return `${type} queue ${inQuotes(queue.name)} in vhost ${inQuotes(vhostName)} ${where}: it stores nothing until it runs again`;
 }
 
 /**

@@ -6,6 +6,7 @@ import { orIfNotFound, vhostNotFound } from '../not-found.js';
 import { capOutput, plural, record, table } from '../output.js';
 import { objectName, vhost } from '../schemas.js';
 import { READ_ONLY, defineTool } from '../tool.js';
+import { inQuotes } from '../../broker/one-line.js';
 
 interface User {
   name: string;
@@ -96,7 +97,7 @@ function topicText(p: TopicPermission): string {
 
 /** The broker answers 404 for a user that does not exist. */
 function userNotFound(name: string): string {
-  return `user '${name}' not found; list_users shows the existing ones`;
+  return `user ${inQuotes(name)} not found; list_users shows the existing ones`;
 }
 
 async function userDetail(broker: Broker, name: string): Promise<string> {
@@ -139,7 +140,7 @@ async function vhostAccess(broker: Broker, vhostName: string): Promise<string> {
     broker.management.get<TopicPermission[]>(apiPath('vhosts', vhostName, 'topic-permissions'), { notFound }),
     broker.management.get<Limits[]>(apiPath('vhost-limits', vhostName), { notFound }),
   ]);
-  const lines = [`Who may use vhost '${vhostName}' (limits: ${limitsText(limits[0]?.value)})`];
+  const lines = [`Who may use vhost ${inQuotes(vhostName)} (limits: ${limitsText(limits[0]?.value)})`];
   lines.push(
     permissions.length > 0
       ? table(
@@ -198,7 +199,7 @@ export const listPolicies = defineTool({
         operator_policy?: string;
         effective_policy_definition?: Record<string, unknown>;
       }>(apiPath('queues', vhostName, args.queue), {
-        notFound: `queue '${args.queue}' not found in vhost '${vhostName}'; list_queues shows what exists`,
+        notFound: `queue ${inQuotes(args.queue)} not found in vhost ${inQuotes(vhostName)}; list_queues shows what exists`,
       });
       return record({
         queue: args.queue,
@@ -218,9 +219,9 @@ export const listPolicies = defineTool({
     const rows = [...policies.map((p) => ['policy', p] as const), ...operator.map((p) => ['operator', p] as const)]
       .sort((a, b) => b[1].priority - a[1].priority)
       .map(([kind, p]) => [kind, p.name, p.pattern, p['apply-to'], p.priority, JSON.stringify(p.definition)]);
-    if (rows.length === 0) return `No policies or operator policies in vhost '${vhostName}'.`;
+    if (rows.length === 0) return `No policies or operator policies in vhost ${inQuotes(vhostName)}.`;
     return capOutput(
-      `Policies in vhost '${vhostName}', highest priority first\n${table(['kind', 'name', 'pattern', 'apply-to', 'priority', 'definition'], rows)}`,
+      `Policies in vhost ${inQuotes(vhostName)}, highest priority first\n${table(['kind', 'name', 'pattern', 'apply-to', 'priority', 'definition'], rows)}`,
     );
   },
 });
@@ -267,8 +268,8 @@ export const listLinks = defineTool({
           String(value['ack-mode'] ?? 'on-confirm'),
         ];
       });
-      lines.push(`Shovels in vhost '${vhostName}'\n${table(['name', 'state', 'from', 'to', 'ack-mode'], rows)}`);
-    } else lines.push(`No dynamic shovels in vhost '${vhostName}'.`);
+      lines.push(`Shovels in vhost ${inQuotes(vhostName)}\n${table(['name', 'state', 'from', 'to', 'ack-mode'], rows)}`);
+    } else lines.push(`No dynamic shovels in vhost ${inQuotes(vhostName)}.`);
     if (upstreams.length > 0) {
       const rows = upstreams.map((upstream) => {
         const mine = (links ?? []).filter((link) => link.upstream === upstream.name);
@@ -286,7 +287,7 @@ export const listLinks = defineTool({
         ];
       });
       lines.push(`Federation upstreams\n${table(['name', 'uri', 'links'], rows)}`);
-    } else lines.push(`No federation upstreams in vhost '${vhostName}'.`);
+    } else lines.push(`No federation upstreams in vhost ${inQuotes(vhostName)}.`);
     if (links === null) lines.push('Federation link status unavailable: enable rabbitmq_federation_management.');
     return capOutput(lines.join('\n'));
   },

@@ -8,6 +8,7 @@ import { orIfNotFound } from '../not-found.js';
 import { confirm, objectName, vhost } from '../schemas.js';
 import { defineTool, destroys, writes } from '../tool.js';
 import { CONFIG_KINDS, CONFIG_KIND_NAMES, type ConfigKind, type ConfigTarget, parseSettings } from './config-kinds.js';
+import { inQuotes } from '../../broker/one-line.js';
 
 /**
  * Administration in two tools instead of twenty: `set_configuration` creates or updates any
@@ -39,9 +40,9 @@ function changes(before: Record<string, unknown>, after: Record<string, unknown>
 /** Restarting a shovel reconnects both ends; the shovel plugin's management API does it. */
 async function restartShovel(broker: Broker, name: string, vhostName: string): Promise<string> {
   await broker.management.delete(`${apiPath('shovels', 'vhost', vhostName, name)}/restart`, {
-    notFound: `shovel '${name}' not found in vhost '${vhostName}' (or rabbitmq_shovel_management is off); list_links shows the shovels`,
+    notFound: `shovel ${inQuotes(name)} not found in vhost ${inQuotes(vhostName)} (or rabbitmq_shovel_management is off); list_links shows the shovels`,
   });
-  return `Restarted shovel '${name}' in vhost '${vhostName}'; list_links shows its state.`;
+  return `Restarted shovel ${inQuotes(name)} in vhost ${inQuotes(vhostName)}; list_links shows its state.`;
 }
 
 const kind = z.enum(CONFIG_KIND_NAMES);

@@ -14,6 +14,7 @@ import {
 import { vhostNotFound } from '../not-found.js';
 import { plural } from '../output.js';
 import { type Policy, tagList } from './admin-reads.js';
+import { inQuotes } from '../../broker/one-line.js';
 
 /**
  * The kinds of broker configuration set_configuration and delete_configuration handle, one
@@ -99,12 +100,12 @@ const tags = z.union([z.string(), z.array(z.string())]);
 
 /** "vhost 'a'" */
 function named(noun: string): (target: ConfigTarget) => string {
-  return (target) => `${noun} '${target.name}'`;
+  return (target) => `${noun} ${inQuotes(target.name)}`;
 }
 
 /** "policy 'p' in vhost 'v'" */
 function namedInVhost(noun: string): (target: ConfigTarget) => string {
-  return (target) => `${noun} '${target.name}' in vhost '${target.vhost}'`;
+  return (target) => `${noun} ${inQuotes(target.name)} in vhost ${inQuotes(target.vhost)}`;
 }
 
 /** The delete preview of a kind whose deletion takes nothing else with it: the object as it is. */
@@ -117,7 +118,7 @@ const LIMITS_ACCEPT = { headers: { accept: '*/*' } };
 
 /** A user's or vhost's limits: one PUT or DELETE per limit, read back as a list holding { value }. */
 function limitsKind(owner: 'user' | 'vhost', settings: z.ZodType<Settings>): ConfigKind {
-  const describe = (target: ConfigTarget) => `limits of ${owner} '${target.name}'`;
+  const describe = (target: ConfigTarget) => `limits of ${owner} ${inQuotes(target.name)}`;
   return {
     settings,
     describe,
@@ -262,7 +263,7 @@ const userKind: ConfigKind = {
   apply({ broker, target, path, settings, password, before }) {
     const userTags = tagList((settings.tags as string | string[] | undefined) ?? (before?.tags as string[] | string | undefined)).join(',');
     if (password !== undefined) return broker.management.put(path, { password, tags: userTags });
-    if (!before) throw new BrokerError('invalid', `User '${target.name}' does not exist: give a password to create it.`);
+    if (!before) throw new BrokerError('invalid', `User ${inQuotes(target.name)} does not exist: give a password to create it.`);
     // Keeping the password means sending its hash back; it is never shown.
     return broker.management.put(path, {
       password_hash: before.password_hash,
@@ -272,7 +273,7 @@ const userKind: ConfigKind = {
   },
   deleteRefusal: (broker, target) =>
     target.name === broker.user
-      ? `User '${target.name}' is the one this server connects as; deleting it would cut the server off. Use the management UI or another account.`
+      ? `User ${inQuotes(target.name)} is the one this server connects as; deleting it would cut the server off. Use the management UI or another account.`
       : undefined,
   async deleteImpact(broker, target, before) {
     const connections = await broker.management.get<{ user: string }[]>(apiPath('connections'));
@@ -281,7 +282,7 @@ const userKind: ConfigKind = {
   },
 };
 
-const describePermissions = (target: ConfigTarget) => `permissions of user '${target.name}' on vhost '${target.vhost}'`;
+const describePermissions = (target: ConfigTarget) => `permissions of user ${inQuotes(target.name)} on vhost ${inQuotes(target.vhost)}`;
 
 const permissionsKind: ConfigKind = {
   settings: z.strictObject({ configure: regex, write: regex, read: regex }),
@@ -294,7 +295,8 @@ const permissionsKind: ConfigKind = {
     `would remove the ${describePermissions(target)} (configure=${String(before.configure)} write=${String(before.write)} read=${String(before.read)}); the user can no longer use that vhost`,
 };
 
-const describeTopicPermissions = (target: ConfigTarget) => `topic permissions of user '${target.name}' on vhost '${target.vhost}'`;
+const describeTopicPermissions = (target: ConfigTarget) =>
+  `topic permissions of user ${inQuotes(target.name)} on vhost ${inQuotes(target.vhost)}`;
 
 const topicPermissionsKind: ConfigKind = {
   settings: z.strictObject({ exchange: z.string().max(255), write: regex, read: regex }),
@@ -412,7 +414,7 @@ const federationUpstreamKind: ConfigKind = {
     const federating = await policiesFederatingQueues(broker, target);
     if (federating.length === 0) return undefined;
     return {
-      why: `is used for queues by ${federating.length === 1 ? 'policy' : 'policies'} ${federating.map((name) => `'${name}'`).join(', ')}, so queue federation moves messages off the upstream's queues of the same names (in another vhost or broker) whenever the local ones have consumers`,
+      why: `is used for queues by ${federating.length === 1 ? 'policy' : 'policies'} ${federating.map((name) => `${inQuotes(name)}`).join(', ')}, so queue federation moves messages off the upstream's queues of the same names (in another vhost or broker) whenever the local ones have consumers`,
       impact: 'every message those upstream queues receive from then on can be taken',
     };
   },

@@ -12,6 +12,7 @@ import { diffDefinitions } from './diff.js';
 import { documentProblems, documentSchema, forVhost } from './document.js';
 import { type Item, KINDS, count, itemsOf, kindNamed } from './kinds.js';
 import { blockersText, counts, destination, diffDetails, formatDocument, tally, verification } from './render.js';
+import { inQuotes } from '../../broker/one-line.js';
 
 /**
  * Definitions: the broker's topology, policies, parameters and users as one JSON document
@@ -69,7 +70,7 @@ async function withLeftOutExchanges(broker: Broker, vhost: string | undefined, d
     document: { ...document, exchanges: [...itemsOf(document, kind), ...missing.map((exchange) => pick(exchange, fields))] },
     added: missing.map(
       (exchange) =>
-        `'${String(exchange.name)}'${vhost === undefined ? ` in vhost '${String(exchange.vhost)}'` : ''}${exchange.internal === true ? ' (internal)' : ''}`,
+        `${inQuotes(String(exchange.name))}${vhost === undefined ? ` in vhost ${inQuotes(String(exchange.vhost))}` : ''}${exchange.internal === true ? ' (internal)' : ''}`,
     ),
   };
 }
@@ -96,7 +97,7 @@ export const exportDefinitions = defineTool({
     const { document: raw, added } = await readDefinitions(broker, args.vhost);
     const document = withoutCredentials(raw);
     const version = typeof document.rabbitmq_version === 'string' ? document.rabbitmq_version : document.rabbit_version;
-    const where = args.vhost === undefined ? 'the whole broker' : `vhost '${args.vhost}'`;
+    const where = args.vhost === undefined ? 'the whole broker' : `vhost ${inQuotes(args.vhost)}`;
     const hint =
       args.vhost === undefined
         ? 'export one vhost at a time (vhost argument; list_vhosts shows them)'

@@ -1,5 +1,6 @@
 import { MASK } from '../credentials.js';
 import { type DefinitionKind, type Item, KINDS, canonical, count, hasEntries, itemsOf, kindNamed, show } from './kinds.js';
+import { inQuotes } from '../../broker/one-line.js';
 
 /**
  * The import plan: what importing a document would add, change, leave in conflict, skip or
@@ -59,7 +60,7 @@ function fieldChanges(kind: DefinitionKind, incoming: Item, existing: Item): str
 
 /** What an import does to a user's password: never shows a hash, refuses to clear one by accident. */
 function passwordChange(user: Item, existing: Item | undefined, verifying: boolean): { change?: string; blocker?: string; clears?: true } {
-  const label = `user '${String(user.name)}'`;
+  const label = `user ${inQuotes(String(user.name))}`;
   if (user.password !== undefined && user.password_hash !== undefined) {
     return { blocker: `${label} has both password and password_hash; RabbitMQ refuses that: keep one` };
   }
@@ -111,11 +112,11 @@ function skipReason(
   const source = String(item.source);
   if (source === '') return "the default exchange's bindings are implicit: RabbitMQ skips it";
   const exists = (set: Set<string>, object: string) => object.startsWith('amq.') || set.has(JSON.stringify([vhost, object]));
-  if (!exists(exchanges, source)) return `exchange '${source}' neither exists nor is in the document: RabbitMQ skips the binding`;
+  if (!exists(exchanges, source)) return `exchange ${inQuotes(source)} neither exists nor is in the document: RabbitMQ skips the binding`;
   const destination = String(item.destination);
   const destinations = item.destination_type === 'queue' ? queues : exchanges;
   if (!exists(destinations, destination)) {
-    return `${String(item.destination_type)} '${destination}' neither exists nor is in the document: RabbitMQ skips the binding`;
+    return `${String(item.destination_type)} ${inQuotes(destination)} neither exists nor is in the document: RabbitMQ skips the binding`;
   }
   return undefined;
 }
@@ -139,7 +140,7 @@ function wholeBrokerBlockers(incoming: Item, current: Item): string[] {
     for (const item of items) if (typeof item.vhost === 'string' && !knownVhosts.has(item.vhost)) unknownVhosts.add(item.vhost);
   }
   for (const vhost of unknownVhosts) {
-    blockers.push(`vhost '${vhost}' does not exist and the document does not create it: RabbitMQ would fail the import partway`);
+    blockers.push(`vhost ${inQuotes(vhost)} does not exist and the document does not create it: RabbitMQ would fail the import partway`);
   }
   for (const kind of KINDS.filter((candidate) => candidate.key === 'permissions' || candidate.key === 'topic_permissions')) {
     const unknownUsers = new Set(
@@ -147,7 +148,7 @@ function wholeBrokerBlockers(incoming: Item, current: Item): string[] {
         .filter((item) => !knownUsers.has(item.user))
         .map((item) => String(item.user)),
     );
-    for (const user of unknownUsers) blockers.push(`${kind.many} name user '${user}', who neither exists nor is in the document`);
+    for (const user of unknownUsers) blockers.push(`${kind.many} name user ${inQuotes(user)}, who neither exists nor is in the document`);
   }
   return blockers;
 }
@@ -167,7 +168,7 @@ export function diffDefinitions(incoming: Item, current: Item, target: string | 
     for (const raw of itemsOf(incoming, kind)) {
       // A vhost document of 3.11+ keeps a vhost's description and tags under metadata.
       const item = kind.key === 'vhosts' && raw.metadata && typeof raw.metadata === 'object' ? { ...(raw.metadata as Item), ...raw } : raw;
-      const where = target === undefined && kind.inVhost ? ` in vhost '${String(item.vhost)}'` : '';
+      const where = target === undefined && kind.inVhost ? ` in vhost ${inQuotes(String(item.vhost))}` : '';
       const label = `${kind.label(item)}${where}`;
       if ((kind.key === 'parameters' || kind.key === 'global_parameters') && holdsMask(item.value)) {
         diff.blockers.push(
@@ -184,7 +185,7 @@ export function diffDefinitions(incoming: Item, current: Item, target: string | 
       if (kind.key === 'users') {
         const password = passwordChange(item, now, verifying);
         if (password.blocker) diff.blockers.push(password.blocker);
-        if (password.clears) cleared.push(`'${String(item.name)}'`);
+        if (password.clears) cleared.push(`${inQuotes(String(item.name))}`);
         if (password.change && now) changes.push(password.change);
       }
       if (!now) diff.added.push({ kind, label, detail: addedDetail(kind, item) });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { objectName } from '../schemas.js';
 import { type Item, KINDS, itemsOf } from './kinds.js';
+import { inQuotes } from '../../broker/one-line.js';
 
 /** What import_definitions accepts as a document, and the document a vhost-level import sends. */
 
@@ -66,7 +67,12 @@ export function documentProblems(error: z.ZodError, document: Item): string {
     const [key, index, ...rest] = issue.path;
     if (typeof index !== 'number') return `${issue.path.join('.') || 'document'}: ${issue.message}`;
     const item = (document[String(key)] as unknown[])[index] as Item | undefined;
-    const named = typeof item?.name === 'string' ? ` '${item.name}'` : typeof item?.source === 'string' ? ` (source '${item.source}')` : '';
+    const named =
+      typeof item?.name === 'string'
+        ? ` ${inQuotes(item.name)}`
+        : typeof item?.source === 'string'
+          ? ` (source ${inQuotes(item.source)})`
+          : '';
     return `${String(key)}[${index}]${named}${rest.length > 0 ? `.${rest.join('.')}` : ''}: ${issue.message}`;
   });
   const more = error.issues.length > problems.length ? ` (and ${error.issues.length - problems.length} more)` : '';

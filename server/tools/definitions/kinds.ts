@@ -1,5 +1,6 @@
 import { withoutCredentials } from '../credentials.js';
 import { quoted } from '../output.js';
+import { inQuotes } from '../../broker/one-line.js';
 
 /**
  * The sections of a definitions document (GET/POST /api/definitions, or /api/definitions/{vhost}
@@ -27,7 +28,7 @@ export interface DefinitionKind {
   fixed?: boolean;
 }
 
-const name = (item: Item) => `'${String(item.name)}'`;
+const name = (item: Item) => `${inQuotes(String(item.name))}`;
 
 export const KINDS: readonly DefinitionKind[] = [
   {
@@ -57,7 +58,7 @@ export const KINDS: readonly DefinitionKind[] = [
     inVhost: true,
     perVhostImport: false,
     id: (item) => [item.user],
-    label: (item) => `user '${String(item.user)}'`,
+    label: (item) => `user ${inQuotes(String(item.user))}`,
     fields: { configure: undefined, write: undefined, read: undefined },
   },
   {
@@ -67,7 +68,7 @@ export const KINDS: readonly DefinitionKind[] = [
     inVhost: true,
     perVhostImport: false,
     id: (item) => [item.user, item.exchange],
-    label: (item) => `user '${String(item.user)}' on exchange '${String(item.exchange)}'`,
+    label: (item) => `user ${inQuotes(String(item.user))} on exchange ${inQuotes(String(item.exchange))}`,
     fields: { write: undefined, read: undefined },
   },
   {
@@ -77,7 +78,7 @@ export const KINDS: readonly DefinitionKind[] = [
     inVhost: true,
     perVhostImport: true,
     id: (item) => [item.component, item.name],
-    label: (item) => `${String(item.component)} '${String(item.name)}'`,
+    label: (item) => `${String(item.component)} ${inQuotes(String(item.name))}`,
     fields: { value: undefined },
   },
   {
@@ -130,14 +131,14 @@ export const KINDS: readonly DefinitionKind[] = [
     perVhostImport: true,
     id: (item) => [item.source, item.destination_type, item.destination, item.routing_key, canonical(item.arguments ?? {})],
     label: (item) =>
-      `${quoted(String(item.source))} → ${String(item.destination_type)} '${String(item.destination)}' key '${String(item.routing_key)}'${hasEntries(item.arguments) ? ` ${show(item.arguments)}` : ''}`,
+      `${quoted(String(item.source))} → ${String(item.destination_type)} ${inQuotes(String(item.destination))} key ${inQuotes(String(item.routing_key))}${hasEntries(item.arguments) ? ` ${show(item.arguments)}` : ''}`,
     fields: {},
   },
 ];
 
 export function kindNamed(key: string): DefinitionKind {
   const kind = KINDS.find((candidate) => candidate.key === key);
-  if (!kind) throw new Error(`no definitions kind '${key}'`);
+  if (!kind) throw new Error(`no definitions kind ${inQuotes(key)}`);
   return kind;
 }
 

@@ -1,5 +1,6 @@
 import { type Item, KINDS, count, itemsOf } from './kinds.js';
 import type { Diff, Entry } from './diff.js';
+import { inQuotes } from '../../broker/one-line.js';
 
 /** The definitions tools' text: a document compactly, and an import plan as a per-kind diff. */
 
@@ -78,8 +79,8 @@ export function destination(document: Item, target: string | undefined): string 
   const named = KINDS.filter((kind) => kind.perVhostImport).flatMap((kind) => itemsOf(document, kind).map((item) => item.vhost));
   const others = [...new Set(named)].filter((vhost): vhost is string => typeof vhost === 'string' && vhost !== target);
   return others.length === 0
-    ? `into vhost '${target}'`
-    : `into vhost '${target}' (objects the document puts in vhost ${others.map((vhost) => `'${vhost}'`).join(', ')} go there instead)`;
+    ? `into vhost ${inQuotes(target)}`
+    : `into vhost ${inQuotes(target)} (objects the document puts in vhost ${others.map((vhost) => `${inQuotes(vhost)}`).join(', ')} go there instead)`;
 }
 
 /** What the re-read broker says about the objects the import was to add or change. */
