@@ -47,6 +47,8 @@ const shared = {
   hookTimeout: 120_000,
   // Concurrent cases (a describe.concurrent) mostly wait for the broker: all of one table at once.
   maxConcurrency: 30,
+  // expect.poll waits for an event in the window or the broker: a loaded 2-core machine needs more than 1 s.
+  expect: { poll: { timeout: 15_000 } },
 };
 
 export default defineConfig(async () => {

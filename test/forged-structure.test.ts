@@ -95,7 +95,7 @@ describe('lists and details', () => {
     expect(lines.some((line) => line.startsWith('forged-queue'))).toBe(false);
     expect(lines.some((line) => line.startsWith('fake'))).toBe(false);
     const rows = lines.filter((line) => / \| /.test(line));
-    const header = rows[0].split(' | ').length;
+    const header = (rows[0] ?? '').split(' | ').length;
     // Every row has as many cells as the header: the name's | are escaped.
     for (const row of rows) expect(row.split(/(?<!\\) \| /).length, row).toBe(header);
     expect(answer.text).toContain('evil\\u2028forged-queue \\| classic');

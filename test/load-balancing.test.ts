@@ -186,7 +186,7 @@ describe('behind HAProxy (deploy/haproxy/haproxy.cfg)', () => {
     let config = readFileSync('deploy/haproxy/haproxy.cfg', 'utf8');
     config = replaceAll(config, 'bind *:8000 ssl crt /etc/ssl/mcp.pem', `bind 127.0.0.1:${lbPort}`);
     for (let i = 0; i < INSTANCES; i++) config = replaceAll(config, `10.0.1.1${i}:8000`, `127.0.0.1:${ports[i]}`);
-    config = replaceAll(config, 'inter 5s fall 3 rise 2', 'inter 200ms fall 2 rise 1');
+    config = replaceAll(config, 'inter 5s fall 3 rise 2', 'inter 1s fall 2 rise 1');
     config = replaceAll(
       config,
       'log stdout format raw local0',
@@ -217,7 +217,8 @@ describe('behind HAProxy (deploy/haproxy/haproxy.cfg)', () => {
       const load = startLoad(`http://127.0.0.1:${lbPort}/mcp`);
       const seenDown: string[] = [];
       const exitCodes = await rollingRestart(instances, ports, 700, async (index) => {
-        for (let i = 0; i < 40; i++) {
+        // Checks every second, down after two failures: up to 10 s on a loaded machine.
+        for (let i = 0; i < 200; i++) {
           const state = await status(`instance${index + 1}`);
           if (state === 'DOWN') {
             seenDown.push(`instance${index + 1}`);
