@@ -150,6 +150,7 @@ describe('profile import and export through the host', () => {
       /passphrase does not open this file/,
     );
     expect(await to.host.profiles.list()).toEqual([]);
+    expect(appFiles(to)).toMatch(/"level":"warn".*"reason":"That passphrase does not open this file.*"msg":"profile import refused"/);
 
     const result = await to.host.profiles.applyImport({ token: preview!.token, choices, passphrase: PASSPHRASE });
     expect(result.imported.map((view) => [view.name, view.hasPassword, view.safety])).toEqual([

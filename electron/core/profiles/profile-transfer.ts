@@ -388,13 +388,17 @@ export class ProfileTransfer {
     let secrets = new Map<number, string>();
     if (parsed.secrets && !request.withoutPasswords) {
       if (!request.passphrase) throw new Error('Enter the passphrase chosen when the file was exported, or import without the passwords.');
-      secrets = await decryptSecrets(parsed.secrets, parsed.rawProfiles, request.passphrase);
+      secrets = await decryptSecrets(parsed.secrets, parsed.rawProfiles, request.passphrase).catch((error: Error) => {
+        this.#deps.log('warn', 'profile import refused', { path: pending.path, reason: error.message });
+        throw error;
+      });
     }
     const created: Profile[] = [];
     try {
       for (const entry of plan) created.push(await this.#deps.create(entry.settings, entry.password ?? secrets.get(entry.key) ?? null));
     } catch (error) {
       for (const profile of created) this.#deps.remove(profile.id);
+      this.#deps.log('warn', 'profile import undone', { path: pending.path, reason: (error as Error).message, undone: created.length });
       throw error;
     }
     this.#pending = null;
