@@ -393,16 +393,17 @@ export class ProfileTransfer {
         throw error;
       });
     }
+    const entries = plan.map((entry) => ({ ...entry, password: entry.password ?? secrets.get(entry.key) ?? null }));
     const created: Profile[] = [];
     try {
-      for (const entry of plan) created.push(await this.#deps.create(entry.settings, entry.password ?? secrets.get(entry.key) ?? null));
+      for (const entry of entries) created.push(await this.#deps.create(entry.settings, entry.password));
     } catch (error) {
       for (const profile of created) this.#deps.remove(profile.id);
       this.#deps.log('warn', 'profile import undone', { path: pending.path, reason: (error as Error).message, undone: created.length });
       throw error;
     }
     this.#pending = null;
-    const withoutPassword = created.filter((_, index) => (plan[index]?.password ?? secrets.get(plan[index]?.key ?? -1)) == null);
+    const withoutPassword = created.filter((_, index) => entries[index]?.password === null);
     this.#deps.log('info', 'profiles imported', {
       path: pending.path,
       format: parsed.format,

@@ -402,7 +402,6 @@ function fromNode(node: { name: string; origin: string; read: (build: Builder) =
   notes.unshift(
     `The file names only the management (HTTP API) port, ${port}; the AMQP port is set to ${amqpPort}, RabbitMQ's default${tls ? ' with TLS' : ''}. Change it in Edit if your broker uses another.`,
   );
-  if (password === null) notes.push('No password in the file: you can add it after the import.');
   const tlsSettings = { enabled: tls, verify, ...(tls ? files : {}) };
   const name = node.name.trim().slice(0, 80);
   const parsed = profileInputSchema.safeParse({
