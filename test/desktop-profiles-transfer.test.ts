@@ -129,6 +129,11 @@ async function accessibleInBothThemes(screen: string): Promise<void> {
   expect(found).toEqual([]);
 }
 
+/** With TRANSFER_SHOTS=<folder>, the screen as it is, to look at. */
+async function shot(name: string): Promise<void> {
+  if (process.env.TRANSFER_SHOTS) await page.screenshot({ path: join(process.env.TRANSFER_SHOTS, `${name}.png`) });
+}
+
 /** Presses Tab until the element has the focus (the keyboard alone). */
 async function tabTo(target: Locator): Promise<void> {
   for (let presses = 0; presses < 60; presses++) {
@@ -174,6 +179,7 @@ describe('profile import and export in the window', () => {
     expect(await dialog.textContent()).toContain('This is not the same passphrase');
     expect(existsSync(exportFile)).toBe(false);
     await accessibleInBothThemes('export');
+    await shot('export');
 
     await keyboardType(dialog.getByLabel('Type the passphrase again'), PASSPHRASE);
     await tabTo(dialog.getByRole('button', { name: 'Export 2 profiles…' }));
@@ -198,6 +204,7 @@ describe('profile import and export in the window', () => {
     await expect.poll(() => dialog.isVisible()).toBe(true);
     await expect.poll(() => dialog.textContent()).toContain('Which file?');
     await accessibleInBothThemes('import, which file');
+    await shot('import-which-file');
     await tabTo(dialog.getByRole('button', { name: 'Choose a file…' }));
     await page.keyboard.press('Enter');
 
@@ -209,6 +216,7 @@ describe('profile import and export in the window', () => {
     expect(await dialog.getByLabel('New name for Orders').inputValue()).toBe('Orders (imported)');
     expect(await dialog.getByLabel('New name for Billing').inputValue()).toBe('Billing (imported)');
     await accessibleInBothThemes('import preview');
+    await shot('import-preview');
 
     // A name still taken is said before anything is sent.
     await keyboardType(dialog.getByLabel('New name for Billing'), 'Orders');
@@ -249,7 +257,7 @@ describe('profile import and export in the window', () => {
     );
     await page.getByRole('button', { name: 'Import…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Import profiles' });
-    await dialog.getByRole('button', { name: `Import from ${conf}` }).click();
+    await dialog.getByRole('button', { name: 'Import from ~/.rabbitmqadmin.conf' }).click();
     await expect.poll(() => dialog.textContent()).toContain('a rabbitmqadmin configuration file (classic, INI)');
     const [local, broken] = await dialog.getByTestId('import-candidate').all();
     expect(await local!.textContent()).toMatch(/New.*Password: not in the file.*the AMQP port is set to 5672/);
@@ -260,6 +268,7 @@ describe('profile import and export in the window', () => {
     await expect.poll(() => dialog.textContent()).toContain('Imported 1 profile: local.');
     expect(await dialog.textContent()).toContain('This one has no password yet.');
     await accessibleInBothThemes('import done, passwords to add');
+    await shot('import-done');
     expect((await host.profiles.list()).find((view) => view.name === 'local')?.hasPassword).toBe(false);
     await dialog.getByLabel('Password for local').fill(BROKER.password);
     await dialog.getByRole('button', { name: 'Save passwords' }).click();
@@ -280,6 +289,7 @@ describe('profile import and export in the window', () => {
       .poll(() => dialog.getByRole('alert').textContent())
       .toMatch(/This file cannot be imported.*bad\.toml cannot be imported: line 2/);
     await accessibleInBothThemes('import, a bad file');
+    await shot('import-bad-file');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     // The bridge carries a rejected invoke (the wrong passphrase, the bad file) as an HTTP 500, which
     // Chromium logs; Electron's IPC does not. Anything else is a page error.

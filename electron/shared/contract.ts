@@ -162,6 +162,7 @@ export interface ProfileExportResult {
 /** A rabbitmqadmin config file found where rabbitmqadmin keeps it. */
 export interface UsualImportFile {
   path: string;
+  /** The path as people write it, "~/.rabbitmqadmin.conf". */
   label: string;
 }
 

@@ -325,7 +325,9 @@ export class ProfileTransfer {
         (info) => info.isFile(),
         () => false,
       );
-      if (isFile) found.push({ path, label: `rabbitmqadmin's ${basename(path)} (${path})` });
+      const home = this.#deps.home.replace(/[\\/]+$/, '');
+      if (isFile)
+        found.push({ path, label: path.startsWith(`${home}/`) || path.startsWith(`${home}\\`) ? `~${path.slice(home.length)}` : path });
     }
     return found;
   }

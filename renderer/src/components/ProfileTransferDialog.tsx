@@ -208,8 +208,7 @@ function CandidateCard({
         </Text>
         {settings && (
           <Text size="sm">
-            User {settings.user} on virtual host (vhost) {settings.vhost}, at {settings.amqp.host}: port {settings.amqp.port} for messages
-            (AMQP){settings.amqp.tls.enabled ? ' with TLS' : ''}, {settings.management.port} for the management API.
+            {`User ${settings.user} on virtual host (vhost) ${settings.vhost} at ${settings.amqp.host}: messages (AMQP) on port ${settings.amqp.port}${settings.amqp.tls.enabled ? ' with TLS' : ''}, the management API on port ${settings.management.port}.`}
           </Text>
         )}
         {settings && <PasswordState candidate={candidate} />}
@@ -487,10 +486,11 @@ function ImportFlow({ profiles, onClose }: { profiles: ProfileView[]; onClose: (
               key={file.path}
               variant="light"
               justify="flex-start"
+              title={file.path}
               loading={busy}
               onClick={() => open({ from: 'usual', path: file.path })}
             >
-              {`Import from ${file.path}`}
+              {`Import from ${file.label}`}
             </Button>
           ))}
         </Stack>
