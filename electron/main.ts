@@ -34,6 +34,17 @@ const host = new AppHost({
   server: { command: process.execPath, entry: layout.serverEntry, commandEnv: { ELECTRON_RUN_AS_NODE: '1' } },
   version: app.getVersion(),
   chooseExportPath: async (name) => (await dialog.showSaveDialog({ defaultPath: join(app.getPath('downloads'), name) })).filePath || null,
+  chooseImportPath: async (defaultPath) =>
+    (
+      await dialog.showOpenDialog({
+        defaultPath,
+        properties: ['openFile', 'showHiddenFiles'],
+        filters: [
+          { name: 'Profiles and rabbitmqadmin files', extensions: ['json', 'conf', 'toml', 'ini'] },
+          { name: 'All files', extensions: ['*'] },
+        ],
+      })
+    ).filePaths[0] ?? null,
 });
 const window = new AppWindow(host, { url: layout.pageUrl, preload: layout.preload });
 const tray = new AppTray(host, layout.trayIcon, {

@@ -11,6 +11,7 @@ import { HealthSampler } from './health/health-sampler.js';
 import { LogReader } from './logs/log-reader.js';
 import { type Profile, type ProfileInput, profileInputSchema } from '../shared/profile.js';
 import { createBrokerUser, planBrokerUser } from './profiles/broker-user.js';
+import { ProfileTransfer } from './profiles/profile-transfer.js';
 import { managementEndpoint } from './profiles/profile-endpoints.js';
 import { serverEnvironment } from './profiles/server-environment.js';
 import { type KeyValueStore, ProfileStore, type StoreShape } from './profiles/profile-store.js';
@@ -36,6 +37,8 @@ export interface HostOptions {
   healthIntervalMs?: number;
   /** Asks where to save an export (a save dialog in the app); null means cancelled. */
   chooseExportPath?: (suggestedName: string) => Promise<string | null>;
+  /** Asks which file to import (an open dialog starting at defaultPath); null means cancelled. */
+  chooseImportPath?: (defaultPath: string) => Promise<string | null>;
 }
 
 /**
@@ -191,7 +194,43 @@ export class AppHost implements AppApi {
       if (this.#profiles.active()?.id === id) await this.#serve(updated);
       return this.#changed(id);
     },
+    exportToFile: (request) => this.#transfer.exportToFile(request),
+    usualImportFiles: () => this.#transfer.usualFiles(),
+    previewImport: (source) => this.#transfer.preview(source),
+    applyImport: async (request) => {
+      const hadActive = this.#profiles.active() !== null;
+      const result = await this.#transfer.apply(request);
+      const active = this.#profiles.active();
+      if (!hadActive && active) await this.#serve(active);
+      const views = this.#views();
+      this.#bus.emit('profiles-changed', views);
+      const ids = new Set(result.imported.map((profile) => profile.id));
+      return { imported: views.filter((view) => ids.has(view.id)), skipped: result.skipped, withoutPassword: result.withoutPassword };
+    },
   };
+
+  /** Profile import and export (profile-transfer.ts), made on first use. */
+  #transferInstance: ProfileTransfer | null = null;
+  get #transfer(): ProfileTransfer {
+    this.#transferInstance ??= new ProfileTransfer({
+      list: () => this.#profiles.list(),
+      password: async (id) => (this.#profiles.hasPassword(id) ? this.#profiles.password(id) : null),
+      create: async (settings, password) => {
+        const profile = await this.#profiles.create(settings, password ?? '');
+        if (password === null) this.#profiles.clearPassword(profile.id);
+        return profile;
+      },
+      remove: (id) => this.#profiles.delete(id),
+      home: this.#options.platform.home,
+      env: this.#options.platform.env,
+      appVersion: this.#options.version,
+      chooseExportPath: this.#options.chooseExportPath,
+      chooseImportPath: this.#options.chooseImportPath,
+      fallbackDir: join(this.#options.home, 'exports'),
+      log: (level, msg, fields) => this.#write(level, msg, fields),
+    });
+    return this.#transferInstance;
+  }
 
   readonly connection: AppApi['connection'] = {
     test: async (input, password, profileId) => {

@@ -147,6 +147,74 @@ export interface BrokerUserPlan {
   notes: string[];
 }
 
+/** Which profiles to export, and the passphrase that encrypts their passwords (none: no passwords in the file). */
+export interface ProfileExportRequest {
+  ids: string[];
+  passphrase?: string;
+}
+
+export interface ProfileExportResult {
+  path: string;
+  count: number;
+  withPasswords: boolean;
+}
+
+/** A rabbitmqadmin config file found where rabbitmqadmin keeps it. */
+export interface UsualImportFile {
+  path: string;
+  /** The path as people write it, "~/.rabbitmqadmin.conf". */
+  label: string;
+}
+
+/** The file to import: one the person picks in a dialog, or one of the usual files. */
+export type ImportSource = { from: 'dialog' } | { from: 'usual'; path: string };
+
+/** One profile an import file offers, as the preview shows it (never its password). */
+export interface ImportCandidateView {
+  /** Its position in the file, which the import request names. */
+  key: number;
+  /** Where in the file it is, e.g. "[prod], line 4". */
+  origin: string;
+  name: string;
+  settings: ProfileExport | null;
+  /** A profile with this name exists: rename it (suggestedName) or skip it. */
+  clash: boolean;
+  suggestedName: string;
+  /** included: in the file; encrypted: needs the passphrase; none: asked after the import. */
+  password: 'included' | 'encrypted' | 'none';
+  /** What was assumed (the AMQP port, a default user…), in plain words. */
+  notes: string[];
+  /** Why it cannot be imported, naming the line and field. */
+  problem?: string;
+}
+
+export interface ImportPreview {
+  /** Names this preview in the import request; a newer preview replaces it. */
+  token: string;
+  path: string;
+  format: 'rabbitmq-mcp' | 'rabbitmqadmin-ini' | 'rabbitmqadmin-toml';
+  formatLabel: string;
+  needsPassphrase: boolean;
+  candidates: ImportCandidateView[];
+  notes: string[];
+}
+
+/** The profiles to import (the rest are skipped), each under its final name. */
+export interface ImportRequest {
+  token: string;
+  choices: { key: number; name: string }[];
+  passphrase?: string;
+  /** The file's passwords are encrypted and the person goes on without them. */
+  withoutPasswords?: boolean;
+}
+
+export interface ImportResult {
+  imported: ProfileView[];
+  skipped: number;
+  /** Ids of the imported profiles that have no password yet. */
+  withoutPassword: string[];
+}
+
 /** Events pushed to the window. */
 export interface AppEvents {
   'server-state': SupervisorState;
@@ -180,6 +248,14 @@ export interface AppApi {
     planBrokerUser(id: string, login: AdminLogin): Promise<BrokerUserPlan>;
     /** Makes that user from an administrator's login, then runs the profile as it (its new password stored like any other). */
     createBrokerUser(id: string, login: AdminLogin): Promise<ProfileView>;
+    /** Writes the chosen profiles to a file the person picks; passwords only encrypted with a passphrase. Null when they cancel. */
+    exportToFile(request: ProfileExportRequest): Promise<ProfileExportResult | null>;
+    /** rabbitmqadmin's config files found where it keeps them, to offer first. */
+    usualImportFiles(): Promise<UsualImportFile[]>;
+    /** Reads a file to import and says what importing it would do; changes nothing. Null when the dialog is cancelled. */
+    previewImport(source: ImportSource): Promise<ImportPreview | null>;
+    /** Imports the chosen profiles of the last preview: all of them or none. */
+    applyImport(request: ImportRequest): Promise<ImportResult>;
   };
   connection: {
     /** Tries the settings; a saved profile's password is used when none is given. */
@@ -216,6 +292,9 @@ export interface ArgumentKinds {
   clientId: ClientId;
   logQuery: LogQuery;
   adminLogin: AdminLogin;
+  exportRequest: ProfileExportRequest;
+  importSource: ImportSource;
+  importRequest: ImportRequest;
 }
 
 /** An argument of a method: its kind, with "?" when it may be left out (only at the end). */
@@ -241,6 +320,10 @@ export const API_ARGUMENTS = {
     exportAll: [],
     planBrokerUser: ['id', 'adminLogin'],
     createBrokerUser: ['id', 'adminLogin'],
+    exportToFile: ['exportRequest'],
+    usualImportFiles: [],
+    previewImport: ['importSource'],
+    applyImport: ['importRequest'],
   },
   connection: { test: ['profileInput', 'password?', 'id?'] },
   server: { state: [], restart: [] },

@@ -25,6 +25,17 @@ const ARGUMENT_SCHEMAS: { [K in keyof ArgumentKinds]: z.ZodType<ArgumentKinds[K]
   clientId: z.enum(['claude-desktop', 'claude-code', 'cursor', 'vscode', 'windsurf']),
   logQuery,
   adminLogin: z.strictObject({ user: z.string().min(1).max(1000), password: z.string().max(10_000) }),
+  exportRequest: z.strictObject({ ids: z.array(z.string().min(1).max(100)).max(1000), passphrase: z.string().max(10_000).optional() }),
+  importSource: z.discriminatedUnion('from', [
+    z.strictObject({ from: z.literal('dialog') }),
+    z.strictObject({ from: z.literal('usual'), path: z.string().min(1).max(4096) }),
+  ]),
+  importRequest: z.strictObject({
+    token: z.string().min(1).max(100),
+    choices: z.array(z.strictObject({ key: z.number().int().min(0).max(10_000), name: z.string().max(1000) })).max(1000),
+    passphrase: z.string().max(10_000).optional(),
+    withoutPasswords: z.boolean().optional(),
+  }),
 };
 
 function tupleOf(specs: readonly ArgumentSpec[]): z.ZodType {

@@ -422,6 +422,11 @@ export const dialog = {
     record('dialog.showSaveDialog', { defaultPath: options.defaultPath });
     return { canceled: false, filePath: options.defaultPath };
   },
+  /** Picks the file it starts at, as a person accepting the suggestion would. */
+  async showOpenDialog(options: { defaultPath?: string }): Promise<{ canceled: boolean; filePaths: string[] }> {
+    record('dialog.showOpenDialog', { defaultPath: options.defaultPath });
+    return options.defaultPath ? { canceled: false, filePaths: [options.defaultPath] } : { canceled: true, filePaths: [] };
+  },
   showErrorBox(title: string, content: string): void {
     record('dialog.showErrorBox', { title, content });
   },

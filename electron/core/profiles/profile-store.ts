@@ -162,6 +162,13 @@ export class ProfileStore {
     return this.#store.get('secrets')[id] !== undefined;
   }
 
+  /** Forgets a profile's password (an imported profile whose file had none): hasPassword is then false. */
+  clearPassword(id: string): void {
+    const secrets = { ...this.#store.get('secrets') };
+    delete secrets[id];
+    this.#store.set('secrets', secrets);
+  }
+
   async password(id: string): Promise<string> {
     const encrypted = this.#store.get('secrets')[id];
     return encrypted === undefined ? '' : this.#secrets.decrypt(encrypted);

@@ -4,6 +4,7 @@ import type { ConnectionCheck, ProfileView } from '../../../electron/shared/cont
 import { api, errorText } from '../api';
 import { BrokerUserDialog } from '../components/BrokerUserDialog';
 import { ConnectionResult } from '../components/ConnectionResult';
+import { ProfileTransferDialog, type TransferMode } from '../components/ProfileTransferDialog';
 import { NEW_PROFILE, ProfileFields, inputOf, useProfileForm, valuesOf } from '../components/ProfileFields';
 import { SAFETY_TEXT } from '../components/SafetyLevel';
 import { ServerState } from '../components/ServerState';
@@ -86,6 +87,7 @@ export function ProfilesPage({ data }: { data: AppData }) {
   const [editing, setEditing] = useState<ProfileView | null | 'new'>(null);
   const [deleting, setDeleting] = useState<ProfileView | null>(null);
   const [makingUser, setMakingUser] = useState<ProfileView | null>(null);
+  const [transfer, setTransfer] = useState<TransferMode | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const act = (work: () => Promise<unknown>) => work().catch((error) => setProblem(errorText(error)));
@@ -94,6 +96,14 @@ export function ProfilesPage({ data }: { data: AppData }) {
     <Stack>
       <Group justify="space-between">
         <Title order={2}>Broker profiles</Title>
+        <Button.Group ml="auto" aria-label="Profile files">
+          <Button variant="default" onClick={() => setTransfer('import')}>
+            Import…
+          </Button>
+          <Button variant="default" onClick={() => setTransfer('export')} disabled={data.profiles.length === 0}>
+            Export…
+          </Button>
+        </Button.Group>
         <Button onClick={() => setEditing('new')}>Add a broker</Button>
       </Group>
       {data.info?.secretProtection === 'plain' && (
@@ -203,6 +213,14 @@ export function ProfilesPage({ data }: { data: AppData }) {
         profile={makingUser}
         onClose={(done) => {
           setMakingUser(null);
+          if (done) setNotice(done);
+        }}
+      />
+      <ProfileTransferDialog
+        mode={transfer}
+        profiles={data.profiles}
+        onClose={(done) => {
+          setTransfer(null);
           if (done) setNotice(done);
         }}
       />
