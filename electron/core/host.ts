@@ -19,6 +19,7 @@ import { type AppStatusInfo, removeRuntimeInfo, writeAppStatus } from './supervi
 import { lastServerError } from '../shared/server-lines.js';
 import { watchSwitchRequests } from './supervisor/switch-requests.js';
 import { Supervisor, type SupervisorState } from './supervisor/supervisor.js';
+import { UpdateService, type UpdateServiceOptions, type UpdateStatus } from './updates/update-service.js';
 
 export interface HostOptions {
   /** The app's data folder: the store, runtime.json (for the stdio entries) and logs/. */
@@ -36,6 +37,8 @@ export interface HostOptions {
   healthIntervalMs?: number;
   /** Asks where to save an export (a save dialog in the app); null means cancelled. */
   chooseExportPath?: (suggestedName: string) => Promise<string | null>;
+  /** The app's own updates (electron-updater in the app, see core/updates); without it, updates are 'off'. */
+  updates?: Omit<UpdateServiceOptions, 'currentVersion' | 'log'>;
 }
 
 /**
@@ -58,6 +61,7 @@ export class AppHost implements AppApi {
   #stopSwitchRequests: () => void = () => undefined;
   #statusWrites: Promise<void> = Promise.resolve();
   #disposed = false;
+  #updates: UpdateService | null = null;
 
   constructor(options: HostOptions) {
     this.#options = options;
@@ -95,6 +99,14 @@ export class AppHost implements AppApi {
     this.#sampler.on('sample', (sample) => this.#bus.emit('health-sample', sample));
     this.#bus.on('server-state', () => this.#publishStatus());
     this.#bus.on('profiles-changed', () => this.#publishStatus());
+    if (options.updates) {
+      this.#updates = new UpdateService({
+        ...options.updates,
+        currentVersion: options.version,
+        log: (level, msg, fields) => this.#write(level, msg, fields),
+      });
+      this.#updates.on('status', (status) => this.#bus.emit('update-status', status));
+    }
   }
 
   /** Starts the server for the active profile and the health sampling. */
@@ -104,6 +116,7 @@ export class AppHost implements AppApi {
     const active = this.#profiles.active();
     if (active) await this.#serve(active);
     this.#sampler.start();
+    this.#updates?.start();
     // switch_broker from an AI client, once its user said yes there.
     this.#stopSwitchRequests = watchSwitchRequests(join(this.#options.home, 'requests'), async (request) => {
       const target = this.#profiles.list().find((profile) => profile.id === request.profileId);
@@ -117,6 +130,7 @@ export class AppHost implements AppApi {
   async dispose(): Promise<void> {
     this.#stopSwitchRequests();
     this.#sampler.stop();
+    this.#updates?.stop();
     await this.#supervisor.stop();
     await this.#management?.close();
     this.#disposed = true;
@@ -243,6 +257,27 @@ export class AppHost implements AppApi {
   readonly health: AppApi['health'] = {
     history: async () => this.#sampler.history(),
   };
+
+  readonly updates: AppApi['updates'] = {
+    status: async () => this.#updates?.status() ?? this.#updatesOff(),
+    check: async () => this.#updates?.check() ?? this.#updatesOff(),
+    install: async () => {
+      if (!this.#updates) throw new Error('This copy of the app cannot update itself.');
+      return this.#updates.install();
+    },
+  };
+
+  #updatesOff(): UpdateStatus {
+    return {
+      state: 'off',
+      currentVersion: this.#options.version,
+      version: null,
+      percent: null,
+      lastCheck: null,
+      source: '',
+      message: 'This copy of the app cannot update itself.',
+    };
+  }
 
   readonly events: AppApi['events'] = {
     on: <E extends AppEventName>(event: E, listener: (payload: AppEvents[E]) => void) => {
