@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { app, dialog, ipcMain } from 'electron';
+import { Notification } from 'electron';
 import ElectronStore from 'electron-store';
 import { autoUpdater } from 'electron-updater';
 import { appLayout, installStdioEntry } from './core/app-layout.js';
@@ -61,6 +62,13 @@ const host = new AppHost({
       dialog.showErrorBox('RabbitMQ MCP', message);
       app.quit();
     },
+  },
+  notifications: {
+    show: ({ title, body }) => {
+      if (Notification.isSupported()) new Notification({ title, body }).show();
+    },
+    // Until the Settings page's store is wired in (issue 22): every cause on.
+    enabled: () => true,
   },
 });
 let shuttingDown: Promise<void> | null = null;

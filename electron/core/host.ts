@@ -19,6 +19,7 @@ import { type AppStatusInfo, removeRuntimeInfo, writeAppStatus } from './supervi
 import { lastServerError } from '../shared/server-lines.js';
 import { watchSwitchRequests } from './supervisor/switch-requests.js';
 import { Supervisor, type SupervisorState } from './supervisor/supervisor.js';
+import { BrokerNotifier, type BrokerNotifierOptions } from './notifications/broker-notifier.js';
 import { UpdateService, type UpdateServiceOptions, type UpdateStatus } from './updates/update-service.js';
 
 export interface HostOptions {
@@ -39,6 +40,8 @@ export interface HostOptions {
   chooseExportPath?: (suggestedName: string) => Promise<string | null>;
   /** The app's own updates (electron-updater in the app, see core/updates); without it, updates are 'off'. */
   updates?: Omit<UpdateServiceOptions, 'currentVersion' | 'log'>;
+  /** Desktop notifications about the active broker (see core/notifications): how to show one, which causes are on. */
+  notifications?: Pick<BrokerNotifierOptions, 'show' | 'enabled' | 'quietMs'>;
 }
 
 /**
@@ -62,6 +65,7 @@ export class AppHost implements AppApi {
   #statusWrites: Promise<void> = Promise.resolve();
   #disposed = false;
   #updates: UpdateService | null = null;
+  #notifier: BrokerNotifier | null = null;
 
   constructor(options: HostOptions) {
     this.#options = options;
@@ -106,6 +110,23 @@ export class AppHost implements AppApi {
         log: (level, msg, fields) => this.#write(level, msg, fields),
       });
       this.#updates.on('status', (status) => this.#bus.emit('update-status', status));
+    }
+    if (options.notifications) {
+      const { show, ...settings } = options.notifications;
+      const notifier = new BrokerNotifier({
+        ...settings,
+        show: (notice) => {
+          this.#write('info', 'notification shown', { cause: notice.cause, title: notice.title });
+          show(notice);
+        },
+        management: () => this.#management,
+        vhost: () => this.#profiles.active()?.vhost ?? null,
+        profileName: () => this.#profiles.active()?.name ?? null,
+      });
+      this.#notifier = notifier;
+      this.#sampler.on('sample', (sample) => notifier.onSample(sample));
+      this.#sampler.on('queues', (queues) => void notifier.onQueues(queues));
+      this.#supervisor.on('state', (state) => notifier.onServerState(state));
     }
   }
 
@@ -296,6 +317,7 @@ export class AppHost implements AppApi {
       timeoutMs: 5000,
     });
     this.#sampler.reset();
+    this.#notifier?.reset();
     await this.#supervisor.start({
       profileId: profile.id,
       profileName: profile.name,
