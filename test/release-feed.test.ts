@@ -55,6 +55,30 @@ describe('where the app looks for updates', () => {
     ],
     [Object.assign(new Error('500 Internal\nbody'), { statusCode: 500 }), 'the feed answered HTTP 500'],
     [new Error('Request timed out'), 'the feed did not answer in time'],
+    [
+      Object.assign(
+        new Error('Cannot find channel "latest-linux.yml" update info: HttpError: 404 \n"method: GET url: http://mirror/latest-linux.yml"'),
+        {
+          code: 'ERR_UPDATER_CHANNEL_FILE_NOT_FOUND',
+        },
+      ),
+      'the feed has no latest-linux.yml (HTTP 404): is the address the folder that holds it?',
+    ],
+    [
+      Object.assign(new Error('No published versions on GitHub'), { code: 'ERR_UPDATER_NO_PUBLISHED_VERSIONS' }),
+      'no release is published there yet',
+    ],
+    [
+      Object.assign(
+        new Error(
+          'Unable to find latest version on GitHub (https://github.com/o/r/releases/latest), please ensure a production release exists: Error: net::ERR_NAME_NOT_RESOLVED',
+        ),
+        {
+          code: 'ERR_UPDATER_LATEST_VERSION_NOT_FOUND',
+        },
+      ),
+      'that host name is not known',
+    ],
     [new Error('first line\n    at stack (x.js:1:1)'), 'first line'],
   ])('an updater error reads as one plain sentence: %s', (error, reason) => {
     expect(plainReason(error)).toBe(reason);

@@ -252,6 +252,12 @@ export function plainReason(error: unknown): string {
     return 'nothing answers at that address (connection refused)';
   if (code === 'ENOTFOUND' || /ENOTFOUND|ERR_NAME_NOT_RESOLVED/.test(message ?? '')) return 'that host name is not known';
   if (/timed out|ETIMEDOUT/i.test(message ?? '')) return 'the feed did not answer in time';
+  if (code === 'ERR_UPDATER_CHANNEL_FILE_NOT_FOUND') {
+    const file = /(latest[\w.-]*\.yml)/.exec(message ?? '')?.[1] ?? 'the latest*.yml file';
+    return `the feed has no ${file} (HTTP 404): is the address the folder that holds it?`;
+  }
+  if (code === 'ERR_UPDATER_NO_PUBLISHED_VERSIONS' || code === 'ERR_UPDATER_LATEST_VERSION_NOT_FOUND')
+    return 'no release is published there yet';
   if (statusCode === 404) return 'the feed has no such file (HTTP 404): is the address the folder holding latest-*.yml?';
   if (typeof statusCode === 'number' && statusCode >= 400) return `the feed answered HTTP ${statusCode}`;
   return firstLine(message ?? error);
