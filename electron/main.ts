@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { app, dialog, ipcMain } from 'electron';
+import { Notification } from 'electron';
 import ElectronStore from 'electron-store';
+import { autoUpdater } from 'electron-updater';
 import { appLayout, installStdioEntry } from './core/app-layout.js';
 import { AppHost } from './core/host.js';
 import { type StoreShape, storeSchema } from './core/profiles/profile-store.js';
@@ -45,7 +47,43 @@ const host = new AppHost({
         ],
       })
     ).filePaths[0] ?? null,
+  updates: {
+    updater: autoUpdater,
+    // Until the Settings page's store is wired in (issue 22): on, and GitHub releases unless the
+    // environment names another feed (a mirror).
+    settings: { check: () => true, feedUrl: () => process.env.RABBITMQ_MCP_UPDATE_FEED ?? '' },
+    ask: async ({ version, currentVersion }) =>
+      (
+        await dialog.showMessageBox({
+          type: 'question',
+          title: 'RabbitMQ MCP',
+          message: `Version ${version} is ready to install`,
+          detail: `You have version ${currentVersion}. Restarting closes the app for a moment; its MCP server stops until the new version is up.`,
+          buttons: ['Restart now', 'Later'],
+          defaultId: 0,
+          cancelId: 1,
+        })
+      ).response === 0,
+    // The new version starts as this one quits: it must find the server stopped and the lock free.
+    beforeRestart: async () => {
+      await shutDown();
+      app.releaseSingleInstanceLock();
+    },
+    restartFailed: (message) => {
+      dialog.showErrorBox('RabbitMQ MCP', message);
+      app.quit();
+    },
+  },
+  notifications: {
+    show: ({ title, body }) => {
+      if (Notification.isSupported()) new Notification({ title, body }).show();
+    },
+    // Until the Settings page's store is wired in (issue 22): every cause on.
+    enabled: () => true,
+  },
 });
+let shuttingDown: Promise<void> | null = null;
+const shutDown = () => (shuttingDown ??= host.dispose());
 const window = new AppWindow(host, { url: layout.pageUrl, preload: layout.preload });
 const tray = new AppTray(host, layout.trayIcon, {
   openWindow: () => window.show(),
@@ -59,7 +97,7 @@ app.on('before-quit', (event) => {
   // Stop the server before the process goes: no orphan, no stale runtime file.
   event.preventDefault();
   app.removeAllListeners('before-quit');
-  void host.dispose().finally(() => app.quit());
+  void shutDown().finally(() => app.quit());
 });
 
 void app.whenReady().then(async () => {

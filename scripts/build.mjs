@@ -7,6 +7,7 @@
 //   --no-renderer                       everything but the window (Vite)
 import { execFileSync } from 'node:child_process';
 import { chmod, cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
 import { build } from 'esbuild';
 
 const outdir = 'dist/server';
@@ -49,6 +50,19 @@ const englishOnlyZodLocales = {
     }));
   },
 };
+/**
+ * Node's built-ins required by their bare names (electron-updater and its fs-extra, 'fs',
+ * 'constants'…) are required as 'node:…' in the desktop bundle: the same modules, and the bundle
+ * is seen at a glance to need nothing outside Electron and Node (test/packaging.test.ts).
+ */
+const prefixedNodeBuiltins = {
+  name: 'prefixed-node-builtins',
+  setup(build) {
+    const bare = new Set(builtinModules.filter((name) => !name.startsWith('_')));
+    build.onResolve({ filter: /^[a-z_/]+$/ }, (args) => (bare.has(args.path) ? { path: `node:${args.path}`, external: true } : undefined));
+  },
+};
+
 const TARGETS = ['all', 'server', 'package'];
 const target = process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? 'all';
 if (!TARGETS.includes(target)) {
@@ -127,6 +141,7 @@ await build({
   format: 'cjs',
   banner: {},
   external: ['electron'],
+  plugins: [...shared.plugins, prefixedNodeBuiltins],
   // ESM builds first: jsonc-parser's "main" is a UMD build whose require() calls of its own files
   // esbuild cannot see, so main.cjs threw "Cannot find module './impl/format'" on load.
   mainFields: ['module', 'main'],

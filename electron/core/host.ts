@@ -20,6 +20,8 @@ import { type AppStatusInfo, removeRuntimeInfo, writeAppStatus } from './supervi
 import { lastServerError } from '../shared/server-lines.js';
 import { watchSwitchRequests } from './supervisor/switch-requests.js';
 import { Supervisor, type SupervisorState } from './supervisor/supervisor.js';
+import { BrokerNotifier, type BrokerNotifierOptions } from './notifications/broker-notifier.js';
+import { UpdateService, type UpdateServiceOptions, type UpdateStatus } from './updates/update-service.js';
 
 export interface HostOptions {
   /** The app's data folder: the store, runtime.json (for the stdio entries) and logs/. */
@@ -39,6 +41,10 @@ export interface HostOptions {
   chooseExportPath?: (suggestedName: string) => Promise<string | null>;
   /** Asks which file to import (an open dialog starting at defaultPath); null means cancelled. */
   chooseImportPath?: (defaultPath: string) => Promise<string | null>;
+  /** The app's own updates (electron-updater in the app, see core/updates); without it, updates are 'off'. */
+  updates?: Omit<UpdateServiceOptions, 'currentVersion' | 'log'>;
+  /** Desktop notifications about the active broker (see core/notifications): how to show one, which causes are on. */
+  notifications?: Pick<BrokerNotifierOptions, 'show' | 'enabled' | 'quietMs'>;
 }
 
 /**
@@ -61,6 +67,8 @@ export class AppHost implements AppApi {
   #stopSwitchRequests: () => void = () => undefined;
   #statusWrites: Promise<void> = Promise.resolve();
   #disposed = false;
+  #updates: UpdateService | null = null;
+  #notifier: BrokerNotifier | null = null;
 
   constructor(options: HostOptions) {
     this.#options = options;
@@ -98,6 +106,31 @@ export class AppHost implements AppApi {
     this.#sampler.on('sample', (sample) => this.#bus.emit('health-sample', sample));
     this.#bus.on('server-state', () => this.#publishStatus());
     this.#bus.on('profiles-changed', () => this.#publishStatus());
+    if (options.updates) {
+      this.#updates = new UpdateService({
+        ...options.updates,
+        currentVersion: options.version,
+        log: (level, msg, fields) => this.#write(level, msg, fields),
+      });
+      this.#updates.on('status', (status) => this.#bus.emit('update-status', status));
+    }
+    if (options.notifications) {
+      const { show, ...settings } = options.notifications;
+      const notifier = new BrokerNotifier({
+        ...settings,
+        show: (notice) => {
+          this.#write('info', 'notification shown', { cause: notice.cause, title: notice.title });
+          show(notice);
+        },
+        management: () => this.#management,
+        vhost: () => this.#profiles.active()?.vhost ?? null,
+        profileName: () => this.#profiles.active()?.name ?? null,
+      });
+      this.#notifier = notifier;
+      this.#sampler.on('sample', (sample) => notifier.onSample(sample));
+      this.#sampler.on('queues', (queues) => void notifier.onQueues(queues));
+      this.#supervisor.on('state', (state) => notifier.onServerState(state));
+    }
   }
 
   /** Starts the server for the active profile and the health sampling. */
@@ -107,6 +140,7 @@ export class AppHost implements AppApi {
     const active = this.#profiles.active();
     if (active) await this.#serve(active);
     this.#sampler.start();
+    this.#updates?.start();
     // switch_broker from an AI client, once its user said yes there.
     this.#stopSwitchRequests = watchSwitchRequests(join(this.#options.home, 'requests'), async (request) => {
       const target = this.#profiles.list().find((profile) => profile.id === request.profileId);
@@ -120,6 +154,7 @@ export class AppHost implements AppApi {
   async dispose(): Promise<void> {
     this.#stopSwitchRequests();
     this.#sampler.stop();
+    this.#updates?.stop();
     await this.#supervisor.stop();
     await this.#management?.close();
     this.#disposed = true;
@@ -283,6 +318,27 @@ export class AppHost implements AppApi {
     history: async () => this.#sampler.history(),
   };
 
+  readonly updates: AppApi['updates'] = {
+    status: async () => this.#updates?.status() ?? this.#updatesOff(),
+    check: async () => this.#updates?.check() ?? this.#updatesOff(),
+    install: async () => {
+      if (!this.#updates) throw new Error('This copy of the app cannot update itself.');
+      return this.#updates.install();
+    },
+  };
+
+  #updatesOff(): UpdateStatus {
+    return {
+      state: 'off',
+      currentVersion: this.#options.version,
+      version: null,
+      percent: null,
+      lastCheck: null,
+      source: '',
+      message: 'This copy of the app cannot update itself.',
+    };
+  }
+
   readonly events: AppApi['events'] = {
     on: <E extends AppEventName>(event: E, listener: (payload: AppEvents[E]) => void) => {
       this.#bus.on(event, listener);
@@ -300,6 +356,7 @@ export class AppHost implements AppApi {
       timeoutMs: 5000,
     });
     this.#sampler.reset();
+    this.#notifier?.reset();
     await this.#supervisor.start({
       profileId: profile.id,
       profileName: profile.name,

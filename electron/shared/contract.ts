@@ -215,11 +215,33 @@ export interface ImportResult {
   withoutPassword: string[];
 }
 
+/** Where the app's own updates stand: the updates panel of the Settings page shows it. */
+export interface UpdateStatus {
+  /**
+   * off: this copy cannot update itself (a development build…); checking; up-to-date; downloading;
+   * ready: downloaded and its sha512 verified, waiting for the person's yes; installing: restarting;
+   * error: the feed was down, the file did not match its checksum… (the app runs on as it was).
+   */
+  state: 'idle' | 'off' | 'checking' | 'up-to-date' | 'downloading' | 'ready' | 'installing' | 'error';
+  currentVersion: string;
+  /** The newer version, once one is found. */
+  version: string | null;
+  /** How much of it is downloaded, 0–100. */
+  percent: number | null;
+  /** When the feed was last asked (ISO 8601); null before the first check. */
+  lastCheck: string | null;
+  /** Where updates come from, in words ("GitHub releases of owner/repo" or the feed's address). */
+  source: string;
+  /** What is happening, in plain words. */
+  message: string;
+}
+
 /** Events pushed to the window. */
 export interface AppEvents {
   'server-state': SupervisorState;
   'health-sample': HealthSample;
   'profiles-changed': ProfileView[];
+  'update-status': UpdateStatus;
 }
 
 export type AppEventName = keyof AppEvents;
@@ -278,6 +300,13 @@ export interface AppApi {
   health: {
     history(): Promise<HealthSample[]>;
   };
+  updates: {
+    status(): Promise<UpdateStatus>;
+    /** Asks the feed now ("Check now"); a newer version downloads in the background. */
+    check(): Promise<UpdateStatus>;
+    /** "Restart to update": installs the downloaded, verified version and restarts into it. */
+    install(): Promise<UpdateStatus>;
+  };
   events: {
     /** Returns the function that unsubscribes. */
     on<E extends AppEventName>(event: E, listener: (payload: AppEvents[E]) => void): () => void;
@@ -330,6 +359,7 @@ export const API_ARGUMENTS = {
   clients: { list: [], connect: ['clientId'], undo: ['clientId'] },
   logs: { tail: ['logQuery'], export: ['logQuery'] },
   health: { history: [] },
+  updates: { status: [], check: [], install: [] },
 } as const satisfies { [N in ApiNamespace]: { [M in keyof AppApi[N]]: readonly ArgumentSpec[] } };
 
 /** The parameter list an argument list describes, e.g. ['id', 'password?'] → [string, string?]. */
@@ -360,4 +390,4 @@ export const API_METHODS = Object.fromEntries(
   Object.entries(API_ARGUMENTS).map(([namespace, methods]) => [namespace, Object.keys(methods)]),
 ) as unknown as { [N in ApiNamespace]: readonly (keyof (typeof API_ARGUMENTS)[N] & string)[] };
 
-export const API_EVENTS: readonly AppEventName[] = ['server-state', 'health-sample', 'profiles-changed'];
+export const API_EVENTS: readonly AppEventName[] = ['server-state', 'health-sample', 'profiles-changed', 'update-status'];

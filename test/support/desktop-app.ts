@@ -3,7 +3,7 @@ import { cpSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync }
 import { dirname, join, matchesGlob, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import type { StandInRecord } from './electron-stand-in.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -12,6 +12,7 @@ interface BuilderConfig {
   extraMetadata: { main: string };
   files: string[];
   extraResources: { from: string; to: string; filter?: string[] }[];
+  publish?: Record<string, unknown>;
 }
 
 /** electron-builder's file patterns: '!' excludes; no pattern means everything. */
@@ -54,6 +55,14 @@ export function assemblePackagedApp(resources: string): { main: string; asar: st
       cpSync(join(from, file), join(resources, resource.to, file));
     }
   }
+  // What electron-builder writes for electron-updater when the config publishes releases.
+  if (config.publish) {
+    const { name } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string };
+    writeFileSync(
+      join(resources, 'app-update.yml'),
+      stringify({ ...config.publish, updaterCacheDirName: `${name.toLowerCase()}-updater` }),
+    );
+  }
   return { main: join(asar, config.extraMetadata.main), asar };
 }
 
@@ -80,6 +89,8 @@ export interface RunningApp {
   /** Calls window.rabbitmqMcp.<path>(...args) in the window, through the preload and ipcMain. */
   call<T = unknown>(path: string, ...args: unknown[]): Promise<T>;
   click(label: string): Promise<void>;
+  /** Presses a button of the open message box (dialog.showMessageBox), as the person would. */
+  answerDialog(label: string): Promise<void>;
   quit(): Promise<void>;
   /** Resolves with the first record (already there or to come) that matches. */
   waitFor(match: (record: StandInRecord) => boolean, what: string, timeoutMs?: number): Promise<StandInRecord>;
@@ -144,6 +155,9 @@ export function startDesktopApp(
     },
     quit: async () => {
       await send({ op: 'quit' }).catch(() => undefined);
+    },
+    answerDialog: async (label) => {
+      await send({ op: 'answer-dialog', label });
     },
     waitFor: (match, what, timeoutMs = 30_000) =>
       new Promise((resolve, reject) => {

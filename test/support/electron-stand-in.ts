@@ -19,6 +19,8 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, watch, writeFileSync, closeSync } from 'node:fs';
+import { type ClientRequestArgs, request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import Module from 'node:module';
 import { builtinModules } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -33,7 +35,7 @@ export interface StandInRecord {
 
 interface Command {
   id: number;
-  op: 'call' | 'click' | 'quit' | 'records';
+  op: 'call' | 'click' | 'quit' | 'records' | 'answer-dialog';
   path?: string;
   args?: unknown[];
   label?: string;
@@ -173,6 +175,13 @@ class App extends EventEmitter {
       }
     }
     return false;
+  }
+
+  /** As Electron: another instance may now take the lock (an updated app starting as this one quits). */
+  releaseSingleInstanceLock(): void {
+    record('app.releaseSingleInstanceLock');
+    if (this.#lock) rmSync(this.#lock, { force: true });
+    this.#lock = null;
   }
 
   getLoginItemSettings(): { openAtLogin: boolean } {
@@ -430,7 +439,70 @@ export const dialog = {
   showErrorBox(title: string, content: string): void {
     record('dialog.showErrorBox', { title, content });
   },
+  /** Waits, as a person would, until the test answers it: { op: 'answer-dialog', label: '<button>' }. */
+  showMessageBox(options: {
+    title?: string;
+    message: string;
+    detail?: string;
+    buttons?: string[];
+  }): Promise<{ response: number; checkboxChecked: boolean }> {
+    const buttons = options.buttons ?? ['OK'];
+    record('dialog.showMessageBox', { title: options.title, message: options.message, detail: options.detail, buttons });
+    return new Promise((resolve) =>
+      pendingMessageBoxes.push({ buttons, answer: (response) => resolve({ response, checkboxChecked: false }) }),
+    );
+  },
 };
+const pendingMessageBoxes: { buttons: string[]; answer: (response: number) => void }[] = [];
+
+/** Electron's net over Node's http and https (electron-updater fetches its feed and files with it). */
+export const net = {
+  request(options: ClientRequestArgs & { session?: unknown; redirect?: string }) {
+    const { session: _session, redirect: _redirect, ...rest } = options;
+    record('net.request', {
+      url: `${rest.protocol ?? 'http:'}//${rest.hostname ?? rest.host}${rest.port ? `:${rest.port}` : ''}${rest.path ?? '/'}`,
+    });
+    // Tests reach loopback only: an app started without a test feed must not ask GitHub.
+    const host = String(rest.hostname ?? rest.host ?? '');
+    if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host)) {
+      record('net.request-refused', { host });
+      const refused = new EventEmitter() as EventEmitter & { end(): void; abort(): void };
+      refused.end = () =>
+        setImmediate(() =>
+          refused.emit('error', new Error(`net::ERR_NAME_NOT_RESOLVED (the stand-in reaches loopback only, not ${host})`)),
+        );
+      refused.abort = () => undefined;
+      return refused;
+    }
+    return rest.protocol === 'https:' ? httpsRequest(rest) : httpRequest(rest);
+  },
+};
+
+export const session = {
+  fromPartition(partition: string): { partition: string } {
+    return { partition };
+  },
+};
+
+/** Electron's own (Squirrel) updater: electron-updater only emits 'before-quit-for-update' on it. */
+export const autoUpdater = new EventEmitter();
+
+/** Desktop notifications: recorded, as the operating system would show them. */
+export class Notification extends EventEmitter {
+  static isSupported(): boolean {
+    return true;
+  }
+
+  constructor(readonly options: { title?: string; body?: string; silent?: boolean }) {
+    super();
+  }
+
+  show(): void {
+    record('notification.show', { title: this.options.title, body: this.options.body });
+  }
+
+  close(): void {}
+}
 
 /** Encryption that really encrypts (AES-256-GCM, a key kept in userData), as the OS keyring would. */
 const keyFile = join(userData, 'stand-in-keyring.key');
@@ -491,6 +563,15 @@ async function run(command: Command): Promise<unknown> {
       return null;
     case 'records':
       return records;
+    case 'answer-dialog': {
+      const box = pendingMessageBoxes.shift();
+      if (!box) throw new Error('no message box is open');
+      const response = box.buttons.indexOf(command.label ?? '');
+      if (response < 0) throw new Error(`the message box has no button '${command.label}' (it has ${box.buttons.join(', ')})`);
+      record('dialog.answered', { label: command.label });
+      box.answer(response);
+      return null;
+    }
   }
 }
 

@@ -12,6 +12,17 @@ interface VhostStats {
   message_stats?: { publish?: number; publish_details?: { rate: number }; deliver_get?: number; deliver_get_details?: { rate: number } };
 }
 
+/** A queue of the vhost as a sample reads it; the notifications read these too (no second request). */
+export interface SampledQueue {
+  name: string;
+  messages?: number;
+  messages_ready?: number;
+  consumers?: number;
+  arguments?: Record<string, unknown>;
+  /** An empty list when no policy applies. */
+  effective_policy_definition?: Record<string, unknown> | unknown[];
+}
+
 /** Five seconds apart, 144 samples: the last twelve minutes. */
 const INTERVAL_MS = 5000;
 const HISTORY = 144;
@@ -23,7 +34,7 @@ const HISTORY = 144;
  * the vhost's message counters between two samples, so they show even when the broker computes
  * none (its rates are 0 until statistics collection catches up, or off with rates_mode none).
  */
-export class HealthSampler extends EventEmitter<{ sample: [HealthSample] }> {
+export class HealthSampler extends EventEmitter<{ sample: [HealthSample]; queues: [SampledQueue[]] }> {
   #history: HealthSample[] = [];
   #timer: NodeJS.Timeout | null = null;
   #last: { at: number; publish?: number; deliver?: number } | null = null;
@@ -99,7 +110,10 @@ export class HealthSampler extends EventEmitter<{ sample: [HealthSample] }> {
             query: { columns: 'name,messages_ready,messages_unacknowledged,message_stats' },
             timeoutMs,
           }),
-          management.get<{ consumers?: number }[]>(apiPath('queues', vhost), { query: { columns: 'consumers' }, timeoutMs }),
+          management.get<SampledQueue[]>(apiPath('queues', vhost), {
+            query: { columns: 'name,messages,messages_ready,consumers,arguments,effective_policy_definition' },
+            timeoutMs,
+          }),
           management.get<unknown[]>(apiPath('vhosts', vhost, 'connections'), { query: { columns: 'name' }, timeoutMs }),
         ]);
         const stats = vhosts.find((candidate) => candidate.name === vhost);
@@ -123,6 +137,7 @@ export class HealthSampler extends EventEmitter<{ sample: [HealthSample] }> {
           },
         };
         this.#last = { at: now, publish: counters.publish, deliver: counters.deliver_get };
+        this.emit('queues', queues);
       } catch (error) {
         sample = { ...sample, error: (error as Error).message };
       }
