@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import { app, dialog, ipcMain } from 'electron';
+import { app, dialog, ipcMain, shell } from 'electron';
 import ElectronStore from 'electron-store';
 import { appLayout, installStdioEntry } from './core/app-layout.js';
+import { startAtLogin } from './core/autostart/login-items.js';
 import { AppHost } from './core/host.js';
 import { type StoreShape, storeSchema } from './core/profiles/profile-store.js';
 import { SafeStorageSecretStore } from './safe-storage-secret-store.js';
@@ -34,12 +35,26 @@ const host = new AppHost({
   server: { command: process.execPath, entry: layout.serverEntry, commandEnv: { ELECTRON_RUN_AS_NODE: '1' } },
   version: app.getVersion(),
   chooseExportPath: async (name) => (await dialog.showSaveDialog({ defaultPath: join(app.getPath('downloads'), name) })).filePath || null,
+  autostart: startAtLogin({
+    os,
+    loginItems: app,
+    // An AppImage's mount changes every launch: the file itself starts it.
+    command: app.isPackaged ? [process.env.APPIMAGE ?? process.execPath] : [process.execPath, app.getAppPath()],
+  }),
+  versions: { electron: process.versions.electron, node: process.versions.node, chrome: process.versions.chrome },
+  aboutFile: join(layout.resources, 'licences', 'licences.json'),
+  openExternal: (url) => shell.openExternal(url),
 });
 const window = new AppWindow(host, { url: layout.pageUrl, preload: layout.preload });
 const tray = new AppTray(host, layout.trayIcon, {
   openWindow: () => window.show(),
   quit: () => app.quit(),
   report: (message) => dialog.showErrorBox('RabbitMQ MCP', message),
+  openAbout: () => {
+    host.requestAbout();
+    window.show();
+  },
+  inform: (title, message) => void dialog.showMessageBox({ type: 'info', title, message: title, detail: message }),
 });
 
 app.on('second-instance', (_event, argv) => argv.includes('--hidden') || window.show());

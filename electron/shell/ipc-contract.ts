@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { profileInputSchema } from '../shared/profile.js';
+import { settingsPatchSchema } from '../core/settings/settings-schema.js';
 import { API_ARGUMENTS, API_EVENTS, API_METHODS, type AppEventName, type ArgumentKinds, type ArgumentSpec } from '../shared/contract.js';
 
 /** IPC channels are named "namespace:method"; events travel on "event:<name>". */
@@ -25,6 +26,8 @@ const ARGUMENT_SCHEMAS: { [K in keyof ArgumentKinds]: z.ZodType<ArgumentKinds[K]
   clientId: z.enum(['claude-desktop', 'claude-code', 'cursor', 'vscode', 'windsurf']),
   logQuery,
   adminLogin: z.strictObject({ user: z.string().min(1).max(1000), password: z.string().max(10_000) }),
+  settingsPatch: settingsPatchSchema as z.ZodType<ArgumentKinds['settingsPatch'], unknown>,
+  aboutLink: z.enum(['docs', 'issues']),
 };
 
 function tupleOf(specs: readonly ArgumentSpec[]): z.ZodType {

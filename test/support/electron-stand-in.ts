@@ -425,6 +425,10 @@ export const dialog = {
   showErrorBox(title: string, content: string): void {
     record('dialog.showErrorBox', { title, content });
   },
+  async showMessageBox(options: { type?: string; title?: string; message: string; detail?: string }): Promise<{ response: number }> {
+    record('dialog.showMessageBox', { type: options.type, title: options.title, message: options.message, detail: options.detail });
+    return { response: 0 };
+  },
 };
 
 /** Encryption that really encrypts (AES-256-GCM, a key kept in userData), as the OS keyring would. */
