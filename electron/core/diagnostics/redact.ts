@@ -14,9 +14,10 @@ const PATTERNS: [RegExp, string][] = [
   [/\b([a-z][a-z0-9+.-]*:\/\/)([^\s/:@"'<>]*):([^\s/@"'<>]*)@/gi, `$1$2:${REMOVED}@`],
   // "password": "…" (JSON), any casing, any prefix (amqpPassword, AMQP_PASSWORD, x-api-key…)
   [new RegExp(`("[\\w-]*${SECRET_NAME}[\\w-]*"\\s*:\\s*)"(?:[^"\\\\]|\\\\.)*"`, 'gi'), `$1"${REMOVED}"`],
+  // Authorization: Bearer … (before the key=value rule takes "Bearer" for the value)
+  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g, `$1 ${REMOVED}`],
   // PASSWORD=… / token: … in plain lines and environment dumps
   [new RegExp(`\\b([\\w-]*${SECRET_NAME}[\\w-]*)(\\s*[=:]\\s*)(?!"|\\[removed\\])[^\\s,;&"']+`, 'gi'), `$1$2${REMOVED}`],
-  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g, `$1 ${REMOVED}`],
 ];
 
 export function redact(text: string, knownSecrets: readonly string[] = []): string {

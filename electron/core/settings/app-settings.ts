@@ -76,9 +76,10 @@ export class AppSettingsStore {
     const merged = settingsSchema.safeParse(mergeKnown(raw));
     if (!this.#warned) {
       this.#warned = true;
+      const anObject = raw !== null && typeof raw === 'object' && !Array.isArray(raw);
       this.#log(
-        merged.success
-          ? 'the saved settings have values this version does not know; they are ignored'
+        anObject && merged.success
+          ? 'the saved settings have values this version does not know; the defaults are used for those'
           : 'the saved settings are not valid; the defaults are used until a setting is changed',
         { problems: problems(parsed.error.issues as never) },
       );
