@@ -45,6 +45,9 @@ Object.assign(process, {
   type: 'browser',
   resourcesPath: env.STAND_IN_RESOURCES ?? dirname(dirname(dirname(dirname(process.argv[1] ?? '')))),
 });
+// process.versions in Electron's main process also names Electron and its Chrome (the About box shows them).
+Object.defineProperty(process.versions, 'electron', { value: env.STAND_IN_ELECTRON_VERSION ?? '41.7.1', enumerable: true });
+Object.defineProperty(process.versions, 'chrome', { value: '146.0.7680.0', enumerable: true });
 // Electron's event loop runs until app.exit(); Node's would end once nothing is pending.
 const keepAlive = setInterval(() => undefined, 1 << 30);
 const userData = env.STAND_IN_USER_DATA ?? join(env.HOME ?? '/tmp', '.config', 'RabbitMQ MCP');
