@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AboutInfo, AppSettings, DisconnectResult } from '../electron/shared/contract.js';
+import { strFromU8, unzipSync } from 'fflate';
+import type { AboutInfo, AppSettings, DiagnosticsExport, DisconnectResult, ProfileInput } from '../electron/shared/contract.js';
 import { ensureBuilt } from './support/built-server.js';
 import { type RunningApp, assemblePackagedApp, bundleStandIn, startDesktopApp } from './support/desktop-app.js';
 import type { StandInRecord } from './support/electron-stand-in.js';
@@ -160,6 +161,60 @@ describe('Settings and About in the app as it ships', () => {
       const again = await app.call<DisconnectResult[]>('clients.disconnectAll');
       expect(again.every((result) => result.outcome === 'not-connected')).toBe(true);
       expect(app.records.filter((record) => record.kind === 'dialog.showErrorBox')).toEqual([]);
+    } finally {
+      await stopped(app);
+    }
+  });
+
+  it('exports diagnostics where the save dialog says, with no password or token in the zip', async () => {
+    const password = `Diag-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    const token = `tok_${Math.random().toString(36).slice(2)}${Date.now()}`;
+    const keyFile = join(root, 'tls', 'client.key');
+    const keyBody = `-----BEGIN PRIVATE KEY-----\nKEY-BODY-${Date.now()}\n-----END PRIVATE KEY-----\n`;
+    mkdirSync(join(root, 'tls'), { recursive: true });
+    writeFileSync(keyFile, keyBody, { mode: 0o600 });
+    const app = await started();
+    try {
+      // A broker nobody listens on: the profile is saved, its server keeps retrying; no broker needed.
+      const input: ProfileInput = {
+        name: 'Nowhere',
+        amqp: { host: '127.0.0.1', port: 1, tls: { enabled: false, verify: true } },
+        management: { host: '127.0.0.1', port: 1, basePath: '', tls: { enabled: false, verify: true, keyFile } },
+        user: 'ops',
+        vhost: '/',
+        safety: 'read-only',
+      };
+      await app.call('profiles.create', input, password);
+      // A line that should never have been written: the bundle must still not carry it out.
+      const today = new Date().toISOString().slice(0, 10);
+      writeFileSync(
+        join(userData, 'logs', `app-${today}.log`),
+        `${JSON.stringify({ level: 'warn', msg: 'leak', uri: `amqp://ops:${password}@127.0.0.1:1/`, token, note: `password is ${password}` })}\n`,
+        { flag: 'a' },
+      );
+      const saved = await app.call<DiagnosticsExport>('diagnostics.export');
+      const dialog = await app.waitFor((record) => record.kind === 'dialog.showSaveDialog', 'the save dialog');
+      expect(saved.path).toBe(dialog.defaultPath);
+      expect(saved.path).toMatch(/Downloads\/rabbitmq-mcp-diagnostics-[\dT-]+\.zip$/);
+      const bytes = readFileSync(saved.path);
+      const entries = unzipSync(bytes);
+      expect(Object.keys(entries)).toEqual(
+        expect.arrayContaining(['about.json', 'settings.json', 'profiles.json', `logs/app-${today}.log`]),
+      );
+      const text = Object.values(entries)
+        .map((entry) => strFromU8(entry))
+        .join('\n');
+      for (const secret of [password, token]) {
+        expect(bytes.includes(Buffer.from(secret))).toBe(false);
+        expect(text).not.toContain(secret);
+      }
+      // The TLS key's path helps; its contents never come in.
+      expect(strFromU8(entries['profiles.json'] as Uint8Array)).toContain(keyFile);
+      expect(text).not.toContain(keyBody.split('\n')[1]);
+      expect(JSON.parse(strFromU8(entries['about.json'] as Uint8Array))).toMatchObject({
+        app: { versions: { electron: '41.7.1' } },
+        os: { platform: process.platform },
+      });
     } finally {
       await stopped(app);
     }

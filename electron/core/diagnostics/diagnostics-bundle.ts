@@ -1,6 +1,8 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { strToU8, zipSync } from 'fflate';
+// The browser build: the synchronous zip is the same, and the Node build's worker support would
+// add require("module") to the main process (which may require only Electron and node: modules).
+import { strToU8, zipSync } from 'fflate/browser';
 import type { AppSettings, Profile } from '../../shared/contract.js';
 import { redact } from './redact.js';
 
