@@ -18,6 +18,7 @@ import { build } from 'esbuild';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ClientId, stdioEntryLaunch } from '../electron/core/clients/client-catalog.js';
 import { ClientSetup, type SetupRecord, isOurEntry } from '../electron/core/clients/client-setup.js';
+import { readConfig, withValue, withoutValue } from '../electron/core/clients/config-file.js';
 import { ensureBuilt } from './support/built-server.js';
 
 /**
@@ -128,6 +129,35 @@ describe('Disconnect all AI apps', () => {
     expect(isOurEntry({ command: 'uvx', args: ['amq-mcp-server'] })).toBe(false);
     expect(isOurEntry({ command: 'node', args: ['my-stdio-entry.mjs.bak'] })).toBe(false);
     expect(isOurEntry('rabbitmq')).toBe(false);
+  });
+});
+
+describe('taking our entry out again', () => {
+  it.each([
+    ['an empty servers object', '{"mcpServers": {}}'],
+    ['a servers object with only a comment in it', '{\n  "mcpServers": {\n    // mine\n  }\n}\n'],
+    ['another server before ours', '{\n  "mcpServers": {\n    "a": {"command": "b"}\n  }\n}'],
+    ['everything on one line', '{ "mcpServers": { "a": 1 } }'],
+    [
+      'CRLF, tabs, a trailing comma and a comment on the last line',
+      '{\r\n\t"x": 1,\r\n\t"mcpServers": {\r\n\t\t"a": 1, // c\r\n\t},\r\n}\r\n',
+    ],
+    ['JSONC trailing commas elsewhere', '{\n  "mcpServers": {\n    "a": 1,\n  },\n  "z": [1,]\n}\n'],
+    [
+      'a one-line neighbour with a trailing comma',
+      '// my MCP servers\r\n{\r\n\t"servers": {\r\n\t\t"github": { "type": "http", "url": "https://x/" },\r\n\t},\r\n}\r\n',
+    ],
+  ])('after putting it in gives back the bytes: %s', async (_name, original) => {
+    const path = put('mcp.json', original);
+    const key = original.includes('"servers"') ? 'servers' : 'mcpServers';
+    writeFileSync(path, withValue(await readConfig(path), [key, 'rabbitmq'], launch()));
+    expect(readFileSync(path, 'utf8')).toContain('"rabbitmq"');
+    expect(withoutValue(await readConfig(path), [key, 'rabbitmq'])).toBe(original);
+  });
+
+  it('takes ours out from before other servers too, line and comma', async () => {
+    const path = put('mcp.json', '{\n  "mcpServers": {\n    "rabbitmq": {"command": "x"},\n    "b": 2\n  }\n}');
+    expect(withoutValue(await readConfig(path), ['mcpServers', 'rabbitmq'])).toBe('{\n  "mcpServers": {\n    "b": 2\n  }\n}');
   });
 });
 
