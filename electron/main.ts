@@ -55,6 +55,18 @@ const tray = new AppTray(host, layout.trayIcon, {
     window.show();
   },
   inform: (title, message) => void dialog.showMessageBox({ type: 'info', title, message: title, detail: message }),
+  confirm: async (title, message, action) =>
+    (
+      await dialog.showMessageBox({
+        type: 'question',
+        title,
+        message: title,
+        detail: message,
+        buttons: [action, 'Cancel'],
+        defaultId: 1,
+        cancelId: 1,
+      })
+    ).response === 0,
 });
 
 app.on('second-instance', (_event, argv) => argv.includes('--hidden') || window.show());

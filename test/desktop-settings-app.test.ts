@@ -23,20 +23,21 @@ const claudeBefore =
 let main = '';
 let standIn = '';
 
-const environment = () => ({
+const environment = (extra: Record<string, string> = {}) => ({
   PATH: process.env.PATH ?? '/usr/bin:/bin',
   HOME: home,
   STAND_IN_USER_DATA: userData,
   STAND_IN_RESOURCES: resources,
   STAND_IN_PACKAGED: '1',
+  ...extra,
 });
 
 const menuItems = (record: StandInRecord) => record.items as { label?: string; checked?: boolean; clickable: boolean }[];
 const lastMenu = (app: RunningApp) =>
   menuItems(app.records.filter((record) => record.kind === 'tray.setContextMenu').at(-1) as StandInRecord);
 
-async function started(): Promise<RunningApp> {
-  const app = startDesktopApp({ main, standIn, env: environment() });
+async function started(extra: Record<string, string> = {}): Promise<RunningApp> {
+  const app = startDesktopApp({ main, standIn, env: environment(extra) });
   await app.waitFor((record) => record.kind === 'contextBridge.exposeInMainWorld', 'the window and its API');
   await app.waitFor((record) => record.kind === 'tray.setContextMenu', 'the tray menu');
   return app;
@@ -153,7 +154,10 @@ describe('Settings and About in the app as it ships', () => {
       await app.call('clients.connect', 'claude-desktop');
       expect(readFileSync(claudeConfig, 'utf8')).toContain('"rabbitmq"');
       await app.click('Disconnect all AI apps');
-      const box = await app.waitFor((record) => record.kind === 'dialog.showMessageBox', 'the report');
+      // Asked first (the stand-in clicks the first button), then told what happened.
+      const question = await app.waitFor((record) => record.kind === 'dialog.showMessageBox', 'the question');
+      expect(question).toMatchObject({ type: 'question', title: 'Disconnect all AI apps?', buttons: ['Disconnect all', 'Cancel'] });
+      const box = await app.waitFor((record) => record.kind === 'dialog.showMessageBox' && record.type === 'info', 'the report');
       expect(box).toMatchObject({ title: 'Disconnect all AI apps' });
       expect(String(box.detail)).toMatch(/Removed our entry from .*claude_desktop_config\.json\. The previous file is saved as /);
       expect(String(box.detail)).toMatch(/Cursor was not connected\./);
@@ -161,6 +165,26 @@ describe('Settings and About in the app as it ships', () => {
       const again = await app.call<DisconnectResult[]>('clients.disconnectAll');
       expect(again.every((result) => result.outcome === 'not-connected')).toBe(true);
       expect(app.records.filter((record) => record.kind === 'dialog.showErrorBox')).toEqual([]);
+    } finally {
+      await stopped(app);
+    }
+  });
+
+  it('changes nothing when the user answers Cancel to Disconnect all', async () => {
+    const app = await started({ STAND_IN_MESSAGE_BOX_RESPONSE: '1' });
+    try {
+      await app.call('clients.connect', 'claude-desktop');
+      const connected = readFileSync(claudeConfig, 'utf8');
+      await app.click('Disconnect all AI apps');
+      await app.waitFor((record) => record.kind === 'dialog.showMessageBox' && record.response === 1, 'the question, answered Cancel');
+      // Nothing follows a Cancel: the entry stays and no report comes.
+      expect(
+        (await app.call<{ id: string; state: string }[]>('clients.list')).find((client) => client.id === 'claude-desktop')?.state,
+      ).toBe('configured');
+      expect(readFileSync(claudeConfig, 'utf8')).toBe(connected);
+      expect(app.records.filter((record) => record.kind === 'dialog.showMessageBox' && record.type === 'info')).toEqual([]);
+      await app.call('clients.undo', 'claude-desktop');
+      expect(readFileSync(claudeConfig, 'utf8')).toBe(claudeBefore);
     } finally {
       await stopped(app);
     }

@@ -11,6 +11,8 @@ export interface TrayCommands {
   openAbout(): void;
   /** What "Disconnect all AI apps" did, client by client. */
   inform(title: string, message: string): void;
+  /** Asks before a change the user cannot undo with one click; true when they go ahead. */
+  confirm(title: string, message: string, action: string): Promise<boolean>;
 }
 
 /**
@@ -84,6 +86,12 @@ export class AppTray {
         return;
       }
       case 'disconnect-all': {
+        const go = await this.#commands.confirm(
+          'Disconnect all AI apps?',
+          "RabbitMQ MCP's entry is taken out of the settings of every AI app that has it. Their other servers and settings stay, and each file is backed up first.",
+          'Disconnect all',
+        );
+        if (!go) return;
         const results = await this.#host.clients.disconnectAll();
         this.#commands.inform('Disconnect all AI apps', results.map((result) => result.message).join('\n'));
         return;

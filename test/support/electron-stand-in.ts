@@ -428,9 +428,24 @@ export const dialog = {
   showErrorBox(title: string, content: string): void {
     record('dialog.showErrorBox', { title, content });
   },
-  async showMessageBox(options: { type?: string; title?: string; message: string; detail?: string }): Promise<{ response: number }> {
-    record('dialog.showMessageBox', { type: options.type, title: options.title, message: options.message, detail: options.detail });
-    return { response: 0 };
+  /** Answers with the first button (STAND_IN_MESSAGE_BOX_RESPONSE picks another), as a user clicking it. */
+  async showMessageBox(options: {
+    type?: string;
+    title?: string;
+    message: string;
+    detail?: string;
+    buttons?: string[];
+  }): Promise<{ response: number }> {
+    const response = Number(env.STAND_IN_MESSAGE_BOX_RESPONSE ?? 0);
+    record('dialog.showMessageBox', {
+      type: options.type,
+      title: options.title,
+      message: options.message,
+      detail: options.detail,
+      buttons: options.buttons,
+      response,
+    });
+    return { response };
   },
 };
 
