@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { app, dialog, ipcMain } from 'electron';
-import { Notification } from 'electron';
+import { Notification, app, dialog, ipcMain, shell } from 'electron';
 import ElectronStore from 'electron-store';
 import { autoUpdater } from 'electron-updater';
 import { appLayout, installStdioEntry } from './core/app-layout.js';
+import { startAtLogin } from './core/autostart/login-items.js';
 import { AppHost } from './core/host.js';
 import { type StoreShape, storeSchema } from './core/profiles/profile-store.js';
 import { SafeStorageSecretStore } from './safe-storage-secret-store.js';
@@ -26,7 +26,7 @@ const layout = appLayout({
   userData: home,
   env: process.env,
 });
-const host = new AppHost({
+const host: AppHost = new AppHost({
   home,
   store: new ElectronStore<StoreShape>({ name: 'rabbitmq-mcp', schema: storeSchema as never, configFileMode: 0o600 }),
   secrets: new SafeStorageSecretStore(),
@@ -49,9 +49,11 @@ const host = new AppHost({
     ).filePaths[0] ?? null,
   updates: {
     updater: autoUpdater,
-    // Until the Settings page's store is wired in (issue 22): on, and GitHub releases unless the
-    // environment names another feed (a mirror).
-    settings: { check: () => true, feedUrl: () => process.env.RABBITMQ_MCP_UPDATE_FEED ?? '' },
+    // The Settings page's choices, read at each check; RABBITMQ_MCP_UPDATE_FEED names a mirror over them.
+    settings: {
+      check: () => host.currentSettings().updates.check,
+      feedUrl: () => process.env.RABBITMQ_MCP_UPDATE_FEED || host.currentSettings().updates.feedUrl,
+    },
     ask: async ({ version, currentVersion }) =>
       (
         await dialog.showMessageBox({
@@ -78,9 +80,18 @@ const host = new AppHost({
     show: ({ title, body }) => {
       if (Notification.isSupported()) new Notification({ title, body }).show();
     },
-    // Until the Settings page's store is wired in (issue 22): every cause on.
-    enabled: () => true,
+    // Each cause as the Settings page's switch for it says, read when it happens.
+    enabled: (cause) => host.currentSettings().notifications[cause],
   },
+  autostart: startAtLogin({
+    os,
+    loginItems: app,
+    // An AppImage's mount changes every launch: the file itself starts it.
+    command: app.isPackaged ? [process.env.APPIMAGE ?? process.execPath] : [process.execPath, app.getAppPath()],
+  }),
+  versions: { electron: process.versions.electron, node: process.versions.node, chrome: process.versions.chrome },
+  aboutFile: join(layout.resources, 'licences', 'licences.json'),
+  openExternal: (url) => shell.openExternal(url),
 });
 let shuttingDown: Promise<void> | null = null;
 const shutDown = () => (shuttingDown ??= host.dispose());
@@ -89,6 +100,23 @@ const tray = new AppTray(host, layout.trayIcon, {
   openWindow: () => window.show(),
   quit: () => app.quit(),
   report: (message) => dialog.showErrorBox('RabbitMQ MCP', message),
+  openAbout: () => {
+    host.requestAbout();
+    window.show();
+  },
+  inform: (title, message) => void dialog.showMessageBox({ type: 'info', title, message: title, detail: message }),
+  confirm: async (title, message, action) =>
+    (
+      await dialog.showMessageBox({
+        type: 'question',
+        title,
+        message: title,
+        detail: message,
+        buttons: [action, 'Cancel'],
+        defaultId: 1,
+        cancelId: 1,
+      })
+    ).response === 0,
 });
 
 app.on('second-instance', (_event, argv) => argv.includes('--hidden') || window.show());

@@ -6,9 +6,11 @@
 //   node scripts/build.mjs package      what the npm tarball holds (dist/server, dist/lib: prepack)
 //   --no-renderer                       everything but the window (Vite)
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import { build } from 'esbuild';
+import { rendererInputs, writeLicences } from './licences.mjs';
 
 const outdir = 'dist/server';
 const libdir = 'dist/lib';
@@ -86,6 +88,18 @@ const shared = {
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
 };
 
+// Licences: every esbuild build records the files it bundled (its metafile), for writeLicences.
+const bundledInputs = new Set();
+shared.plugins.push({
+  name: 'record-bundled-inputs',
+  setup(build) {
+    build.initialOptions.metafile = true;
+    build.onEnd((result) => {
+      for (const input of Object.keys(result.metafile?.inputs ?? {})) bundledInputs.add(input.replace(/^[\w-]+:/, ''));
+    });
+  },
+});
+
 /** The bin needs a shebang; esbuild's banner would put it on every chunk. */
 async function addShebang(file) {
   await writeFile(file, `#!/usr/bin/env node\n${await readFile(file, 'utf8')}`);
@@ -129,6 +143,15 @@ await build({
   outExtension: { '.js': '.mjs' },
 });
 
+// The uninstallers' clean-up (build/uninstall/): our entries out of the AI clients' settings.
+await build({
+  ...shared,
+  entryPoints: { 'remove-client-entries': 'electron/uninstall/remove-client-entries.ts' },
+  outdir: 'dist/app',
+  outExtension: { '.js': '.mjs' },
+  mainFields: ['module', 'main'], // jsonc-parser: see the desktop app's build below
+});
+
 // The desktop app: Electron's main process and the preload, CommonJS (a sandboxed preload must
 // be), with electron-store and the app's logic bundled in; the window is built by Vite; the tray
 // icons are copied so dist/ has the packaged app's resources layout (renderer/, app/, server/,
@@ -159,5 +182,16 @@ await cp('build/tray', 'dist/tray', { recursive: true });
 if (!process.argv.includes('--no-renderer')) {
   execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'], {
     stdio: 'inherit',
+  });
+}
+// The licences of what ships, for the About box (dist/licences, an extra resource).
+if (!process.argv.includes('--no-renderer') || !existsSync('dist/licences/licences.json')) {
+  const manifest = JSON.parse(await readFile('package.json', 'utf8'));
+  const repository = manifest.repository.url.replace(/^git\+/, '').replace(/\.git$/, '');
+  await writeLicences({
+    inputs: [...bundledInputs, ...(await rendererInputs('dist/renderer/assets'))],
+    outdir: 'dist/licences',
+    extraPackages: ['electron'],
+    app: { name: 'RabbitMQ MCP', license: manifest.license, repository, docs: `${repository}#readme`, issues: manifest.bugs.url },
   });
 }

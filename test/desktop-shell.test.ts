@@ -239,14 +239,30 @@ describe('the tray', () => {
       { action: { kind: 'activate-profile', profileId: 'b' }, label: 'Production', type: 'radio', checked: true },
     ]);
     expect(menu[0]).toEqual({ label: '● Connected: Production', enabled: false });
-    expect(actions(menu)).toEqual(['activate-profile', 'activate-profile', 'open-window', 'toggle-start-at-login', 'quit']);
+    expect(actions(menu)).toEqual([
+      'activate-profile',
+      'activate-profile',
+      'open-window',
+      'toggle-start-at-login',
+      'disconnect-all',
+      'about',
+      'quit',
+    ]);
   });
 
   it('offers a restart only when the server failed, and start-at-login only where the system has it', () => {
     const failed = trayMenu(
       at({ status: 'failed', profileId: 'b', profileName: 'Production', exit: 'code 1', crashes: 5, lastLines: [], message: 'm' }, null),
     );
-    expect(actions(failed)).toEqual(['activate-profile', 'activate-profile', 'open-window', 'restart-server', 'quit']);
+    expect(actions(failed)).toEqual([
+      'activate-profile',
+      'activate-profile',
+      'open-window',
+      'restart-server',
+      'disconnect-all',
+      'about',
+      'quit',
+    ]);
     expect(trayMenu(at({ status: 'stopped' }, true)).find((item) => item.action?.kind === 'toggle-start-at-login')).toMatchObject({
       type: 'checkbox',
       checked: true,

@@ -53,10 +53,12 @@ describe('the desktop package (electron-builder.yml)', () => {
     expect(existsSync(main)).toBe(true);
     for (const file of config.files.filter((pattern) => !pattern.startsWith('!'))) expect(existsSync(join(ROOT, file)), file).toBe(true);
     expect(config.files).toContain('!node_modules/**');
-    expect(config.extraResources.map((resource) => resource.to).sort()).toEqual(['app', 'renderer', 'server', 'tray']);
+    expect(config.extraResources.map((resource) => resource.to).sort()).toEqual(['app', 'licences', 'renderer', 'server', 'tray']);
     for (const resource of config.extraResources) expect(existsSync(join(ROOT, resource.from)), resource.from).toBe(true);
     expect(existsSync(dist('renderer/index.html'))).toBe(true);
     expect(existsSync(dist('app/stdio-entry.mjs'))).toBe(true);
+    expect(existsSync(dist('app/remove-client-entries.mjs'))).toBe(true); // the uninstallers run it
+    expect(existsSync(dist('licences/licences.json'))).toBe(true); // the About box shows it
     expect(existsSync(dist('server/rabbitmq-mcp-server.mjs'))).toBe(true);
     for (const color of ['green', 'amber', 'red', 'grey']) expect(existsSync(dist(`tray/tray-${color}.png`))).toBe(true);
   });

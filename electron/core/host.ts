@@ -19,6 +19,12 @@ import type { SecretStore } from './secrets/secret-store.js';
 import { type AppStatusInfo, removeRuntimeInfo, writeAppStatus } from './supervisor/runtime-file.js';
 import { lastServerError } from '../shared/server-lines.js';
 import { watchSwitchRequests } from './supervisor/switch-requests.js';
+import { readFile, writeFile } from 'node:fs/promises';
+import { arch, platform as osPlatform, release } from 'node:os';
+import type { AboutInfo, AboutLink, AppSettings, LicenceEntry } from '../shared/contract.js';
+import type { Autostart } from './autostart/linux-autostart.js';
+import { diagnosticsZip } from './diagnostics/diagnostics-bundle.js';
+import { AppSettingsStore } from './settings/app-settings.js';
 import { Supervisor, type SupervisorState } from './supervisor/supervisor.js';
 import { BrokerNotifier, type BrokerNotifierOptions } from './notifications/broker-notifier.js';
 import { UpdateService, type UpdateServiceOptions, type UpdateStatus } from './updates/update-service.js';
@@ -45,6 +51,20 @@ export interface HostOptions {
   updates?: Omit<UpdateServiceOptions, 'currentVersion' | 'log'>;
   /** Desktop notifications about the active broker (see core/notifications): how to show one, which causes are on. */
   notifications?: Pick<BrokerNotifierOptions, 'show' | 'enabled' | 'quietMs'>;
+  /** Start at login (core/autostart): login items on macOS and Windows, an XDG entry on Linux. */
+  autostart?: Autostart | null;
+  /** process.versions of the main process: Electron's, Node's and Chrome's. */
+  versions?: { electron?: string; node?: string; chrome?: string };
+  /** licences.json, written at build time (scripts/build.mjs): what ships, and the project's links. */
+  aboutFile?: string;
+  /** Opens an https address in the user's browser (Electron's shell.openExternal). */
+  openExternal?: (url: string) => Promise<void>;
+}
+
+/** What scripts/build.mjs writes into licences/licences.json. */
+interface AboutFile {
+  app: { name: string; docs: string; issues: string };
+  packages: LicenceEntry[];
 }
 
 /**
@@ -69,6 +89,9 @@ export class AppHost implements AppApi {
   #disposed = false;
   #updates: UpdateService | null = null;
   #notifier: BrokerNotifier | null = null;
+  #settings: AppSettingsStore;
+  #about: Promise<AboutFile> | null = null;
+  #aboutRequested = false;
 
   constructor(options: HostOptions) {
     this.#options = options;
@@ -90,6 +113,11 @@ export class AppHost implements AppApi {
       blocked: options.clientSetupBlocked ?? null,
     });
     this.#logs = new LogReader(this.logDir);
+    this.#settings = new AppSettingsStore({
+      store: options.store,
+      autostart: options.autostart ?? null,
+      log: (msg, fields) => this.#write('warn', msg, fields),
+    });
     this.#sampler = new HealthSampler({
       intervalMs: options.healthIntervalMs,
       management: () => this.#management,
@@ -162,6 +190,11 @@ export class AppHost implements AppApi {
     await removeRuntimeInfo(this.#statusFile);
     this.#write('info', 'app stopped');
     this.#log.close();
+  }
+
+  /** The settings as they are now (the Settings page's store), for the main process's services. */
+  currentSettings(): AppSettings {
+    return this.#settings.get();
   }
 
   readonly app: AppApi['app'] = {
@@ -297,6 +330,91 @@ export class AppHost implements AppApi {
       this.#write('info', 'client setup undone', { client: id });
       return result;
     },
+    disconnectAll: async () => {
+      const results = await this.#setup.disconnectAll();
+      for (const result of results)
+        this.#write(result.outcome === 'failed' ? 'warn' : 'info', 'client disconnected', {
+          client: result.id,
+          outcome: result.outcome,
+          ...(result.outcome === 'removed' ? {} : { detail: result.message }),
+        });
+      return results;
+    },
+  };
+
+  readonly settings: AppApi['settings'] = {
+    get: async () => this.#settings.get(),
+    update: async (patch) => {
+      const settings = this.#settings.update(patch);
+      this.#write('info', 'settings changed', { changed: Object.keys(patch).join(',') });
+      this.#bus.emit('settings-changed', settings);
+      return settings;
+    },
+  };
+
+  readonly about: AppApi['about'] = {
+    info: async (): Promise<AboutInfo> => {
+      const about = await this.#aboutFile();
+      const versions = this.#options.versions ?? {};
+      return {
+        name: about.app.name,
+        version: this.#options.version,
+        versions: {
+          electron: versions.electron ?? 'not Electron',
+          node: versions.node ?? process.versions.node,
+          chrome: versions.chrome ?? 'none',
+        },
+        licences: about.packages,
+        links: { docs: about.app.docs, issues: about.app.issues },
+      };
+    },
+    openLink: async (link: AboutLink) => {
+      const url = (await this.#aboutFile()).app[link];
+      if (typeof url !== 'string' || new URL(url).protocol !== 'https:')
+        throw new Error(`the ${link} link (${String(url)}) is not an https:// address; it was not opened`);
+      if (!this.#options.openExternal) throw new Error('this app cannot open a browser');
+      await this.#options.openExternal(url);
+    },
+    takeRequest: async () => {
+      const asked = this.#aboutRequested;
+      this.#aboutRequested = false;
+      return asked;
+    },
+  };
+
+  /** The tray's "About": remembered until the window takes it, so a window still loading shows it too. */
+  requestAbout(): void {
+    this.#aboutRequested = true;
+    this.#bus.emit('about-requested', true);
+  }
+
+  readonly diagnostics: AppApi['diagnostics'] = {
+    export: async () => {
+      const suggested = `rabbitmq-mcp-diagnostics-${new Date().toISOString().slice(0, 19).replace(/:/g, '-')}.zip`;
+      const path = this.#options.chooseExportPath
+        ? await this.#options.chooseExportPath(suggested)
+        : join(this.logDir, '..', 'exports', suggested);
+      if (!path) return null;
+      const profiles = this.#profiles.list();
+      const secrets = (await Promise.all(profiles.map((profile) => this.#profiles.password(profile.id).catch(() => '')))).filter(Boolean);
+      const latest = (await this.#sampler.history()).findLast((sample) => sample.broker !== null);
+      const zip = await diagnosticsZip({
+        logDir: this.logDir,
+        days: 7,
+        app: { version: this.#options.version, versions: { ...process.versions, ...this.#options.versions } as Record<string, string> },
+        os: { platform: osPlatform(), release: release(), arch: arch() },
+        broker: latest?.broker
+          ? { version: latest.broker.version }
+          : { unknown: this.#profiles.active() ? 'the broker did not answer yet' : 'no broker profile' },
+        settings: this.#settings.get(),
+        profiles,
+        secrets,
+      });
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, zip.bytes, { mode: 0o600 });
+      this.#write('info', 'diagnostics exported', { path, files: zip.files.length });
+      return { path, files: zip.files, bytes: zip.bytes.byteLength };
+    },
   };
 
   readonly logs: AppApi['logs'] = {
@@ -347,6 +465,18 @@ export class AppHost implements AppApi {
       };
     },
   };
+
+  /** licences.json, read once; without one (a test host) the links of the repository and no packages. */
+  #aboutFile(): Promise<AboutFile> {
+    const file = this.#options.aboutFile;
+    this.#about ??= file
+      ? readFile(file, 'utf8').then((text) => JSON.parse(text) as AboutFile)
+      : Promise.resolve({ app: { name: 'RabbitMQ MCP', docs: '', issues: '' }, packages: [] });
+    this.#about.catch(() => {
+      this.#about = null; // asked again next time
+    });
+    return this.#about;
+  }
 
   async #serve(profile: Profile): Promise<void> {
     const password = await this.#profiles.password(profile.id);

@@ -236,12 +236,69 @@ export interface UpdateStatus {
   message: string;
 }
 
+export type NotificationCause = 'alarm' | 'dead-letters' | 'idle-queue' | 'broker-down' | 'server-crash';
+
+export interface AppSettings {
+  startAtLogin: boolean;
+  notifications: Record<NotificationCause, boolean>; // all true by default
+  updates: { check: boolean; feedUrl: string }; // check: true; feedUrl '' = GitHub releases
+}
+
+/** A change of some settings: only what is given changes. */
+export interface SettingsPatch {
+  startAtLogin?: boolean;
+  notifications?: Partial<Record<NotificationCause, boolean>>;
+  updates?: Partial<AppSettings['updates']>;
+}
+
+/** One package that ships inside the app, with its licence. */
+export interface LicenceEntry {
+  name: string;
+  version: string;
+  /** The licence's SPDX name from its package.json ("MIT", "Apache-2.0"…). */
+  license: string;
+  /** The full text of its LICENSE file; empty when the package ships none. */
+  text: string;
+}
+
+export type AboutLink = 'docs' | 'issues';
+
+export interface AboutInfo {
+  name: string;
+  version: string;
+  /** From process.versions in the main process. */
+  versions: { electron: string; node: string; chrome: string };
+  /** What ships in the app, generated at build time from what the bundler put in. */
+  licences: LicenceEntry[];
+  links: Record<AboutLink, string>;
+}
+
+/** What "Disconnect all AI apps" did to one client. */
+export interface DisconnectResult {
+  id: ClientId;
+  name: string;
+  outcome: 'removed' | 'not-connected' | 'failed';
+  message: string;
+  /** Where the file was saved before our entry was taken out. */
+  backupPath?: string | null;
+}
+
+export interface DiagnosticsExport {
+  path: string;
+  /** The files inside the zip. */
+  files: string[];
+  bytes: number;
+}
+
 /** Events pushed to the window. */
 export interface AppEvents {
   'server-state': SupervisorState;
   'health-sample': HealthSample;
   'profiles-changed': ProfileView[];
   'update-status': UpdateStatus;
+  'settings-changed': AppSettings;
+  /** The tray's "About": the window shows the About box (and calls about.takeRequest). */
+  'about-requested': true;
 }
 
 export type AppEventName = keyof AppEvents;
@@ -291,6 +348,23 @@ export interface AppApi {
     list(): Promise<ClientStatus[]>;
     connect(id: ClientId): Promise<SetupResult>;
     undo(id: ClientId): Promise<SetupResult>;
+    /** Takes our entry out of every client's settings that has one, each with a backup. */
+    disconnectAll(): Promise<DisconnectResult[]>;
+  };
+  settings: {
+    get(): Promise<AppSettings>;
+    update(patch: SettingsPatch): Promise<AppSettings>;
+  };
+  about: {
+    info(): Promise<AboutInfo>;
+    /** Opens the docs or the issue tracker in the browser. */
+    openLink(link: AboutLink): Promise<void>;
+    /** Whether the tray's "About" asked for the About box since the window last looked (and forgets it). */
+    takeRequest(): Promise<boolean>;
+  };
+  diagnostics: {
+    /** One zip of logs, versions and settings with secrets removed, where the user picks; null when they cancel. */
+    export(): Promise<DiagnosticsExport | null>;
   };
   logs: {
     tail(query: LogQuery): Promise<LogEntry[]>;
@@ -324,6 +398,8 @@ export interface ArgumentKinds {
   exportRequest: ProfileExportRequest;
   importSource: ImportSource;
   importRequest: ImportRequest;
+  settingsPatch: SettingsPatch;
+  aboutLink: AboutLink;
 }
 
 /** An argument of a method: its kind, with "?" when it may be left out (only at the end). */
@@ -356,7 +432,10 @@ export const API_ARGUMENTS = {
   },
   connection: { test: ['profileInput', 'password?', 'id?'] },
   server: { state: [], restart: [] },
-  clients: { list: [], connect: ['clientId'], undo: ['clientId'] },
+  clients: { list: [], connect: ['clientId'], undo: ['clientId'], disconnectAll: [] },
+  settings: { get: [], update: ['settingsPatch'] },
+  about: { info: [], openLink: ['aboutLink'], takeRequest: [] },
+  diagnostics: { export: [] },
   logs: { tail: ['logQuery'], export: ['logQuery'] },
   health: { history: [] },
   updates: { status: [], check: [], install: [] },
@@ -390,4 +469,11 @@ export const API_METHODS = Object.fromEntries(
   Object.entries(API_ARGUMENTS).map(([namespace, methods]) => [namespace, Object.keys(methods)]),
 ) as unknown as { [N in ApiNamespace]: readonly (keyof (typeof API_ARGUMENTS)[N] & string)[] };
 
-export const API_EVENTS: readonly AppEventName[] = ['server-state', 'health-sample', 'profiles-changed', 'update-status'];
+export const API_EVENTS: readonly AppEventName[] = [
+  'server-state',
+  'health-sample',
+  'profiles-changed',
+  'update-status',
+  'settings-changed',
+  'about-requested',
+];

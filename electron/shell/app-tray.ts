@@ -1,5 +1,4 @@
-import { Menu, Tray, app, nativeImage } from 'electron';
-import { type Autostart, linuxAutostart } from '../core/autostart/linux-autostart.js';
+import { Menu, Tray, nativeImage } from 'electron';
 import type { AppApi } from '../shared/contract.js';
 import { type TrayAction, type TrayColor, type TrayState, trayIcon, trayMenu } from './tray-menu.js';
 
@@ -8,6 +7,12 @@ export interface TrayCommands {
   quit(): void;
   /** A click that failed (the profile was removed meanwhile, the server cannot start…). */
   report(message: string): void;
+  /** The window, with the About box open. */
+  openAbout(): void;
+  /** What "Disconnect all AI apps" did, client by client. */
+  inform(title: string, message: string): void;
+  /** Asks before a change the user cannot undo with one click; true when they go ahead. */
+  confirm(title: string, message: string, action: string): Promise<boolean>;
 }
 
 /**
@@ -20,7 +25,6 @@ export class AppTray {
   #iconPath: (color: TrayColor) => string;
   #commands: TrayCommands;
   #refreshing: Promise<void> = Promise.resolve();
-  #openAtLogin: boolean | null = null;
 
   constructor(host: AppApi, iconPath: (color: TrayColor) => string, commands: TrayCommands) {
     this.#host = host;
@@ -28,16 +32,13 @@ export class AppTray {
     this.#commands = commands;
   }
 
-  #autostart: Autostart | null = null;
-
   /** Once the app is ready: login items and the tray exist only then. */
   async start(): Promise<void> {
-    this.#autostart = startAtLogin();
-    this.#openAtLogin = this.#autostart.enabled();
     this.#tray = new Tray(nativeImage.createFromPath(this.#iconPath('grey')));
     this.#tray.on('click', () => this.#commands.openWindow());
     this.#host.events.on('server-state', () => void this.refresh());
     this.#host.events.on('profiles-changed', () => void this.refresh());
+    this.#host.events.on('settings-changed', () => void this.refresh());
     await this.refresh();
   }
 
@@ -53,7 +54,10 @@ export class AppTray {
     const state: TrayState = {
       server: await this.#host.server.state(),
       profiles: await this.#host.profiles.list(),
-      openAtLogin: this.#openAtLogin,
+      openAtLogin: await this.#host.settings.get().then(
+        (settings) => settings.startAtLogin,
+        () => null,
+      ),
     };
     const icon = trayIcon(state);
     tray.setImage(nativeImage.createFromPath(this.#iconPath(icon.color)));
@@ -76,10 +80,24 @@ export class AppTray {
       case 'restart-server':
         await this.#host.server.restart();
         return;
-      case 'toggle-start-at-login':
-        this.#openAtLogin = !this.#openAtLogin;
-        this.#autostart?.set(this.#openAtLogin);
-        await this.refresh();
+      case 'toggle-start-at-login': {
+        const { startAtLogin } = await this.#host.settings.get();
+        await this.#host.settings.update({ startAtLogin: !startAtLogin }); // settings-changed rebuilds the menu
+        return;
+      }
+      case 'disconnect-all': {
+        const go = await this.#commands.confirm(
+          'Disconnect all AI apps?',
+          "RabbitMQ MCP's entry is taken out of the settings of every AI app that has it. Their other servers and settings stay, and each file is backed up first.",
+          'Disconnect all',
+        );
+        if (!go) return;
+        const results = await this.#host.clients.disconnectAll();
+        this.#commands.inform('Disconnect all AI apps', results.map((result) => result.message).join('\n'));
+        return;
+      }
+      case 'about':
+        this.#commands.openAbout();
         return;
       case 'quit':
         this.#commands.quit();
@@ -90,20 +108,4 @@ export class AppTray {
       }
     }
   }
-}
-
-/**
- * Start at login: Electron's login items on macOS and Windows; on Linux, where they do nothing,
- * an XDG autostart entry that launches the AppImage file (its mount changes every launch) or the
- * app's binary, hidden in the tray.
- */
-function startAtLogin(): Autostart {
-  if (process.platform !== 'linux') {
-    return {
-      enabled: () => app.getLoginItemSettings().openAtLogin,
-      set: (enabled) => app.setLoginItemSettings({ openAtLogin: enabled, args: ['--hidden'] }),
-    };
-  }
-  const binary = app.isPackaged ? [process.env.APPIMAGE ?? process.execPath] : [process.execPath, app.getAppPath()];
-  return linuxAutostart({ command: [...binary, '--hidden'] });
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { profileInputSchema } from '../shared/profile.js';
+import { settingsPatchSchema } from '../core/settings/settings-schema.js';
 import { API_ARGUMENTS, API_EVENTS, API_METHODS, type AppEventName, type ArgumentKinds, type ArgumentSpec } from '../shared/contract.js';
 
 /** IPC channels are named "namespace:method"; events travel on "event:<name>". */
@@ -36,6 +37,8 @@ const ARGUMENT_SCHEMAS: { [K in keyof ArgumentKinds]: z.ZodType<ArgumentKinds[K]
     passphrase: z.string().max(10_000).optional(),
     withoutPasswords: z.boolean().optional(),
   }),
+  settingsPatch: settingsPatchSchema as z.ZodType<ArgumentKinds['settingsPatch'], unknown>,
+  aboutLink: z.enum(['docs', 'issues']),
 };
 
 function tupleOf(specs: readonly ArgumentSpec[]): z.ZodType {

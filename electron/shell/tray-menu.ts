@@ -4,7 +4,7 @@ import type { SupervisorState } from '../shared/contract.js';
 export interface TrayState {
   server: SupervisorState;
   profiles: readonly { id: string; name: string; active: boolean }[];
-  /** Null where the system has no login items the app can set (Linux). */
+  /** Null while it is not known (the settings could not be read). */
   openAtLogin: boolean | null;
 }
 
@@ -16,6 +16,8 @@ export type TrayAction =
   | { kind: 'open-window' }
   | { kind: 'restart-server' }
   | { kind: 'toggle-start-at-login' }
+  | { kind: 'disconnect-all' }
+  | { kind: 'about' }
   | { kind: 'quit' };
 
 export interface TrayMenuItem {
@@ -63,7 +65,8 @@ function statusLine(server: SupervisorState): string {
 
 /**
  * The tray menu as a pure function of state: status, the profiles as a radio list (a click
- * switches), open window, restart when it failed, start at login, quit. Rebuilt on every change
+ * switches), open window, restart when it failed, start at login, disconnect all AI apps,
+ * about, quit. Rebuilt on every change
  * and always set as the context menu, which is what Linux AppIndicators show.
  */
 export function trayMenu(state: TrayState): TrayMenuItem[] {
@@ -81,6 +84,12 @@ export function trayMenu(state: TrayState): TrayMenuItem[] {
   if (state.server.status === 'failed') items.push({ action: { kind: 'restart-server' }, label: 'Restart the server' });
   if (state.openAtLogin !== null)
     items.push({ action: { kind: 'toggle-start-at-login' }, label: 'Start at login', type: 'checkbox', checked: state.openAtLogin });
-  items.push({ type: 'separator' }, { action: { kind: 'quit' }, label: 'Quit' });
+  items.push(
+    { type: 'separator' },
+    { action: { kind: 'disconnect-all' }, label: 'Disconnect all AI apps' },
+    { action: { kind: 'about' }, label: 'About RabbitMQ MCP' },
+    { type: 'separator' },
+    { action: { kind: 'quit' }, label: 'Quit' },
+  );
   return items;
 }

@@ -10,7 +10,7 @@ import {
   useComputedColorScheme,
   useMantineColorScheme,
 } from '@mantine/core';
-import { useState } from 'react';
+import { useCallback, useState } from 'react';
 import { api } from './api';
 import { ServerStatusBadge } from './components/ServerStatusBadge';
 import { useAction } from './components/useAction';
@@ -20,12 +20,15 @@ import { HealthPage } from './pages/HealthPage';
 import { LogsPage } from './pages/LogsPage';
 import { ProfilesPage } from './pages/ProfilesPage';
 import { Wizard } from './pages/Wizard';
+import { SettingsPage } from './pages/SettingsPage';
+import { AboutDialog, useAboutRequests } from './components/AboutDialog';
 
 const PAGES = [
   { id: 'profiles', label: 'Broker profiles' },
   { id: 'clients', label: 'AI clients' },
   { id: 'health', label: 'Health' },
   { id: 'logs', label: 'Logs' },
+  { id: 'settings', label: 'Settings' },
 ] as const;
 
 type PageId = (typeof PAGES)[number]['id'];
@@ -46,6 +49,9 @@ export function App() {
   const [page, setPage] = useState<PageId>('profiles');
   const { run, problem, dismiss } = useAction();
   const active = data.profiles.find((profile) => profile.active);
+  const [aboutOpen, setAboutOpen] = useState(false);
+  const openAbout = useCallback(() => setAboutOpen(true), []);
+  useAboutRequests(openAbout);
 
   const switchTo = (id: string | null) => {
     if (!id || id === active?.id) return;
@@ -101,8 +107,10 @@ export function App() {
         {page === 'clients' && <ClientsPage />}
         {page === 'health' && <HealthPage data={data} />}
         {page === 'logs' && <LogsPage />}
+        {page === 'settings' && <SettingsPage onOpenAbout={openAbout} />}
       </AppShell.Main>
       <Wizard opened={data.info?.firstRun === true} onDone={() => void data.reload()} />
+      <AboutDialog opened={aboutOpen} onClose={() => setAboutOpen(false)} />
     </AppShell>
   );
 }

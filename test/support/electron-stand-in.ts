@@ -47,6 +47,9 @@ Object.assign(process, {
   type: 'browser',
   resourcesPath: env.STAND_IN_RESOURCES ?? dirname(dirname(dirname(dirname(process.argv[1] ?? '')))),
 });
+// process.versions in Electron's main process also names Electron and its Chrome (the About box shows them).
+Object.defineProperty(process.versions, 'electron', { value: env.STAND_IN_ELECTRON_VERSION ?? '41.7.1', enumerable: true });
+Object.defineProperty(process.versions, 'chrome', { value: '146.0.7680.0', enumerable: true });
 // Electron's event loop runs until app.exit(); Node's would end once nothing is pending.
 const keepAlive = setInterval(() => undefined, 1 << 30);
 const userData = env.STAND_IN_USER_DATA ?? join(env.HOME ?? '/tmp', '.config', 'RabbitMQ MCP');
@@ -439,17 +442,31 @@ export const dialog = {
   showErrorBox(title: string, content: string): void {
     record('dialog.showErrorBox', { title, content });
   },
-  /** Waits, as a person would, until the test answers it: { op: 'answer-dialog', label: '<button>' }. */
+  /**
+   * With STAND_IN_MESSAGE_BOX_RESPONSE set, answers at once with that button (as a user clicking
+   * it); without, waits as a person would until the test answers: { op: 'answer-dialog', label }.
+   */
   showMessageBox(options: {
+    type?: string;
     title?: string;
     message: string;
     detail?: string;
     buttons?: string[];
   }): Promise<{ response: number; checkboxChecked: boolean }> {
     const buttons = options.buttons ?? ['OK'];
-    record('dialog.showMessageBox', { title: options.title, message: options.message, detail: options.detail, buttons });
+    const preset = env.STAND_IN_MESSAGE_BOX_RESPONSE;
+    const response = preset === undefined ? undefined : Number(preset);
+    record('dialog.showMessageBox', {
+      type: options.type,
+      title: options.title,
+      message: options.message,
+      detail: options.detail,
+      buttons,
+      ...(response === undefined ? {} : { response }),
+    });
+    if (response !== undefined) return Promise.resolve({ response, checkboxChecked: false });
     return new Promise((resolve) =>
-      pendingMessageBoxes.push({ buttons, answer: (response) => resolve({ response, checkboxChecked: false }) }),
+      pendingMessageBoxes.push({ buttons, answer: (answer) => resolve({ response: answer, checkboxChecked: false }) }),
     );
   },
 };

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { isDeepStrictEqual, promisify } from 'node:util';
-import type { ClientStatus, SetupResult } from '../../shared/contract.js';
+import type { ClientStatus, DisconnectResult, SetupResult } from '../../shared/contract.js';
 import { type ClientDefinition, type ClientId, ENTRY_NAME, type LaunchSpec, type Platform, clientById, clients } from './client-catalog.js';
 export type { ClientState, ClientStatus, SetupResult } from '../../shared/contract.js';
 import {
@@ -64,6 +64,18 @@ export interface SetupRecords {
   get(id: ClientId): SetupRecord | undefined;
   set(id: ClientId, record: SetupRecord): void;
   delete(id: ClientId): void;
+}
+
+/**
+ * Whether an entry is this app's: it runs our stdio entry or carries our home folder. An entry
+ * named "rabbitmq" that someone else wrote (another RabbitMQ server) is not, and stays.
+ */
+export function isOurEntry(value: unknown): boolean {
+  if (!value || typeof value !== 'object') return false;
+  const entry = value as { args?: unknown; env?: unknown };
+  const env = entry.env && typeof entry.env === 'object' ? (entry.env as Record<string, unknown>) : {};
+  if (typeof env.RABBITMQ_MCP_HOME === 'string') return true;
+  return Array.isArray(entry.args) && entry.args.some((arg) => typeof arg === 'string' && /(^|[\\/])stdio-entry\.mjs$/.test(arg));
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -164,6 +176,63 @@ export class ClientSetup {
     this.#records.set(id, { path, backupPath: written.backupPath, writtenHash: written.writtenHash, at: new Date().toISOString() });
     const backup = written.backupPath ? ` The previous file is saved as ${written.backupPath}.` : '';
     return { status: await this.status(id), message: `Connected ${client.name} (${path}).${backup} ${client.relaunch}` };
+  }
+
+  /**
+   * Takes our entry out of every settings file of the client that has one (Claude Desktop on
+   * Windows may have two), with the usual backup; the rest of each file stays byte for byte.
+   */
+  async disconnect(id: ClientId): Promise<DisconnectResult> {
+    const client = clientById(id);
+    const keyPath = [...client.serversKey, ENTRY_NAME];
+    const removed: string[] = [];
+    const backups: (string | null)[] = [];
+    const others: string[] = [];
+    try {
+      for (const path of client.configPaths(this.#platform)) {
+        if (!(await exists(path))) continue;
+        // One retry: a client that saves its own file between our read and write.
+        for (let attempt = 0; ; attempt++) {
+          const snapshot = await readConfig(path);
+          const value = valueAt(snapshot, keyPath);
+          if (value === undefined) break;
+          if (!isOurEntry(value)) {
+            others.push(path);
+            break;
+          }
+          try {
+            const written = await writeConfig(snapshot, withoutValue(snapshot, keyPath));
+            removed.push(path);
+            backups.push(written.backupPath);
+            break;
+          } catch (error) {
+            if (!(error instanceof ConfigConflictError) || attempt > 0) throw error;
+          }
+        }
+      }
+    } catch (error) {
+      return { id, name: client.name, outcome: 'failed', message: `${client.name}: ${(error as Error).message}` };
+    }
+    if (removed.length === 0) {
+      const note = others.length ? ` (its entry named "${ENTRY_NAME}" in ${others.join(', ')} is not this app's, so it stays)` : '';
+      return { id, name: client.name, outcome: 'not-connected', message: `${client.name} was not connected${note}.` };
+    }
+    this.#records.delete(id); // undo would put back what was just taken out
+    const saved = backups.filter(Boolean);
+    return {
+      id,
+      name: client.name,
+      outcome: 'removed',
+      message: `Removed our entry from ${removed.join(' and ')}.${saved.length ? ` The previous file is saved as ${saved.join(' and ')}.` : ''} ${client.relaunch}`,
+      backupPath: backups[0] ?? null,
+    };
+  }
+
+  /** "Disconnect all AI apps": every client in turn; one that fails does not stop the others. */
+  async disconnectAll(): Promise<DisconnectResult[]> {
+    const results: DisconnectResult[] = [];
+    for (const client of clients) results.push(await this.disconnect(client.id));
+    return results;
   }
 
   async undo(id: ClientId): Promise<SetupResult> {

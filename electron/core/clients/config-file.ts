@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, open, readFile, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { type Node, type ParseError, applyEdits, findNodeAtLocation, modify, parseTree, printParseErrorCode } from 'jsonc-parser';
+import { type Node, type ParseError, findNodeAtLocation, parseTree, printParseErrorCode } from 'jsonc-parser';
 
 /**
  * Safe edits of AI clients' JSON configuration files (JSON with comments for VS Code): only our
@@ -167,18 +167,62 @@ export function withValue(snapshot: ConfigSnapshot, keyPath: readonly string[], 
     const at = newline !== -1 && newline < close ? newline - (text[newline - 1] === '\r' ? 1 : 0) : end + trailingComma.length;
     return `${text.slice(0, end)}${trailingComma ? '' : ','}${text.slice(end, at)}${eol}${memberIndent}${member}${text.slice(at)}`;
   }
+  // An object with only comments in it: they stay, and ours goes on a line after them.
+  const lastBreak = text.lastIndexOf('\n', close);
+  if (text.slice(container.offset + 1, close).trim() !== '' && lastBreak > container.offset) {
+    const at = text[lastBreak - 1] === '\r' ? lastBreak - 1 : lastBreak;
+    return `${text.slice(0, at)}${eol}${memberIndent}${member}${text.slice(at)}`;
+  }
   // An empty object: open it up.
   return `${text.slice(0, container.offset + 1)}${eol}${memberIndent}${member}${eol}${containerIndent}${text.slice(close)}`;
 }
 
-/** The file's text without the value at keyPath (and its comma); everything else byte for byte. */
+/**
+ * The file's text without the member at keyPath (its line, and the comma that went with it);
+ * everything else byte for byte, so taking out what withValue put in gives back the original.
+ * Only when our member was the last one and had no comma of its own is the comma before it
+ * ambiguous: it is kept where the file ends other members with a comma too (JSONC's trailing
+ * commas), else removed.
+ */
 export function withoutValue(snapshot: ConfigSnapshot, keyPath: readonly string[]): string {
-  if (!snapshot.tree || !findNodeAtLocation(snapshot.tree, [...keyPath])) return snapshot.text;
-  const unit = indentUnit(snapshot.text);
-  const edits = modify(snapshot.text, [...keyPath], undefined, {
-    formattingOptions: { insertSpaces: !unit.includes('\t'), tabSize: unit.includes('\t') ? 1 : unit.length, eol: snapshot.eol },
-  });
-  return applyEdits(snapshot.text, edits);
+  const { text } = snapshot;
+  const value = snapshot.tree ? findNodeAtLocation(snapshot.tree, [...keyPath]) : undefined;
+  const property = value?.parent;
+  const container = property?.parent;
+  if (!value || property?.type !== 'property' || !container) return text;
+  const siblings = container.children ?? [];
+  const index = siblings.indexOf(property);
+  const end = property.offset + property.length;
+  const ownComma = /^[ \t]*,/.exec(text.slice(end))?.[0] ?? '';
+  /** Where the line of `offset` starts, when only blanks come before it there; else -1. */
+  const startOfLine = (offset: number) => {
+    const newline = text.lastIndexOf('\n', offset - 1);
+    return /^[ \t]*$/.test(text.slice(newline + 1, offset)) ? newline + 1 : -1;
+  };
+  const next = siblings[index + 1];
+  if (next) {
+    // Not the last: out with its lines (or, on one line, up to the next member).
+    const from = startOfLine(property.offset);
+    const to = startOfLine(next.offset);
+    return from !== -1 && to !== -1 ? text.slice(0, from) + text.slice(to) : text.slice(0, property.offset) + text.slice(next.offset);
+  }
+  const previous = siblings[index - 1];
+  if (!previous) {
+    // The only member: its line goes (comments beside it stay); an object left blank is {} again.
+    const from = startOfLine(property.offset);
+    const cut = from === -1 ? property.offset : from - (text[from - 2] === '\r' ? 2 : 1);
+    const rest = text.slice(0, cut) + text.slice(end + ownComma.length);
+    const close = container.offset + container.length - 1 - (end + ownComma.length - cut);
+    return /^\s*$/.test(rest.slice(container.offset + 1, close)) ? rest.slice(0, container.offset + 1) + rest.slice(close) : rest;
+  }
+  const previousEnd = previous.offset + previous.length;
+  const between = text.slice(previousEnd, property.offset);
+  const newline = between.lastIndexOf('\n');
+  // What followed the previous member on its line (a comment) stays; our line goes.
+  let kept = newline === -1 ? '' : between.slice(0, between[newline - 1] === '\r' ? newline - 1 : newline);
+  const trailingCommas = /,\s*(\/\/[^\n]*\s*)*[}\]]/.test(text.slice(0, previousEnd) + text.slice(end + ownComma.length));
+  if (!ownComma && !trailingCommas) kept = kept.replace(/^([ \t]*),/, '$1');
+  return text.slice(0, previousEnd) + kept + text.slice(end + ownComma.length);
 }
 
 export interface WriteResult {
@@ -289,13 +333,21 @@ export async function writeConfig(snapshot: ConfigSnapshot, text: string, now = 
     backupPath = `${snapshot.path}.rabbitmq-mcp-${stamp(now)}.bak`;
     await writeFile(backupPath, current, { mode: 0o600, flag: 'wx' });
   }
-  await mkdir(dirname(snapshot.path), { recursive: true });
-  // Last check right before the rename: a change in between is reported, not overwritten.
-  await replaceFile(snapshot.path, bytes, async () => {
-    const again = await readFile(snapshot.path).catch(() => null);
-    if ((again === null ? '' : sha256(again)) !== snapshot.hash) throw new ConfigConflictError(snapshot.path);
-  });
-  await pruneBackups(snapshot.path);
+  try {
+    await mkdir(dirname(snapshot.path), { recursive: true });
+    // Last check right before the rename: a change in between is reported, not overwritten.
+    await replaceFile(snapshot.path, bytes, async () => {
+      const again = await readFile(snapshot.path).catch(() => null);
+      if ((again === null ? '' : sha256(again)) !== snapshot.hash) throw new ConfigConflictError(snapshot.path);
+    });
+  } catch (error) {
+    // Nothing was written, so this attempt's backup holds the file as it still is: not kept, or
+    // every failed try (a link into a folder we may not write, a client saving meanwhile) left one.
+    if (backupPath) await rm(backupPath, { force: true });
+    throw error;
+  } finally {
+    await pruneBackups(snapshot.path);
+  }
   return { backupPath, writtenHash: sha256(bytes) };
 }
 

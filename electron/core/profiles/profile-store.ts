@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ClientId } from '../clients/client-catalog.js';
 import type { SetupRecord, SetupRecords } from '../clients/client-setup.js';
 import type { ProfileExport } from '../../shared/contract.js';
+import type { AppSettings } from '../../shared/contract.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { type Profile, type ProfileInput, type ProfileSettings, describeProfileErrors, profileInputSchema } from '../../shared/profile.js';
 
@@ -15,6 +16,8 @@ export interface StoreShape {
   secrets: Record<string, string>;
   clientSetups: Partial<Record<ClientId, SetupRecord>>;
   firstRunDone: boolean;
+  /** The app's settings (core/settings/app-settings.ts): absent means the defaults. */
+  settings?: AppSettings;
 }
 
 /** The part of electron-store / conf the app uses. */
@@ -70,6 +73,8 @@ export const storeSchema = {
   secrets: { type: 'object', additionalProperties: { type: 'string' } },
   clientSetups: { type: 'object' },
   firstRunDone: { type: 'boolean' },
+  // Any value: app-settings.ts checks it and falls back to the defaults, so a bad one never stops the app.
+  settings: {},
 } as const;
 
 export class ProfileValidationError extends Error {

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { ClientId, ClientState, ClientStatus } from '../../../electron/shared/contract';
 import { api, errorText } from '../api';
 import { useAction } from '../components/useAction';
+import { DisconnectAll } from '../components/DisconnectAll';
 
 const STATE: Record<ClientState, { color: string; label: string }> = {
   configured: { color: 'green', label: 'Connected' },
@@ -109,6 +110,7 @@ export function ClientsPage() {
           {notice.message}
         </Alert>
       )}
+      <DisconnectAll onDone={() => void load()} />
       <SimpleGrid cols={{ base: 1, md: 2 }}>
         {clients.map((client) => (
           <ClientCard
