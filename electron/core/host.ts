@@ -18,6 +18,7 @@ import type { SecretStore } from './secrets/secret-store.js';
 import { type AppStatusInfo, removeRuntimeInfo, writeAppStatus } from './supervisor/runtime-file.js';
 import { lastServerError } from '../shared/server-lines.js';
 import { watchSwitchRequests } from './supervisor/switch-requests.js';
+import { stateLogEntry } from './supervisor/crash-report.js';
 import { Supervisor, type SupervisorState } from './supervisor/supervisor.js';
 
 export interface HostOptions {
@@ -86,10 +87,8 @@ export class AppHost implements AppApi {
       server: () => this.#supervisor.state.status,
     });
     this.#supervisor.on('state', (state) => {
-      this.#write('info', `server ${state.status}`, {
-        profile: 'profileName' in state ? state.profileName : undefined,
-        ...('reason' in state ? { reason: state.reason } : {}),
-      });
+      const entry = stateLogEntry(state);
+      this.#write(entry.level, entry.msg, entry.fields);
       this.#bus.emit('server-state', state);
     });
     this.#sampler.on('sample', (sample) => this.#bus.emit('health-sample', sample));
