@@ -27,6 +27,8 @@ export class HealthSampler extends EventEmitter<{ sample: [HealthSample] }> {
   #history: HealthSample[] = [];
   #timer: NodeJS.Timeout | null = null;
   #last: { at: number; publish?: number; deliver?: number } | null = null;
+  /** Bumped by reset(): a sample begun before it is of the broker before the switch, and is dropped. */
+  #series = 0;
   #options: {
     intervalMs: number;
     size: number;
@@ -68,10 +70,11 @@ export class HealthSampler extends EventEmitter<{ sample: [HealthSample] }> {
     this.#timer = null;
   }
 
-  /** Clears the history, e.g. after switching to another broker. */
+  /** Clears the history, e.g. after switching to another broker; samples under way are dropped. */
   reset(): void {
     this.#history = [];
     this.#last = null;
+    this.#series++;
   }
 
   /** Messages per second of a counter since the last sample; the broker's own rate when there is no earlier sample. */
@@ -82,9 +85,10 @@ export class HealthSampler extends EventEmitter<{ sample: [HealthSample] }> {
   }
 
   async sample(): Promise<HealthSample> {
+    const series = this.#series;
     const management = this.#options.management();
     const vhost = this.#options.vhost();
-    let sample: HealthSample = { at: new Date().toISOString(), server: this.#options.server(), broker: null };
+    let sample: HealthSample = { at: new Date().toISOString(), server: this.#options.server(), broker: null, series };
     if (management && vhost !== null) {
       try {
         const timeoutMs = 3000;
@@ -122,11 +126,13 @@ export class HealthSampler extends EventEmitter<{ sample: [HealthSample] }> {
             connections: connections.length,
           },
         };
-        this.#last = { at: now, publish: counters.publish, deliver: counters.deliver_get };
+        if (series === this.#series) this.#last = { at: now, publish: counters.publish, deliver: counters.deliver_get };
       } catch (error) {
         sample = { ...sample, error: (error as Error).message };
       }
     }
+    // Switched while it was under way: it is the previous broker's, and its history is gone.
+    if (series !== this.#series) return sample;
     this.#history = [...this.#history, sample].slice(-this.#options.size);
     this.emit('sample', sample);
     return sample;
