@@ -216,10 +216,15 @@ describe('the first-run wizard', () => {
   it('unticks AI apps by mouse and by keyboard without losing the window, and connects only the one chosen', async () => {
     const box = (name: string) => page.getByRole('checkbox', { name });
     for (const name of ['Claude Desktop', 'Cursor', 'VS Code', 'Windsurf']) await expect.poll(() => box(name).isChecked()).toBe(true);
-    await box('Cursor').click(); // the mouse
-    await tabTo(box('VS Code')); // the keyboard
-    await page.keyboard.press('Space');
-    await box('Windsurf').click();
+    // Untick and tick several in a row, as a person choosing "only Claude Desktop" would: the
+    // mouse first, then the keyboard alone.
+    for (const name of ['Cursor', 'VS Code', 'Windsurf']) await box(name).click();
+    for (const name of ['Cursor', 'VS Code', 'Windsurf']) {
+      await tabTo(box(name));
+      await page.keyboard.press('Space'); // ticked again
+      await page.keyboard.press('Space'); // and unticked
+    }
+    expect(main.errors).toEqual([]);
     for (const [name, checked] of [
       ['Claude Desktop', true],
       ['Cursor', false],
