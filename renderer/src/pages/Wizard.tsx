@@ -59,8 +59,7 @@ export function Wizard({ opened, onDone }: { opened: boolean; onDone: () => void
     return () => {
       live = false;
     };
-    // Once per opening: the form's identity changes with every render.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // Once per opening (the form's identity changes with every render, so it is not a dependency).
   }, [opened]);
 
   useEffect(() => {
