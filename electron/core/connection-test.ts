@@ -115,7 +115,7 @@ export async function testConnection(profile: ProfileSettings, password: string,
     steps.push({
       name: 'AMQP',
       ok: true,
-      detail: `Connected to ${profile.amqp.host}:${profile.amqp.port}${version ? ` (RabbitMQ ${version})` : ''} as ${profile.user} on vhost '${profile.vhost}'.`,
+      detail: `Connected to ${profile.amqp.host}:${profile.amqp.port}${version ? ` (RabbitMQ ${version})` : ''} as ${profile.user} on the virtual host '${profile.vhost}'.`,
     });
     await model.close().catch(() => undefined);
   } catch (error) {

@@ -80,7 +80,7 @@ export function HealthPage({ data }: { data: AppData }) {
       )}
       {broker && broker.alarms.length > 0 && (
         <Alert color="red" title="Broker-wide alarms" data-testid="broker-alarms">
-          {broker.alarms.join(', ')}: publishers in every vhost are blocked until it clears.
+          {broker.alarms.join(', ')}: apps publishing messages are blocked in every virtual host until it clears.
         </Alert>
       )}
       {broker && (
