@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConnection } from '../electron/core/connection-test.js';
 import { type ProfileSettings, defaultProfileInput } from '../electron/shared/profile.js';
@@ -77,15 +78,30 @@ describe('Test connection', () => {
     expect(check.steps[1]?.fix).toContain('Enable the management plugin (rabbitmq-plugins enable rabbitmq_management)');
   });
 
-  it('explains a vhost that does not exist, without naming vhosts of others', async () => {
+  it('explains a vhost that does not exist to a user who is not an administrator: ask one, no rabbitmqctl, no vhosts of others', async () => {
     const check = await testConnection(profile({ vhost: 'no-such-vhost-here' }), password);
-    expect(check.steps.find((step) => step.name === 'AMQP')?.fix).toContain("create 'no-such-vhost-here'");
     const step = check.steps.find((candidate) => candidate.name === 'Virtual host');
     expect(step?.ok).toBe(false);
-    expect(step?.detail).toBe("Vhost 'no-such-vhost-here' does not exist.");
-    expect(step?.fix).toBe(
-      `Create it with rabbitmqctl add_vhost 'no-such-vhost-here' and grant access: rabbitmqctl set_permissions -p 'no-such-vhost-here' ${user} '.*' '.*' '.*'.`,
-    );
+    expect(step?.detail).toBe("The virtual host (vhost) 'no-such-vhost-here' does not exist.");
+    const fix = `Check its spelling, or ask an administrator of this RabbitMQ to create 'no-such-vhost-here' and give ${user} permissions on it.`;
+    expect(step?.fix).toBe(fix);
+    expect(check.steps.find((candidate) => candidate.name === 'AMQP')?.fix).toBe(fix);
+    expect(JSON.stringify(check)).not.toMatch(/rabbitmqctl|'\/'/);
+  });
+
+  it('tells an administrator how to make the missing vhost, naming only vhosts it may use', async () => {
+    const adminUser = uniqueName('mcp-conn-admin');
+    await admin('PUT', `/users/${adminUser}`, { password, tags: 'administrator' });
+    await admin('PUT', `/permissions/${encodeURIComponent(vhost.name)}/${adminUser}`, { configure: '.*', write: '.*', read: '.*' });
+    try {
+      const check = await testConnection(profile({ user: adminUser, vhost: 'no-such-vhost-here' }), password);
+      const step = check.steps.find((candidate) => candidate.name === 'Virtual host');
+      expect(step?.fix).toBe(
+        `Use a virtual host ${adminUser} may use ('${vhost.name}') in the Virtual host field, or create it (you are an administrator): rabbitmqctl add_vhost 'no-such-vhost-here' and rabbitmqctl set_permissions -p 'no-such-vhost-here' ${adminUser} '.*' '.*' '.*', or Admin → Virtual Hosts in the management web page.`,
+      );
+    } finally {
+      await admin('DELETE', `/users/${adminUser}`);
+    }
   });
 
   it('is red for a vhost that exists but the user may not use, as AMQP says', async () => {
@@ -95,11 +111,12 @@ describe('Test connection', () => {
       expect(check.ok).toBe(false);
       expect(check.steps[0]?.ok).toBe(false);
       const step = check.steps.find((candidate) => candidate.name === 'Virtual host');
-      expect(step).toMatchObject({ ok: false, detail: `Vhost '${other.name}' exists, but ${user} has no permissions on it.` });
+      expect(step).toMatchObject({
+        ok: false,
+        detail: `The virtual host (vhost) '${other.name}' exists, but ${user} has no permissions on it.`,
+      });
       // A monitoring user sees every vhost but not whose: the advice names none of them.
-      expect(step?.fix).toBe(
-        `Ask an administrator to grant access: rabbitmqctl set_permissions -p '${other.name}' ${user} '.*' '.*' '.*'.`,
-      );
+      expect(step?.fix).toBe(`Ask an administrator of this RabbitMQ to give ${user} permissions on '${other.name}'.`);
     } finally {
       await other.remove();
     }
@@ -114,12 +131,45 @@ describe('Test connection', () => {
       const check = await testConnection(profile({ user: adminUser, vhost: other.name }), password);
       const step = check.steps.find((candidate) => candidate.name === 'Virtual host');
       expect(step?.ok).toBe(false);
-      expect(step?.fix).toMatch(new RegExp(`^Use a vhost ${adminUser} may use \\('${vhost.name}'\\), or ask an administrator`));
+      expect(step?.fix).toMatch(
+        new RegExp(
+          `^Use a virtual host ${adminUser} may use \\('${vhost.name}'\\) in the Virtual host field, or give ${adminUser} permissions`,
+        ),
+      );
       expect(step?.fix).not.toContain("'/'");
     } finally {
       await admin('DELETE', `/users/${adminUser}`);
       await other.remove();
     }
+  });
+
+  it('does not blame the guest rule for a wrong password on this computer (127.0.0.1)', async () => {
+    const check = await testConnection(profile({ user: 'guest' }), 'not-the-guest-password');
+    expect(check.steps[0]?.fix).toBe('Check the user name and password.');
+    expect(JSON.stringify(check)).not.toMatch(/guest user|loopback|own computer/);
+  });
+
+  it("says guest may log in only from the broker's own computer when the broker turns it away from another address", async () => {
+    // The management API listens on every address here (AMQP on loopback only): guest through
+    // another address of this computer is refused with the broker's own words for it.
+    const elsewhere = ownNonLoopbackAddress();
+    const guest = profile({
+      user: BROKER.user,
+      vhost: '/',
+      management: { host: elsewhere, port: BROKER.httpPort, basePath: '', tls: { enabled: false, verify: true } },
+    });
+    const check = await testConnection(guest, BROKER.password);
+    expect(check.ok).toBe(false);
+    const management = check.steps.find((step) => step.name === 'Management API');
+    expect(management?.detail).toBe("The broker turned the guest user away: it may log in only from the broker's own computer.");
+    expect(management?.fix).toMatch(
+      /^RabbitMQ lets the guest user log in only from the broker's own computer \(its loopback_users setting\)/,
+    );
+    expect(JSON.stringify(check)).not.toMatch(/user tag|Check the password/);
+    // The same address with a wrong password: that is what to check, the guest rule is not the cause.
+    const wrong = await testConnection(guest, 'not-the-guest-password');
+    expect(wrong.steps[0]?.fix).toBe('Check the user name and password.');
+    expect(JSON.stringify(wrong)).not.toMatch(/loopback|own computer/);
   });
 
   it('tells at once that the AMQP port given is a web port (the management API on 15672)', async () => {
@@ -137,3 +187,12 @@ describe('Test connection', () => {
     expect(check.steps[1]?.ok).toBe(true); // the management API itself is fine
   });
 });
+
+/** An address of this computer that is not loopback: guest logging in through it is "from elsewhere" to the broker. */
+function ownNonLoopbackAddress(): string {
+  const address = Object.values(networkInterfaces())
+    .flat()
+    .find((entry) => entry && entry.family === 'IPv4' && !entry.internal)?.address;
+  if (!address) throw new Error('This test needs a non-loopback IPv4 address on this machine (the broker listens on all addresses).');
+  return address;
+}

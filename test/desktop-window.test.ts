@@ -175,7 +175,9 @@ describe('the desktop window', () => {
     await expect.poll(() => result.textContent(), { timeout: 20_000 }).toMatch(/Connection failed/);
     // A failed test: focus on what it says (Save is disabled).
     await expect.poll(() => page.evaluate('document.activeElement?.getAttribute("role")')).toBe('status');
-    expect(await result.textContent()).toMatch(/AMQP and Management API failed\. Check the user name and password\./);
+    expect(await result.textContent()).toMatch(
+      /The broker connection \(AMQP\) and the management API failed\. Check the user name and password\./,
+    );
     expect(await result.textContent()).not.toContain('AMQP_PASSWORD'); // the server's advice, not the window's
     expect(await page.getByTestId('connection-fix').first().textContent()).toMatch(/What to do: /);
     expect(await page.getByRole('button', { name: 'Save and continue' }).isDisabled()).toBe(true);
@@ -227,7 +229,7 @@ describe('the desktop window', () => {
     await expect.poll(() => table.textContent()).toMatch(/Orders \(local\)Active/);
     expect(await table.textContent()).toContain(`${user} on ${vhostA.name}`);
     expect(await table.textContent()).toContain('Read-only');
-    await expect.poll(() => page.getByTestId('server-status').textContent(), { timeout: 30_000 }).toBe('Connected');
+    await expect.poll(() => page.getByTestId('server-status').textContent(), { timeout: 30_000 }).toBe('Broker reachable');
     expect(await switcherBox()).toEqual(switcherAt);
     await shot('profiles');
   });
@@ -265,7 +267,7 @@ describe('the desktop window', () => {
     await page.getByRole('combobox', { name: 'Active broker' }).click();
     await page.getByRole('option', { name: 'Billing (local)' }).click();
     await expect.poll(() => host.profiles.list().then((list) => list.find((profile) => profile.active)?.name)).toBe('Billing (local)');
-    await expect.poll(() => page.getByTestId('profiles-table').textContent()).toMatch(/Billing \(local\)Active/);
+    await expect.poll(() => page.getByTestId('profiles-table').textContent(), { timeout: 20_000 }).toMatch(/Billing \(local\)Active/);
     await expect
       .poll(
         async () => {
@@ -275,7 +277,7 @@ describe('the desktop window', () => {
         { timeout: 30_000 },
       )
       .toBe('Billing (local)');
-    await expect.poll(() => page.getByTestId('server-status').textContent(), { timeout: 30_000 }).toBe('Connected');
+    await expect.poll(() => page.getByTestId('server-status').textContent(), { timeout: 30_000 }).toBe('Broker reachable');
   });
 
   it('tests a saved profile from its drawer with the stored password (an argument left out, as Electron passes it)', async () => {
@@ -285,7 +287,7 @@ describe('the desktop window', () => {
     await drawer.getByRole('button', { name: 'Test connection' }).click();
     const result = drawer.getByTestId('connection-result');
     await expect.poll(() => result.textContent(), { timeout: 20_000 }).toContain('Connection works');
-    expect(await result.textContent()).toContain(`Vhost '${vhostB.name}' exists and ${user} may use it.`);
+    expect(await result.textContent()).toContain(`The virtual host (vhost) '${vhostB.name}' exists and ${user} may use it.`);
     await page.keyboard.press('Escape');
     await expect.poll(() => drawer.count()).toBe(0);
   });
@@ -304,7 +306,9 @@ describe('the desktop window', () => {
     const stats = page.getByTestId('broker-stats');
     await expect.poll(() => stats.isVisible(), { timeout: 20_000 }).toBe(true);
     const overview = await admin<{ rabbitmq_version: string }>('GET', '/overview');
-    expect(await page.getByTestId('health-scope').textContent()).toContain(`Vhost ${vhostB.name} on RabbitMQ ${overview.rabbitmq_version}`);
+    expect(await page.getByTestId('health-scope').textContent()).toContain(
+      `Virtual host (vhost) ${vhostB.name} on RabbitMQ ${overview.rabbitmq_version}`,
+    );
     // The active profile's vhost only: other test files fill other vhosts of the same broker.
     await expect
       .poll(async () => Number((await page.getByTestId('stat-ready').textContent())?.replace(/\D/g, '')), { timeout: 20_000 })
@@ -369,7 +373,7 @@ describe('the desktop window', () => {
     } finally {
       await host.profiles.update(id, input, password);
     }
-    await expect.poll(() => page.getByTestId('server-status').textContent(), { timeout: 30_000 }).toBe('Connected');
+    await expect.poll(() => page.getByTestId('server-status').textContent(), { timeout: 30_000 }).toBe('Broker reachable');
   });
 
   it('has no serious or critical WCAG 2.1 AA violation on any page, in the light and the dark theme (axe-core)', async () => {

@@ -81,7 +81,7 @@ describe('when the broker goes away and comes back', () => {
     const answer = await mcp.call('list_queues');
     expect(answer.isError).toBe(true);
     expect(answer.text).toBe(
-      `management API unreachable at http://127.0.0.1:${httpProxy.port} (connection refused); is the management plugin enabled (rabbitmq-plugins enable rabbitmq_management) and HTTP_PORT right?`,
+      `management API unreachable at http://127.0.0.1:${httpProxy.port} (connection refused); the broker answers AMQP but not on its management port: is the management plugin enabled (rabbitmq-plugins enable rabbitmq_management) and HTTP_PORT right?`,
     );
   });
 

@@ -8,15 +8,30 @@ import { amqpEndpoint, managementEndpoint } from './profiles/profile-endpoints.j
 
 export type { CheckStep, ConnectionCheck };
 
+const sentence = (text: string) => `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+
+/** Whether a host name is this computer itself, as the broker sees a connection from it. */
+function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127\.\d+\.\d+\.\d+$/.test(bare);
+}
+
+/** The management API's own words when the broker turns guest away for logging in from elsewhere. */
+const GUEST_ELSEWHERE = /can only log in via localhost/i;
+const GUEST_FIX =
+  "RabbitMQ lets the guest user log in only from the broker's own computer (its loopback_users setting): create a user of your own on the broker and use it here.";
+
 /** A fix for an AMQP connection failure, in the terms of the profile's fields. */
 function amqpFix(failure: BrokerError, profile: ProfileSettings): string {
   switch (failure.code) {
     case 'login_refused':
-      return profile.user === 'guest'
-        ? 'Check the password. The guest user can only log in from the broker host itself: for a remote broker, create a user of your own.'
+      // The broker refuses guest from anywhere but its own host (loopback_users) with the same
+      // "access refused" as a wrong password: only a remote host makes that a possible cause.
+      return profile.user === 'guest' && !isLoopback(profile.amqp.host)
+        ? `Check the password. If it is right: RabbitMQ lets the guest user log in only from the broker's own computer, so for a broker elsewhere create a user of your own.`
         : 'Check the user name and password.';
     case 'vhost_denied':
-      return `Pick an existing virtual host, or create '${profile.vhost}' and give the user permissions on it.`;
+      return `Check the Virtual host field: '${profile.vhost}' does not exist, or ${profile.user} may not use it.`;
     case 'refused':
       return `Nothing accepts connections on ${profile.amqp.host}:${profile.amqp.port}. Check the host, the AMQP port (5672, or 5671 with TLS) and that RabbitMQ runs.`;
     case 'unresolved':
@@ -36,6 +51,7 @@ function amqpFix(failure: BrokerError, profile: ProfileSettings): string {
 
 /** A fix for a management API failure, in the terms of the profile's fields. */
 function managementFix(error: BrokerError, profile: ProfileSettings): string {
+  if (GUEST_ELSEWHERE.test(error.message)) return GUEST_FIX;
   switch (error.code) {
     case 'login_refused':
       return 'The management API refused the user name or password: check them (they are the same as for AMQP).';
@@ -99,7 +115,7 @@ export async function testConnection(profile: ProfileSettings, password: string,
     steps.push({
       name: 'AMQP',
       ok: true,
-      detail: `Connected to ${profile.amqp.host}:${profile.amqp.port}${version ? ` (RabbitMQ ${version})` : ''} as ${profile.user} on vhost '${profile.vhost}'.`,
+      detail: `Connected to ${profile.amqp.host}:${profile.amqp.port}${version ? ` (RabbitMQ ${version})` : ''} as ${profile.user} on the virtual host '${profile.vhost}'.`,
     });
     await model.close().catch(() => undefined);
   } catch (error) {
@@ -171,10 +187,24 @@ async function finish(
         fix: 'Give the user the monitoring tag (or administrator).',
       });
     }
-    steps.push(await vhostStep(management, profile, tags, vhostByAmqp));
+    const vhost = await vhostStep(management, profile, tags, vhostByAmqp);
+    steps.push(vhost);
+    // AMQP refused the vhost: the vhost check knows what this user can do about it.
+    const amqp = steps.find((step) => step.name === 'AMQP' && !step.ok);
+    if (amqp && vhostByAmqp === 'refused' && vhost.fix) amqp.fix = vhost.fix;
   } catch (error) {
     if (!(error instanceof BrokerError)) throw error;
-    steps.push({ name: 'Management API', ok: false, detail: error.message, fix: managementFix(error, profile) });
+    const guestElsewhere = GUEST_ELSEWHERE.test(error.message);
+    steps.push({
+      name: 'Management API',
+      ok: false,
+      detail: guestElsewhere ? `The broker turned the guest user away: it may log in only from the broker's own computer.` : error.message,
+      fix: managementFix(error, profile),
+    });
+    // The management API tells the two refusals apart, which AMQP cannot: say the one it was.
+    const amqp = steps.find((step) => step.name === 'AMQP' && !step.ok && /login refused/.test(step.detail));
+    if (amqp && guestElsewhere) amqp.fix = GUEST_FIX;
+    else if (amqp && error.code === 'login_refused') amqp.fix = 'Check the user name and password.';
   } finally {
     await management.close();
   }
@@ -191,6 +221,8 @@ async function vhostStep(
 ): Promise<CheckStep> {
   const { user, vhost } = profile;
   const grant = `rabbitmqctl set_permissions -p '${vhost}' ${user} '.*' '.*' '.*'`;
+  // Only an administrator can make vhosts and hand out permissions: anyone else asks one.
+  const isAdministrator = tags.includes('administrator');
   // The vhosts the login sees, read once: all of them for a monitoring or administrator user, its own otherwise.
   const visible = await management
     .get<{ name: string }[]>(apiPath('vhosts'), { query: { columns: 'name' } })
@@ -200,30 +232,54 @@ async function vhostStep(
   /** Whether the vhost exists (undefined: this login cannot tell). */
   const exists = visible?.includes(vhost) ? true : visible && seesAll ? false : undefined;
   const usable = await usableVhosts(management, user, tags, visible).catch(() => undefined);
-  const others = usable?.filter((name) => name !== vhost) ?? [];
-  const instead = others.length > 0 ? `Use a vhost ${user} may use (${others.map((name) => `'${name}'`).join(', ')}), or ` : '';
-  const sentence = (text: string) => `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+  // Only vhosts this user both sees and may use: never other people's.
+  const others = usable?.filter((name) => name !== vhost && (visible === undefined || visible.includes(name))) ?? [];
+  const instead =
+    others.length > 0
+      ? `Use a virtual host ${user} may use (${others.map((name) => `'${name}'`).join(', ')}) in the Virtual host field, or `
+      : '';
+  const named = `The virtual host (vhost) '${vhost}'`;
   if (vhostByAmqp === 'usable' || (vhostByAmqp === 'unknown' && usable?.includes(vhost))) {
-    return { name: 'Virtual host', ok: true, detail: `Vhost '${vhost}' exists and ${user} may use it.` };
+    return { name: 'Virtual host', ok: true, detail: `${named} exists and ${user} may use it.` };
   }
   if (exists && vhostByAmqp === 'unknown' && usable === undefined) {
-    return { name: 'Virtual host', ok: true, detail: `Vhost '${vhost}' exists; whether ${user} may use it shows once AMQP connects.` };
+    return {
+      name: 'Virtual host',
+      ok: true,
+      detail: `${named} exists; whether ${user} may use it shows once the broker connection works.`,
+    };
   }
   if (exists) {
     return {
       name: 'Virtual host',
       ok: false,
-      detail: `Vhost '${vhost}' exists, but ${user} has no permissions on it.`,
-      fix: sentence(`${instead}ask an administrator to grant access: ${grant}.`),
+      detail: `${named} exists, but ${user} has no permissions on it.`,
+      fix: sentence(
+        isAdministrator
+          ? `${instead}give ${user} permissions on it (you are an administrator): ${grant}, or Admin → Users in the management web page.`
+          : `${instead}ask an administrator of this RabbitMQ to give ${user} permissions on '${vhost}'.`,
+      ),
     };
   }
   return {
     name: 'Virtual host',
     ok: false,
-    detail: exists === false ? `Vhost '${vhost}' does not exist.` : `Vhost '${vhost}' does not exist, or ${user} has no permissions on it.`,
-    fix: sentence(`${instead}create it with rabbitmqctl add_vhost '${vhost}' and grant access: ${grant}.`),
+    detail: exists === false ? `${named} does not exist.` : `${named} does not exist, or ${user} has no permissions on it.`,
+    fix: sentence(
+      isAdministrator
+        ? `${instead}create it (you are an administrator): rabbitmqctl add_vhost '${vhost}' and ${grant}, or Admin → Virtual Hosts in the management web page.`
+        : `${instead}check its spelling, or ask an administrator of this RabbitMQ to create '${vhost}' and give ${user} permissions on it.`,
+    ),
   };
 }
+
+/** The checks in plain words, with the term people meet elsewhere. */
+const STEP_WORDS: Record<CheckStep['name'], string> = {
+  AMQP: 'the broker connection (AMQP)',
+  'Management API': 'the management API',
+  'Virtual host': 'the virtual host',
+  Permissions: 'the permissions',
+};
 
 function verdict(steps: CheckStep[]): ConnectionCheck {
   const failed = steps.filter((step) => !step.ok);
@@ -231,8 +287,10 @@ function verdict(steps: CheckStep[]): ConnectionCheck {
     ok: failed.length === 0,
     summary:
       failed.length === 0
-        ? 'Everything works: AMQP and the management API answer, and the user may use the vhost.'
-        : `${failed.map((step) => step.name).join(' and ')} failed. ${failed[0]?.fix ?? failed[0]?.detail ?? ''}`.trim(),
+        ? 'Everything works: the broker and its management API answer, and the user may use the virtual host.'
+        : sentence(
+            `${failed.map((step) => STEP_WORDS[step.name]).join(' and ')} failed. ${failed[0]?.fix ?? failed[0]?.detail ?? ''}`.trim(),
+          ),
     steps,
   };
 }

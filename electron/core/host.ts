@@ -25,6 +25,7 @@ import type { AboutInfo, AboutLink, AppSettings, LicenceEntry } from '../shared/
 import type { Autostart } from './autostart/linux-autostart.js';
 import { diagnosticsZip } from './diagnostics/diagnostics-bundle.js';
 import { AppSettingsStore } from './settings/app-settings.js';
+import { stateLogEntry } from './supervisor/crash-report.js';
 import { Supervisor, type SupervisorState } from './supervisor/supervisor.js';
 import { BrokerNotifier, type BrokerNotifierOptions } from './notifications/broker-notifier.js';
 import { UpdateService, type UpdateServiceOptions, type UpdateStatus } from './updates/update-service.js';
@@ -125,10 +126,8 @@ export class AppHost implements AppApi {
       server: () => this.#supervisor.state.status,
     });
     this.#supervisor.on('state', (state) => {
-      this.#write('info', `server ${state.status}`, {
-        profile: 'profileName' in state ? state.profileName : undefined,
-        ...('reason' in state ? { reason: state.reason } : {}),
-      });
+      const entry = stateLogEntry(state);
+      this.#write(entry.level, entry.msg, entry.fields);
       this.#bus.emit('server-state', state);
     });
     this.#sampler.on('sample', (sample) => this.#bus.emit('health-sample', sample));

@@ -82,6 +82,8 @@ export interface HealthSample {
     connections: number;
   } | null;
   error?: string;
+  /** Which broker's history it belongs to: a new number after each switch, so the window starts its charts afresh. */
+  series?: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

@@ -2,7 +2,7 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, type CallToolResult, ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import { BrokerError } from '../broker/broker-errors.js';
-import { explainBrokerError } from './broker-advice.js';
+import { brokerSituation, explainBrokerError } from './broker-advice.js';
 import type { Broker } from '../broker/broker.js';
 import type { SafetyLevel } from '../config/load-config.js';
 import type { Logger } from '../logging/logger.js';
@@ -30,6 +30,8 @@ export interface ServerOptions {
   groups?: readonly ToolGroup[];
   /** Advertise outputSchema for the tools that have one (--output-schemas). */
   outputSchemas?: boolean;
+  /** Run by the desktop app from a profile: failures advise in its terms, not in variables it set. */
+  fromApp?: boolean;
 }
 
 /**
@@ -203,7 +205,10 @@ export function createServer(dependencies: ServerDependencies, options: ServerOp
       return { result, outcome: result.isError ? 'failed' : 'ok' };
     } catch (error) {
       if (error instanceof BrokerError)
-        return { result: { text: explainBrokerError(error), isError: true }, outcome: `failed: ${error.code}` };
+        return {
+          result: { text: explainBrokerError(error, brokerSituation(broker.amqp.default.state, options.fromApp)), isError: true },
+          outcome: `failed: ${error.code}`,
+        };
       logger.error({ tool: name, err: error }, 'tool call crashed');
       const message = (error as Error)?.message ?? String(error);
       return {

@@ -96,8 +96,9 @@ export async function startWindowBridge(root: string, host: AppApi): Promise<{ u
       const result = await handler({ senderFrame: { url: request.headers.referer ?? '' } }, ...args);
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ result: encodeClone(result) }));
     } catch (error) {
-      // What Electron's invoke rejects with in the renderer.
-      const message = `Error invoking remote method '${channel}': Error: ${(error as Error).message}`;
+      // What Electron's invoke rejects with in the renderer: the main process's error as text
+      // (error.toString(), so its class name too: "ProfileValidationError: …").
+      const message = `Error invoking remote method '${channel}': ${String(error)}`;
       response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: message }));
     }
   }

@@ -38,6 +38,8 @@ export class HealthSampler extends EventEmitter<{ sample: [HealthSample]; queues
   #history: HealthSample[] = [];
   #timer: NodeJS.Timeout | null = null;
   #last: { at: number; publish?: number; deliver?: number } | null = null;
+  /** Bumped by reset(): a sample begun before it is of the broker before the switch, and is dropped. */
+  #series = 0;
   #options: {
     intervalMs: number;
     size: number;
@@ -79,10 +81,11 @@ export class HealthSampler extends EventEmitter<{ sample: [HealthSample]; queues
     this.#timer = null;
   }
 
-  /** Clears the history, e.g. after switching to another broker. */
+  /** Clears the history, e.g. after switching to another broker; samples under way are dropped. */
   reset(): void {
     this.#history = [];
     this.#last = null;
+    this.#series++;
   }
 
   /** Messages per second of a counter since the last sample; the broker's own rate when there is no earlier sample. */
@@ -93,9 +96,10 @@ export class HealthSampler extends EventEmitter<{ sample: [HealthSample]; queues
   }
 
   async sample(): Promise<HealthSample> {
+    const series = this.#series;
     const management = this.#options.management();
     const vhost = this.#options.vhost();
-    let sample: HealthSample = { at: new Date().toISOString(), server: this.#options.server(), broker: null };
+    let sample: HealthSample = { at: new Date().toISOString(), server: this.#options.server(), broker: null, series };
     if (management && vhost !== null) {
       try {
         const timeoutMs = 3000;
@@ -136,12 +140,17 @@ export class HealthSampler extends EventEmitter<{ sample: [HealthSample]; queues
             connections: connections.length,
           },
         };
-        this.#last = { at: now, publish: counters.publish, deliver: counters.deliver_get };
-        this.emit('queues', queues);
+        // A sample begun before a switch belongs to the previous broker: neither its counters nor its queues count.
+        if (series === this.#series) {
+          this.#last = { at: now, publish: counters.publish, deliver: counters.deliver_get };
+          this.emit('queues', queues);
+        }
       } catch (error) {
         sample = { ...sample, error: (error as Error).message };
       }
     }
+    // Switched while it was under way: it is the previous broker's, and its history is gone.
+    if (series !== this.#series) return sample;
     this.#history = [...this.#history, sample].slice(-this.#options.size);
     this.emit('sample', sample);
     return sample;

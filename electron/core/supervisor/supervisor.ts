@@ -1,3 +1,4 @@
+import { crashReason, explainingLines } from './crash-report.js';
 import { degradedReason } from './degraded-reason.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -293,7 +294,8 @@ export class Supervisor extends EventEmitter<{ state: [SupervisorState] }> {
       profileName: target.profileName,
       exit,
       crashes: this.#crashes.length,
-      lastLines: [...running.lastLines],
+      // What explains the stop, not its normal start-up lines.
+      lastLines: explainingLines(running.lastLines),
     };
     if (this.#crashes.length >= this.#options.crashLimit) {
       this.#running = null;
@@ -301,7 +303,7 @@ export class Supervisor extends EventEmitter<{ state: [SupervisorState] }> {
       this.#setState({
         status: 'failed',
         ...base,
-        message: `The server crashed ${this.#crashes.length} times in ${Math.round(this.#options.crashWindowMs / 1000)}s and was not restarted; its last lines say why.`,
+        message: `The server crashed ${this.#crashes.length} times in ${Math.round(this.#options.crashWindowMs / 1000)}s and was not restarted: ${crashReason(exit, running.lastLines)}.`,
       });
       return;
     }

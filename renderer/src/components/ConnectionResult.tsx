@@ -1,6 +1,14 @@
 import { Alert, List, Text, ThemeIcon } from '@mantine/core';
 import type { ConnectionCheck } from '../../../electron/shared/contract';
 
+/** Each check in plain words, with the term people meet elsewhere. */
+const STEP_LABEL: Record<ConnectionCheck['steps'][number]['name'], string> = {
+  AMQP: 'Broker connection (AMQP)',
+  'Management API': 'Management web interface (management API)',
+  'Virtual host': 'Virtual host',
+  Permissions: 'Permissions',
+};
+
 export function ConnectionResult({ check }: { check: ConnectionCheck }) {
   return (
     <Alert color={check.ok ? 'green' : 'red'} title={check.ok ? 'Connection works' : 'Connection failed'} data-testid="connection-result">
@@ -18,7 +26,7 @@ export function ConnectionResult({ check }: { check: ConnectionCheck }) {
             }
           >
             <Text size="sm" fw={600} span>
-              {step.name}:{' '}
+              {STEP_LABEL[step.name]}:{' '}
             </Text>
             <Text size="sm" span>
               {step.detail}

@@ -136,8 +136,14 @@ export function useProfileForm(initial: ProfileFormValues) {
 export function ProfileFields({ form, editing }: { form: UseFormReturnType<ProfileFormValues>; editing: boolean }) {
   return (
     <>
-      <TextInput label="Profile name" description="How this broker appears in the tray, e.g. Production" {...form.getInputProps('name')} />
-      <Fieldset legend="Broker (AMQP)">
+      {/* The first field takes the focus wherever the form opens (wizard, Add and Edit drawers). */}
+      <TextInput
+        data-autofocus
+        label="Profile name"
+        description="How this broker appears in the tray, e.g. Production"
+        {...form.getInputProps('name')}
+      />
+      <Fieldset legend="Broker connection (AMQP, the messaging protocol)">
         <SimpleGrid cols={{ base: 1, sm: 3 }}>
           <TextInput
             label="Host"
@@ -148,8 +154,19 @@ export function ProfileFields({ form, editing }: { form: UseFormReturnType<Profi
               form.setFieldValue('amqpHost', next);
             }}
           />
-          <NumberInput hideControls label="AMQP port" min={1} max={65535} {...form.getInputProps('amqpPort')} />
-          <Switch mt={30} label="Use TLS (amqps)" {...form.getInputProps('amqpTls', { type: 'checkbox' })} />
+          <NumberInput
+            hideControls
+            label="AMQP port"
+            description="Usually 5672, or 5671 when encrypted"
+            min={1}
+            max={65535}
+            {...form.getInputProps('amqpPort')}
+          />
+          <Switch
+            mt={30}
+            label="Encrypt the connection (TLS; amqps:// addresses)"
+            {...form.getInputProps('amqpTls', { type: 'checkbox' })}
+          />
         </SimpleGrid>
         {form.getValues().amqpTls && (
           <TextInput
@@ -160,10 +177,17 @@ export function ProfileFields({ form, editing }: { form: UseFormReturnType<Profi
           />
         )}
       </Fieldset>
-      <Fieldset legend="Management API">
+      <Fieldset legend="Management web interface (management API)">
         <SimpleGrid cols={{ base: 1, sm: 3 }}>
           <TextInput label="Management host" {...form.getInputProps('managementHost')} />
-          <NumberInput hideControls label="Management port" min={1} max={65535} {...form.getInputProps('managementPort')} />
+          <NumberInput
+            hideControls
+            label="Management port"
+            description="Usually 15672, or 15671 with HTTPS"
+            min={1}
+            max={65535}
+            {...form.getInputProps('managementPort')}
+          />
           <Switch mt={30} label="Use HTTPS" {...form.getInputProps('managementTls', { type: 'checkbox' })} />
         </SimpleGrid>
       </Fieldset>
@@ -172,21 +196,28 @@ export function ProfileFields({ form, editing }: { form: UseFormReturnType<Profi
         <PasswordInput
           label="Password"
           description={editing ? 'Leave empty to keep the saved password' : 'Stored encrypted by your operating system'}
+          // The show/hide button is a Tab stop of its own (Mantine leaves it out by default).
+          visibilityToggleFocusable
+          visibilityToggleButtonProps={{ 'aria-label': 'Show the password' }}
           {...form.getInputProps('password')}
         />
-        <TextInput label="Virtual host" description='"/" is the default one' {...form.getInputProps('vhost')} />
+        <TextInput
+          label="Virtual host"
+          description='A separate space of queues in the broker (a "vhost"); "/" is the default one'
+          {...form.getInputProps('vhost')}
+        />
       </Group>
       <Divider />
       <SafetyLevelField value={form.getValues().safety} onChange={(value) => form.setFieldValue('safety', value)} />
       <Group grow align="flex-start">
         <TextInput
-          label="Vhosts it may use"
+          label="Virtual hosts it may use"
           description="Comma-separated patterns, !pattern denies (prod-*,!prod-billing); empty for all"
           {...form.getInputProps('vhostScope')}
         />
         <TextInput
           label="Queues it may use"
-          description="The same way (orders-*,!*.audit); others are invisible to the assistant"
+          description="The same way (orders-*,!*.audit); others are invisible to the AI assistant"
           {...form.getInputProps('queueScope')}
         />
       </Group>

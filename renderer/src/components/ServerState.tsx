@@ -59,7 +59,7 @@ export function ServerState({ server, onEditProfile }: { server: SupervisorState
         {(server.status === 'failed' || server.status === 'crashed') && server.lastLines.length > 0 && (
           <>
             <Text size="sm" fw={600}>
-              Its last words
+              What it said before stopping
             </Text>
             <Code block style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-word' }} data-testid="server-last-words">
               {server.lastLines.map(readableServerLine).join('\n')}

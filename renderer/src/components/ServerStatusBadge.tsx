@@ -1,8 +1,10 @@
 import { Badge, Tooltip } from '@mantine/core';
 import type { SupervisorState } from '../../../electron/shared/contract';
+import { lastServerError } from '../../../electron/shared/server-lines';
 
 const LOOK: Record<SupervisorState['status'], { color: string; label: string }> = {
-  healthy: { color: 'green', label: 'Connected' },
+  // "Reachable", not "Connected": the AI clients page says an app is connected to this one.
+  healthy: { color: 'green', label: 'Broker reachable' },
   starting: { color: 'yellow', label: 'Starting' },
   degraded: { color: 'yellow', label: 'Broker down' },
   crashed: { color: 'yellow', label: 'Restarting' },
@@ -18,8 +20,10 @@ export function serverSummary(server: SupervisorState): string {
       return `Starting the server for ${server.profileName}…`;
     case 'degraded':
       return `The server for ${server.profileName} runs, but ${server.reason}.`;
-    case 'crashed':
-      return `The server for ${server.profileName} stopped (${server.exit}); restarting in ${Math.ceil(server.restartInMs / 1000)} s.`;
+    case 'crashed': {
+      const why = lastServerError(server.lastLines);
+      return `The server for ${server.profileName} stopped (${why ? `${why}; ` : ''}${server.exit}); restarting in ${Math.ceil(server.restartInMs / 1000)} s.`;
+    }
     case 'failed':
       return server.message;
     default:

@@ -9,6 +9,7 @@ export function StickyActions({ children, ...props }: { children: ReactNode } & 
   return (
     <Group
       {...props}
+      data-sticky-actions
       py="sm"
       style={{
         position: 'sticky',

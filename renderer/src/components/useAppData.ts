@@ -27,7 +27,10 @@ export function useAppData() {
     const stops = [
       api.events.on('profiles-changed', setProfiles),
       api.events.on('server-state', setServer),
-      api.events.on('health-sample', (sample) => setHealth((history) => [...history, sample].slice(-120))),
+      // A sample of another series (after a switch) starts the history afresh: no points of the previous broker.
+      api.events.on('health-sample', (sample) =>
+        setHealth((history) => [...history.filter((earlier) => earlier.series === sample.series), sample].slice(-120)),
+      ),
     ];
     return () => {
       for (const stop of stops) stop();

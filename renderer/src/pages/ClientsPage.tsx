@@ -64,8 +64,8 @@ function ClientCard({ client, onResult }: { client: ClientStatus; onResult: (mes
           </Button>
         )}
         {client.state === 'configured' && (
-          <Button variant="default" loading={busy} onClick={() => connect(client.id)} aria-label={`Write again for ${client.name}`}>
-            Write again
+          <Button variant="default" loading={busy} onClick={() => connect(client.id)} aria-label={`Set up ${client.name} again`}>
+            Set up again
           </Button>
         )}
         {client.canUndo && (

@@ -60,6 +60,8 @@ export function HealthPage({ data }: { data: AppData }) {
     Unacked: sample.broker?.messagesUnacked ?? 0,
   }));
   const latestPoint = points.at(-1);
+  // The history restarts with each broker: its first sample is when the figures begin.
+  const since = health[0]?.at;
 
   return (
     <Stack>
@@ -78,13 +80,19 @@ export function HealthPage({ data }: { data: AppData }) {
       )}
       {broker && broker.alarms.length > 0 && (
         <Alert color="red" title="Broker-wide alarms" data-testid="broker-alarms">
-          {broker.alarms.join(', ')}: publishers in every vhost are blocked until it clears.
+          {broker.alarms.join(', ')}: apps publishing messages are blocked in every virtual host until it clears.
         </Alert>
       )}
       {broker && (
         <>
           <Text size="sm" data-testid="health-scope">
-            Vhost <b>{broker.vhost}</b> on RabbitMQ {broker.version} (the active profile's; other vhosts are not counted)
+            Virtual host (vhost) <b>{broker.vhost}</b> on RabbitMQ {broker.version} (the active profile's; other virtual hosts are not
+            counted)
+            {since && (
+              <>
+                , since <time dateTime={since}>{time(since)}</time>
+              </>
+            )}
           </Text>
           <SimpleGrid cols={{ base: 2, md: 5 }} data-testid="broker-stats">
             <Stat label="Queues" value={broker.queues} />

@@ -7,11 +7,103 @@ import { api, errorText } from '../api';
 const LEVEL_COLOR: Record<LogEntry['level'], string> = { debug: 'gray', info: 'blue', warn: 'yellow', error: 'red', fatal: 'red' };
 const POLL_MS = 2000;
 
-function fieldsText(fields: Record<string, unknown>): string {
-  return Object.entries(fields)
-    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
-    .join(' ');
+/** Who wrote a line, as a person calls it. */
+function sourceWords(source: string): string {
+  if (source === 'app') return 'The app';
+  if (source === 'stdio-entry') return 'AI app link';
+  if (source.includes('server')) return 'MCP server';
+  return source;
 }
+
+/** MCP requests (rpc) in words. */
+const REQUESTS: Record<string, string> = {
+  initialize: 'connect',
+  'notifications/initialized': 'finish connecting',
+  'tools/list': 'list the tools',
+  'tools/call': 'use a tool',
+  'resources/list': 'list the resources',
+  'resources/read': 'read a resource',
+  'prompts/list': 'list the prompts',
+  'prompts/get': 'get a prompt',
+  ping: 'check the server answers',
+};
+
+/** Field names in words; the rest are shown as they are, under Details. */
+const FIELD_WORDS: Record<string, string> = {
+  profile: 'broker profile',
+  tool: 'tool',
+  outcome: 'result',
+  reason: 'why',
+  exit: 'how it ended',
+  client: 'AI app',
+  rpc: 'request',
+  ms: 'took',
+  broker: 'broker',
+  vhost: 'virtual host',
+  from: 'from',
+  to: 'to',
+  safety: 'safety level',
+  path: 'file',
+  status: 'HTTP status',
+  pid: 'process id',
+};
+
+/** A field's value in words: "token#1" is the app's own connection key, never the key itself. */
+function valueWords(key: string, value: unknown): string {
+  if (key === 'ms' && typeof value === 'number') return `${value} ms`;
+  if (key === 'client' && typeof value === 'string' && /^token#\d+$/.test(value)) return `connection key ${value.slice(6)}`;
+  if (key === 'rpc' && typeof value === 'string')
+    return value
+      .split(',')
+      .map((method) => REQUESTS[method] ?? method)
+      .join(', ');
+  if (key === 'err' && value && typeof value === 'object' && 'message' in value) return String((value as { message: unknown }).message);
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** The server's terse messages in words. */
+const MESSAGES: Record<string, string> = {
+  'tool call': 'An AI app used a tool',
+  'http request': 'An AI app sent a request',
+  'AMQP connected': 'Connected to the broker (AMQP)',
+  'AMQP connection lost': 'Lost the connection to the broker (AMQP)',
+  'AMQP connect failed': 'Could not connect to the broker (AMQP)',
+  'AMQP connection error': 'The broker connection (AMQP) had an error',
+  'serving MCP over HTTP': 'The MCP server is ready for AI apps',
+};
+
+/** The value as logged, beside its words when they differ (for a bug report). */
+function rawBeside(key: string, value: unknown): string {
+  const raw = typeof value === 'string' ? value : JSON.stringify(value);
+  return raw === valueWords(key, value) ? '' : ` [${raw}]`;
+}
+
+/** The few facts a person wants on the line itself; everything is under Details. */
+const HEADLINE_FIELDS = ['profile', 'tool', 'outcome', 'reason', 'exit', 'err', 'rpc'];
+
+function headline(entry: LogEntry): string {
+  const facts = HEADLINE_FIELDS.filter((key) => entry.fields[key] !== undefined && entry.fields[key] !== '').map((key) =>
+    key === 'err' ? valueWords(key, entry.fields[key]) : `${FIELD_WORDS[key] ?? key}: ${valueWords(key, entry.fields[key])}`,
+  );
+  const message = MESSAGES[entry.msg] ?? entry.msg;
+  return facts.length > 0 ? `${message} (${facts.join('; ')})` : message;
+}
+
+/** Every field, for whoever needs them (a bug report): in words, with the raw name beside. */
+function EntryDetails({ fields }: { fields: Record<string, unknown> }) {
+  const keys = Object.keys(fields);
+  if (keys.length === 0) return null;
+  return (
+    <details>
+      <summary style={{ cursor: 'pointer', fontSize: 'var(--mantine-font-size-xs)' }}>Details</summary>
+      <Code block fz="xs" mt={4}>
+        {keys.map((key) => `${FIELD_WORDS[key] ?? key} (${key}): ${valueWords(key, fields[key])}${rawBeside(key, fields[key])}`).join('\n')}
+      </Code>
+    </details>
+  );
+}
+
+const LEVEL_WORDS: Record<LogEntry['level'], string> = { debug: 'Detail', info: 'Info', warn: 'Warning', error: 'Error', fatal: 'Error' };
 
 /** The app's and the server's logs, newest first, filtered as you type; refreshed every 2 s. */
 export function LogsPage() {
@@ -59,7 +151,7 @@ export function LogsPage() {
           value={level}
           onChange={(value) => setLevel(value as LogLevel)}
           data={[
-            { value: 'debug', label: 'Debug' },
+            { value: 'debug', label: 'Details' },
             { value: 'info', label: 'Info' },
             { value: 'warn', label: 'Warnings' },
             { value: 'error', label: 'Errors' },
@@ -87,8 +179,8 @@ export function LogsPage() {
               <Table.Tr>
                 <Table.Th w={190}>Time</Table.Th>
                 <Table.Th w={80}>Level</Table.Th>
-                <Table.Th w={110}>Source</Table.Th>
-                <Table.Th>Message</Table.Th>
+                <Table.Th w={120}>From</Table.Th>
+                <Table.Th>What happened</Table.Th>
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
@@ -101,13 +193,13 @@ export function LogsPage() {
                   </Table.Td>
                   <Table.Td>
                     <Badge size="sm" variant="light" color={LEVEL_COLOR[entry.level]}>
-                      {entry.level}
+                      {LEVEL_WORDS[entry.level]}
                     </Badge>
                   </Table.Td>
-                  <Table.Td>{entry.source}</Table.Td>
+                  <Table.Td>{sourceWords(entry.source)}</Table.Td>
                   <Table.Td>
-                    <Text size="sm">{entry.msg}</Text>
-                    {Object.keys(entry.fields).length > 0 && <Code fz="xs">{fieldsText(entry.fields)}</Code>}
+                    <Text size="sm">{headline(entry)}</Text>
+                    <EntryDetails fields={entry.fields} />
                   </Table.Td>
                 </Table.Tr>
               ))}

@@ -136,8 +136,8 @@ export function ProfilesPage({ data }: { data: AppData }) {
           <Table.Tr>
             <Table.Th>Name</Table.Th>
             <Table.Th>Broker</Table.Th>
-            <Table.Th>User and vhost</Table.Th>
-            <Table.Th miw={130}>Assistant may</Table.Th>
+            <Table.Th>User and virtual host</Table.Th>
+            <Table.Th miw={130}>What the AI may do</Table.Th>
             <Table.Th aria-label="Actions" />
           </Table.Tr>
         </Table.Thead>

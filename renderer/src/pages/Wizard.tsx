@@ -3,14 +3,20 @@ import { useEffect, useRef, useState } from 'react';
 import type { ClientId, ClientStatus, ConnectionCheck, SetupResult } from '../../../electron/shared/contract';
 import { api } from '../api';
 import { ConnectionResult } from '../components/ConnectionResult';
-import { NEW_PROFILE, ProfileFields, inputOf, useProfileForm } from '../components/ProfileFields';
+import { NEW_PROFILE, ProfileFields, inputOf, useProfileForm, valuesOf } from '../components/ProfileFields';
 import { StickyActions, useScrollIntoView } from '../components/StickyActions';
 import { useAction } from '../components/useAction';
 
-/** First run: broker details → test connection → pick AI clients → done. */
+/**
+ * First run: broker details → test connection → pick AI clients → done. A profile saved in an
+ * earlier run of the wizard is its progress: reopened, it goes on from the AI clients step with
+ * that profile (never a second one). "Set up later" leaves it at any step.
+ */
 export function Wizard({ opened, onDone }: { opened: boolean; onDone: () => void }) {
   const form = useProfileForm(NEW_PROFILE);
   const [step, setStep] = useState(0);
+  /** The profile this wizard saved (now or in an earlier run): saving again updates it. */
+  const [savedId, setSavedId] = useState<string | null>(null);
   const [check, setCheck] = useState<ConnectionCheck | null>(null);
   const { run, busy, problem } = useAction();
   const [clients, setClients] = useState<ClientStatus[]>([]);
@@ -38,6 +44,24 @@ export function Wizard({ opened, onDone }: { opened: boolean; onDone: () => void
     setTimeout(() => document.querySelector<HTMLElement>('[data-testid="wizard"] [aria-invalid="true"]')?.focus(), 0);
   };
 
+  // Reopened after the profile was saved: go on from there, with that profile.
+  useEffect(() => {
+    if (!opened) return;
+    let live = true;
+    void api.profiles.list().then((profiles) => {
+      const saved = profiles.find((profile) => profile.active) ?? profiles[0];
+      if (!live || !saved) return;
+      setSavedId(saved.id);
+      form.setValues(valuesOf(saved));
+      form.resetDirty();
+      setStep((current) => Math.max(current, 2));
+    });
+    return () => {
+      live = false;
+    };
+    // Once per opening (the form's identity changes with every render, so it is not a dependency).
+  }, [opened]);
+
   useEffect(() => {
     if (step === 2)
       void api.clients.list().then((list) => {
@@ -48,10 +72,15 @@ export function Wizard({ opened, onDone }: { opened: boolean; onDone: () => void
       });
   }, [step]);
 
-  const test = () => run(async () => setCheck(await api.connection.test(inputOf(form.getValues()), form.getValues().password)));
+  /** The typed password; for a saved profile an empty field means the stored one. */
+  const typedPassword = () => form.getValues().password || (savedId ? undefined : '');
+  const test = () => run(async () => setCheck(await api.connection.test(inputOf(form.getValues()), typedPassword(), savedId ?? undefined)));
   const save = () =>
     run(async () => {
-      await api.profiles.create(inputOf(form.getValues()), form.getValues().password);
+      const saved = savedId
+        ? await api.profiles.update(savedId, inputOf(form.getValues()), typedPassword())
+        : await api.profiles.create(inputOf(form.getValues()), form.getValues().password);
+      setSavedId(saved.id);
       setStep(2);
     });
   const connect = () =>
@@ -66,107 +95,121 @@ export function Wizard({ opened, onDone }: { opened: boolean; onDone: () => void
       await api.app.completeFirstRun();
       onDone();
     });
+  const toggle = (id: ClientId, checked: boolean) => setChosen((list) => (checked ? [...list, id] : list.filter((item) => item !== id)));
 
   return (
-    <Modal
-      opened={opened}
-      onClose={() => undefined}
-      withCloseButton={false}
-      fullScreen
-      title={<Title order={2}>Welcome to RabbitMQ MCP</Title>}
-      data-testid="wizard"
-    >
-      <Stepper active={step} allowNextStepsSelect={false} mt="md">
-        <Stepper.Step label="Your broker" description="Where RabbitMQ runs">
-          <Stack mt="lg" maw={900}>
-            <Text c="dimmed">
-              Tell the app how to reach your RabbitMQ. You can add more brokers (staging, production…) later and switch between them from
-              the tray.
-            </Text>
-            <ProfileFields form={form} editing={false} />
-            <StickyActions justify="flex-end">
-              <Button onClick={next}>Next: test the connection</Button>
-            </StickyActions>
-          </Stack>
-        </Stepper.Step>
-        <Stepper.Step label="Test connection" description="Check it works">
-          <Stack mt="lg" maw={900}>
-            <Text>
-              The app tries AMQP on {form.getValues().amqpHost}:{form.getValues().amqpPort} and the management API on{' '}
-              {form.getValues().managementHost}:{form.getValues().managementPort} as {form.getValues().user}.
-            </Text>
-            {/* A live region from the start, so that a screen reader announces the result when it comes. */}
-            <div ref={resultRef} tabIndex={-1} role="status" aria-live="polite" style={{ scrollMarginBottom: 80, outline: 'none' }}>
-              {check && <ConnectionResult check={check} />}
-            </div>
-            {problem && <Alert color="red">{problem}</Alert>}
-            <StickyActions justify="space-between">
-              <Button variant="default" onClick={() => setStep(0)}>
-                Back: change the details
-              </Button>
-              <Group>
-                <Button ref={testRef} variant="light" loading={busy} onClick={test}>
-                  Test connection
-                </Button>
-                <Button ref={saveRef} disabled={!check?.ok} loading={busy} onClick={save}>
-                  Save and continue
-                </Button>
-              </Group>
-            </StickyActions>
-          </Stack>
-        </Stepper.Step>
-        <Stepper.Step label="AI clients" description="Where you chat">
-          <Stack mt="lg" maw={900}>
-            <Text>
-              Pick the AI apps that should use RabbitMQ. Only their MCP settings change, with a backup you can restore from the AI clients
-              page.
-            </Text>
-            {clients.map((client) => (
-              <Checkbox
-                key={client.id}
-                label={`${client.name}${client.installed ? '' : ' (not found on this computer)'}`}
-                description={client.configPath}
-                disabled={!client.installed}
-                checked={chosen.includes(client.id)}
-                onChange={(event) =>
-                  setChosen((list) => (event.currentTarget.checked ? [...list, client.id] : list.filter((id) => id !== client.id)))
-                }
-              />
-            ))}
-            {problem && <Alert color="red">{problem}</Alert>}
-            <Group justify="flex-end">
-              <Button variant="default" onClick={() => setStep(3)}>
-                Skip
-              </Button>
-              <Button ref={connectRef} loading={busy} disabled={chosen.length === 0} onClick={connect}>
-                Connect {chosen.length === 1 ? 'it' : 'them'}
-              </Button>
-            </Group>
-          </Stack>
-        </Stepper.Step>
-        <Stepper.Completed>
-          <Stack mt="lg" maw={900}>
-            <Title order={3}>All set</Title>
-            {results.length > 0 ? (
-              <Alert color="orange" title="One more step in each AI app">
-                <List size="sm">
-                  {results.map((result) => (
-                    <List.Item key={result.status.id}>{result.message}</List.Item>
-                  ))}
-                </List>
-              </Alert>
-            ) : (
-              <Text>You can connect AI apps any time from the AI clients page.</Text>
-            )}
-            <Text c="dimmed">The app keeps running in the tray: switch brokers there, or open this window from it.</Text>
-            <Group justify="flex-end">
-              <Button ref={openRef} loading={busy} onClick={finish}>
-                Open the app
-              </Button>
-            </Group>
-          </Stack>
-        </Stepper.Completed>
-      </Stepper>
-    </Modal>
+    <Modal.Root opened={opened} onClose={() => undefined} fullScreen data-testid="wizard">
+      <Modal.Overlay />
+      {/* The sticky actions at the bottom never hide what Tab or a scroll brings into view. */}
+      <Modal.Content style={{ scrollPaddingBottom: 96, scrollPaddingTop: 80 }}>
+        <Modal.Header>
+          <Modal.Title style={{ fontSize: 'var(--mantine-h2-font-size)', fontWeight: 700 }}>Welcome to RabbitMQ MCP</Modal.Title>
+          {step < 3 && (
+            <Button
+              variant="subtle"
+              loading={busy}
+              onClick={finish}
+              title="Close this guide; add brokers and AI apps from the window any time"
+            >
+              Set up later
+            </Button>
+          )}
+        </Modal.Header>
+        <Modal.Body>
+          <Stepper active={step} allowNextStepsSelect={false} mt="md">
+            <Stepper.Step label="Your broker" description="Where RabbitMQ runs">
+              <Stack mt="lg" maw={900}>
+                <Text c="dimmed">
+                  Tell the app how to reach your RabbitMQ. You can add more brokers (staging, production…) later and switch between them
+                  from the tray.
+                </Text>
+                <ProfileFields form={form} editing={false} />
+                <StickyActions justify="flex-end">
+                  <Button onClick={next}>Next: test the connection</Button>
+                </StickyActions>
+              </Stack>
+            </Stepper.Step>
+            <Stepper.Step label="Test connection" description="Check it works">
+              <Stack mt="lg" maw={900}>
+                <Text>
+                  The app connects to RabbitMQ at {form.getValues().amqpHost}:{form.getValues().amqpPort} (AMQP) and to its management web
+                  interface (the management API) at {form.getValues().managementHost}:{form.getValues().managementPort}, as{' '}
+                  {form.getValues().user}.
+                </Text>
+                {/* A live region from the start, so that a screen reader announces the result when it comes. */}
+                <div ref={resultRef} tabIndex={-1} role="status" aria-live="polite" style={{ scrollMarginBottom: 80, outline: 'none' }}>
+                  {check && <ConnectionResult check={check} />}
+                </div>
+                {problem && <Alert color="red">{problem}</Alert>}
+                <StickyActions justify="space-between">
+                  <Button variant="default" onClick={() => setStep(0)}>
+                    Back: change the details
+                  </Button>
+                  <Group>
+                    <Button ref={testRef} variant="light" loading={busy} onClick={test}>
+                      Test connection
+                    </Button>
+                    <Button ref={saveRef} disabled={!check?.ok} loading={busy} onClick={save}>
+                      Save and continue
+                    </Button>
+                  </Group>
+                </StickyActions>
+              </Stack>
+            </Stepper.Step>
+            <Stepper.Step label="AI clients" description="Where you chat">
+              <Stack mt="lg" maw={900}>
+                <Text data-testid="wizard-saved">The broker profile {form.getValues().name} is saved.</Text>
+                <Text>
+                  Pick the AI apps that should use RabbitMQ. Only their MCP settings change, with a backup you can restore from the AI
+                  clients page.
+                </Text>
+                {clients.map((client) => (
+                  <Checkbox
+                    key={client.id}
+                    label={`${client.name}${client.installed ? '' : ' (not found on this computer)'}`}
+                    description={client.configPath}
+                    disabled={!client.installed}
+                    checked={chosen.includes(client.id)}
+                    // The event is read now: React may release it before a state updater runs.
+                    onChange={(event) => toggle(client.id, event.currentTarget.checked)}
+                  />
+                ))}
+                {problem && <Alert color="red">{problem}</Alert>}
+                <Group justify="flex-end">
+                  <Button variant="default" onClick={() => setStep(3)}>
+                    Skip
+                  </Button>
+                  <Button ref={connectRef} loading={busy} disabled={chosen.length === 0} onClick={connect}>
+                    Connect {chosen.length === 1 ? 'it' : 'them'}
+                  </Button>
+                </Group>
+              </Stack>
+            </Stepper.Step>
+            <Stepper.Completed>
+              <Stack mt="lg" maw={900}>
+                <Title order={3}>All set</Title>
+                {results.length > 0 ? (
+                  <Alert color="orange" title="One more step in each AI app">
+                    <List size="sm">
+                      {results.map((result) => (
+                        <List.Item key={result.status.id}>{result.message}</List.Item>
+                      ))}
+                    </List>
+                  </Alert>
+                ) : (
+                  <Text>You can connect AI apps any time from the AI clients page.</Text>
+                )}
+                <Text c="dimmed">The app keeps running in the tray: switch brokers there, or open this window from it.</Text>
+                <Group justify="flex-end">
+                  <Button ref={openRef} loading={busy} onClick={finish}>
+                    Open the app
+                  </Button>
+                </Group>
+              </Stack>
+            </Stepper.Completed>
+          </Stepper>
+        </Modal.Body>
+      </Modal.Content>
+    </Modal.Root>
   );
 }

@@ -256,6 +256,8 @@ export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHan
         safety: options.safety,
         groups: options.groups,
         outputSchemas: options.outputSchemas,
+        // Only a supervising app holds the server's stdin (the desktop app).
+        fromApp: options.http.exitOnStdinClose,
       },
     );
     // JSON responses suit load balancers best; a request that asks for progress gets an SSE stream.
