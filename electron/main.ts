@@ -26,7 +26,7 @@ const layout = appLayout({
   userData: home,
   env: process.env,
 });
-const host: AppHost = new AppHost({
+const host = new AppHost({
   home,
   store: new ElectronStore<StoreShape>({ name: 'rabbitmq-mcp', schema: storeSchema as never, configFileMode: 0o600 }),
   secrets: new SafeStorageSecretStore(),
@@ -49,11 +49,8 @@ const host: AppHost = new AppHost({
     ).filePaths[0] ?? null,
   updates: {
     updater: autoUpdater,
-    // The Settings page's choices, read at each check; RABBITMQ_MCP_UPDATE_FEED names a mirror over them.
-    settings: {
-      check: () => host.currentSettings().updates.check,
-      feedUrl: () => process.env.RABBITMQ_MCP_UPDATE_FEED || host.currentSettings().updates.feedUrl,
-    },
+    // The Settings page's choices are read at each check; RABBITMQ_MCP_UPDATE_FEED names a mirror over them.
+    feedOverride: process.env.RABBITMQ_MCP_UPDATE_FEED,
     ask: async ({ version, currentVersion }) =>
       (
         await dialog.showMessageBox({
@@ -80,8 +77,7 @@ const host: AppHost = new AppHost({
     show: ({ title, body }) => {
       if (Notification.isSupported()) new Notification({ title, body }).show();
     },
-    // Each cause as the Settings page's switch for it says, read when it happens.
-    enabled: (cause) => host.currentSettings().notifications[cause],
+    // Each cause is on or off as the Settings page's switch for it says, read when it happens.
   },
   autostart: startAtLogin({
     os,

@@ -66,8 +66,9 @@ describe('notifications from the app as it ships (built main.cjs under the elect
       return state.status === 'healthy' ? state : undefined;
     };
     const crashesLogged = async () =>
-      (await app.call<LogEntry[]>('logs.tail', { search: 'server crashed', limit: 20 })).filter((entry) => entry.msg === 'server crashed')
-        .length;
+      (await app.call<LogEntry[]>('logs.tail', { search: 'server crashed', limit: 20 })).filter((entry) =>
+        entry.msg.startsWith('server crashed'),
+      ).length;
     try {
       await app.waitFor((record) => record.kind === 'contextBridge.exposeInMainWorld', 'the window');
       await app.call('profiles.create', profile, BROKER.password);
@@ -112,6 +113,65 @@ describe('notifications from the app as it ships (built main.cjs under the elect
         'The broker is down',
         'The broker is back',
       ]);
+      await app.quit();
+      expect(await app.exited).toBe(0);
+    } finally {
+      if (app.child.exitCode === null) app.child.kill('SIGKILL');
+    }
+  }, 150_000);
+  it('follows the Settings page: a cause switched off is not notified, switched on again it is', async () => {
+    const appHome = join(root, 'home-settings');
+    const app = startDesktopApp({
+      main,
+      standIn,
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: appHome,
+        STAND_IN_USER_DATA: join(appHome, '.config', 'RabbitMQ MCP'),
+        STAND_IN_RESOURCES: resources,
+        STAND_IN_PACKAGED: '1',
+      },
+    });
+    const healthy = async () => {
+      const state = await app.call<SupervisorState>('server.state');
+      return state.status === 'healthy' ? state : undefined;
+    };
+    const crashesLogged = async () =>
+      (await app.call<LogEntry[]>('logs.tail', { search: 'server crashed', limit: 20 })).filter((entry) =>
+        entry.msg.startsWith('server crashed'),
+      ).length;
+    try {
+      await app.waitFor((record) => record.kind === 'contextBridge.exposeInMainWorld', 'the window');
+      await app.call('settings.update', { notifications: { 'server-crash': false } });
+      await app.call(
+        'profiles.create',
+        {
+          name: 'Quiet broker',
+          amqp: { host: BROKER.host, port: BROKER.amqpPort, tls: { enabled: false, verify: true } },
+          management: { host: BROKER.host, port: BROKER.httpPort, basePath: '', tls: { enabled: false, verify: true } },
+          user: BROKER.user,
+          vhost: vhost.name,
+          safety: 'read-only',
+        } satisfies ProfileInput,
+        BROKER.password,
+      );
+      const first = await eventually(healthy, 'the server to be healthy', 40_000);
+      process.kill(first.pid, 'SIGKILL');
+      // The crash is logged in the same step that would notify it.
+      await eventually(async () => ((await crashesLogged()) >= 1 ? true : undefined), 'the crash in the log');
+      expect(notifications(app)).toEqual([]);
+
+      await app.call('settings.update', { notifications: { 'server-crash': true } });
+      const second = await eventually(
+        async () => {
+          const state = await healthy();
+          return state && state.pid !== first.pid ? state : undefined;
+        },
+        'the restarted server',
+        40_000,
+      );
+      process.kill(second.pid, 'SIGKILL');
+      await app.waitFor(titled('The MCP server crashed'), 'the crash notification once switched on');
       await app.quit();
       expect(await app.exited).toBe(0);
     } finally {

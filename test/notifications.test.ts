@@ -217,11 +217,13 @@ describe('notifications about the active broker (real broker, the sampler’s ma
 
     await reader.close();
     const notice = await h.until((shown) => shown.cause === 'idle-queue', 'for the queue without consumer');
-    expect(notice).toEqual({
-      cause: 'idle-queue',
-      title: `No consumer on ${jobs}`,
-      body: `The last app reading queue ${jobs} (vhost ${vhost.name}, Local test broker) went away while 5 messages wait in it.`,
-    });
+    expect(notice).toMatchObject({ cause: 'idle-queue', title: `No consumer on ${jobs}` });
+    // The count is the broker's statistics of that moment: the unacked one may not be counted back yet.
+    expect(notice.body).toMatch(
+      new RegExp(
+        `^The last app reading queue ${jobs} \\(vhost ${vhost.name}, Local test broker\\) went away while [45] messages wait in it\\.$`,
+      ),
+    );
 
     // Back and gone again within the quiet period: held back.
     reader = await consume();

@@ -21,7 +21,7 @@ import { lastServerError } from '../shared/server-lines.js';
 import { watchSwitchRequests } from './supervisor/switch-requests.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { arch, platform as osPlatform, release } from 'node:os';
-import type { AboutInfo, AboutLink, AppSettings, LicenceEntry } from '../shared/contract.js';
+import type { AboutInfo, AboutLink, LicenceEntry } from '../shared/contract.js';
 import type { Autostart } from './autostart/linux-autostart.js';
 import { diagnosticsZip } from './diagnostics/diagnostics-bundle.js';
 import { AppSettingsStore } from './settings/app-settings.js';
@@ -49,9 +49,17 @@ export interface HostOptions {
   /** Asks which file to import (an open dialog starting at defaultPath); null means cancelled. */
   chooseImportPath?: (defaultPath: string) => Promise<string | null>;
   /** The app's own updates (electron-updater in the app, see core/updates); without it, updates are 'off'. */
-  updates?: Omit<UpdateServiceOptions, 'currentVersion' | 'log'>;
+  updates?: Omit<UpdateServiceOptions, 'currentVersion' | 'log' | 'settings'> & {
+    /** What to read at each check; by default the Settings page's choices. */
+    settings?: UpdateServiceOptions['settings'];
+    /** A feed that replaces the Settings page's (a mirror named in the environment). */
+    feedOverride?: string;
+  };
   /** Desktop notifications about the active broker (see core/notifications): how to show one, which causes are on. */
-  notifications?: Pick<BrokerNotifierOptions, 'show' | 'enabled' | 'quietMs'>;
+  notifications?: Pick<BrokerNotifierOptions, 'show' | 'quietMs'> & {
+    /** Which causes are on; by default the Settings page's switches. */
+    enabled?: BrokerNotifierOptions['enabled'];
+  };
   /** Start at login (core/autostart): login items on macOS and Windows, an XDG entry on Linux. */
   autostart?: Autostart | null;
   /** process.versions of the main process: Electron's, Node's and Chrome's. */
@@ -134,17 +142,23 @@ export class AppHost implements AppApi {
     this.#bus.on('server-state', () => this.#publishStatus());
     this.#bus.on('profiles-changed', () => this.#publishStatus());
     if (options.updates) {
+      const { settings, feedOverride, ...updates } = options.updates;
       this.#updates = new UpdateService({
-        ...options.updates,
+        ...updates,
+        settings: settings ?? {
+          check: () => this.#settings.get().updates.check,
+          feedUrl: () => feedOverride || this.#settings.get().updates.feedUrl,
+        },
         currentVersion: options.version,
         log: (level, msg, fields) => this.#write(level, msg, fields),
       });
       this.#updates.on('status', (status) => this.#bus.emit('update-status', status));
     }
     if (options.notifications) {
-      const { show, ...settings } = options.notifications;
+      const { show, enabled, ...settings } = options.notifications;
       const notifier = new BrokerNotifier({
         ...settings,
+        enabled: enabled ?? ((cause) => this.#settings.get().notifications[cause]),
         show: (notice) => {
           this.#write('info', 'notification shown', { cause: notice.cause, title: notice.title });
           show(notice);
@@ -189,11 +203,6 @@ export class AppHost implements AppApi {
     await removeRuntimeInfo(this.#statusFile);
     this.#write('info', 'app stopped');
     this.#log.close();
-  }
-
-  /** The settings as they are now (the Settings page's store), for the main process's services. */
-  currentSettings(): AppSettings {
-    return this.#settings.get();
   }
 
   readonly app: AppApi['app'] = {
