@@ -129,7 +129,7 @@ describe('the window', () => {
     const row = page.getByTestId('profiles-table').getByRole('row').filter({ hasText: profileName });
     await row.getByRole('button', { name: 'Edit' }).click();
     const drawer = page.getByRole('dialog', { name: 'Edit broker' });
-    await drawer.getByLabel('Vhosts it may use', { exact: true }).fill(vhost.name);
+    await drawer.getByLabel('Virtual hosts it may use', { exact: true }).fill(vhost.name);
     await drawer.getByLabel('Queues it may use', { exact: true }).fill('orders-*, !orders-secret');
     await drawer.getByRole('button', { name: 'Test connection' }).click();
     await expect.poll(() => drawer.getByTestId('connection-result').textContent(), { timeout: 20_000 }).toContain('Connection works');

@@ -6,6 +6,7 @@ import { type ProfileSettings, defaultProfileInput } from '../electron/shared/pr
 import { admin, createTestVhost, uniqueName } from './support/broker-admin.js';
 import { useTestVhost } from './support/broker-fixture.js';
 import { BROKER } from './support/broker-env.js';
+import { TEST_BROKERS } from './support/test-brokers.js';
 
 const user = uniqueName('mcp-conn-user');
 const password = `Conn-${randomBytes(8).toString('hex')}`;
@@ -150,13 +151,15 @@ describe('Test connection', () => {
   });
 
   it("says guest may log in only from the broker's own computer when the broker turns it away from another address", async () => {
-    // The management API listens on every address here (AMQP on loopback only): guest through
-    // another address of this computer is refused with the broker's own words for it.
+    // The machine's own broker's management API listens on every address (its AMQP on loopback
+    // only; the 4.x test brokers listen on loopback alone): guest through another address of this
+    // computer is refused with the broker's own words for it.
+    const machine = TEST_BROKERS[0];
     const elsewhere = ownNonLoopbackAddress();
     const guest = profile({
       user: BROKER.user,
       vhost: '/',
-      management: { host: elsewhere, port: BROKER.httpPort, basePath: '', tls: { enabled: false, verify: true } },
+      management: { host: elsewhere, port: machine?.httpPort ?? BROKER.httpPort, basePath: '', tls: { enabled: false, verify: true } },
     });
     const check = await testConnection(guest, BROKER.password);
     expect(check.ok).toBe(false);

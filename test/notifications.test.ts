@@ -255,7 +255,7 @@ describe('notifications about the active broker (real broker, the sampler’s ma
     expect(h.shown).toHaveLength(1);
     expect(h.shown[0]).toMatchObject({ cause: 'alarm', title: 'Broker alarm on Local test broker' });
     expect(h.shown[0]?.body).toMatch(
-      /^Memory alarm on rabbit@\S+ \(.+ used, limit .+\): publishers are blocked: apps that send messages wait until it clears\.$/,
+      /^Memory alarm on \S+@\S+ \(.+ used, limit .+\): publishers are blocked: apps that send messages wait until it clears\.$/,
     );
 
     // Cleared and raised again within the quiet period: held back. With a short quiet period: shown.
