@@ -343,7 +343,7 @@ describe('peek_messages on a quorum queue whose leader stops in the middle', () 
           ? `error: ${answer.text.split('\n')[0]}`
           : JSON.stringify(bodies) === JSON.stringify(expected)
             ? 'ok'
-            : `wrong: ${bodies.join(',')}`,
+            : `wrong: ${bodies.length} shown (${bodies.slice(0, 2).join(',')}…): ${answer.text.split('\n')[0]}`,
       );
       return answer;
     };

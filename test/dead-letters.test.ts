@@ -156,7 +156,8 @@ describe.each(['classic', 'quorum'] as const)('dead_letter_summary on a %s dead-
     if (type === 'quorum' && versionAtLeast(version, '4.0') && !versionAtLeast(version, '4.3')) {
       // As above: on 4.0-4.2 the counts of dead-lettered arrivals cannot be bounded, so nothing is taken.
       expect(answer.text).toContain('Not peeked, nothing was taken');
-      expect(answer.text).toContain('messages arrived by dead-lettering');
+      // Unknown because of the dead-lettered arrivals, or because the statistics do not cover the queue yet.
+      expect(answer.text).toMatch(/messages arrived by dead-lettering|the queue has no message statistics/);
       return;
     }
     expect(answer.text).toContain('13 ready messages; summarized the first 4');

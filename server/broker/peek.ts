@@ -56,6 +56,12 @@ export interface Peeked {
   consumers: number;
   /** The returned head was longer than a peek may take: what is behind it now comes first. */
   headCut: boolean;
+  /**
+   * Quorum queues read short of the window: ready messages once the peek ended. A quorum queue
+   * whose leader is changing answers queue.declare with 0 for a moment, so a start count below
+   * the window is checked against this one before the answer says the queue holds fewer.
+   */
+  readyAfter?: number;
 }
 
 export interface PeekRefused {
@@ -411,6 +417,13 @@ export async function peekQueue(broker: Broker, vhost: string, queue: PeekedQueu
     handBack: plan.rules.handBack,
   });
   const missing = before.consumerCount > 0 ? 0 : await missingAfter(session, queue.name, before.messageCount);
+  const readyAfter =
+    read.messages.length < window
+      ? await session
+          .withChannel(context, (channel) => channel.checkQueue(queue.name))
+          .then((after) => after.messageCount)
+          .catch(() => undefined)
+      : undefined;
   broker.peeks.record(vhost, queue.name, {
     baseline: counters.redelivered,
     published: counters.published,
@@ -425,5 +438,6 @@ export async function peekQueue(broker: Broker, vhost: string, queue: PeekedQueu
     headCut: read.headCut,
     ready: before.messageCount,
     consumers: before.consumerCount,
+    ...(readyAfter !== undefined ? { readyAfter } : {}),
   };
 }

@@ -145,6 +145,18 @@ function cutShort(peeked: Peeked, window: number): boolean {
   return peeked.messages.length < window && peeked.ready >= window && peeked.consumers === 0;
 }
 
+/**
+ * A quorum queue that reported fewer ready messages than asked for when the peek began, but holds
+ * the window once it ended: the start count was a leader change's passing 0, not the queue's content.
+ */
+function miscounted(peeked: Peeked, window: number): boolean {
+  return peeked.ready < window && peeked.readyAfter !== undefined && peeked.readyAfter >= window && peeked.messages.length < window;
+}
+
+function miscountText(peeked: Peeked): string {
+  return `the broker said the queue held ${plural(peeked.ready, 'ready message')} when the peek began, and ${peeked.readyAfter ?? 0} once it ended (a quorum queue changing leader answers with a passing count, or a publisher added them meanwhile). Peek again.`;
+}
+
 function wentQuiet(peeked: Peeked): string {
   return `the queue held ${peeked.ready} ready when the peek began, but the broker handed over only ${peeked.messages.length} before going quiet for a second (a quorum queue changing leader, messages that expired, or were taken by a client that has just gone). Peek again.`;
 }
@@ -181,6 +193,12 @@ export const peekMessages = defineTool({
     const page = read.slice(offset, offset + count);
     const notes = peekNotes(peeked);
     const noteText = notes.length > 0 ? `\nnotes: ${notes.join('; ')}` : '';
+    if (miscounted(peeked, window)) {
+      return {
+        text: `Not shown: queue ${quoted(args.queue)} in vhost ${quoted(vhostName)}: ${miscountText(peeked)}${noteText}`,
+        isError: true,
+      };
+    }
     if (page.length === 0 && cutShort(peeked, window)) {
       return {
         text: `Read none of the positions asked for in queue ${inQuotes(args.queue)} in vhost ${inQuotes(vhostName)}: ${wentQuiet(peeked)}${noteText}`,
