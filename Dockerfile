@@ -9,7 +9,7 @@ COPY package.json package-lock.json .npmrc ./
 # No install scripts: the server's build needs none, and Electron's would download its binary.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
-COPY scripts/build.mjs ./scripts/
+COPY scripts/build.mjs scripts/licences.mjs ./scripts/
 COPY server ./server
 # The server's bundle alone (no desktop app, no window); source maps stay out of the image.
 RUN node scripts/build.mjs server && find dist -name '*.map' -delete

@@ -63,8 +63,12 @@ describe('connections, channels and consumers', () => {
       const none = await fixture.mcp.call('list_connections', { ...args, filter: `${appName}-not-this` });
       expect(none.text).toMatch(/^No connections/);
     }
-    const consumers = await fixture.mcp.call('list_connections', { vhost: fixture.vhost.name, show: 'consumers', filter: '^worker-1$' });
-    expect(consumers.text).toContain('worker-1'); // the consumer tag
+    // The broker lists a consumer once its statistics have it, a moment after the connection.
+    const consumers = await eventually(async () => {
+      const answer = await fixture.mcp.call('list_connections', { vhost: fixture.vhost.name, show: 'consumers', filter: '^worker-1$' });
+      return answer.text.startsWith('No consumers') ? undefined : answer.text;
+    }, 'the consumer to be listed');
+    expect(consumers).toContain('worker-1'); // the consumer tag
     const byQueue = await fixture.mcp.call('list_connections', { vhost: fixture.vhost.name, show: 'consumers', filter: '^work$' });
     expect(byQueue.text).toContain('worker-1');
   });
