@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, type Locator, type Page, chromium } from 'playwright-core';
+import { type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppHost } from '../electron/core/host.js';
 import { openPlainStore } from '../electron/core/profiles/open-store.js';
@@ -15,7 +15,7 @@ import { eventually } from './support/broker-admin.js';
 import { useTestVhost } from './support/broker-fixture.js';
 import { BROKER } from './support/broker-env.js';
 import { SERVER_BIN, ensureBuilt } from './support/built-server.js';
-import { installBridgeApi, startWindowBridge } from './support/window-bridge.js';
+import { installBridgeApi, startWindowBridge, CHROMIUM, launchChromium } from './support/window-bridge.js';
 
 /**
  * The first run and the window's words, as issue 22 found them: the wizard with four AI apps
@@ -24,7 +24,6 @@ import { installBridgeApi, startWindowBridge } from './support/window-bridge.js'
  * the Health charts after a switch, and no error class name anywhere. The built window in
  * Chromium, on the real host and broker.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const RENDERER = fileURLToPath(new URL('../dist/renderer', import.meta.url));
 const STDIO_ENTRY = fileURLToPath(new URL('../dist/app/stdio-entry.mjs', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'mcp-first-run-'));
@@ -91,18 +90,7 @@ beforeAll(async () => {
   // Four AI apps installed (their folders exist), none set up yet.
   for (const folder of ['.config/Claude', '.cursor', '.config/Code/User', '.codeium/windsurf'])
     mkdirSync(join(userHome, folder), { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   main = await openWindow('app');
   page = main.page;
 });

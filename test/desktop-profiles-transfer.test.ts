@@ -3,16 +3,16 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type Locator, type Page, chromium } from 'playwright-core';
+import { type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppHost } from '../electron/core/host.js';
 import { openPlainStore } from '../electron/core/profiles/open-store.js';
 import { KeyFileSecretStore } from '../electron/core/secrets/secret-store.js';
-import { API_METHODS, type ProfileView } from '../electron/shared/contract.js';
+import type { ProfileView } from '../electron/shared/contract.js';
 import type { ProfileInput } from '../electron/shared/profile.js';
 import { BROKER } from './support/broker-env.js';
 import { SERVER_BIN, ensureBuilt } from './support/built-server.js';
-import { installBridgeApi, startWindowBridge } from './support/window-bridge.js';
+import { startWindowBridge, CHROMIUM, launchChromium, openBridgedPage } from './support/window-bridge.js';
 
 /**
  * Profile export and import in the window, built as shipped (dist/renderer), in a real headless
@@ -21,7 +21,6 @@ import { installBridgeApi, startWindowBridge } from './support/window-bridge.js'
  * found in the home with the missing password asked after, and axe-core finding nothing at any
  * impact on each new screen in the light and the dark theme.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const RENDERER = fileURLToPath(new URL('../dist/renderer', import.meta.url));
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const root = mkdtempSync(join(tmpdir(), 'mcp-transfer-window-'));
@@ -78,25 +77,8 @@ beforeAll(async () => {
   await host.profiles.create(profile('Billing', 'billing'), billingPassword);
   await host.app.completeFirstRun();
   bridge = await startWindowBridge(RENDERER, host);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  const context = await browser.newContext({ viewport: { width: 1120, height: 780 }, colorScheme: 'light' });
-  await context.addInitScript(installBridgeApi, API_METHODS);
-  page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(message.text());
-  });
-  await page.goto(bridge.url);
+  browser = await launchChromium();
+  page = await openBridgedPage(browser, bridge.url, pageErrors);
   await page.getByTestId('profiles-table').getByText('Billing', { exact: true }).waitFor();
 });
 

@@ -4,22 +4,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { strFromU8, unzipSync } from 'fflate';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Autostart } from '../electron/core/autostart/linux-autostart.js';
 import { AppHost } from '../electron/core/host.js';
 import { openPlainStore } from '../electron/core/profiles/open-store.js';
 import { KeyFileSecretStore } from '../electron/core/secrets/secret-store.js';
-import { API_METHODS } from '../electron/shared/contract.js';
 import { SERVER_BIN, ensureBuilt } from './support/built-server.js';
-import { installBridgeApi, startWindowBridge } from './support/window-bridge.js';
+import { startWindowBridge, launchChromium, openBridgedPage } from './support/window-bridge.js';
 
 /**
  * The Settings page, the About box and "Disconnect all AI apps" in the window as built
  * (dist/renderer), in a real Chromium, against the real AppHost: changed with the keyboard
  * alone, checked by axe-core at every impact in both themes.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const RENDERER = fileURLToPath(new URL('../dist/renderer', import.meta.url));
 const ABOUT_FILE = fileURLToPath(new URL('../dist/licences/licences.json', import.meta.url));
 const STDIO_ENTRY = fileURLToPath(new URL('../dist/app/stdio-entry.mjs', import.meta.url));
@@ -94,26 +92,8 @@ beforeAll(async () => {
   await host.clients.connect('claude-desktop');
   await host.start();
   bridge = await startWindowBridge(RENDERER, host);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  const context = await browser.newContext({ viewport: { width: 1120, height: 780 }, colorScheme: 'light' });
-  await context.addInitScript(installBridgeApi, API_METHODS);
-  page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(message.text());
-  });
-  await page.goto(bridge.url);
+  browser = await launchChromium();
+  page = await openBridgedPage(browser, bridge.url, pageErrors);
   await page.getByRole('button', { name: 'Settings', exact: true }).waitFor();
 });
 

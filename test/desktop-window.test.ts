@@ -2,18 +2,17 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppHost } from '../electron/core/host.js';
 import { openPlainStore } from '../electron/core/profiles/open-store.js';
 import { KeyFileSecretStore } from '../electron/core/secrets/secret-store.js';
-import { API_METHODS } from '../electron/shared/contract.js';
 import { seriousViolations } from './support/axe.js';
 import { admin, uniqueName } from './support/broker-admin.js';
 import { useTestVhost } from './support/broker-fixture.js';
 import { BROKER } from './support/broker-env.js';
 import { SERVER_BIN, ensureBuilt } from './support/built-server.js';
-import { installBridgeApi, startWindowBridge } from './support/window-bridge.js';
+import { startWindowBridge, CHROMIUM, launchChromium, openBridgedPage } from './support/window-bridge.js';
 
 /**
  * The desktop window, built as shipped (dist/renderer), in a real headless Chromium, driving
@@ -21,7 +20,6 @@ import { installBridgeApi, startWindowBridge } from './support/window-bridge.js'
  * broker: the flow a new user goes through, checked the way they would check it.
  * UPDATE_SCREENSHOTS=1 saves the pages into docs/screenshots for the README.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const RENDERER = fileURLToPath(new URL('../dist/renderer', import.meta.url));
 const STDIO_ENTRY = fileURLToPath(new URL('../dist/app/stdio-entry.mjs', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'mcp-window-'));
@@ -76,27 +74,8 @@ beforeAll(async () => {
   });
   await host.start();
   bridge = await startWindowBridge(RENDERER, host);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  // The window's default size (electron/shell/app-window.ts): everything a step needs must fit.
-  const context = await browser.newContext({ viewport: { width: 1120, height: 780 }, colorScheme: 'light' });
-  await context.addInitScript(installBridgeApi, API_METHODS);
-  page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(message.text());
-  });
-  await page.goto(bridge.url);
+  browser = await launchChromium();
+  page = await openBridgedPage(browser, bridge.url, pageErrors);
 });
 
 afterAll(async () => {

@@ -5,16 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppHost } from '../electron/core/host.js';
 import { openPlainStore } from '../electron/core/profiles/open-store.js';
 import { KeyFileSecretStore } from '../electron/core/secrets/secret-store.js';
 import type { FeedOptions } from '../electron/core/updates/release-feed.js';
 import type { Updater } from '../electron/core/updates/update-service.js';
-import { API_METHODS } from '../electron/shared/contract.js';
 import { SERVER_BIN } from './support/built-server.js';
-import { installBridgeApi, startWindowBridge } from './support/window-bridge.js';
+import { startWindowBridge, launchChromium, openBridgedPage } from './support/window-bridge.js';
 
 /**
  * The updates panel (renderer/src/components/UpdatesPanel.tsx, which the Settings page hosts),
@@ -24,7 +23,6 @@ import { installBridgeApi, startWindowBridge } from './support/window-bridge.js'
  * checked with axe (0 findings of any impact, both themes), and the flow is done with the keyboard.
  */
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const root = mkdtempSync(join(tmpdir(), 'mcp-updates-panel-'));
 const site = join(root, 'site');
@@ -172,25 +170,8 @@ beforeAll(async () => {
   });
   await host.start();
   bridge = await startWindowBridge(site, host);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  const context = await browser.newContext({ viewport: { width: 1120, height: 780 }, colorScheme: 'light' });
-  await context.addInitScript(installBridgeApi, API_METHODS);
-  page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (entry) => {
-    if (entry.type() === 'error') pageErrors.push(entry.text());
-  });
-  await page.goto(bridge.url);
+  browser = await launchChromium();
+  page = await openBridgedPage(browser, bridge.url, pageErrors);
 });
 
 afterAll(async () => {

@@ -1,3 +1,4 @@
+import { type Browser, type Page, chromium } from 'playwright-core';
 import { readFile } from 'node:fs/promises';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -201,4 +202,38 @@ export function installBridgeApi(methods: typeof API_METHODS): void {
     },
   };
   page.rabbitmqMcp = api;
+}
+
+/** Debian's Chromium (CHROMIUM_PATH picks another), headless, for the window tests. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/**
+ * The window at its default size (electron/shell/app-window.ts) in the light theme, talking to the
+ * host through the bridge at `url`; its page errors and console errors go into `pageErrors`.
+ */
+export async function openBridgedPage(browser: Browser, url: string, pageErrors: string[]): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1120, height: 780 }, colorScheme: 'light' });
+  await context.addInitScript(installBridgeApi, API_METHODS);
+  const page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageErrors.push(message.text());
+  });
+  await page.goto(url);
+  return page;
 }
