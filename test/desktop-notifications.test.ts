@@ -28,6 +28,33 @@ let standIn = '';
 const notifications = (app: RunningApp) => app.records.filter((record) => record.kind === 'notification.show');
 const titled = (title: string) => (record: StandInRecord) => record.kind === 'notification.show' && record.title === title;
 
+/** The built app under the stand-in, packaged, with its own home. */
+function startApp(appHome: string): RunningApp {
+  return startDesktopApp({
+    main,
+    standIn,
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: appHome,
+      STAND_IN_USER_DATA: join(appHome, '.config', 'RabbitMQ MCP'),
+      STAND_IN_RESOURCES: resources,
+      STAND_IN_PACKAGED: '1',
+    },
+  });
+}
+
+async function healthyOf(app: RunningApp): Promise<Extract<SupervisorState, { status: 'healthy' }> | undefined> {
+  const state = await app.call<SupervisorState>('server.state');
+  return state.status === 'healthy' ? state : undefined;
+}
+
+/** Crashes the app logged (the message starts so whether it restarts or gives up). */
+async function crashesLoggedOf(app: RunningApp): Promise<number> {
+  return (await app.call<LogEntry[]>('logs.tail', { search: 'server crashed', limit: 20 })).filter((entry) =>
+    entry.msg.startsWith('server crashed'),
+  ).length;
+}
+
 beforeAll(async () => {
   await ensureBuilt();
   ({ main } = assemblePackagedApp(resources));
@@ -42,17 +69,7 @@ afterAll(async () => {
 
 describe('notifications from the app as it ships (built main.cjs under the electron stand-in)', () => {
   it('the server crashing (killed) is notified once per quiet period; the broker down and back is notified as one episode', async () => {
-    const app = startDesktopApp({
-      main,
-      standIn,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: home,
-        STAND_IN_USER_DATA: join(home, '.config', 'RabbitMQ MCP'),
-        STAND_IN_RESOURCES: resources,
-        STAND_IN_PACKAGED: '1',
-      },
-    });
+    const app = startApp(home);
     const profile: ProfileInput = {
       name: 'Orders broker',
       amqp: { host: BROKER.host, port: BROKER.amqpPort, tls: { enabled: false, verify: true } },
@@ -61,14 +78,8 @@ describe('notifications from the app as it ships (built main.cjs under the elect
       vhost: vhost.name,
       safety: 'read-only',
     };
-    const healthy = async () => {
-      const state = await app.call<SupervisorState>('server.state');
-      return state.status === 'healthy' ? state : undefined;
-    };
-    const crashesLogged = async () =>
-      (await app.call<LogEntry[]>('logs.tail', { search: 'server crashed', limit: 20 })).filter((entry) =>
-        entry.msg.startsWith('server crashed'),
-      ).length;
+    const healthy = () => healthyOf(app);
+    const crashesLogged = () => crashesLoggedOf(app);
     try {
       await app.waitFor((record) => record.kind === 'contextBridge.exposeInMainWorld', 'the window');
       await app.call('profiles.create', profile, BROKER.password);
@@ -121,25 +132,9 @@ describe('notifications from the app as it ships (built main.cjs under the elect
   }, 150_000);
   it('follows the Settings page: a cause switched off is not notified, switched on again it is', async () => {
     const appHome = join(root, 'home-settings');
-    const app = startDesktopApp({
-      main,
-      standIn,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: appHome,
-        STAND_IN_USER_DATA: join(appHome, '.config', 'RabbitMQ MCP'),
-        STAND_IN_RESOURCES: resources,
-        STAND_IN_PACKAGED: '1',
-      },
-    });
-    const healthy = async () => {
-      const state = await app.call<SupervisorState>('server.state');
-      return state.status === 'healthy' ? state : undefined;
-    };
-    const crashesLogged = async () =>
-      (await app.call<LogEntry[]>('logs.tail', { search: 'server crashed', limit: 20 })).filter((entry) =>
-        entry.msg.startsWith('server crashed'),
-      ).length;
+    const app = startApp(appHome);
+    const healthy = () => healthyOf(app);
+    const crashesLogged = () => crashesLoggedOf(app);
     try {
       await app.waitFor((record) => record.kind === 'contextBridge.exposeInMainWorld', 'the window');
       await app.call('settings.update', { notifications: { 'server-crash': false } });
