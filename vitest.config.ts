@@ -16,6 +16,7 @@ const ON_EVERY_BROKER = [
   'admin',
   'broker-wall',
   'clients',
+  'confirmation-handles',
   'dead-letters',
   'definitions',
   'definitions-scope',

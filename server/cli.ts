@@ -11,6 +11,7 @@ import { ConfigError, type ServerConfig, loadConfig } from './config/load-config
 import { DailyLogFile } from './logging/daily-log-file.js';
 import { type Logger, createLogger } from './logging/logger.js';
 import { createScrubber } from './logging/secret-scrubber.js';
+import { approvalOf } from './mcp/app-approval.js';
 import { explainBrokerError } from './mcp/broker-advice.js';
 import { createServer } from './mcp/create-server.js';
 import { serveStdio } from './transports/stdio/serve-stdio.js';
@@ -224,10 +225,11 @@ async function main(): Promise<void> {
   const telemetry = await startTelemetry(config.telemetry, logger);
   const broker = createBroker(config, logger, telemetry);
   logBrokerWall(broker, logger);
+  const approval = approvalOf(config);
 
   if (config.transport === 'stdio') {
     const server = createServer(
-      { broker, logger, scrub, telemetry },
+      { broker, logger, scrub, telemetry, approval },
       {
         safety: config.safety,
         groups: config.tools,
@@ -248,7 +250,7 @@ async function main(): Promise<void> {
   broker.amqp.start();
   let running;
   try {
-    running = await serveHttp(config, { broker, logger, scrub, telemetry });
+    running = await serveHttp(config, { broker, logger, scrub, telemetry, approval });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason =

@@ -9,6 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createBroker } from './broker/broker.js';
+import { approvalOf } from './mcp/app-approval.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import type { HealthReport } from './transports/http/health-report.js';
 import { createMcpHttpHandler } from './transports/http/mcp-http-handler.js';
@@ -56,6 +57,7 @@ export async function createRabbitMqMcp(options: RabbitMqMcpOptions = {}): Promi
     scrub,
     telemetry,
     basePath: options.basePath ?? '',
+    approval: approvalOf(config),
   });
   return {
     handler,

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { admin } from './support/broker-admin.js';
 import { useHarness, useTestVhost } from './support/broker-fixture.js';
 import { startHarness } from './support/mcp-harness.js';
+import { callToolAsIs, handleOf } from './support/tool-answer.js';
 
 const vhost = useTestVhost('mcp-confirm');
 
@@ -59,15 +60,27 @@ describe('a destructive call without confirm', () => {
     }
   });
 
-  it('answers with the dry run when the client cannot ask, and confirm: true still works without asking', async () => {
+  it("answers with the dry run and its handle when the client cannot ask, and the handle confirms without asking", async () => {
     await admin('PUT', `/queues/${encodeURIComponent(vhost.name)}/no-ask`, { durable: true });
     const mcp = await startHarness({ args: ['--allow-destructive'], env: { AMQP_VHOST: vhost.name } });
     try {
-      const dry = await mcp.call('delete_queue', { name: 'no-ask' });
-      expect(dry.text).toMatch(/^Dry run: would delete queue 'no-ask'.*call delete_queue again with confirm: true\.$/);
+      const dry = await callToolAsIs(mcp.client, 'delete_queue', { name: 'no-ask' });
+      expect(dry.text).toMatch(/^Dry run: would delete queue 'no-ask'.*call delete_queue again with the same arguments and confirm: "c-[\w-]+"/);
       expect(await queueExists('no-ask')).toBe(true);
-      expect((await mcp.call('delete_queue', { name: 'no-ask', confirm: true })).text).toMatch(/^Deleted queue 'no-ask'/);
+      const done = await callToolAsIs(mcp.client, 'delete_queue', { name: 'no-ask', confirm: handleOf(dry.text) });
+      expect(done.text).toBe(`Deleted queue 'no-ask' in vhost '${vhost.name}' with 0 ready messages and 0 consumers.`);
       expect(await queueExists('no-ask')).toBe(false);
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('says who decided when the user accepted in the client', async () => {
+    await admin('PUT', `/queues/${encodeURIComponent(vhost.name)}/ask-who`, { durable: true });
+    const { mcp } = await askingClient({ action: 'accept' });
+    try {
+      const answer = await mcp.call('delete_queue', { name: 'ask-who' });
+      expect(answer.text.split('\n').at(-1)).toBe('Confirmed by the user in test-client 1.0.0.');
     } finally {
       await mcp.close();
     }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestVhost, admin, createTestVhost, uniqueName } from './support/broker-admin.js';
 import { BROKER } from './support/broker-env.js';
 import { useBrokerFixture, useTestVhost } from './support/broker-fixture.js';
-import { jsonBelowSummary } from './support/tool-answer.js';
+import { callToolAsIs, handleOf, jsonBelowSummary } from './support/tool-answer.js';
 
 /**
  * export_definitions, import_definitions and the definitions resource against the real broker:
@@ -243,9 +243,11 @@ describe('import_definitions', () => {
     const { restored } = await exportedSource();
     const fresh = await freshVhost();
     const progress: { progress: number; total?: number; message?: string }[] = [];
-    const { text, isError } = await fixture.mcp.call(
+    const dryRun = await fixture.mcp.call('import_definitions', { definitions: restored, vhost: fresh });
+    const { text, isError } = await callToolAsIs(
+      fixture.mcp.client,
       'import_definitions',
-      { definitions: restored, vhost: fresh, confirm: true },
+      { definitions: restored, vhost: fresh, confirm: handleOf(dryRun.text) },
       { onprogress: (update) => progress.push(update) },
     );
     expect(isError, text).toBe(false);

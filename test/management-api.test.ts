@@ -60,7 +60,7 @@ describe('management_api', () => {
     // The message count shows once the broker's statistics have it.
     expect(preview.text).toMatch(
       new RegExp(
-        `^Dry run: would send DELETE /api/queues/${v()}/doomed \\(doomed(, 0 messages)?\\); the broker carries it out as is\\. Nothing was changed\\. To do it, call management_api again with confirm: true\\.$`,
+        `^Dry run: would send DELETE /api/queues/${v()}/doomed \\(doomed(, 0 messages)?\\); the broker carries it out as is\\. Nothing was changed\\. To do it, call management_api again with the same arguments and confirm: "c-[\\w-]+" `,
       ),
     );
     expect((await mcp.call('management_api', { method: 'DELETE', path: `/api/queues/${v()}/doomed`, confirm: true })).text).toBe(

@@ -1,3 +1,4 @@
+import type { ApprovalPolicy } from '../mcp/app-approval.js';
 import { isIPv4 } from 'node:net';
 import { NamePatterns } from './name-patterns.js';
 import type { ToolGroup } from './tool-groups.js';
@@ -60,6 +61,8 @@ export interface ServerConfig {
   tools?: ToolGroup[];
   /** --output-schemas: advertise outputSchema where a tool has one. */
   outputSchemas: boolean;
+  /** MCP_APP_APPROVAL: which calls wait for a person in the desktop app that runs this server. */
+  appApproval: ApprovalPolicy;
   /** --vhosts and --queues patterns; empty means everything. */
   scope: { vhosts: string[]; queues: string[] };
 }
@@ -267,6 +270,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, opti
       requestTimeoutMs: Math.round(v.requestTimeout * 1000),
       tools: v.tools ? [...new Set(v.tools)] : undefined,
       outputSchemas: v.outputSchemas,
+      appApproval: v.appApproval,
       scope: { vhosts: v.vhosts, queues: v.queues },
     },
   };

@@ -1,3 +1,4 @@
+import { APPROVAL_POLICIES } from '../mcp/app-approval.js';
 import { TOOL_GROUPS } from './tool-groups.js';
 import * as parse from './setting-parsers.js';
 
@@ -158,7 +159,15 @@ export const settings = {
     parse: parse.boolean,
     default: false,
     defaultText: 'false',
-    help: 'Unlock delete, purge, close and consume (implies --allow-write); each still needs confirm: true.',
+    help: 'Unlock delete, purge, close and consume (implies --allow-write); each after a dry run and a confirmation (see Confirmations).',
+  }),
+  appApproval: setting({
+    section: 'Safety',
+    env: 'MCP_APP_APPROVAL',
+    parse: parse.oneOf(APPROVAL_POLICIES),
+    default: 'none',
+    defaultText: 'none',
+    help: 'Set by the desktop app for the server it runs: which calls wait for a person to approve them in the app (destructive or every-change). Without the app such calls are refused.',
   }),
   tools: setting({
     section: 'Safety',

@@ -7,7 +7,6 @@ import type { Broker } from '../broker/broker.js';
 import type { SafetyLevel } from '../config/load-config.js';
 import type { Logger } from '../logging/logger.js';
 import type { Scrubber } from '../logging/secret-scrubber.js';
-import { dryRun } from '../tools/dry-run.js';
 import { advertisedSchema, outputSchemaOf } from '../tools/json-schema.js';
 import { allTools, selectTools } from '../tools/registry.js';
 import type { AnyTool, ToolContext, ToolGroup, ToolResult } from '../tools/tool.js';
@@ -15,6 +14,11 @@ import { SERVER_NAME, VERSION } from '../version.js';
 import { type Telemetry, noTelemetry } from '../telemetry/telemetry.js';
 import { registerCompletions } from './completions.js';
 import { elicitationValidator } from './elicitation-validator.js';
+import type { ApprovalPolicy, Approver } from './app-approval.js';
+import { CallGate, type ElicitAnswer, type GateSetup } from './confirmation-gate.js';
+import { ConfirmationHandles } from './confirmations.js';
+import { apiPath } from '../broker/management-client.js';
+import { inQuotes, oneLine } from '../broker/one-line.js';
 import { registerPrompts } from './prompts.js';
 import { registerResources } from './resources.js';
 
@@ -23,6 +27,12 @@ export interface ServerDependencies {
   logger: Logger;
   scrub: Scrubber;
   telemetry?: Telemetry;
+  /** The dry runs' confirmation handles: one store for every request this process serves. */
+  handles?: ConfirmationHandles;
+  /** Approval by a person in the desktop app (MCP_APP_APPROVAL); none when no app runs this server. */
+  approval?: { policy: ApprovalPolicy; approver: Approver };
+  /** Which AI app asks, when the client did not say in this request ("an MCP client at 10.0.0.5"). */
+  caller?: string;
 }
 
 export interface ServerOptions {
@@ -73,6 +83,11 @@ function describeTool(tool: AnyTool, level: SafetyLevel, outputSchemas: boolean)
 
 const ELICITATION_TIMEOUT_MS = 5 * 60_000;
 
+const NO_APPROVAL = {
+  policy: 'none',
+  approver: { ask: async () => ({ decision: 'unavailable', why: 'no app asks for this server' }) },
+} as const satisfies ServerDependencies['approval'];
+
 /** "page_size: Too big: expected number to be <=500" lines, one per problem. */
 export function describeInvalidArguments(toolName: string, error: z.ZodError): string {
   const problems = error.issues.slice(0, 8).map((issue) => {
@@ -110,6 +125,8 @@ export function createServer(dependencies: ServerDependencies, options: ServerOp
   const { broker, logger, scrub } = dependencies;
   const telemetry = dependencies.telemetry ?? noTelemetry;
   const { byName, listed } = toolSurface(options);
+  const handles = dependencies.handles ?? new ConfirmationHandles();
+  const approval = dependencies.approval ?? NO_APPROVAL;
 
   const server = new Server(
     { name: SERVER_NAME, version: VERSION },
@@ -125,18 +142,13 @@ export function createServer(dependencies: ServerDependencies, options: ServerOp
   registerPrompts(server, broker, scrub);
   registerCompletions(server, broker);
 
-  /**
-   * A destructive call without confirm: the user is asked through the client (elicitation)
-   * when it can ask, with the preview; otherwise the answer is the dry run, as always.
-   */
-  async function askToConfirm(tool: string, preview: string, signal: AbortSignal): Promise<string | undefined> {
-    if (!server.getClientCapabilities()?.elicitation?.form) return dryRun(preview, tool);
-    let answer: Awaited<ReturnType<Server['elicitInput']>>;
+  /** Asks the client's user (elicitation), for clients that said they can. */
+  async function elicit(message: string, signal: AbortSignal): Promise<ElicitAnswer> {
     try {
-      answer = await server.elicitInput(
+      const answer = await server.elicitInput(
         {
           mode: 'form',
-          message: `${tool} ${preview}. Go ahead?`,
+          message,
           requestedSchema: {
             type: 'object',
             properties: { confirm: { type: 'boolean', title: 'Yes, do it', description: 'This cannot be undone.' } },
@@ -145,13 +157,30 @@ export function createServer(dependencies: ServerDependencies, options: ServerOp
         },
         { signal, timeout: ELICITATION_TIMEOUT_MS },
       );
+      if (answer.action === 'accept') return answer.content?.confirm === true ? 'accept' : 'decline';
+      return answer.action;
     } catch (error) {
-      logger.warn({ tool, err: error }, 'confirmation request failed; answering with the dry run');
-      return dryRun(preview, tool);
+      logger.warn({ err: error }, 'confirmation request failed');
+      return { failed: (error as Error)?.message ?? String(error) };
     }
-    if (answer.action === 'accept' && answer.content?.confirm === true) return undefined;
-    return `Not done: the user ${answer.action === 'cancel' ? 'dismissed' : 'declined'} the confirmation (${preview}). Nothing was changed.`;
   }
+
+  const gateSetup: GateSetup = {
+    handles,
+    policy: approval.policy,
+    approver: approval.approver,
+    get elicit() {
+      return server.getClientCapabilities()?.elicitation?.form ? elicit : undefined;
+    },
+    brokerIdentity: async () => {
+      const { name } = await broker.management.getForScopeCheck<{ name: string }>(apiPath('cluster-name'));
+      return `cluster ${inQuotes(name)}`;
+    },
+    client: () => {
+      const info = server.getClientVersion();
+      return info ? oneLine(`${info.name} ${info.version}`.slice(0, 100)) : (dependencies.caller ?? 'an MCP client');
+    },
+  };
 
   /** Runs one call and says how it went; never throws. */
   async function call(name: string, rawArguments: unknown, extra: CallExtra): Promise<{ result: ToolResult; outcome: string }> {
@@ -178,6 +207,8 @@ export function createServer(dependencies: ServerDependencies, options: ServerOp
     const parsed = tool.input.safeParse(rawArguments ?? {});
     if (!parsed.success) return { result: { text: describeInvalidArguments(name, parsed.error), isError: true }, outcome: 'invalid' };
     const progressToken = extra._meta?.progressToken;
+    const hints = tool.annotationsAt?.(options.safety) ?? tool.annotations;
+    const gate = new CallGate(gateSetup, tool, parsed.data, hints, !tool.annotationsAt && tool.annotations.destructiveHint);
     const context: ToolContext = {
       broker,
       safety: options.safety,
@@ -189,18 +220,22 @@ export function createServer(dependencies: ServerDependencies, options: ServerOp
           .sendNotification({ method: 'notifications/progress', params: { progressToken, progress: done, total, message } })
           .catch(() => undefined);
       },
-      confirm: (confirmed, preview) => (confirmed ? Promise.resolve(undefined) : askToConfirm(name, preview, extra.signal)),
+      confirm: (confirmation, preview) => gate.confirm(confirmation, preview, extra.signal),
       async log(level, message) {
         await server.sendLoggingMessage({ level, logger: 'rabbitmq', data: scrub(message) }, extra.sessionId).catch(() => undefined);
       },
     };
     try {
+      const refused = await gate.beforeHandler(extra.signal);
+      if (refused) return { result: { text: refused }, outcome: 'not approved' };
       const output = await tool.handler(parsed.data, context);
-      const result = typeof output === 'string' ? { text: output } : output;
+      const answered = typeof output === 'string' ? { text: output } : output;
+      // Who let the change through, said last: the person in the app or the client, or the handle.
+      const result = gate.decided && !answered.isError ? { ...answered, text: `${answered.text}\n${gate.decided}` } : answered;
       // Changes and failures also go to the client's log (notifications/message).
       const headline = result.text.split('\n', 1)[0] ?? '';
       if (result.isError) await context.log('warning', `${name} failed: ${headline}`);
-      else if (!(tool.annotationsAt?.(options.safety) ?? tool.annotations).readOnlyHint)
+      else if (!hints.readOnlyHint)
         await context.log('notice', `${name}: ${headline}`);
       return { result, outcome: result.isError ? 'failed' : 'ok' };
     } catch (error) {

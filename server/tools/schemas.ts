@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { advertiseAs } from './json-schema.js';
 import { filterProblem } from '../broker/name-filter.js';
 import { MAX_PAGE_SIZE } from '../broker/management-client.js';
 
@@ -47,8 +48,15 @@ export const paging = {
 /** A regular expression on the names a list shows. */
 export const nameFilter = z.string().max(1000).optional().describe('Regex on shown names');
 
-/** Destructive tools answer with a dry run unless it is true (the server's instructions say so too). */
-export const confirm = z.boolean().optional().describe('Else a dry run');
+/**
+ * A destructive tool answers with a dry run and its handle; confirm takes the handle back. true
+ * is accepted where a person is asked anyway (the desktop app, elicitation), and otherwise answered
+ * with the dry run. Advertised as the string it should be.
+ */
+export const confirm = advertiseAs(
+  z.union([z.string().max(100), z.boolean()]).optional(),
+  { type: 'string', description: "Dry run's handle" },
+);
 
 export const routingKey = brokerName('routing key', z.string());
 

@@ -27,11 +27,14 @@ export interface ToolContext {
   /** Reports progress when the client asked for it (a progress token); a no-op otherwise. */
   progress(done: number, total?: number, message?: string): Promise<void>;
   /**
-   * The gate of a destructive action. Resolves undefined to go ahead: the call had confirm:
-   * true, or the client supports elicitation and the user accepted the preview. Otherwise it
-   * resolves the text to answer: the dry run (how to confirm), or that the user declined.
+   * The gate of a destructive action, given what the call's confirm said and the preview of
+   * what it would do (the state it names is what a confirmation is bound to). Resolves undefined
+   * to go ahead: the person approved it in the desktop app, or the client's user did
+   * (elicitation), or, where no person can be asked, confirm held the handle of a dry run of
+   * this very call on this broker whose preview still holds. Otherwise it resolves the text to
+   * answer: the dry run (with its handle), a refusal with a fresh one, or who said no.
    */
-  confirm(confirmed: boolean | undefined, preview: string): Promise<string | undefined>;
+  confirm(confirmation: string | boolean | undefined, preview: string): Promise<string | undefined>;
   /** A log message to the client (notifications/message), if its logging/setLevel lets it through. */
   log(level: 'debug' | 'info' | 'notice' | 'warning' | 'error', message: string): Promise<void>;
 }

@@ -10,9 +10,17 @@ export class TcpProxy {
   #port = 0;
 
   constructor(
-    private readonly targetHost: string,
-    private readonly targetPort: number,
+    private targetHost: string,
+    private targetPort: number,
   ) {}
+
+  /** Sends new connections elsewhere and drops the open ones: the name now reaches another broker. */
+  retarget(host: string, port: number): void {
+    this.targetHost = host;
+    this.targetPort = port;
+    for (const socket of this.#sockets) socket.destroy();
+    this.#sockets.clear();
+  }
 
   get port(): number {
     return this.#port;

@@ -11,8 +11,32 @@ export interface ToolAnswer {
   structuredContent?: Record<string, unknown>;
 }
 
-/** Calls a tool the way an AI client does, over whatever transport `client` is connected by. */
+/** The confirmation handle in a dry run's answer ('… confirm: "c-…" …'), if it is one. */
+export function handleOf(text: string): string | undefined {
+  return /confirm: "(c-[A-Za-z0-9_-]+)"/.exec(text)?.[1];
+}
+
+/**
+ * Calls a tool the way an AI client does, over whatever transport `client` is connected by. A
+ * test's `confirm: true` stands for what a model does to confirm where no person is asked: the
+ * call without confirm (the dry run), then the same call with the handle that dry run gave. When
+ * the first answer is no dry run (a refusal, or a person was asked), it is the answer.
+ * `callToolAsIs` sends confirm as it is.
+ */
 export async function callTool(
+  client: Client,
+  name: string,
+  args: Record<string, unknown> = {},
+  options?: RequestOptions,
+): Promise<ToolAnswer> {
+  if (args.confirm !== true) return callToolAsIs(client, name, args, options);
+  const { confirm: _confirm, ...withoutConfirm } = args;
+  const preview = await callToolAsIs(client, name, withoutConfirm, options);
+  const handle = handleOf(preview.text);
+  return handle ? callToolAsIs(client, name, { ...withoutConfirm, confirm: handle }, options) : preview;
+}
+
+export async function callToolAsIs(
   client: Client,
   name: string,
   args: Record<string, unknown> = {},

@@ -5,7 +5,8 @@ import { type HttpTransportConfig, type SafetyLevel, isLoopback } from '../../co
 import type { Logger } from '../../logging/logger.js';
 import type { ToolGroup } from '../../config/tool-groups.js';
 import type { Scrubber } from '../../logging/secret-scrubber.js';
-import { createServer } from '../../mcp/create-server.js';
+import { ConfirmationHandles } from '../../mcp/confirmations.js';
+import { type ServerDependencies, createServer } from '../../mcp/create-server.js';
 import type { Telemetry } from '../../telemetry/telemetry.js';
 import { clientAddress, tokenClient, trustedProxies } from './client-identity.js';
 import { HealthProbe } from './health.js';
@@ -24,6 +25,8 @@ export interface McpHttpHandlerOptions {
   telemetry: Telemetry;
   /** Where MCP is served ("/mcp"); health is at `${basePath}/health`. "" when a framework strips the mount path. */
   basePath: string;
+  /** Approval by a person in the desktop app (MCP_APP_APPROVAL), when it runs this server. */
+  approval?: ServerDependencies['approval'];
 }
 
 /** A Node `http` request listener that is also Express middleware (`next` for other paths). */
@@ -93,6 +96,16 @@ function parsedOrigin(origin: string): URL | undefined {
   }
 }
 
+/**
+ * Which AI app asks, for the person approving a change: what the desktop app's stdio entry says
+ * its client called itself (x-rabbitmq-mcp-client, printable ASCII), else who reached this server.
+ */
+function callerOf(request: IncomingMessage, client: string): string {
+  const named = request.headers['x-rabbitmq-mcp-client'];
+  if (typeof named === 'string' && named.trim() !== '') return named.replace(/[^\x20-\x7e]/g, '?').trim().slice(0, 100);
+  return `an MCP client at ${client}`;
+}
+
 function hostName(hostHeader: string | undefined): string {
   if (!hostHeader) return '';
   const lowered = hostHeader.toLowerCase();
@@ -107,7 +120,9 @@ function hostName(hostHeader: string | undefined): string {
  * the method, the bearer token, the rate limit, the content type and the body size.
  */
 export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHandler {
-  const { http, broker, logger, scrub, telemetry } = options;
+  const { http, broker, logger, scrub, telemetry, approval } = options;
+  // One store for every request: a dry run and its confirmation arrive as two requests.
+  const handles = new ConfirmationHandles();
   const health = new HealthProbe(broker);
   const limiter = new RateLimiter(http.rateLimitRpm);
   const proxies = trustedProxies(http.trustedProxies);
@@ -251,7 +266,7 @@ export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHan
     for (const [name, value] of Object.entries(cors)) response.setHeader(name, value);
     const requestLogger = logger.child({ client });
     const server = createServer(
-      { broker, logger: requestLogger, scrub, telemetry },
+      { broker, logger: requestLogger, scrub, telemetry, handles, approval, caller: callerOf(request, client) },
       {
         safety: options.safety,
         groups: options.groups,

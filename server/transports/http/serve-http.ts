@@ -8,6 +8,7 @@ import type { Logger } from '../../logging/logger.js';
 import type { Scrubber } from '../../logging/secret-scrubber.js';
 import type { Telemetry } from '../../telemetry/telemetry.js';
 import { createMcpHttpHandler } from './mcp-http-handler.js';
+import type { ServerDependencies } from '../../mcp/create-server.js';
 import { settings } from '../../config/settings.js';
 
 export interface RunningHttpServer {
@@ -25,7 +26,7 @@ function sleep(ms: number): Promise<void> {
 
 export async function serveHttp(
   config: ServerConfig,
-  dependencies: { broker: Broker; logger: Logger; scrub: Scrubber; telemetry: Telemetry },
+  dependencies: { broker: Broker; logger: Logger; scrub: Scrubber; telemetry: Telemetry; approval?: ServerDependencies['approval'] },
 ): Promise<RunningHttpServer> {
   const { http } = config;
   const { logger } = dependencies;

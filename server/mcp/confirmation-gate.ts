@@ -1,0 +1,134 @@
+import { inQuotes, jsonOneLine } from '../broker/one-line.js';
+import type { AnyTool, ToolAnnotations } from '../tools/tool.js';
+import type { ApprovalOutcome, ApprovalPolicy, Approver } from './app-approval.js';
+import { type ConfirmationHandles, type Previewed, canonicalArguments } from './confirmations.js';
+
+/** What the client's user answered to an elicitation, or why it could not be asked. */
+export type ElicitAnswer = 'accept' | 'decline' | 'cancel' | { failed: string };
+
+/** Everything a call's gate needs from the server it runs in. */
+export interface GateSetup {
+  handles: ConfirmationHandles;
+  /** Which calls wait for the person in the desktop app; 'none' when no app asks. */
+  policy: ApprovalPolicy;
+  approver: Approver;
+  /** Asks the client's user (elicitation), when the client can; undefined when it cannot. */
+  elicit?: (message: string, signal: AbortSignal) => Promise<ElicitAnswer>;
+  /** The broker the call reaches, as a preview names it: its cluster name. */
+  brokerIdentity(): Promise<string>;
+  /** Which AI app asks, for the person ("claude-ai 0.1.0"). */
+  client(): string;
+}
+
+const APP = 'the RabbitMQ MCP app';
+
+/** "Create queue: name 'orders', vhost '/', durable true": a change that has no preview of its own, in plain words. */
+export function describeChange(title: string, args: Record<string, unknown>): string {
+  const parts = Object.entries(args)
+    .filter(([key, value]) => key !== 'confirm' && value !== undefined)
+    .map(([key, value]) => {
+      const shown = typeof value === 'string' ? inQuotes(value) : jsonOneLine(value);
+      return `${key.replace(/_/g, ' ')} ${shown.length > 300 ? `${shown.slice(0, 300)}…` : shown}`;
+    });
+  const text = `${title}${parts.length > 0 ? `: ${parts.join(', ')}` : ''}`;
+  return text.length > 1500 ? `${text.slice(0, 1500)}…` : text;
+}
+
+/**
+ * Decides, for one call, whether a change goes ahead: the person in the desktop app when the
+ * server runs under it and the profile asks for approval, else the client's user (elicitation)
+ * when the client can ask, else the dry run's handle, which binds the confirmation to the call,
+ * the broker and the state its preview showed. Nothing in the call's arguments skips a person
+ * who can be asked. `decided` is the answer's last line when a person let it through.
+ */
+export class CallGate {
+  decided: string | undefined;
+  #personApproved = false;
+
+  constructor(
+    private readonly setup: GateSetup,
+    private readonly tool: Pick<AnyTool, 'name' | 'title'>,
+    private readonly args: Record<string, unknown>,
+    /** The tool's hints at this server's level. */
+    private readonly hints: ToolAnnotations,
+    /** The tool asks for confirmation itself (a destructive tool with a preview) whenever it destroys. */
+    private readonly gatesItself: boolean,
+  ) {}
+
+  /**
+   * Before the handler runs: with every-change approval, a change the tool does not preview
+   * itself (creating, publishing, a write through the escape hatch) waits for the person here.
+   * Resolves the answer when it must not go ahead.
+   */
+  async beforeHandler(signal: AbortSignal): Promise<string | undefined> {
+    if (this.setup.policy !== 'every-change' || this.hints.readOnlyHint || this.gatesItself) return undefined;
+    const preview = describeChange(this.tool.title, this.args);
+    const refusal = await this.#askApp(preview, this.hints.destructiveHint, signal);
+    if (!refusal) this.#personApproved = true;
+    return refusal;
+  }
+
+  /** ToolContext.confirm: undefined to go ahead, else the answer (a dry run, a refusal, a denial). */
+  async confirm(confirmation: string | boolean | undefined, preview: string, signal: AbortSignal): Promise<string | undefined> {
+    if (this.#personApproved) return undefined;
+    const now: Previewed = {
+      tool: this.tool.name,
+      args: canonicalArguments(this.args),
+      broker: await this.setup.brokerIdentity(),
+      preview,
+    };
+    if (typeof confirmation === 'string') {
+      const check = this.setup.handles.check(confirmation, now);
+      if (!check.ok) return `Not done: ${check.why}. Nothing was changed. A fresh ${this.#dryRun(now)}`;
+    }
+    if (this.setup.policy !== 'none') return this.#askApp(preview, true, signal);
+    if (this.setup.elicit) return this.#askClient(preview, signal);
+    // The model confirmed with the handle of its own dry run: nobody else decided, so nothing to add.
+    if (typeof confirmation === 'string') return undefined;
+    const note = confirmation === true ? "confirm: true is not a confirmation here: confirm with the dry run's handle. " : '';
+    return `${note}${this.#dryRun(now)}`;
+  }
+
+  #dryRun(now: Previewed): string {
+    const handle = this.setup.handles.issue(now);
+    const minutes = Math.round(this.setup.handles.ttlMs / 60_000);
+    return `Dry run: ${now.preview}. Nothing was changed. To do it, call ${now.tool} again with the same arguments and confirm: "${handle}" (valid ${minutes} minutes, once, on this broker while it stays as previewed).`;
+  }
+
+  async #askApp(preview: string, destructive: boolean, signal: AbortSignal): Promise<string | undefined> {
+    let outcome: ApprovalOutcome;
+    try {
+      outcome = await this.setup.approver.ask(
+        { tool: this.tool.name, title: this.tool.title, preview, destructive, client: this.setup.client() },
+        signal,
+      );
+    } catch (error) {
+      outcome = { decision: 'unavailable', why: `asking the app failed (${(error as Error).message})` };
+    }
+    switch (outcome.decision) {
+      case 'approved':
+        this.decided = `Approved by the person in ${APP}.`;
+        return undefined;
+      case 'denied':
+        return `Not done: the person denied it in ${APP} (${preview}). Nothing was changed.`;
+      case 'timed-out': {
+        const seconds = outcome.waitedMs ? ` within ${Math.round(outcome.waitedMs / 1000)} s` : '';
+        return `Not done: nobody answered in ${APP}${seconds}, which counts as a denial (${preview}). Nothing was changed.`;
+      }
+      default:
+        return `Not done: this server's changes need a person's approval in ${APP}, and it cannot be asked: ${outcome.why} (${preview}). Nothing was changed.`;
+    }
+  }
+
+  async #askClient(preview: string, signal: AbortSignal): Promise<string | undefined> {
+    const answer = await (this.setup.elicit as NonNullable<GateSetup['elicit']>)(`${this.tool.name} ${preview}. Go ahead?`, signal);
+    if (answer === 'accept') {
+      this.decided = `Confirmed by the user in ${this.setup.client()}.`;
+      return undefined;
+    }
+    if (typeof answer === 'object') {
+      return `Not done: the client could not ask its user to confirm (${answer.failed}): ${preview}. Nothing was changed.`;
+    }
+    return `Not done: the user ${answer === 'cancel' ? 'dismissed' : 'declined'} the confirmation (${preview}). Nothing was changed.`;
+  }
+}
