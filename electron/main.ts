@@ -88,6 +88,28 @@ const host = new AppHost({
   versions: { electron: process.versions.electron, node: process.versions.node, chrome: process.versions.chrome },
   aboutFile: join(layout.resources, 'licences', 'licences.json'),
   openExternal: (url) => shell.openExternal(url),
+  // A person approves what the AI changes: one native dialog at a time (core/approvals), Deny first.
+  approvals: {
+    ask: async ({ title, message, detail }, signal) =>
+      (
+        await dialog.showMessageBox({
+          type: 'warning',
+          title,
+          message,
+          detail,
+          buttons: ['Deny', 'Approve'],
+          defaultId: 0,
+          cancelId: 0,
+          noLink: true,
+          signal,
+        })
+      ).response === 1
+        ? 'approve'
+        : 'deny',
+    notify: (title, body) => {
+      if (Notification.isSupported()) new Notification({ title, body }).show();
+    },
+  },
 });
 let shuttingDown: Promise<void> | null = null;
 const shutDown = () => (shuttingDown ??= host.dispose());

@@ -23,12 +23,28 @@ function memoryAutostart(initial = false): Autostart & { calls: boolean[] } {
 }
 
 describe('the app settings store', () => {
-  it('starts with every notification on and automatic update checks from the GitHub releases', () => {
+  it('starts with every notification on, automatic update checks from the GitHub releases and 2 minutes to answer an approval', () => {
     expect(new AppSettingsStore({ store: openPlainStore(folder) }).get()).toEqual({
       startAtLogin: false,
       notifications: { alarm: true, 'dead-letters': true, 'idle-queue': true, 'broker-down': true, 'server-crash': true },
       updates: { check: true, feedUrl: '' },
+      approvals: { timeoutSeconds: 120 },
     });
+  });
+
+  it('reads settings saved before the approval time existed with its default, without a warning', () => {
+    const store = openPlainStore(folder);
+    store.set('settings', {
+      startAtLogin: false,
+      notifications: DEFAULT_SETTINGS.notifications,
+      updates: { check: false, feedUrl: '' },
+    } as never);
+    const logged: string[] = [];
+    const settings = new AppSettingsStore({ store, log: (message) => logged.push(message) });
+    expect(settings.get()).toMatchObject({ updates: { check: false }, approvals: { timeoutSeconds: 120 } });
+    expect(logged).toEqual([]);
+    expect(settings.update({ approvals: { timeoutSeconds: 45 } }).approvals.timeoutSeconds).toBe(45);
+    expect(new AppSettingsStore({ store: openPlainStore(folder) }).get().approvals.timeoutSeconds).toBe(45);
   });
 
   it('changes only what a patch names, and keeps it across a restart', () => {
@@ -49,6 +65,10 @@ describe('the app settings store', () => {
     ],
     [{ updates: { feedUrl: 'not a url' } }, /updates\.feedUrl: the update feed must be/],
     [{ startAtLogin: 'yes' }, /startAtLogin: /],
+    [{ approvals: { timeoutSeconds: 14 } }, /approvals\.timeoutSeconds: the time to answer an approval is at least 15 seconds/],
+    [{ approvals: { timeoutSeconds: 901 } }, /approvals\.timeoutSeconds: the time to answer an approval is at most 900 seconds/],
+    [{ approvals: { timeoutSeconds: 60.5 } }, /approvals\.timeoutSeconds: the time to answer an approval is a whole number of seconds/],
+    [{ approvals: { timeoutSeconds: '60' } }, /approvals\.timeoutSeconds: the time to answer an approval is a number of seconds/],
   ])('refuses %j with what to fix, and changes nothing', (patch, message) => {
     const settings = new AppSettingsStore({ store: openPlainStore(folder) });
     settings.update({ updates: { check: false } });

@@ -78,7 +78,13 @@ async function listQueuesUnderTheApp(ports: { amqp: number; management: number }
     logDir: join(folder, 'logs'),
     healthIntervalMs: 200,
   });
-  await supervisor.start({ profileId: 'down', profileName: 'Down', safety: 'read-only', env: serverEnvironment(profile, BROKER.password) });
+  await supervisor.start({
+    profileId: 'down',
+    profileName: 'Down',
+    safety: 'read-only',
+    approval: 'destructive',
+    env: serverEnvironment(profile, BROKER.password),
+  });
   const runtime = await eventually(() => readRuntimeInfo(join(folder, 'runtime.json')).then((info) => info ?? undefined), 'the server');
   // Once its AMQP connection has failed (the state says so) or worked.
   await eventually(async () => supervisor?.state.status === 'degraded' || supervisor?.state.status === 'healthy' || undefined, 'a verdict');

@@ -101,6 +101,7 @@ describe('a server that stops', () => {
         profileId: 'broken',
         profileName: 'Broken',
         safety: 'read-only',
+        approval: 'destructive',
         env: { ...serverEnvironment(settings('Broken'), BROKER.password), AMQP_PORT: 'not-a-port' },
       });
       const failed = await eventually(

@@ -89,6 +89,7 @@ describe('Settings and About in the app as it ships', () => {
         startAtLogin: true,
         notifications: { alarm: true, 'dead-letters': true, 'idle-queue': true, 'broker-down': false, 'server-crash': true },
         updates: { check: false, feedUrl: '' },
+        approvals: { timeoutSeconds: 120 },
       });
       expect(lastMenu(app).find((item) => item.label === 'Start at login')?.checked).toBe(true);
       await app.click('Start at login');

@@ -26,6 +26,26 @@ describe('profiles', () => {
     expect(await profiles.password(created.id)).toBe(PASSWORD);
   });
 
+  it('ask for approval of destructive calls unless told otherwise, and read one saved before the setting existed that way', async () => {
+    const created = await profiles.create(defaultProfileInput('Dev'), PASSWORD);
+    expect(created.approval).toBe('destructive');
+    const { approval: _left, ...input } = defaultProfileInput('Sandbox');
+    expect((await profiles.create(input, PASSWORD)).approval).toBe('destructive');
+    const sandbox = await profiles.create({ ...defaultProfileInput('Sandbox 2'), approval: 'none' }, PASSWORD);
+    expect(profiles.get(sandbox.id).approval).toBe('none');
+    // A profile as an older version saved it: no approval key in the file.
+    const file = join(folder, 'rabbitmq-mcp.json');
+    const raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw.profiles = raw.profiles.map(({ approval: _gone, ...rest }: Record<string, unknown>) => rest);
+    writeFileSync(file, JSON.stringify(raw));
+    const reopened = new ProfileStore(openPlainStore(folder), new KeyFileSecretStore(join(folder, 'key')));
+    expect(reopened.list().map((profile) => profile.approval)).toEqual(['destructive', 'destructive', 'destructive']);
+    expect(reopened.exportProfiles()[0]?.approval).toBe('destructive');
+    await expect(profiles.create({ ...defaultProfileInput('Bad'), approval: 'always' as never }, PASSWORD)).rejects.toThrow(
+      'approval: choose when to ask: destructive, every-change, none',
+    );
+  });
+
   it('keep the password encrypted and apart: never in the store file in clear, never exported', async () => {
     const created = await profiles.create(defaultProfileInput('Dev'), PASSWORD);
     const file = readFileSync(join(folder, 'rabbitmq-mcp.json'), 'utf8');

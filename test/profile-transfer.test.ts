@@ -253,6 +253,7 @@ describe("the classic rabbitmqadmin's INI file", () => {
       user: 'guest',
       vhost: '/',
       safety: 'read-only',
+      approval: 'destructive',
     });
     expect(normal?.password).toBe('guest');
     expect(normal?.notes[0]).toMatch(/only the management \(HTTP API\) port, 15672; the AMQP port is set to 5672, RabbitMQ's default\./);

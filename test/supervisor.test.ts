@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,8 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { defaultProfileInput } from '../electron/shared/profile.js';
 import { serverEnvironment } from '../electron/core/profiles/server-environment.js';
 import { processAlive, readRuntimeInfo } from '../electron/core/supervisor/runtime-file.js';
-import { Supervisor, type SupervisorState, type SupervisorTarget } from '../electron/core/supervisor/supervisor.js';
-import { eventually } from './support/broker-admin.js';
+import { type ApprovalAsked, Supervisor, type SupervisorState, type SupervisorTarget } from '../electron/core/supervisor/supervisor.js';
+import { admin, eventually } from './support/broker-admin.js';
 import { useTestVhost } from './support/broker-fixture.js';
 import { BROKER } from './support/broker-env.js';
 import { SERVER_BIN, ensureBuilt } from './support/built-server.js';
@@ -17,16 +18,22 @@ const vhostA = useTestVhost('mcp-sup-a');
 const vhostB = useTestVhost('mcp-sup-b');
 let supervisor: Supervisor | undefined;
 
-function target(vhost: string, name: string, extra: Record<string, string> = {}): SupervisorTarget {
+function target(
+  vhost: string,
+  name: string,
+  extra: Record<string, string> = {},
+  levels: Pick<SupervisorTarget, 'safety' | 'approval'> = { safety: 'read-only', approval: 'destructive' },
+): SupervisorTarget {
   const profile = {
     ...defaultProfileInput(name),
     amqp: { host: BROKER.host, port: BROKER.amqpPort, tls: { enabled: false, verify: true } },
     vhost,
+    ...levels,
   };
   return {
     profileId: name.toLowerCase(),
     profileName: name,
-    safety: 'read-only',
+    ...levels,
     env: {
       ...serverEnvironment(
         { ...profile, management: { ...profile.management, host: BROKER.host, port: BROKER.httpPort } },
@@ -51,6 +58,16 @@ function newSupervisor(options: { crashLimit?: number } = {}): Supervisor {
 
 function until(status: SupervisorState['status'], timeoutMs = 20_000): Promise<SupervisorState> {
   return eventually(async () => (supervisor?.state.status === status ? supervisor.state : undefined), `state ${status}`, timeoutMs);
+}
+
+/** A tools/call through the supervised server's HTTP endpoint, as an AI client's would arrive. */
+async function callThrough(url: string, token: string, name: string, args: Record<string, unknown>) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } }),
+  });
+  return ((await response.json()) as { result: { isError?: boolean; content: { text: string }[] } }).result;
 }
 
 async function overviewThrough(url: string, token: string): Promise<string> {
@@ -185,5 +202,71 @@ setInterval(() => undefined, 1000);
     } finally {
       app.kill('SIGKILL');
     }
+  });
+});
+
+describe('approvals through the IPC channel', () => {
+  const queue = `approval-queue-${process.pid}`;
+  const queuePath = () => `/queues/${encodeURIComponent(vhostA.name)}/${encodeURIComponent(queue)}`;
+  const queueExists = () =>
+    admin('GET', queuePath()).then(
+      () => true,
+      () => false,
+    );
+  afterAll(async () => {
+    await admin('DELETE', queuePath()).catch(() => undefined);
+  });
+
+  it('hands a change up as an approval event, and carries the answer back to the waiting call', async () => {
+    newSupervisor();
+    await supervisor?.start(target(vhostA.name, 'Gated', {}, { safety: 'write', approval: 'every-change' }));
+    await until('healthy');
+    const runtime = await readRuntimeInfo(join(folder, 'runtime.json'));
+    const call = () => callThrough(runtime?.url as string, runtime?.token as string, 'create_queue', { vhost: vhostA.name, name: queue });
+
+    // Denied: the call ends refused and the queue is not made.
+    let asking = once(supervisor as Supervisor, 'approval');
+    let result = call();
+    let [asked] = (await asking) as [ApprovalAsked];
+    expect(asked).toMatchObject({ profileId: 'gated', profileName: 'Gated' });
+    expect(asked.request).toMatchObject({ type: 'rabbitmq-mcp/approval-request', tool: 'create_queue', destructive: false });
+    expect(asked.request.preview).toContain(queue);
+    expect(asked.request.client).not.toBe('');
+    expect(asked.signal.aborted).toBe(false);
+    expect(asked.answer('denied', 10)).toBe(true);
+    expect(asked.answer('approved', 10)).toBe(false); // once only
+    expect((await result).content[0]?.text).toMatch(/denied/);
+    expect(await queueExists()).toBe(false);
+
+    // Approved: the same call goes ahead.
+    asking = once(supervisor as Supervisor, 'approval');
+    result = call();
+    [asked] = (await asking) as [ApprovalAsked];
+    expect(asked.answer('approved', 10)).toBe(true);
+    expect((await result).isError).toBeFalsy();
+    expect(await queueExists()).toBe(true);
+  });
+
+  it('closes the open questions of a server it swaps for another profile', async () => {
+    await admin('PUT', queuePath(), { durable: true });
+    newSupervisor();
+    await supervisor?.start(target(vhostA.name, 'Gated', {}, { safety: 'destructive', approval: 'destructive' }));
+    await until('healthy');
+    const runtime = await readRuntimeInfo(join(folder, 'runtime.json'));
+    const asking = once(supervisor as Supervisor, 'approval');
+    const result = callThrough(runtime?.url as string, runtime?.token as string, 'delete_queue', {
+      vhost: vhostA.name,
+      name: queue,
+      confirm: true,
+    }).catch((error: Error) => error);
+    const [asked] = (await asking) as [ApprovalAsked];
+    expect(asked.request.destructive).toBe(true);
+    const closed = once(asked.signal, 'abort');
+    await supervisor?.start(target(vhostB.name, 'Other'));
+    await closed;
+    expect(asked.signal.reason).toBe('server-stopped');
+    expect(asked.answer('approved', 10)).toBe(false);
+    await result;
+    expect(await queueExists()).toBe(true); // nobody approved: the queue is still there
   });
 });

@@ -29,6 +29,7 @@ import { stateLogEntry } from './supervisor/crash-report.js';
 import { Supervisor, type SupervisorState } from './supervisor/supervisor.js';
 import { BrokerNotifier, type BrokerNotifierOptions } from './notifications/broker-notifier.js';
 import { UpdateService, type UpdateServiceOptions, type UpdateStatus } from './updates/update-service.js';
+import { ApprovalService, type ApprovalUi } from './approvals/approval-service.js';
 
 export interface HostOptions {
   /** The app's data folder: the store, runtime.json (for the stdio entries) and logs/. */
@@ -68,6 +69,11 @@ export interface HostOptions {
   aboutFile?: string;
   /** Opens an https address in the user's browser (Electron's shell.openExternal). */
   openExternal?: (url: string) => Promise<void>;
+  /**
+   * Where a person approves what the AI changes (core/approvals): a native dialog and a
+   * notification in the app. Without it, every call the profile's approval setting holds back is denied.
+   */
+  approvals?: ApprovalUi;
 }
 
 /** What scripts/build.mjs writes into licences/licences.json. */
@@ -101,6 +107,9 @@ export class AppHost implements AppApi {
   #settings: AppSettingsStore;
   #about: Promise<AboutFile> | null = null;
   #aboutRequested = false;
+  #approvals: ApprovalService;
+  /** The password of the profile being served: taken out of what approval dialogs and log lines show. */
+  #servedSecret: { profileId: string; password: string } | null = null;
 
   constructor(options: HostOptions) {
     this.#options = options;
@@ -138,6 +147,18 @@ export class AppHost implements AppApi {
       this.#write(entry.level, entry.msg, entry.fields);
       this.#bus.emit('server-state', state);
     });
+    this.#approvals = new ApprovalService({
+      ui: options.approvals ?? null,
+      timeLimitSeconds: () => this.#settings.get().approvals.timeoutSeconds,
+      broker: (profileId) => {
+        const profile = this.#profiles.list().find((candidate) => candidate.id === profileId);
+        return profile ? { name: profile.name, host: `${profile.amqp.host}:${profile.amqp.port}`, vhost: profile.vhost } : null;
+      },
+      secrets: (profileId) =>
+        this.#servedSecret?.profileId === profileId && this.#servedSecret.password ? [this.#servedSecret.password] : [],
+      log: (level, msg, fields) => this.#write(level, msg, fields),
+    });
+    this.#supervisor.on('approval', (asked) => this.#approvals.receive(asked));
     this.#sampler.on('sample', (sample) => this.#bus.emit('health-sample', sample));
     this.#bus.on('server-state', () => this.#publishStatus());
     this.#bus.on('profiles-changed', () => this.#publishStatus());
@@ -249,7 +270,7 @@ export class AppHost implements AppApi {
     activate: async (id) => {
       const from = this.#profiles.active();
       const profile = this.#profiles.setActive(id);
-      this.#write('info', 'profile switched', { from: from?.name, to: profile.name, safety: profile.safety });
+      this.#write('info', 'profile switched', { from: from?.name, to: profile.name, safety: profile.safety, approval: profile.approval });
       await this.#serve(profile);
       return this.#changed(id);
     },
@@ -495,10 +516,12 @@ export class AppHost implements AppApi {
     });
     this.#sampler.reset();
     this.#notifier?.reset();
+    this.#servedSecret = { profileId: profile.id, password };
     await this.#supervisor.start({
       profileId: profile.id,
       profileName: profile.name,
       safety: profile.safety,
+      approval: profile.approval,
       env: serverEnvironment(profile, password),
     });
   }
@@ -507,6 +530,7 @@ export class AppHost implements AppApi {
     await this.#supervisor.stop();
     await this.#management?.close();
     this.#management = null;
+    this.#servedSecret = null;
   }
 
   #views(): ProfileView[] {

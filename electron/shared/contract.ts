@@ -244,13 +244,19 @@ export interface AppSettings {
   startAtLogin: boolean;
   notifications: Record<NotificationCause, boolean>; // all true by default
   updates: { check: boolean; feedUrl: string }; // check: true; feedUrl '' = GitHub releases
+  /** How long a question of the AI waits for the person's Approve or Deny, in seconds (15–900; 120 by default). */
+  approvals: { timeoutSeconds: number };
 }
+
+/** The time to answer an approval, in seconds: its bounds and default. */
+export const APPROVAL_TIMEOUT_SECONDS = { min: 15, max: 900, default: 120 } as const;
 
 /** A change of some settings: only what is given changes. */
 export interface SettingsPatch {
   startAtLogin?: boolean;
   notifications?: Partial<Record<NotificationCause, boolean>>;
   updates?: Partial<AppSettings['updates']>;
+  approvals?: Partial<AppSettings['approvals']>;
 }
 
 /** One package that ships inside the app, with its licence. */

@@ -25,6 +25,14 @@ export const tlsSchema = z.strictObject({
 export const SAFETY_LEVELS = ['read-only', 'write', 'destructive'] as const;
 export type SafetyLevel = (typeof SAFETY_LEVELS)[number];
 
+/**
+ * Which of the AI's calls wait for a person to approve them in the app: removals and other
+ * destructive calls, every change, or none (a sandbox broker). The server's MCP_APP_APPROVAL
+ * values (server/mcp/app-approval.ts; the supervisor checks at compile time that both agree).
+ */
+export const APPROVAL_POLICIES = ['destructive', 'every-change', 'none'] as const;
+export type ApprovalPolicy = (typeof APPROVAL_POLICIES)[number];
+
 /** What the user edits; the password travels separately and is stored encrypted. */
 export const profileInputSchema = z.strictObject({
   name: z.string().trim().min(1, 'give the profile a name').max(MAX_NAME, `at most ${MAX_NAME} characters`),
@@ -33,6 +41,8 @@ export const profileInputSchema = z.strictObject({
   user: z.string().min(1, 'enter the user name'),
   vhost: z.string().min(1, 'enter a virtual host ("/" is the default one)'),
   safety: z.enum(SAFETY_LEVELS),
+  /** Which of the AI's calls a person approves in the app first; profiles saved before it existed read as destructive. */
+  approval: z.enum(APPROVAL_POLICIES, { message: `choose when to ask: ${APPROVAL_POLICIES.join(', ')}` }).default('destructive'),
   scopes: z
     .strictObject({
       vhosts: z.strictObject({ allow: z.array(z.string()).optional(), deny: z.array(z.string()).optional() }).optional(),
@@ -59,6 +69,7 @@ export function defaultProfileInput(name = 'Local RabbitMQ'): ProfileSettings {
     user: 'guest',
     vhost: '/',
     safety: 'read-only',
+    approval: 'destructive',
   };
 }
 

@@ -2,17 +2,21 @@
  * What AI clients launch (through the app's own binary, ELECTRON_RUN_AS_NODE=1): an MCP server
  * on stdio that forwards every message to the server the app supervises, found through the
  * runtime file. A profile switch in the app rewrites that file, so the client's next call goes
- * to the new server without the client reconnecting; a change of safety level is announced
- * with notifications/tools/list_changed. When no server is published, the app's status file
- * says why (a crash loop given up on, no profile yet) and the answer says so; a running app is
- * never started twice. When the app is not running it is started in the background and waited
- * for; one that exits at once, or cannot start, is reported at once.
+ * to the new server without the client reconnecting. Every switch (or restart of the server) is
+ * announced: notifications/tools/list_changed, a warning log message, and a notice in the first
+ * tool answer from the new server, because previews and confirmation handles from before are void.
+ * Each POST names the AI client to the server (x-rabbitmq-mcp-client). When no server is
+ * published, the app's status file says why (a crash loop given up on, no profile yet) and the
+ * answer says so; a running app is never started twice. When the app is not running it is
+ * started in the background and waited for; one that exits at once, or cannot start, is reported
+ * at once.
  */
 import { spawn } from 'node:child_process';
 import { watchFile } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { inQuotes } from '../../server/broker/one-line.js';
 import { DailyLogFile } from '../../server/logging/daily-log-file.js';
 import { type AppStatusInfo, type RuntimeInfo, processAlive, readAppStatus, readRuntimeInfo } from '../core/supervisor/runtime-file.js';
 import { requestSwitch } from '../core/supervisor/switch-requests.js';
@@ -169,10 +173,31 @@ function startApp(): Promise<RuntimeInfo> {
   return launching;
 }
 
+/** The header that tells the app's server which AI app asks (its approval dialog shows it). */
+const CLIENT_HEADER = 'x-rabbitmq-mcp-client';
+const CLIENT_HEADER_MAX = 100;
+
+/**
+ * The client's clientInfo as CLIENT_HEADER's value, `<name> <version>`: printable ASCII only
+ * (anything else becomes '?', so the client cannot break the header or forge another), at most
+ * CLIENT_HEADER_MAX characters. Null when the client named itself not at all.
+ */
+function clientHeader(info: { name?: unknown; version?: unknown } | undefined): string | null {
+  const words = [info?.name, info?.version].filter((word): word is string => typeof word === 'string' && word.trim() !== '');
+  if (words.length === 0) return null;
+  const printable = Array.from(words.join(' '), (char) => (char >= ' ' && char <= '~' ? char : '?')).join('');
+  return printable.slice(0, CLIENT_HEADER_MAX).trim();
+}
+
 async function post(info: RuntimeInfo, message: JsonRpcMessage): Promise<Response> {
   return fetch(info.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${info.token}` },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      authorization: `Bearer ${info.token}`,
+      ...(client.header ? { [CLIENT_HEADER]: client.header } : {}),
+    },
     body: JSON.stringify(message),
   });
 }
@@ -185,8 +210,12 @@ async function reachServer(): Promise<RuntimeInfo> {
   return startApp();
 }
 
-/** Posts one message, riding out a profile switch or restart (503, refused, new token). */
-async function deliver(message: JsonRpcMessage): Promise<Response> {
+/**
+ * Posts one message, riding out a profile switch or restart (503, refused, new token), and says
+ * which server answered. A server the entry had not seen yet is announced (followServer) before
+ * its answer is relayed.
+ */
+async function deliver(message: JsonRpcMessage): Promise<{ response: Response; server: RuntimeInfo }> {
   await reachServer();
   const deadline = Date.now() + RETRY_WINDOW_MS;
   let lastProblem = '';
@@ -194,7 +223,10 @@ async function deliver(message: JsonRpcMessage): Promise<Response> {
     const info = (await currentServer()) ?? (await serverOfRunningApp(deadline));
     try {
       const response = await post(info, message);
-      if (response.status !== 503 && response.status !== 401) return response;
+      if (response.status !== 503 && response.status !== 401) {
+        followServer(info);
+        return { response, server: info };
+      }
       lastProblem = `the app's server answered ${response.status}`;
       await response.body?.cancel();
     } catch (error) {
@@ -245,8 +277,11 @@ async function relay(response: Response, transform?: (message: JsonRpcMessage & 
 
 // --- list_brokers and switch_broker: the app's profiles, from the chat -------------------------
 
-/** What the client said about itself in initialize: whether it can ask its user (elicitation). */
-let client: { name: string; elicitation: boolean } = { name: 'an AI client', elicitation: false };
+/**
+ * What the client said about itself in initialize: its name (for the app's log), the same with its
+ * version as CLIENT_HEADER's value, and whether it can ask its user (elicitation).
+ */
+let client: { name: string; header: string | null; elicitation: boolean } = { name: 'an AI client', header: null, elicitation: false };
 const elicitations = new Map<string | number, (answer: JsonRpcMessage & { result?: unknown; error?: unknown }) => void>();
 let nextElicitation = 0;
 const ELICITATION_TIMEOUT_MS = 5 * 60_000;
@@ -358,7 +393,10 @@ async function brokerTool(message: JsonRpcMessage): Promise<unknown> {
     log('info', 'broker switch declined', { client: client.name, profile: target.name, action: answer.action });
     return toolResult(message.id, `The user did not confirm: the active broker is unchanged.`);
   }
+  // This client asked for the switch and is told so below: its tool answers need no notice of it.
+  following.asked = target.id;
   const result = await requestSwitch(join(home, 'requests'), target.id, client.name);
+  if (!result?.ok && following.asked === target.id) following.asked = null;
   if (!result)
     return toolResult(message.id, 'The RabbitMQ MCP app did not answer the switch request: it may have quit. Nothing was switched.', true);
   log('info', 'broker switched from the chat', { client: client.name, profile: target.name, ok: result.ok });
@@ -414,8 +452,19 @@ async function handle(line: string): Promise<void> {
     return;
   }
   if (message.method === 'initialize') {
-    const params = (message.params ?? {}) as { clientInfo?: { name?: string }; capabilities?: { elicitation?: unknown } };
-    client = { name: params.clientInfo?.name ?? 'an AI client', elicitation: params.capabilities?.elicitation !== undefined };
+    const params = (message.params ?? {}) as {
+      clientInfo?: { name?: unknown; version?: unknown };
+      capabilities?: { elicitation?: unknown };
+    };
+    client = {
+      name: typeof params.clientInfo?.name === 'string' ? params.clientInfo.name : 'an AI client',
+      header: clientHeader(params.clientInfo),
+      elicitation: params.capabilities?.elicitation !== undefined,
+    };
+  }
+  if (message.method === 'logging/setLevel') {
+    const level = (message.params as { level?: unknown } | undefined)?.level;
+    if (LOG_LEVELS.includes(level as LogLevel)) following.logLevel = level as LogLevel;
   }
   const tool = (message.params as { name?: string } | undefined)?.name;
   if (message.method === 'tools/call' && (tool === 'list_brokers' || tool === 'switch_broker')) {
@@ -424,9 +473,17 @@ async function handle(line: string): Promise<void> {
   }
   const started = Date.now();
   try {
-    const response = await deliver(message);
-    // Buffered and rewritten (the tools list only): relay's transform is synchronous.
-    if (message.method === 'tools/list') {
+    const { response, server } = await deliver(message);
+    const notice = message.method === 'tools/call' ? following.notice : null;
+    // Buffered and rewritten (the tools list, and the first tool answer after a switch): relay's transform is synchronous.
+    if (notice && notice.server === serverKey(server)) {
+      await relay(response, (answer) => {
+        const result = answer.result as { content?: unknown } | undefined;
+        if (answer.id !== message.id || !result || !Array.isArray(result.content) || following.notice !== notice) return answer;
+        following.notice = null;
+        return { ...answer, result: { ...result, content: [{ type: 'text', text: notice.text }, ...result.content] } };
+      });
+    } else if (message.method === 'tools/list') {
       const extra = await brokers();
       await relay(response, (answer) => {
         const result = answer.result as { tools?: unknown[] } | undefined;
@@ -441,23 +498,85 @@ async function handle(line: string): Promise<void> {
     log('warn', 'not forwarded', { rpc: message.method, reason: problem.message });
     if (message.id !== undefined && message.method !== undefined) send(unavailableAnswer(message, problem));
   }
+  // Answered (by the server or by us): from now on the client hears of switches.
+  if (message.method === 'initialize') following.ready = true;
+}
+
+// --- Following the app's server: every switch or restart is told to the client -----------------
+
+/** The MCP log levels (logging/setLevel), least severe first. */
+const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const;
+type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** One server process as the runtime file names it: another key is another server, whose handles are not ours. */
+function serverKey(info: RuntimeInfo): string {
+  return JSON.stringify([info.profileId, info.url, info.pid, info.startedAt]);
+}
+
+/** What the entry knows of the server it follows and of what the client was told. */
+const following: {
+  /** The server last seen (runtime file or answer), or null before the first. */
+  server: { key: string; profileId: string; safety: RuntimeInfo['safety'] } | null;
+  /** The runtime file named no live server at the last look: the next one's tools are news. */
+  gone: boolean;
+  /** The client has its initialize answer: before that it holds no tools to refetch, no handles to lose. */
+  ready: boolean;
+  /** The level of the client's last logging/setLevel; null (none sent) lets every message through. */
+  logLevel: LogLevel | null;
+  /** The profile this client asked for with switch_broker: switching to it needs no notice in a tool answer. */
+  asked: string | null;
+  /** The notice owed to the first tools/call answer from that server (by key). */
+  notice: { server: string; text: string } | null;
+} = { server: null, gone: false, ready: false, logLevel: null, asked: null, notice: null };
+
+/** What a switch or restart means for the client, in plain words; the profile name is quoted on one line. */
+function switchNotice(info: RuntimeInfo, sameProfile: boolean): string {
+  const profile = `broker profile ${inQuotes(info.profileName)} (${info.safety})`;
+  return sameProfile
+    ? `The RabbitMQ MCP app restarted its server for ${profile}. Previews and confirmation handles from before the restart are void: preview again before changing anything.`
+    : `The RabbitMQ MCP app switched to ${profile}. Previews and confirmation handles from before the switch are void: preview again before changing anything.`;
 }
 
 /**
- * Announces a new tool set when the app's server appears (the app was opened) or the app switches
- * to a profile of another safety level.
+ * Takes note of the server the runtime file names (or that answered), and tells the client what
+ * changed: tools/list_changed when the server appears or its safety level changes; for another
+ * server than the last one (a switch, or a restart of the same profile) also a warning log message
+ * (unless the client's logging/setLevel is above warning) and a notice for the next tool answer
+ * from it (unless this client asked for that switch itself).
+ */
+function followServer(info: RuntimeInfo | null): void {
+  if (!info) {
+    following.gone = true;
+    return;
+  }
+  const before = following.server;
+  const wasGone = following.gone;
+  const key = serverKey(info);
+  following.server = { key, profileId: info.profileId, safety: info.safety };
+  following.gone = false;
+  const switched = before !== null && before.key !== key;
+  if (!switched && !wasGone && before?.safety === info.safety) return;
+  if (!following.ready) return;
+  log('info', 'tool set changed', { safety: info.safety, profile: info.profileName, switched });
+  send({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
+  if (!switched) return;
+  const text = switchNotice(info, before.profileId === info.profileId);
+  if (following.logLevel === null || LOG_LEVELS.indexOf(following.logLevel) <= LOG_LEVELS.indexOf('warning')) {
+    send({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'warning', logger: 'rabbitmq-mcp', data: text } });
+  }
+  const asked = following.asked;
+  following.asked = null;
+  following.notice = asked === info.profileId ? null : { server: key, text };
+}
+
+/**
+ * Follows the runtime file (followServer): the app's server appearing (the app was opened), a
+ * switch to another profile, a restart. Also announces list_brokers and switch_broker coming and going.
  */
 async function watchServer(): Promise<void> {
-  let seen = (await currentServer())?.safety ?? 'none';
+  followServer(await currentServer());
   watchFile(runtimeFile, { interval: 500, persistent: false }, () => {
-    void currentServer().then((info) => {
-      const now = info?.safety ?? 'none';
-      if (now === seen) return;
-      seen = now;
-      if (!info) return;
-      log('info', 'tool set changed', { safety: info.safety, profile: info.profileName });
-      send({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
-    });
+    void currentServer().then(followServer);
   });
   // list_brokers and switch_broker come and go with the second profile.
   let offered = (await brokers()) !== null;

@@ -445,6 +445,8 @@ export const dialog = {
   /**
    * With STAND_IN_MESSAGE_BOX_RESPONSE set, answers at once with that button (as a user clicking
    * it); without, waits as a person would until the test answers: { op: 'answer-dialog', label }.
+   * As Electron, an aborted `signal` closes the box, which answers with its cancelId (recorded as
+   * dialog.aborted, with the box's title and the abort's reason) and leaves the open boxes.
    */
   showMessageBox(options: {
     type?: string;
@@ -452,25 +454,68 @@ export const dialog = {
     message: string;
     detail?: string;
     buttons?: string[];
+    defaultId?: number;
+    cancelId?: number;
+    noLink?: boolean;
+    signal?: AbortSignal;
   }): Promise<{ response: number; checkboxChecked: boolean }> {
     const buttons = options.buttons ?? ['OK'];
     const preset = env.STAND_IN_MESSAGE_BOX_RESPONSE;
     const response = preset === undefined ? undefined : Number(preset);
+    // Electron's default cancelId: a button labelled Cancel or No, else 0.
+    const cancelId =
+      options.cancelId ??
+      Math.max(
+        0,
+        buttons.findIndex((label) => /^(cancel|no)$/i.test(label)),
+      );
     record('dialog.showMessageBox', {
       type: options.type,
       title: options.title,
       message: options.message,
       detail: options.detail,
       buttons,
+      defaultId: options.defaultId,
+      cancelId: options.cancelId,
+      noLink: options.noLink,
+      withSignal: options.signal !== undefined,
       ...(response === undefined ? {} : { response }),
     });
+    const { signal } = options;
+    if (signal?.aborted) {
+      record('dialog.aborted', { title: options.title, message: options.message, reason: String(signal.reason) });
+      return Promise.resolve({ response: cancelId, checkboxChecked: false });
+    }
     if (response !== undefined) return Promise.resolve({ response, checkboxChecked: false });
-    return new Promise((resolve) =>
-      pendingMessageBoxes.push({ buttons, answer: (answer) => resolve({ response: answer, checkboxChecked: false }) }),
-    );
+    return new Promise((resolve) => {
+      const box: PendingMessageBox = {
+        title: options.title,
+        message: options.message,
+        buttons,
+        answer: (answer) => {
+          signal?.removeEventListener('abort', aborted);
+          resolve({ response: answer, checkboxChecked: false });
+        },
+      };
+      const aborted = () => {
+        const at = pendingMessageBoxes.indexOf(box);
+        if (at < 0) return;
+        pendingMessageBoxes.splice(at, 1);
+        record('dialog.aborted', { title: options.title, message: options.message, reason: String(signal?.reason) });
+        resolve({ response: cancelId, checkboxChecked: false });
+      };
+      signal?.addEventListener('abort', aborted, { once: true });
+      pendingMessageBoxes.push(box);
+    });
   },
 };
-const pendingMessageBoxes: { buttons: string[]; answer: (response: number) => void }[] = [];
+interface PendingMessageBox {
+  title?: string;
+  message: string;
+  buttons: string[];
+  answer: (response: number) => void;
+}
+const pendingMessageBoxes: PendingMessageBox[] = [];
 
 /** Electron's net over Node's http and https (electron-updater fetches its feed and files with it). */
 export const net = {
@@ -581,11 +626,13 @@ async function run(command: Command): Promise<unknown> {
     case 'records':
       return records;
     case 'answer-dialog': {
-      const box = pendingMessageBoxes.shift();
+      // The box that opened first, as the person sees it on top; a wrong label leaves it open.
+      const box = pendingMessageBoxes[0];
       if (!box) throw new Error('no message box is open');
       const response = box.buttons.indexOf(command.label ?? '');
       if (response < 0) throw new Error(`the message box has no button '${command.label}' (it has ${box.buttons.join(', ')})`);
-      record('dialog.answered', { label: command.label });
+      pendingMessageBoxes.shift();
+      record('dialog.answered', { label: command.label, title: box.title, message: box.message });
       box.answer(response);
       return null;
     }

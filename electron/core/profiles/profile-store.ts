@@ -100,8 +100,9 @@ export class ProfileStore {
     this.#secrets = secrets;
   }
 
+  /** The saved profiles; one saved before a setting existed reads with that setting's default (approval: destructive). */
   list(): Profile[] {
-    return this.#store.get('profiles');
+    return this.#store.get('profiles').map((profile) => (profile.approval ? profile : { ...profile, approval: 'destructive' }));
   }
 
   get(id: string): Profile {

@@ -22,7 +22,8 @@ function problems(issues: readonly { path: readonly PropertyKey[]; message: stri
 }
 
 /**
- * The app's own settings (start at login, notifications, updates), kept under `settings` in the
+ * The app's own settings (start at login, notifications, updates, the time to answer an
+ * approval), kept under `settings` in the
  * app's store next to the profiles. A value there that is not valid (edited by hand, written by
  * another version) is read as the defaults, with a log line, and left alone until the user
  * changes a setting: the other keys of the store are never touched. Start at login is the
@@ -59,6 +60,7 @@ export class AppSettingsStore {
       startAtLogin: parsed.data.startAtLogin ?? current.startAtLogin,
       notifications: { ...current.notifications, ...parsed.data.notifications },
       updates: { ...current.updates, ...parsed.data.updates },
+      approvals: { ...current.approvals, ...parsed.data.approvals },
     };
     const checked = settingsSchema.parse(next);
     if (parsed.data.startAtLogin !== undefined && this.#autostart) this.#autostart.set(parsed.data.startAtLogin);
@@ -114,5 +116,11 @@ function mergeKnown(raw: unknown): AppSettings {
     settingsSchema.safeParse({ ...result, updates: { ...result.updates, feedUrl: updates.feedUrl } }).success
   )
     result.updates.feedUrl = updates.feedUrl;
+  const approvals = value.approvals as Record<string, unknown> | undefined;
+  if (
+    approvals?.timeoutSeconds !== undefined &&
+    settingsSchema.safeParse({ ...result, approvals: { timeoutSeconds: approvals.timeoutSeconds } }).success
+  )
+    result.approvals.timeoutSeconds = approvals.timeoutSeconds as number;
   return result;
 }

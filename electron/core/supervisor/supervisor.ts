@@ -5,7 +5,15 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import type { SafetyLevel } from '../../shared/profile.js';
+import type { ApprovalPolicy, SafetyLevel } from '../../shared/profile.js';
+import {
+  type ApprovalAnswer,
+  type ApprovalDecision,
+  type ApprovalRequest,
+  type ApprovalPolicy as ServerApprovalPolicy,
+  isApprovalRequest,
+  isApprovalWithdrawn,
+} from '../../../server/mcp/app-approval.js';
 import type { SupervisorState } from '../../shared/contract.js';
 import { type RuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.js';
 import { settingsEnvironment } from '../../../server/config/settings.js';
@@ -17,7 +25,26 @@ export interface SupervisorTarget {
   profileId: string;
   profileName: string;
   safety: SafetyLevel;
+  /** Which calls the server sends up for a person to approve in the app (MCP_APP_APPROVAL). */
+  approval: ApprovalPolicy;
   env: Record<string, string>;
+}
+
+/** Why an approval question closed without an answer: the caller gave up, or its server stopped (a switch, a crash, quitting). */
+export type ApprovalClosedReason = 'withdrawn' | 'server-stopped';
+
+/**
+ * A call of the supervised server waits for a person (the 'approval' event): its request, the
+ * profile it runs for, a signal that aborts (reason: ApprovalClosedReason) when the question
+ * closes without an answer, and the way to answer it, once.
+ */
+export interface ApprovalAsked {
+  request: ApprovalRequest;
+  profileId: string;
+  profileName: string;
+  signal: AbortSignal;
+  /** Sends the answer to the server that asked; false when the question had closed or the server is gone. */
+  answer(decision: ApprovalDecision, waitedMs: number): boolean;
 }
 
 export interface SupervisorOptions {
@@ -53,9 +80,17 @@ interface Running {
   startedAt: number;
   /** Unhealthy answers in a row: one slow probe does not turn the tray amber. */
   unhealthy: number;
+  /** Its open approval questions by request id. */
+  approvals: Map<string, AbortController>;
 }
 
 const KEEP_LINES = 40;
+
+/** An approval request whose fields are what the contract says (the child is ours, but a dialog must not show undefined). */
+function wellFormed(request: ApprovalRequest): boolean {
+  const text = [request.id, request.tool, request.title, request.preview, request.client];
+  return text.every((value) => typeof value === 'string') && request.id !== '' && typeof request.destructive === 'boolean';
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -78,9 +113,11 @@ function baseEnvironment(): Record<string, string> {
  * Runs the server for the active profile as a child process (HTTP on a loopback port with a
  * random token), watches its health, restarts it with capped backoff when it crashes, gives up
  * and reports its last lines after repeated crashes, and swaps it when the profile changes.
- * The child exits by itself if the app dies: it watches the stdin we hold.
+ * The child exits by itself if the app dies: it watches the stdin we hold. Its calls that need a
+ * person's approval come up its IPC channel and are emitted as 'approval' events; they close
+ * when the server withdraws them or stops.
  */
-export class Supervisor extends EventEmitter<{ state: [SupervisorState] }> {
+export class Supervisor extends EventEmitter<{ state: [SupervisorState]; approval: [ApprovalAsked] }> {
   #options: Required<SupervisorOptions>;
   #state: SupervisorState = { status: 'stopped' };
   #running: Running | null = null;
@@ -160,9 +197,12 @@ export class Supervisor extends EventEmitter<{ state: [SupervisorState] }> {
           rateLimitRpm: '0',
           exitOnStdinClose: 'true',
           logDir: this.#options.logDir,
+          // A choice of the profile the server does not know would not compile here.
+          appApproval: target.approval satisfies ServerApprovalPolicy,
         }),
       },
-      stdio: ['pipe', 'ignore', 'pipe'],
+      // The IPC channel carries approval questions and answers; only this process holds it.
+      stdio: ['pipe', 'ignore', 'pipe', 'ipc'],
       windowsHide: true,
     });
     const running: Running = {
@@ -176,7 +216,10 @@ export class Supervisor extends EventEmitter<{ state: [SupervisorState] }> {
       published: false,
       publishing: null,
       startedAt: Date.now(),
+      approvals: new Map(),
     };
+    child.on('message', (message: unknown) => this.#fromServer(running, message));
+    child.once('disconnect', () => this.#closeApprovals(running));
     let partial = '';
     child.stderr?.on('data', (chunk: Buffer) => {
       const lines = (partial + chunk.toString()).split('\n');
@@ -185,7 +228,10 @@ export class Supervisor extends EventEmitter<{ state: [SupervisorState] }> {
       running.lastLines.splice(0, Math.max(0, running.lastLines.length - KEEP_LINES));
     });
     child.stdin?.on('error', () => undefined);
-    child.once('exit', (code, signal) => this.#exited(running, code, signal));
+    child.once('exit', (code, signal) => {
+      this.#closeApprovals(running);
+      this.#exited(running, code, signal);
+    });
     child.once('error', (error) => {
       running.lastLines.push(`cannot start the server: ${error.message}`);
     });
@@ -194,6 +240,47 @@ export class Supervisor extends EventEmitter<{ state: [SupervisorState] }> {
     this.#setState({ status: 'starting', profileId: target.profileId, profileName: target.profileName, pid: child.pid ?? 0 });
     this.#startHealth(running, this.#generation);
     return running;
+  }
+
+  /** What the server sends up its IPC channel: approval questions and their withdrawals; anything else is ignored. */
+  #fromServer(running: Running, message: unknown): void {
+    if (running.stopping) return;
+    if (isApprovalWithdrawn(message) && typeof message.id === 'string') {
+      running.approvals.get(message.id)?.abort('withdrawn' satisfies ApprovalClosedReason);
+      running.approvals.delete(message.id);
+      return;
+    }
+    if (!isApprovalRequest(message) || !wellFormed(message) || running.approvals.has(message.id)) return;
+    const { id } = message;
+    const closed = new AbortController();
+    running.approvals.set(id, closed);
+    const { child, target } = running;
+    this.emit('approval', {
+      request: message,
+      profileId: target.profileId,
+      profileName: target.profileName,
+      signal: closed.signal,
+      answer: (decision, waitedMs) => {
+        if (closed.signal.aborted || running.approvals.get(id) !== closed) return false;
+        running.approvals.delete(id);
+        if (!child.connected) return false;
+        const answer: ApprovalAnswer = { type: 'rabbitmq-mcp/approval-answer', id, decision, waitedMs: Math.round(waitedMs) };
+        try {
+          // A channel that closes while this is under way reports it to the callback, not as a throw later.
+          return child.send(answer, (error) => {
+            if (error) running.lastLines.push(`cannot send the approval answer to the server: ${error.message}`);
+          });
+        } catch {
+          return false;
+        }
+      },
+    });
+  }
+
+  /** The server stopped (or is stopping): its questions need no answer any more. */
+  #closeApprovals(running: Running): void {
+    for (const closed of running.approvals.values()) closed.abort('server-stopped' satisfies ApprovalClosedReason);
+    running.approvals.clear();
   }
 
   #startHealth(running: Running, generation: number): void {
@@ -326,8 +413,11 @@ export class Supervisor extends EventEmitter<{ state: [SupervisorState] }> {
   /** SIGTERM (the server drains), then SIGKILL if it is still there after the timeout. */
   async #terminate(running: Running): Promise<void> {
     running.stopping = true;
+    this.#closeApprovals(running);
     const { child } = running;
     if (child.exitCode !== null || child.signalCode !== null) return;
+    // Its calls still waiting for a person end at once (the app is no longer there to answer), so it drains quickly.
+    if (child.connected) child.disconnect();
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGTERM');
     const killer = setTimeout(() => child.kill('SIGKILL'), this.#options.stopTimeoutMs);

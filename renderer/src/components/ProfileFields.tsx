@@ -1,7 +1,7 @@
 import { Divider, Fieldset, Group, NumberInput, PasswordInput, SimpleGrid, Switch, TextInput } from '@mantine/core';
 import { type UseFormReturnType, useForm } from '@mantine/form';
 import type { ProfileInput, ProfileView } from '../../../electron/shared/contract';
-import { SafetyLevelField } from './SafetyLevel';
+import { ApprovalField, SafetyLevelField } from './SafetyLevel';
 
 export interface ProfileFormValues {
   name: string;
@@ -17,6 +17,8 @@ export interface ProfileFormValues {
   password: string;
   vhost: string;
   safety: ProfileInput['safety'];
+  /** When the person approves in the app what the AI does (kept at read-only, where it is not shown). */
+  approval: NonNullable<ProfileInput['approval']>;
   /** The scope as the server's --vhosts and --queues take it: comma-separated globs, !glob denies. */
   vhostScope: string;
   queueScope: string;
@@ -36,6 +38,7 @@ export const NEW_PROFILE: ProfileFormValues = {
   password: '',
   vhost: '/',
   safety: 'read-only',
+  approval: 'destructive',
   vhostScope: '',
   queueScope: '',
 };
@@ -82,6 +85,7 @@ export function valuesOf(profile: ProfileView): ProfileFormValues {
     password: '',
     vhost: profile.vhost,
     safety: profile.safety,
+    approval: profile.approval,
     vhostScope: scopeText(profile.scopes?.vhosts),
     queueScope: scopeText(profile.scopes?.queues),
   };
@@ -101,6 +105,7 @@ export function inputOf(values: ProfileFormValues): ProfileInput {
     user: values.user,
     vhost: values.vhost,
     safety: values.safety,
+    approval: values.approval,
     ...scopesOf(values),
   };
 }
@@ -209,6 +214,9 @@ export function ProfileFields({ form, editing }: { form: UseFormReturnType<Profi
       </Group>
       <Divider />
       <SafetyLevelField value={form.getValues().safety} onChange={(value) => form.setFieldValue('safety', value)} />
+      {form.getValues().safety !== 'read-only' && (
+        <ApprovalField value={form.getValues().approval} onChange={(value) => form.setFieldValue('approval', value)} />
+      )}
       <Group grow align="flex-start">
         <TextInput
           label="Virtual hosts it may use"

@@ -1,6 +1,6 @@
-import { Alert, Button, Card, Group, Stack, Switch, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Button, Card, Group, NumberInput, Stack, Switch, Text, TextInput, Title } from '@mantine/core';
 import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
-import type { AppSettings, NotificationCause, SettingsPatch } from '../../../electron/shared/contract';
+import { APPROVAL_TIMEOUT_SECONDS, type AppSettings, type NotificationCause, type SettingsPatch } from '../../../electron/shared/contract';
 import { api, errorText } from '../api';
 import { UpdatesPanel } from '../components/UpdatesPanel';
 
@@ -36,12 +36,15 @@ export function SettingsPage({ onOpenAbout }: { onOpenAbout: () => void }) {
   const [settings, setSettings] = useState<AppSettings | null>(null);
   const [feedUrl, setFeedUrl] = useState('');
   const [feedProblem, setFeedProblem] = useState<string | null>(null);
+  const [answerSeconds, setAnswerSeconds] = useState<string | number>('');
+  const [answerProblem, setAnswerProblem] = useState<string | null>(null);
   const [notice, setNotice] = useState<{ message: string; ok: boolean } | null>(null);
 
   useEffect(() => {
     const show = (next: AppSettings) => {
       setSettings(next);
       setFeedUrl(next.updates.feedUrl);
+      setAnswerSeconds(next.approvals.timeoutSeconds);
     };
     api.settings.get().then(show, (error) => setNotice({ message: errorText(error), ok: false }));
     // A change from the tray (start at login) shows here too.
@@ -68,6 +71,18 @@ export function SettingsPage({ onOpenAbout }: { onOpenAbout: () => void }) {
     }
     setFeedProblem(null);
     await change({ updates: { feedUrl: value } }, value ? `Updates now come from ${value}.` : 'Updates now come from the GitHub releases.');
+  };
+
+  const saveAnswerTime = async (event: FormEvent) => {
+    event.preventDefault();
+    const { min, max } = APPROVAL_TIMEOUT_SECONDS;
+    const seconds = typeof answerSeconds === 'number' ? answerSeconds : Number(String(answerSeconds).trim() || Number.NaN);
+    if (!Number.isInteger(seconds) || seconds < min || seconds > max) {
+      setAnswerProblem(`Enter a whole number of seconds from ${min} to ${max} (15 minutes).`);
+      return;
+    }
+    setAnswerProblem(null);
+    await change({ approvals: { timeoutSeconds: seconds } }, `You now have ${seconds} seconds to answer an approval.`);
   };
 
   const exportDiagnostics = async () => {
@@ -122,6 +137,30 @@ export function SettingsPage({ onOpenAbout }: { onOpenAbout: () => void }) {
                 }}
               />
             ))}
+          </Section>
+          <Section title="Approvals" testId="approvals-section">
+            <Text size="sm" c="dimmed">
+              When a broker profile asks you to approve what the AI does, a dialog shows each request. A request you do not answer in time
+              is refused.
+            </Text>
+            <form onSubmit={(event) => void saveAnswerTime(event)} noValidate>
+              <Group align="flex-end" wrap="nowrap">
+                <NumberInput
+                  label="Time to answer an approval (seconds)"
+                  description={`From ${APPROVAL_TIMEOUT_SECONDS.min} to ${APPROVAL_TIMEOUT_SECONDS.max}; ${APPROVAL_TIMEOUT_SECONDS.default} by default. The AI app waits this long for your answer.`}
+                  hideControls
+                  allowDecimal={false}
+                  allowNegative={false}
+                  value={answerSeconds}
+                  onChange={setAnswerSeconds}
+                  error={answerProblem}
+                  style={{ flex: 1 }}
+                />
+                <Button type="submit" variant="default" disabled={Number(answerSeconds) === settings.approvals.timeoutSeconds}>
+                  Save time
+                </Button>
+              </Group>
+            </form>
           </Section>
           <Section title="Updates" testId="updates-section">
             <Switch
