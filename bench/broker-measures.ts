@@ -271,9 +271,13 @@ export async function moveBetweenQueues(target: BrokerTarget, server: StdioServe
     return ms;
   };
   const viaMcp = async () => {
+    // The dry run a model calls first, untimed: its handle confirms the move that is measured.
+    const preview = textOf(await server.client.callTool({ name: 'move_messages', arguments: { from: 'move-from', to: 'move-to', count } }));
+    const handle = /confirm: "(c-[\w-]+)"/.exec(preview)?.[1];
+    if (!handle) throw new Error(`move preview failed: ${preview}`);
     const started = performance.now();
     const result = await server.client.callTool(
-      { name: 'move_messages', arguments: { from: 'move-from', to: 'move-to', count, confirm: true } },
+      { name: 'move_messages', arguments: { from: 'move-from', to: 'move-to', count, confirm: handle } },
       undefined,
       { timeout: 120_000 },
     );

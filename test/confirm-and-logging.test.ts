@@ -60,12 +60,14 @@ describe('a destructive call without confirm', () => {
     }
   });
 
-  it("answers with the dry run and its handle when the client cannot ask, and the handle confirms without asking", async () => {
+  it('answers with the dry run and its handle when the client cannot ask, and the handle confirms without asking', async () => {
     await admin('PUT', `/queues/${encodeURIComponent(vhost.name)}/no-ask`, { durable: true });
     const mcp = await startHarness({ args: ['--allow-destructive'], env: { AMQP_VHOST: vhost.name } });
     try {
       const dry = await callToolAsIs(mcp.client, 'delete_queue', { name: 'no-ask' });
-      expect(dry.text).toMatch(/^Dry run: would delete queue 'no-ask'.*call delete_queue again with the same arguments and confirm: "c-[\w-]+"/);
+      expect(dry.text).toMatch(
+        /^Dry run: would delete queue 'no-ask'.*call delete_queue again with the same arguments and confirm: "c-[\w-]+"/,
+      );
       expect(await queueExists('no-ask')).toBe(true);
       const done = await callToolAsIs(mcp.client, 'delete_queue', { name: 'no-ask', confirm: handleOf(dry.text) });
       expect(done.text).toBe(`Deleted queue 'no-ask' in vhost '${vhost.name}' with 0 ready messages and 0 consumers.`);

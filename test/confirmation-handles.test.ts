@@ -50,7 +50,9 @@ describe('a dry run hands out a handle that confirms its own call', () => {
   it('once: the handle deletes the queue, and confirm: true alone changes nothing', async () => {
     const name = await queueWith('handle-once', 0);
     const alone = await callToolAsIs(server.mcp.client, 'delete_queue', { name, confirm: true });
-    expect(alone.text).toMatch(/^confirm: true is not a confirmation here: confirm with the dry run's handle\. Dry run: would delete queue/);
+    expect(alone.text).toMatch(
+      /^confirm: true is not a confirmation here: confirm with the dry run's handle\. Dry run: would delete queue/,
+    );
     expect(await exists(name)).toBe(true);
 
     const handle = await preview('delete_queue', { name });

@@ -53,10 +53,10 @@ export const nameFilter = z.string().max(1000).optional().describe('Regex on sho
  * is accepted where a person is asked anyway (the desktop app, elicitation), and otherwise answered
  * with the dry run. Advertised as the string it should be.
  */
-export const confirm = advertiseAs(
-  z.union([z.string().max(100), z.boolean()]).optional(),
-  { type: 'string', description: "Dry run's handle" },
-);
+export const confirm = advertiseAs(z.union([z.string().max(100), z.boolean()]).optional(), {
+  type: 'string',
+  description: "Dry run's handle",
+});
 
 export const routingKey = brokerName('routing key', z.string());
 

@@ -102,7 +102,11 @@ function parsedOrigin(origin: string): URL | undefined {
  */
 function callerOf(request: IncomingMessage, client: string): string {
   const named = request.headers['x-rabbitmq-mcp-client'];
-  if (typeof named === 'string' && named.trim() !== '') return named.replace(/[^\x20-\x7e]/g, '?').trim().slice(0, 100);
+  if (typeof named === 'string' && named.trim() !== '')
+    return named
+      .replace(/[^\x20-\x7e]/g, '?')
+      .trim()
+      .slice(0, 100);
   return `an MCP client at ${client}`;
 }
 
