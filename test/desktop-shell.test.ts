@@ -95,10 +95,12 @@ describe('the preload API', () => {
     await expect(api.profiles.create(input, 's3cret')).resolves.toEqual({ answered: 'profiles.create' });
     await expect(api.logs.tail({ level: 'warn', search: 'orders' })).resolves.toEqual({ answered: 'logs.tail' });
     await api.profiles.update('p1', input);
+    // The host gets the profile as the checks parsed it: what the person left out has its default.
+    const parsed = { ...input, approval: 'destructive' };
     expect(host.calls).toEqual([
-      { method: 'profiles.create', args: [input, 's3cret'] },
+      { method: 'profiles.create', args: [parsed, 's3cret'] },
       { method: 'logs.tail', args: [{ level: 'warn', search: 'orders' }] },
-      { method: 'profiles.update', args: ['p1', input] },
+      { method: 'profiles.update', args: ['p1', parsed] },
     ]);
   });
 
