@@ -105,7 +105,6 @@ async function mcpPeek(server: StdioServer, queue: string): Promise<PeekRead> {
   const started = performance.now();
   const result = await server.client.callTool(
     { name: 'peek_messages', arguments: { queue, count: PEEK.read, max_body: PEEK.maxBody } },
-    undefined,
     { timeout: 120_000 },
   );
   const ms = performance.now() - started;
@@ -278,7 +277,6 @@ export async function moveBetweenQueues(target: BrokerTarget, server: StdioServe
     const started = performance.now();
     const result = await server.client.callTool(
       { name: 'move_messages', arguments: { from: 'move-from', to: 'move-to', count, confirm: handle } },
-      undefined,
       { timeout: 120_000 },
     );
     const ms = performance.now() - started;
@@ -338,7 +336,6 @@ export async function batchPublish(target: BrokerTarget, server: StdioServer): P
     const started = performance.now();
     const result = await server.client.callTool(
       { name: 'publish_messages', arguments: { routing_key: 'publish-target', messages } },
-      undefined,
       { timeout: 120_000 },
     );
     const text = textOf(result);

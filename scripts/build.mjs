@@ -28,12 +28,12 @@ const libdir = 'dist/lib';
 const noAjvProvider = {
   name: 'no-ajv-provider',
   setup(build) {
-    build.onResolve({ filter: /validation\/ajv-provider\.js$/ }, (args) =>
-      args.importer.includes('@modelcontextprotocol/sdk') ? { path: 'ajv-provider', namespace: 'no-ajv' } : undefined,
+    // SDK v2: its Node shim re-exports the ajv validator as the default one.
+    build.onResolve({ filter: /\/ajvProvider-[\w-]+\.mjs$/ }, (args) =>
+      args.importer.includes('@modelcontextprotocol/server') ? { path: 'ajv-provider', namespace: 'no-ajv' } : undefined,
     );
     build.onLoad({ filter: /.*/, namespace: 'no-ajv' }, () => ({
-      contents:
-        "export class AjvJsonSchemaValidator { constructor() { throw new Error('ajv is not bundled: pass jsonSchemaValidator'); } }",
+      contents: "export class n { constructor() { throw new Error('ajv is not bundled: pass jsonSchemaValidator'); } }",
       loader: 'js',
     }));
   },

@@ -13,6 +13,7 @@ import { type Logger, createLogger } from './logging/logger.js';
 import { createScrubber } from './logging/secret-scrubber.js';
 import { approvalOf } from './mcp/app-approval.js';
 import { explainBrokerError } from './mcp/broker-advice.js';
+import { ConfirmationHandles } from './mcp/confirmations.js';
 import { createServer } from './mcp/create-server.js';
 import { serveStdio } from './transports/stdio/serve-stdio.js';
 import { startTelemetry } from './telemetry/telemetry.js';
@@ -228,15 +229,14 @@ async function main(): Promise<void> {
   const approval = approvalOf(config);
 
   if (config.transport === 'stdio') {
-    const server = createServer(
-      { broker, logger, scrub, telemetry, approval },
-      {
-        safety: config.safety,
-        groups: config.tools,
-        outputSchemas: config.outputSchemas,
-      },
-    );
-    await serveStdio(server, broker, logger, telemetry);
+    // One store of confirmation handles for the connection, whichever server serves it.
+    const handles = new ConfirmationHandles();
+    const newServer = () =>
+      createServer(
+        { broker, logger, scrub, telemetry, approval, handles },
+        { safety: config.safety, groups: config.tools, outputSchemas: config.outputSchemas },
+      );
+    await serveStdio(newServer, broker, logger, telemetry);
     if (process.stdin.isTTY) process.stderr.write(`${terminalHint(args)}\n`);
     logger.info(
       { safety: config.safety, broker: broker.management.baseUrl, vhost: config.amqp.vhost },

@@ -1,4 +1,3 @@
-import { ElicitRequestSchema, LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { admin } from './support/broker-admin.js';
 import { useHarness, useTestVhost } from './support/broker-fixture.js';
@@ -20,7 +19,7 @@ async function askingClient(answer: { action: 'accept' | 'decline' | 'cancel'; c
     env: { AMQP_VHOST: vhost.name },
     capabilities: { elicitation: {} },
     beforeConnect: (client) =>
-      client.setRequestHandler(ElicitRequestSchema, async (request) => {
+      client.setRequestHandler('elicitation/create', async (request) => {
         questions.push(request.params.message);
         return answer.action === 'accept' ? { action: 'accept', content: { confirm: answer.confirm ?? true } } : { action: answer.action };
       }),
@@ -94,7 +93,7 @@ describe('logging notifications', () => {
   const messages: { level: string; data: unknown }[] = [];
 
   beforeAll(() => {
-    server.mcp.client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => {
+    server.mcp.client.setNotificationHandler('notifications/message', (notification) => {
       messages.push({ level: notification.params.level, data: notification.params.data });
     });
   });

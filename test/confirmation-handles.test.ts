@@ -1,4 +1,3 @@
-import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfirmationHandles, withinPreview } from '../server/mcp/confirmations.js';
 import { admin, uniqueName } from './support/broker-admin.js';
@@ -125,7 +124,7 @@ describe('a dry run hands out a handle that confirms its own call', () => {
       env: { AMQP_VHOST: vhost.name },
       capabilities: { elicitation: {} },
       beforeConnect: (client) =>
-        client.setRequestHandler(ElicitRequestSchema, async (request) => {
+        client.setRequestHandler('elicitation/create', async (request) => {
           questions.push(request.params.message);
           return { action: 'decline' };
         }),

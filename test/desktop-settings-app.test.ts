@@ -119,7 +119,7 @@ describe('Settings and About in the app as it ships', () => {
         },
       });
       const names = about.licences.map((entry) => entry.name);
-      for (const shipped of ['electron', 'react', 'zod', 'amqplib', '@modelcontextprotocol/sdk', 'jsonc-parser', 'electron-store'])
+      for (const shipped of ['electron', 'react', 'zod', 'amqplib', '@modelcontextprotocol/server', 'jsonc-parser', 'electron-store'])
         expect(names).toContain(shipped);
       expect(names).not.toContain('vitest'); // only what the bundlers put in
       expect(about.licences.find((entry) => entry.name === 'react')?.text).toMatch(/^MIT License/);

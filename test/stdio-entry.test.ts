@@ -4,14 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import {
-  ElicitRequestSchema,
-  type LoggingMessageNotification,
-  LoggingMessageNotificationSchema,
-  ToolListChangedNotificationSchema,
-} from '@modelcontextprotocol/sdk/types.js';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { Client } from '@modelcontextprotocol/client';
+import type { LoggingMessageNotification } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppHost } from '../electron/core/host.js';
 import { openPlainStore } from '../electron/core/profiles/open-store.js';
@@ -77,10 +72,10 @@ async function connectThroughEntry(env: Record<string, string>, clientInfo = { n
 /** What a client heard from the entry on its own: tools/list_changed, and the entry's log messages (logger rabbitmq-mcp). */
 function listen(client: Client): { listChanged: number; messages: LoggingMessageNotification['params'][] } {
   const heard = { listChanged: 0, messages: [] as LoggingMessageNotification['params'][] };
-  client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+  client.setNotificationHandler('notifications/tools/list_changed', () => {
     heard.listChanged++;
   });
-  client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => {
+  client.setNotificationHandler('notifications/message', (notification) => {
     if (notification.params.logger === 'rabbitmq-mcp') heard.messages.push(notification.params);
   });
   return heard;
@@ -140,7 +135,7 @@ describe('the stdio entry that AI clients launch', () => {
       expect((await callTool(client, 'get_overview')).text).toContain(`on vhost ${vhostA.name}`);
       expect((await client.listTools()).tools.map((tool) => tool.name)).not.toContain('publish_messages');
       let changed = 0;
-      client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      client.setNotificationHandler('notifications/tools/list_changed', () => {
         changed++;
       });
       await supervisor.start(target(vhostB.name, 'Beta', 'write'));
@@ -207,7 +202,7 @@ setInterval(() => undefined, 1000);
         'RabbitMQ MCP: the RabbitMQ MCP app could not be started. Open the RabbitMQ MCP app (it starts the server for the active profile), then try again.',
       );
       let changed = 0;
-      client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      client.setNotificationHandler('notifications/tools/list_changed', () => {
         changed++;
       });
       await supervisor.start(target(vhostA.name, 'Opened', 'read-only'));
@@ -288,7 +283,7 @@ setInterval(() => undefined, 1000);
     const answers: ('accept' | 'decline')[] = [];
     const asked: string[] = [];
     const withElicitation = new Client({ name: 'claude-like', version: '1.0.0' }, { capabilities: { elicitation: {} } });
-    withElicitation.setRequestHandler(ElicitRequestSchema, async (request) => {
+    withElicitation.setRequestHandler('elicitation/create', async (request) => {
       asked.push(request.params.message);
       const action = answers.shift() ?? 'decline';
       return action === 'accept' ? { action, content: { confirm: true } } : { action };
@@ -308,7 +303,7 @@ setInterval(() => undefined, 1000);
       // One profile: nothing to switch to, so no such tools.
       expect((await withElicitation.listTools()).tools.map((tool) => tool.name)).not.toContain('switch_broker');
       let changed = 0;
-      withElicitation.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      withElicitation.setNotificationHandler('notifications/tools/list_changed', () => {
         changed++;
       });
       await host.profiles.create(broker('Beta', vhostB.name, 'write'), BROKER.password);

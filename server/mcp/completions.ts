@@ -1,5 +1,4 @@
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CompleteRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { Server } from '@modelcontextprotocol/server';
 import type { Broker } from '../broker/broker.js';
 import { completeQueues, completeVhosts } from './name-completion.js';
 
@@ -10,7 +9,7 @@ const EMPTY = { completion: { values: [], hasMore: false } };
  * broker. The queue is completed within the vhost already chosen (else the configured one).
  */
 export function registerCompletions(server: Server, broker: Broker): void {
-  server.setRequestHandler(CompleteRequestSchema, async (request) => {
+  server.setRequestHandler('completion/complete', async (request) => {
     const { argument, context } = request.params;
     try {
       if (argument.name === 'vhost') return { completion: await completeVhosts(broker, argument.value) };

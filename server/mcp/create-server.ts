@@ -1,5 +1,11 @@
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, type CallToolResult, ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CLIENT_INFO_META_KEY,
+  PROTOCOL_VERSION_META_KEY,
+  type CallToolResult,
+  Server,
+  type ServerContext,
+  type Tool,
+} from '@modelcontextprotocol/server';
 import type { z } from 'zod';
 import { BrokerError } from '../broker/broker-errors.js';
 import { brokerSituation, explainBrokerError } from './broker-advice.js';
@@ -88,6 +94,17 @@ const NO_APPROVAL = {
   approver: { ask: async () => ({ decision: 'unavailable', why: 'no app asks for this server' }) },
 } as const satisfies ServerDependencies['approval'];
 
+/** A 2026-07-28 request: it carries its protocol version in its _meta envelope. */
+function isModern(ctx: ServerContext): boolean {
+  return (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[PROTOCOL_VERSION_META_KEY] !== undefined;
+}
+
+/** The client info a 2026-07-28 request carries in its _meta envelope; undefined for a 2025 client. */
+function modernClient(ctx: ServerContext): { name?: string; version?: string } | undefined {
+  const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
+  return envelope?.[CLIENT_INFO_META_KEY] as { name?: string; version?: string } | undefined;
+}
+
 /** "page_size: Too big: expected number to be <=500" lines, one per problem. */
 export function describeInvalidArguments(toolName: string, error: z.ZodError): string {
   const problems = error.issues.slice(0, 8).map((issue) => {
@@ -97,8 +114,6 @@ export function describeInvalidArguments(toolName: string, error: z.ZodError): s
   });
   return `Invalid arguments for ${toolName}: ${problems.join('; ')}. Fix them and call again.`;
 }
-
-type CallExtra = Parameters<Parameters<Server['setRequestHandler']>[1]>[1];
 
 const surfaces = new Map<string, { byName: Map<string, AnyTool>; listed: Tool[] }>();
 
@@ -137,53 +152,61 @@ export function createServer(dependencies: ServerDependencies, options: ServerOp
     },
   );
 
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listed }));
+  server.setRequestHandler('tools/list', () => ({ tools: listed }));
   registerResources(server, broker, scrub);
   registerPrompts(server, broker, scrub);
   registerCompletions(server, broker);
 
-  /** Asks the client's user (elicitation), for clients that said they can. */
-  async function elicit(message: string, signal: AbortSignal): Promise<ElicitAnswer> {
-    try {
-      const answer = await server.elicitInput(
-        {
-          mode: 'form',
-          message,
-          requestedSchema: {
-            type: 'object',
-            properties: { confirm: { type: 'boolean', title: 'Yes, do it', description: 'This cannot be undone.' } },
-            required: ['confirm'],
+  /**
+   * Asks the client's user (elicitation) within the call, for a 2025 client that said it can.
+   * (A 2026-07-28 client is asked with a multi round-trip request instead, where the server
+   * supports it; until then it confirms with the dry run's handle.)
+   */
+  function elicitFor(ctx: ServerContext): GateSetup['elicit'] {
+    if (isModern(ctx) || !server.getClientCapabilities()?.elicitation?.form) return undefined;
+    return async (message, signal) => {
+      try {
+        const answer = await ctx.mcpReq.elicitInput(
+          {
+            mode: 'form',
+            message,
+            requestedSchema: {
+              type: 'object',
+              properties: { confirm: { type: 'boolean', title: 'Yes, do it', description: 'This cannot be undone.' } },
+              required: ['confirm'],
+            },
           },
-        },
-        { signal, timeout: ELICITATION_TIMEOUT_MS },
-      );
-      if (answer.action === 'accept') return answer.content?.confirm === true ? 'accept' : 'decline';
-      return answer.action;
-    } catch (error) {
-      logger.warn({ err: error }, 'confirmation request failed');
-      return { failed: (error as Error)?.message ?? String(error) };
-    }
+          { signal, timeout: ELICITATION_TIMEOUT_MS },
+        );
+        if (answer.action === 'accept') return answer.content?.confirm === true ? 'accept' : 'decline';
+        return answer.action;
+      } catch (error) {
+        logger.warn({ err: error }, 'confirmation request failed');
+        return { failed: (error as Error)?.message ?? String(error) };
+      }
+    };
   }
 
-  const gateSetup: GateSetup = {
+  /** Which AI app asks: what a 2026 client says in each request, a 2025 one in initialize, else how it reached us. */
+  function clientName(ctx: ServerContext): string {
+    const info = modernClient(ctx) ?? server.getClientVersion();
+    return info?.name ? oneLine(`${info.name} ${info.version ?? ''}`.trim().slice(0, 100)) : (dependencies.caller ?? 'an MCP client');
+  }
+
+  const gateSetupFor = (ctx: ServerContext): GateSetup => ({
     handles,
     policy: approval.policy,
     approver: approval.approver,
-    get elicit() {
-      return server.getClientCapabilities()?.elicitation?.form ? elicit : undefined;
-    },
+    elicit: elicitFor(ctx),
     brokerIdentity: async () => {
       const { name } = await broker.management.getForScopeCheck<{ name: string }>(apiPath('cluster-name'));
       return `cluster ${inQuotes(name)}`;
     },
-    client: () => {
-      const info = server.getClientVersion();
-      return info ? oneLine(`${info.name} ${info.version}`.slice(0, 100)) : (dependencies.caller ?? 'an MCP client');
-    },
-  };
+    client: () => clientName(ctx),
+  });
 
   /** Runs one call and says how it went; never throws. */
-  async function call(name: string, rawArguments: unknown, extra: CallExtra): Promise<{ result: ToolResult; outcome: string }> {
+  async function call(name: string, rawArguments: unknown, ctx: ServerContext): Promise<{ result: ToolResult; outcome: string }> {
     const tool = byName.get(name);
     if (!tool) {
       const hidden = allTools.find((candidate) => candidate.name === name);
@@ -206,27 +229,29 @@ export function createServer(dependencies: ServerDependencies, options: ServerOp
     }
     const parsed = tool.input.safeParse(rawArguments ?? {});
     if (!parsed.success) return { result: { text: describeInvalidArguments(name, parsed.error), isError: true }, outcome: 'invalid' };
-    const progressToken = extra._meta?.progressToken;
+    const progressToken = ctx.mcpReq._meta?.progressToken;
+    const { signal } = ctx.mcpReq;
     const hints = tool.annotationsAt?.(options.safety) ?? tool.annotations;
-    const gate = new CallGate(gateSetup, tool, parsed.data, hints, !tool.annotationsAt && tool.annotations.destructiveHint);
+    const gate = new CallGate(gateSetupFor(ctx), tool, parsed.data, hints, !tool.annotationsAt && tool.annotations.destructiveHint);
     const context: ToolContext = {
       broker,
       safety: options.safety,
       logger,
-      signal: extra.signal,
+      signal,
       async progress(done, total, message) {
         if (progressToken === undefined) return;
-        await extra
-          .sendNotification({ method: 'notifications/progress', params: { progressToken, progress: done, total, message } })
+        await ctx.mcpReq
+          .notify({ method: 'notifications/progress', params: { progressToken, progress: done, total, message } })
           .catch(() => undefined);
       },
-      confirm: (confirmation, preview) => gate.confirm(confirmation, preview, extra.signal),
+      confirm: (confirmation, preview) => gate.confirm(confirmation, preview, signal),
       async log(level, message) {
-        await server.sendLoggingMessage({ level, logger: 'rabbitmq', data: scrub(message) }, extra.sessionId).catch(() => undefined);
+        // Related to the call on every protocol generation; the level the client set (or asked for per request) filters it.
+        await ctx.mcpReq.log(level, scrub(message), 'rabbitmq').catch(() => undefined);
       },
     };
     try {
-      const refused = await gate.beforeHandler(extra.signal);
+      const refused = await gate.beforeHandler(signal);
       if (refused) return { result: { text: refused }, outcome: 'not approved' };
       const output = await tool.handler(parsed.data, context);
       const answered = typeof output === 'string' ? { text: output } : output;
@@ -252,10 +277,10 @@ export function createServer(dependencies: ServerDependencies, options: ServerOp
     }
   }
 
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+  server.setRequestHandler('tools/call', async (request, ctx): Promise<CallToolResult> => {
     const started = performance.now();
     const { result, outcome } = await telemetry.toolCall(request.params.name, () =>
-      call(request.params.name, request.params.arguments, extra),
+      call(request.params.name, request.params.arguments, ctx),
     );
     logger.info({ tool: request.params.name, ms: Math.round(performance.now() - started), outcome }, 'tool call');
     const resources = (result.resources ?? []).map((resource) => ({ type: 'resource' as const, resource }));

@@ -1,5 +1,5 @@
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { ErrorCode, GetPromptRequestSchema, ListPromptsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
+import type { Server } from '@modelcontextprotocol/server';
 import { BrokerError } from '../broker/broker-errors.js';
 import { explainBrokerError } from './broker-advice.js';
 import type { Broker } from '../broker/broker.js';
@@ -76,23 +76,26 @@ export const prompts: PromptDefinition[] = [
 ];
 
 export function registerPrompts(server: Server, broker: Broker, scrub: Scrubber): void {
-  server.setRequestHandler(ListPromptsRequestSchema, () => ({
+  server.setRequestHandler('prompts/list', () => ({
     prompts: prompts.map(({ name, title, description, arguments: args }) => ({ name, title, description, arguments: args })),
   }));
-  server.setRequestHandler(GetPromptRequestSchema, async (request) => {
+  server.setRequestHandler('prompts/get', async (request) => {
     const prompt = prompts.find((candidate) => candidate.name === request.params.name);
     if (!prompt)
-      throw new McpError(ErrorCode.InvalidParams, `Unknown prompt ${request.params.name}; prompts/list shows the available ones`);
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        `Unknown prompt ${request.params.name}; prompts/list shows the available ones`,
+      );
     const args = request.params.arguments ?? {};
     for (const argument of prompt.arguments) {
       if (argument.required && !args[argument.name])
-        throw new McpError(ErrorCode.InvalidParams, `Prompt ${prompt.name} needs the argument ${argument.name}`);
+        throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Prompt ${prompt.name} needs the argument ${argument.name}`);
     }
     let text: string;
     try {
       text = (await prompt.render(args, args.vhost ?? broker.defaultVhost, broker)).join('\n');
     } catch (error) {
-      if (error instanceof BrokerError) throw new McpError(ErrorCode.InvalidParams, scrub(explainBrokerError(error)));
+      if (error instanceof BrokerError) throw new ProtocolError(ProtocolErrorCode.InvalidParams, scrub(explainBrokerError(error)));
       throw error;
     }
     return { description: prompt.description, messages: [{ role: 'user', content: { type: 'text', text: scrub(text) } }] };

@@ -1,11 +1,5 @@
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import {
-  ErrorCode,
-  ListResourceTemplatesRequestSchema,
-  ListResourcesRequestSchema,
-  McpError,
-  ReadResourceRequestSchema,
-} from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
+import type { Server } from '@modelcontextprotocol/server';
 import { BrokerError } from '../broker/broker-errors.js';
 import { explainBrokerError } from './broker-advice.js';
 import type { Broker } from '../broker/broker.js';
@@ -29,13 +23,13 @@ function decode(part: string): string {
   try {
     return decodeURIComponent(part);
   } catch {
-    throw new McpError(ErrorCode.InvalidParams, `"${part}" is not a valid URI component`);
+    throw new ProtocolError(ProtocolErrorCode.InvalidParams, `"${part}" is not a valid URI component`);
   }
 }
 
 /** Read-only views of the broker as MCP resources; vhost and queue names are URL-encoded in URIs. */
 export function registerResources(server: Server, broker: Broker, scrub: Scrubber): void {
-  server.setRequestHandler(ListResourcesRequestSchema, () => ({
+  server.setRequestHandler('resources/list', () => ({
     resources: [
       {
         uri: OVERVIEW_URI,
@@ -47,7 +41,7 @@ export function registerResources(server: Server, broker: Broker, scrub: Scrubbe
     ],
   }));
 
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({
+  server.setRequestHandler('resources/templates/list', () => ({
     resourceTemplates: [
       {
         uriTemplate: QUEUE_TEMPLATE,
@@ -73,7 +67,7 @@ export function registerResources(server: Server, broker: Broker, scrub: Scrubbe
     ],
   }));
 
-  server.setRequestHandler(ReadResourceRequestSchema, async (request) => {
+  server.setRequestHandler('resources/read', async (request) => {
     const { uri } = request.params;
     let text: string;
     let mimeType = 'text/plain';
@@ -90,10 +84,16 @@ export function registerResources(server: Server, broker: Broker, scrub: Scrubbe
         text = await vhostDefinitionsJson(broker, decode(definitions[1] as string));
         mimeType = 'application/json';
       } else
-        throw new McpError(RESOURCE_NOT_FOUND, `Unknown resource ${uri}; resources/list and resources/templates/list show what exists`);
+        throw new ProtocolError(
+          RESOURCE_NOT_FOUND,
+          `Unknown resource ${uri}; resources/list and resources/templates/list show what exists`,
+        );
     } catch (error) {
       if (error instanceof BrokerError)
-        throw new McpError(error.code === 'not_found' ? RESOURCE_NOT_FOUND : ErrorCode.InternalError, scrub(explainBrokerError(error)));
+        throw new ProtocolError(
+          error.code === 'not_found' ? RESOURCE_NOT_FOUND : ProtocolErrorCode.InternalError,
+          scrub(explainBrokerError(error)),
+        );
       throw error;
     }
     return { contents: [{ uri, mimeType, text: scrub(text) }] };

@@ -1,7 +1,5 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
+import type { RequestOptions, ClientCapabilities } from '@modelcontextprotocol/client';
 import { type Broker, createBroker } from '../../server/broker/broker.js';
 import { type ServerConfig, loadConfig } from '../../server/config/load-config.js';
 import { createLogger } from '../../server/logging/logger.js';

@@ -1,5 +1,4 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { Client, RequestOptions } from '@modelcontextprotocol/client';
 
 /** What a client got from a tool call, unpacked. */
 export interface ToolAnswer {
@@ -42,7 +41,7 @@ export async function callToolAsIs(
   args: Record<string, unknown> = {},
   options?: RequestOptions,
 ): Promise<ToolAnswer> {
-  const result = await client.callTool({ name, arguments: args }, undefined, options);
+  const result = await client.callTool({ name, arguments: args }, options);
   if ('toolResult' in result) throw new Error(`${name} answered in the pre-2024-11-05 toolResult form`);
   const { content } = result;
   const resources = content.flatMap((part) => (part.type === 'resource' ? [part.resource] : []));
@@ -50,7 +49,7 @@ export async function callToolAsIs(
     text: content.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join('\n'),
     isError: result.isError === true,
     ...(resources.length > 0 ? { resources } : {}),
-    ...(result.structuredContent ? { structuredContent: result.structuredContent } : {}),
+    ...(result.structuredContent ? { structuredContent: result.structuredContent as Record<string, unknown> } : {}),
   };
 }
 

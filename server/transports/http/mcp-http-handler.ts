@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
+import { type AuthInfo, createMcpHandler, isLegacyRequest } from '@modelcontextprotocol/server';
 import type { Broker } from '../../broker/broker.js';
 import { type HttpTransportConfig, type SafetyLevel, isLoopback } from '../../config/load-config.js';
 import type { Logger } from '../../logging/logger.js';
@@ -60,6 +61,9 @@ function wantsProgress(body: unknown): boolean {
     (message) => (message as { params?: { _meta?: { progressToken?: unknown } } })?.params?._meta?.progressToken !== undefined,
   );
 }
+
+/** The auth info our own token check hands the SDK: who called, and the AI app they named. */
+type CallerInfo = AuthInfo & { extra: { caller: string } };
 
 class BodyTooLarge extends Error {}
 
@@ -127,6 +131,42 @@ export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHan
   const { http, broker, logger, scrub, telemetry, approval } = options;
   // One store for every request: a dry run and its confirmation arrive as two requests.
   const handles = new ConfirmationHandles();
+  /**
+   * The MCP exchange itself, for both protocol generations, each request by a fresh server
+   * (cheap: the tool surface is computed once): a 2026-07-28 request (its _meta envelope) through
+   * the SDK's handler for that revision, a 2025 one statelessly (serveLegacy). What comes before
+   * it (health, Host and Origin, CORS, the token, the rate limit, the body) is checked here first.
+   */
+  const newServer = (authInfo: AuthInfo | undefined) => {
+    const client = authInfo?.clientId ?? 'unknown';
+    return createServer(
+      {
+        broker,
+        logger: logger.child({ client }),
+        scrub,
+        telemetry,
+        handles,
+        approval,
+        caller: (authInfo?.extra?.caller as string | undefined) ?? `an MCP client at ${client}`,
+      },
+      {
+        safety: options.safety,
+        groups: options.groups,
+        outputSchemas: options.outputSchemas,
+        // Only a supervising app holds the server's stdin (the desktop app).
+        fromApp: options.http.exitOnStdinClose,
+      },
+    );
+  };
+  const sdkHandler = createMcpHandler(({ authInfo }) => newServer(authInfo), {
+    legacy: 'reject',
+    maxRequestBodySize: http.maxBodyBytes,
+    onerror: (error) => logger.debug({ err: error }, 'MCP request refused'),
+  });
+  const serveMcpRequest = toNodeHandler(sdkHandler, {
+    maxRequestBodySize: http.maxBodyBytes,
+    onerror: (error) => logger.error({ err: error }, 'MCP request failed'),
+  });
   const health = new HealthProbe(broker);
   const limiter = new RateLimiter(http.rateLimitRpm);
   const proxies = trustedProxies(http.trustedProxies);
@@ -268,28 +308,29 @@ export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHan
       if (!batch.allowed) return tooMany(batch, 'calls (a batch counts each call)');
     }
     for (const [name, value] of Object.entries(cors)) response.setHeader(name, value);
-    const requestLogger = logger.child({ client });
-    const server = createServer(
-      { broker, logger: requestLogger, scrub, telemetry, handles, approval, caller: callerOf(request, client) },
-      {
-        safety: options.safety,
-        groups: options.groups,
-        outputSchemas: options.outputSchemas,
-        // Only a supervising app holds the server's stdin (the desktop app).
-        fromApp: options.http.exitOnStdinClose,
-      },
-    );
-    // JSON responses suit load balancers best; a request that asks for progress gets an SSE stream.
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: !wantsProgress(body) });
+    response.on('finish', () => {
+      logger.info(
+        { client, rpc: methodsOf(body), status: response.statusCode, ms: Math.round(performance.now() - started) },
+        'http request',
+      );
+    });
+    // Who the caller is reaches the server built for this request as its (already checked) auth info.
+    const caller: CallerInfo = { token: 'checked', clientId: client, scopes: [], extra: { caller: callerOf(request, client) } };
+    if (await isLegacyRequest(await toWebRequest(request, body), body)) return serveLegacy(request, response, body, caller);
+    (request as IncomingMessage & { auth?: CallerInfo }).auth = caller;
+    await serveMcpRequest(request, response, body);
+  }
+
+  /**
+   * A 2025 request (no _meta envelope), served statelessly by a fresh server, as a JSON answer
+   * (what load balancers handle best) unless it asks for progress, which needs a stream.
+   */
+  async function serveLegacy(request: IncomingMessage, response: ServerResponse, body: unknown, caller: CallerInfo): Promise<void> {
+    const server = newServer(caller);
+    const transport = new NodeStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: !wantsProgress(body) });
     response.on('close', () => {
       void transport.close();
       void server.close();
-    });
-    response.on('finish', () => {
-      requestLogger.info(
-        { rpc: methodsOf(body), status: response.statusCode, ms: Math.round(performance.now() - started) },
-        'http request',
-      );
     });
     await server.connect(transport);
     await transport.handleRequest(request, response, body);

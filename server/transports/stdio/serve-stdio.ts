@@ -1,15 +1,17 @@
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { Server } from '@modelcontextprotocol/server';
+import { StdioServerTransport, serveStdio as serveBothEras } from '@modelcontextprotocol/server/stdio';
 import type { Broker } from '../../broker/broker.js';
 import type { Logger } from '../../logging/logger.js';
 import type { Telemetry } from '../../telemetry/telemetry.js';
 import { MAX_STDIO_MESSAGE_BYTES, guardStdin } from './stdio-line-guard.js';
 
 /**
- * Serves one MCP session on stdin/stdout. stdout carries nothing but JSON-RPC; the session ends
- * when the client closes stdin or the process is asked to stop.
+ * Serves one MCP connection on stdin/stdout, to a client of either protocol generation: the
+ * SDK's serveStdio reads the opening exchange (2025's initialize, or a 2026-07-28 request with
+ * its _meta envelope) and pins one server from `newServer` to that era. stdout carries nothing
+ * but JSON-RPC; the process ends when the client closes stdin or it is asked to stop.
  */
-export async function serveStdio(server: Server, broker: Broker, logger: Logger, telemetry: Telemetry): Promise<void> {
+export async function serveStdio(newServer: () => Server, broker: Broker, logger: Logger, telemetry: Telemetry): Promise<void> {
   // Oversized messages are refused before the SDK's transport sees them (it would close for good).
   const input = guardStdin(
     process.stdin,
@@ -22,26 +24,34 @@ export async function serveStdio(server: Server, broker: Broker, logger: Logger,
     if (stopping) return;
     stopping = true;
     logger.info({ why }, 'stopping');
-    await server.close().catch(() => undefined);
+    await connection.close().catch(() => undefined);
     await telemetry.shutdown();
     await broker.close();
     process.exit(0);
   };
-  process.stdin.on('end', () => void stop('stdin closed'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
-  await server.connect(transport);
+  const connection = serveBothEras(
+    ({ era }) => {
+      logger.debug({ era }, 'serving a connection');
+      return newServer();
+    },
+    {
+      transport,
+      onerror: (error) => logger.error({ err: error }, 'stdio transport error'),
+    },
+  );
   // Should the transport still close on its own, say so and leave, rather than stay up answering nothing.
-  server.onerror = (error) => logger.error({ err: error }, 'stdio transport error');
-  const closed = server.onclose;
-  server.onclose = () => {
+  const closed = transport.onclose;
+  transport.onclose = () => {
     closed?.();
     if (!stopping) {
       logger.error('the stdio transport closed; exiting');
       void stop('transport closed');
     }
   };
+  process.stdin.on('end', () => void stop('stdin closed'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
   // Connect to the broker only once the client can be answered: start-up stays fast and a broker
-  // that is down never delays `initialize`.
+  // that is down never delays the opening exchange.
   setImmediate(() => broker.amqp.start());
 }
