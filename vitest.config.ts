@@ -1,4 +1,5 @@
 import { type TestProjectInlineConfiguration, defineConfig } from 'vitest/config';
+import { NODE_24, nodeBinary } from './test/support/node-binary.js';
 import { type TestBroker, brokerEnvironment, runningVersion, selectedBrokers } from './test/support/test-brokers.js';
 
 /**
@@ -39,6 +40,8 @@ const ON_EVERY_BROKER = [
   'streams',
   'structured-results',
 ].map((name) => `test/${name}.test.ts`);
+/** The files that run the built server as a child process: they run again with the server on Node 24. */
+const SERVER_PROCESS = ['stdio-e2e', 'http-process', 'protocol-eras', 'confirm-rounds'].map((name) => `test/${name}.test.ts`);
 const HEAVY = ['test/move-faults.test.ts', 'test/peek-safety.test.ts'];
 const CLUSTER = ['test/cluster.test.ts'];
 
@@ -76,6 +79,18 @@ export default defineConfig(async () => {
       },
     });
     heavy.push({ test: { ...shared, name: `${name} heavy`, env, include: HEAVY, fileParallelism: false } });
+    // Node 20 runs the tests and is end of life: the server's own end-to-end files run on Node 24 too.
+    if (broker === newest) {
+      projects.push({
+        test: {
+          ...shared,
+          name: `${name}, server on Node ${NODE_24}`,
+          env: { ...env, TEST_SERVER_NODE: nodeBinary(NODE_24) },
+          include: SERVER_PROCESS,
+          sequence: { groupOrder: 0 },
+        },
+      });
+    }
   }
   if (external) {
     const name = `rabbitmq ${(await runningVersion(Number(process.env.TEST_HTTP_PORT ?? 15672), process.env.TEST_BROKER_HOST)) ?? 'at TEST_BROKER_HOST'}`;

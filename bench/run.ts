@@ -7,12 +7,12 @@
  * that cannot be reached has its column reported as not measured, with the reason. Bounded: a few
  * minutes.
  */
-import { encode } from 'gpt-tokenizer/encoding/o200k_base';
 import { TEST_BROKERS, type TestBroker, selectedBrokers } from '../test/support/test-brokers.js';
 import { batchPublish, moveBetweenQueues, peekMessages } from './broker-measures.js';
 import { type BrokerTarget, openTarget, reachBroker } from './broker-target.js';
 import { type BrokerRun, type Row, median, report } from './report.js';
 import { type StdioServer, connectStdio, peakRssMiB, timeToInitialize } from './stdio-process.js';
+import { toolsListSizes } from './tools-list.js';
 
 const SERVER = 'dist/server/rabbitmq-mcp-server.mjs';
 const ECHO = 'bench/fixtures/echo-server.mjs';
@@ -78,48 +78,9 @@ async function toolCallOverhead(machine: BrokerTarget, server: StdioServer): Pro
   };
 }
 
-async function toolsListSizes(machine: BrokerTarget): Promise<Row[]> {
-  const rows: Row[] = [];
-  const levels: [string, string[], number | undefined][] = [
-    ['read-only, all groups', [], 8_000],
-    ['write, all groups', ['--allow-write'], 16_000],
-    ['destructive, all groups', ['--allow-destructive'], 16_000],
-    ['destructive, --tools queues,messages,health', ['--allow-destructive', '--tools', 'queues,messages,health'], undefined],
-    ['read-only, --output-schemas', ['--output-schemas'], undefined],
-    ['destructive, --output-schemas', ['--allow-destructive', '--output-schemas'], undefined],
-  ];
-  for (const [level, args, budget] of levels) {
-    const server = await connectStdio(SERVER, args, machine.serverEnv());
-    const { tools } = await server.client.listTools();
-    const json = JSON.stringify({ tools });
-    const bytes = Buffer.byteLength(json);
-    await server.close();
-    rows.push({
-      metric: `tools/list size, ${level} (${tools.length} tools)`,
-      ours: bytes,
-      baseline: budget ?? Number.NaN,
-      unit: 'bytes',
-      ratio: budget ? bytes / budget : Number.NaN,
-      target: budget ? `≤ ${budget} bytes` : 'reported',
-      pass: budget ? bytes <= budget : true,
-    });
-    // What a model's context pays: tokens of the same JSON, with GPT-4o's o200k_base encoding
-    // (Claude's tokenizer is not published; counts of other tokenizers differ by some percent).
-    rows.push({
-      metric: `tools/list tokens (o200k_base), ${level}`,
-      ours: encode(json).length,
-      baseline: Number.NaN,
-      unit: 'tokens',
-      ratio: Number.NaN,
-      target: 'reported',
-      pass: true,
-    });
-  }
-  return rows;
-}
-
 async function peakMemory(machine: BrokerTarget): Promise<Row> {
-  const ours = await connectStdio(SERVER, ['--allow-write'], machine.serverEnv());
+  // Every toolset: the call mix below spans groups beyond the default ones.
+  const ours = await connectStdio(SERVER, ['--allow-write', '--tools', 'all'], machine.serverEnv());
   const echo = await connectStdio(ECHO, [], {});
   const calls: [string, Record<string, unknown>][] = [
     ['list_queues', {}],
@@ -166,7 +127,7 @@ async function versionIndependent(machineBroker: TestBroker): Promise<Row[]> {
     } finally {
       await server.close();
     }
-    rows.push(...(await toolsListSizes(machine)));
+    rows.push(...(await toolsListSizes(machine.serverEnv())));
     rows.push(await peakMemory(machine));
   } finally {
     await machine.close();

@@ -21,16 +21,17 @@ const libdir = 'dist/lib';
  * default), so the namespace is narrowed to it.
  */
 /**
- * The SDK's Server constructs an ajv JSON Schema engine unless given a validator. Ours passes
- * its own (server/mcp/elicitation-validator.ts), so ajv, its formats and fast-uri (130 kB) are
- * left out of the bundle; the stub fails loudly if anything ever asks for it.
+ * The SDK's Server and Client each construct an ajv JSON Schema engine unless given a validator.
+ * Ours pass their own (server/mcp/elicitation-validator.ts: the server, and the stdio entry's
+ * server and client), so ajv, its formats and fast-uri (150 kB, once per SDK package) are left
+ * out of the bundles; the stub fails loudly if anything ever asks for it.
  */
 const noAjvProvider = {
   name: 'no-ajv-provider',
   setup(build) {
-    // SDK v2: its Node shim re-exports the ajv validator as the default one.
+    // SDK v2: each package's Node shim re-exports its own copy of the ajv validator as the default one.
     build.onResolve({ filter: /\/ajvProvider-[\w-]+\.mjs$/ }, (args) =>
-      args.importer.includes('@modelcontextprotocol/server') ? { path: 'ajv-provider', namespace: 'no-ajv' } : undefined,
+      /@modelcontextprotocol\/(server|client)\//.test(args.importer) ? { path: 'ajv-provider', namespace: 'no-ajv' } : undefined,
     );
     build.onLoad({ filter: /.*/, namespace: 'no-ajv' }, () => ({
       contents: "export class n { constructor() { throw new Error('ajv is not bundled: pass jsonSchemaValidator'); } }",

@@ -7,8 +7,9 @@
  *   renderer: only electron/shared
  *
  * A file in no layer (tests, benchmarks, scripts) may import anything. server/version.ts,
- * package.json and server/mcp/app-approval.ts (the messages between the desktop app and the server
- * it runs, types and guards with no imports) are leaves anyone may read.
+ * package.json, server/mcp/app-approval.ts (the messages between the desktop app and the server
+ * it runs, types and guards with no imports), the elicitation validator and the stdin size guard
+ * are leaves anyone may read.
  */
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +31,8 @@ const LAYERS = {
   'server/index.ts': [...SERVER_BELOW_TOOLS, 'server/tools', 'server/mcp', 'server/transports'],
   'electron/shared': [],
   'electron/core': ['electron/shared', ...SERVER_BELOW_TOOLS],
-  'electron/stdio-entry': ['electron/core', 'electron/shared', ...SERVER_BELOW_TOOLS],
+  // The entry's own tools (list_brokers, switch_broker) are defined like the server's.
+  'electron/stdio-entry': ['electron/core', 'electron/shared', ...SERVER_BELOW_TOOLS, 'server/tools'],
   'electron/shell': ['electron/core', 'electron/shared'],
   'electron/safe-storage-secret-store.ts': ['electron/core'],
   'electron/main.ts': ['electron/core', 'electron/shell', 'electron/shared', 'electron/safe-storage-secret-store.ts'],
@@ -38,7 +40,14 @@ const LAYERS = {
   'renderer/src': ['electron/shared'],
 };
 
-const LEAVES = new Set(['server/version.ts', 'package.json', 'server/mcp/app-approval.ts']);
+const LEAVES = new Set([
+  'server/version.ts',
+  'package.json',
+  'server/mcp/app-approval.ts',
+  // No imports but types and node:stream: the app's stdio entry answers and guards like the server.
+  'server/mcp/elicitation-validator.ts',
+  'server/transports/stdio/stdio-line-guard.ts',
+]);
 
 /** The layer a repository path belongs to: the longest folder or file of LAYERS that holds it. */
 function layerOf(path) {

@@ -4,6 +4,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { type Setting, settings } from '../server/config/settings.js';
+import { DEFAULT_TOOL_GROUPS, type ToolGroup } from '../server/config/tool-groups.js';
+import { ENABLE_TOOLSET } from '../server/mcp/toolsets.js';
 import { allTools } from '../server/tools/registry.js';
 import { safetyLevelOf } from '../server/tools/tool.js';
 
@@ -19,8 +21,13 @@ export function configurationTable(): string {
 }
 
 export function toolsTable(): string {
-  const rows = allTools.map((tool) => `| \`${tool.name}\` | ${safetyLevelOf(tool)} | ${escape(tool.description)} |`);
-  return ['| Tool | Needs | What it does |', '| --- | --- | --- |', ...rows].join('\n');
+  const isDefault = (group: ToolGroup) => (DEFAULT_TOOL_GROUPS as readonly ToolGroup[]).includes(group);
+  const rows = allTools.map(
+    (tool) =>
+      `| \`${tool.name}\` | ${tool.group}${isDefault(tool.group) ? ' (default)' : ''} | ${safetyLevelOf(tool)} | ${escape(tool.description)} |`,
+  );
+  const enable = `| \`${ENABLE_TOOLSET}\` | — (stdio, while a toolset is off) | read-only | Turn on a toolset for this connection; tools/list then lists it. |`;
+  return ['| Tool | Toolset | Needs | What it does |', '| --- | --- | --- | --- |', ...rows, enable].join('\n');
 }
 
 const BLOCKS: Record<string, () => string> = { configuration: configurationTable, tools: toolsTable };

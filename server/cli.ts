@@ -13,6 +13,7 @@ import { type Logger, createLogger } from './logging/logger.js';
 import { createScrubber } from './logging/secret-scrubber.js';
 import { approvalOf } from './mcp/app-approval.js';
 import { explainBrokerError } from './mcp/broker-advice.js';
+import { confirmRounds } from './mcp/confirm-rounds.js';
 import { ConfirmationHandles } from './mcp/confirmations.js';
 import { createServer } from './mcp/create-server.js';
 import { serveStdio } from './transports/stdio/serve-stdio.js';
@@ -217,7 +218,7 @@ async function main(): Promise<void> {
     return;
   }
   const { config } = command;
-  const scrub = createScrubber([config.amqp.password, ...config.http.authTokens], [config.amqp.user]);
+  const scrub = createScrubber([config.amqp.password, ...config.http.authTokens, config.requestStateKey], [config.amqp.user]);
   const logger = createLogger({ level: config.logLevel, scrub, file: openLogFile(config) });
   process.on('uncaughtException', (error) => {
     logger.fatal({ err: error }, 'uncaught exception');
@@ -231,10 +232,12 @@ async function main(): Promise<void> {
   if (config.transport === 'stdio') {
     // One store of confirmation handles for the connection, whichever server serves it.
     const handles = new ConfirmationHandles();
+    const rounds = confirmRounds(config.requestStateKey);
     const newServer = () =>
       createServer(
-        { broker, logger, scrub, telemetry, approval, handles },
-        { safety: config.safety, groups: config.tools, outputSchemas: config.outputSchemas },
+        { broker, logger, scrub, telemetry, approval, handles, rounds },
+        // One instance serves this connection to its end: enable_toolset can change its tools.
+        { safety: config.safety, groups: config.tools, outputSchemas: config.outputSchemas, enableToolsetsAtRunTime: true },
       );
     await serveStdio(newServer, broker, logger, telemetry);
     if (process.stdin.isTTY) process.stderr.write(`${terminalHint(args)}\n`);

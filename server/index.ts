@@ -42,7 +42,7 @@ export async function createRabbitMqMcp(options: RabbitMqMcpOptions = {}): Promi
   const command = loadConfig(options.args ?? [], options.env ?? process.env);
   if (command.kind !== 'run') throw new ConfigError('--help and --version have no meaning when mounting the server');
   const { config } = command;
-  const scrub = createScrubber([config.amqp.password, ...config.http.authTokens], [config.amqp.user]);
+  const scrub = createScrubber([config.amqp.password, ...config.http.authTokens, config.requestStateKey], [config.amqp.user]);
   const logger = createLogger({ level: config.logLevel, scrub });
   const telemetry = await startTelemetry(config.telemetry, logger);
   const broker = createBroker(config, logger, telemetry);
@@ -58,6 +58,7 @@ export async function createRabbitMqMcp(options: RabbitMqMcpOptions = {}): Promi
     telemetry,
     basePath: options.basePath ?? '',
     approval: approvalOf(config),
+    requestStateKey: config.requestStateKey,
   });
   return {
     handler,

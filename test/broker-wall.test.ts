@@ -265,6 +265,8 @@ describe('a server run as that user', () => {
       AMQP_PORT: String(BROKER.amqpPort),
       HTTP_PORT: String(BROKER.httpPort),
       LOG_LEVEL: 'info',
+      // management_api is in the api toolset, off by default.
+      MCP_TOOLS: 'all',
       ...user.env,
     });
   });

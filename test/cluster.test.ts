@@ -103,7 +103,7 @@ beforeAll(async () => {
   await api(C1, 'PUT', `/permissions/${encodeURIComponent(vhost)}/guest`, { configure: '.*', write: '.*', read: '.*' });
   mcp = await startHarness({
     env: { AMQP_PORT: String(C1.amqpPort), HTTP_PORT: String(C1.httpPort), AMQP_VHOST: vhost },
-    args: ['--allow-destructive'],
+    args: ['--allow-destructive', '--output-schemas'],
   });
   raw = await connect({ hostname: '127.0.0.1', port: C1.amqpPort, username: 'guest', password: 'guest', vhost });
 }, 300_000);
@@ -199,7 +199,7 @@ describe('with two nodes of three stopped', () => {
   beforeAll(async () => {
     impatient = await startHarness({
       env: { AMQP_PORT: String(C1.amqpPort), HTTP_PORT: String(C1.httpPort), AMQP_VHOST: vhost, REQUEST_TIMEOUT: '5' },
-      args: ['--allow-write'],
+      args: ['--allow-write', '--output-schemas'],
     });
     lost = await declare('lost', C2, 'quorum');
     target = await declare('target', C1, 'classic');

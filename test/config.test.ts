@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../server/config/load-config.js';
 import { settings } from '../server/config/settings.js';
+import { DEFAULT_TOOL_GROUPS, TOOL_GROUPS } from '../server/config/tool-groups.js';
 import { SERVER_BIN, ensureBuilt } from './support/built-server.js';
 
 function run(argv: string[], env: Record<string, string> = {}) {
@@ -128,18 +129,31 @@ describe('the environment and flags', () => {
 });
 
 describe('tool groups and scope', () => {
-  it('offer every group and everything by default', () => {
-    expect(run([])).toMatchObject({ tools: undefined, scope: { vhosts: [], queues: [] } });
+  it('offer the default groups and everything in scope by default', () => {
+    expect(run([])).toMatchObject({ tools: ['health', 'vhosts', 'queues', 'messages'], scope: { vhosts: [], queues: [] } });
+    expect(run([]).tools).toEqual([...DEFAULT_TOOL_GROUPS]);
   });
 
-  it('read groups and patterns from flags or the environment', () => {
-    expect(run(['--tools', 'queues,messages,health,queues'])).toMatchObject({ tools: ['queues', 'messages', 'health'] });
+  it('read groups and patterns from flags or the environment, each group once in the order of TOOL_GROUPS', () => {
+    expect(run(['--tools', 'queues,messages,health,queues'])).toMatchObject({ tools: ['health', 'queues', 'messages'] });
     expect(
       run([], { MCP_TOOLS: 'admin', MCP_VHOSTS: 'prod-*, !prod-billing', MCP_QUEUES: '!*.audit', AMQP_VHOST: 'prod-eu' }),
     ).toMatchObject({
       tools: ['admin'],
       scope: { vhosts: ['prod-*', '!prod-billing'], queues: ['!*.audit'] },
     });
+  });
+
+  it.each([
+    ['all', [...TOOL_GROUPS]],
+    ['ALL', [...TOOL_GROUPS]],
+    ['default', [...DEFAULT_TOOL_GROUPS]],
+    ['default,exchanges', ['health', 'vhosts', 'queues', 'exchanges', 'messages']],
+    ['api,default,queues', ['health', 'vhosts', 'queues', 'messages', 'api']],
+    ['all,admin', [...TOOL_GROUPS]],
+  ])('resolve --tools %s to the groups it stands for', (value, groups) => {
+    expect(run(['--tools', value]).tools).toEqual(groups);
+    expect(run([], { MCP_TOOLS: value }).tools).toEqual(groups);
   });
 });
 
@@ -182,9 +196,9 @@ describe('a bad value', () => {
     [
       ['--tools', 'queues,cats'],
       {},
-      '--tools "queues,cats" is not valid: expected one of health, vhosts, queues, exchanges, messages, clients, admin, definitions, api',
+      '--tools "queues,cats" is not valid: expected one of health, vhosts, queues, exchanges, messages, clients, admin, definitions, api, all, default',
     ],
-    [[], { MCP_TOOLS: ' , ' }, 'MCP_TOOLS (--tools) is empty: name at least one group'],
+    [[], { MCP_TOOLS: ' , ' }, 'MCP_TOOLS (--tools) is empty: name at least one group (or all), or leave it unset for the default ones'],
     [['--vhosts', 'prod,!'], {}, '--vhosts "prod,!" is not valid: "!" is empty: use a name or a glob like orders-*'],
     [['--queues', 'a!b'], {}, '--queues "a!b" is not valid: "a!b": only a leading ! (deny) is allowed'],
     [

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HttpProcess, startHttpProcess } from './support/http-process.js';
-import { node22 } from './support/node22.js';
+import { node22 } from './support/node-binary.js';
 
 const run = promisify(execFile);
 const SUITE = fileURLToPath(new URL('../node_modules/@modelcontextprotocol/conformance/dist/index.js', import.meta.url));

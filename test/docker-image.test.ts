@@ -10,7 +10,7 @@ import { VERSION } from '../server/version.js';
 import { type ReplayedImage, replayDockerfile } from './support/dockerfile.js';
 import { freePort } from './support/http-process.js';
 import { brokerEnv } from './support/mcp-harness.js';
-import { node22 } from './support/node22.js';
+import { node22 } from './support/node-binary.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TOKEN = 'docker-replay-token-0123456789abcdef';

@@ -3,7 +3,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin } from './support/broker-admin.js';
 import { useTestVhost } from './support/broker-fixture.js';
-import { SERVER_BIN, ensureBuilt } from './support/built-server.js';
+import { SERVER_BIN, SERVER_NODE, ensureBuilt } from './support/built-server.js';
 import { type HttpProcess, startHttpProcess } from './support/http-process.js';
 import { brokerEnv } from './support/mcp-harness.js';
 import { callToolAsIs, handleOf } from './support/tool-answer.js';
@@ -28,7 +28,7 @@ const GENERATIONS: Generation[] = [
 const transports = {
   stdio: () =>
     new StdioClientTransport({
-      command: process.execPath,
+      command: SERVER_NODE,
       args: [SERVER_BIN, '--allow-destructive'],
       env: { PATH: process.env.PATH ?? '', ...brokerEnv({ AMQP_VHOST: vhost.name, LOG_LEVEL: 'warn' }) },
     }),

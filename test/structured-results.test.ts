@@ -61,7 +61,7 @@ describe('structured results', () => {
 
   /** One queue's row in list_queues' data. */
   async function queueData(name: string): Promise<{ consumers?: number; messages?: number } | undefined> {
-    const { structuredContent } = await plainServer.mcp.call('list_queues', { name });
+    const { structuredContent } = await schemaServer.mcp.call('list_queues', { name });
     return (structuredContent as { queues?: { consumers: number; messages: number }[] } | undefined)?.queues?.[0];
   }
 
@@ -69,25 +69,41 @@ describe('structured results', () => {
     // The app's connection and consumer are listed, and counted on their queue, once the broker's
     // statistics have them (the consumer list and the queue's consumer count settle apart).
     await eventually(async () => {
-      const consumers = await plainServer.mcp.call('list_connections', { show: 'consumers' });
+      const consumers = await schemaServer.mcp.call('list_connections', { show: 'consumers' });
       const counted = (await queueData('orders'))?.consumers === 1;
       const waiting = (await queueData('backlog'))?.messages === 3;
       return consumers.text.includes('orders-worker') && counted && waiting ? true : undefined;
     }, 'the consumer to be listed and counted');
   });
 
-  it('come beside the text the model reads, and only the lists, the problems and the overview have them', async () => {
+  it('come beside the text the model reads with --output-schemas, and only the lists, the problems and the overview have them', async () => {
     for (const [name, args, check] of CALLS) {
-      const result = await plainServer.mcp.call(name, args);
+      const result = await schemaServer.mcp.call(name, args);
       expect(result.isError, `${name} ${JSON.stringify(args)}`).toBe(false);
       expect(result.text.length).toBeGreaterThan(0);
       expect(result.structuredContent, name).toBeDefined();
       check(result.structuredContent ?? {});
     }
-    const { tools } = await plainServer.mcp.client.listTools();
-    expect(tools.filter((tool) => tool.outputSchema)).toEqual([]); // not advertised by default: the budget
-    const peek = await plainServer.mcp.call('peek_messages', { queue: 'backlog' });
+    const peek = await schemaServer.mcp.call('peek_messages', { queue: 'backlog' });
     expect(peek.structuredContent).toBeUndefined();
+  });
+
+  it('are left out without --output-schemas, as their schemas are: the answer is the text the model reads', async () => {
+    const { tools } = await plainServer.mcp.client.listTools();
+    expect(tools.filter((tool) => tool.outputSchema)).toEqual([]);
+    for (const [name, args] of CALLS) {
+      const plain = await plainServer.mcp.client.callTool({ name, arguments: args });
+      expect(plain.isError, `${name} ${JSON.stringify(args)}`).toBeFalsy();
+      expect(plain, name).not.toHaveProperty('structuredContent');
+      expect(plain.content, name).toEqual([{ type: 'text', text: expect.any(String) }]);
+    }
+    // The same call with the flag: the text, and the data beside it.
+    const plain = await plainServer.mcp.call('list_queues', { name: 'orders' });
+    const withData = await schemaServer.mcp.call('list_queues', { name: 'orders' });
+    expect(plain.structuredContent).toBeUndefined();
+    expect(withData.structuredContent).toBeDefined();
+    expect(plain.text).toContain('orders');
+    expect(withData.text).toContain('orders');
   });
 
   it('match the outputSchema that --output-schemas advertises (checked by the SDK client and by ajv)', async () => {

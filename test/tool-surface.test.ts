@@ -1,10 +1,13 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { SafetyLevel } from '../server/config/load-config.js';
+import { DEFAULT_TOOL_GROUPS, TOOL_GROUPS } from '../server/config/tool-groups.js';
 import { INSTRUCTIONS } from '../server/mcp/create-server.js';
+import { ENABLE_TOOLSET } from '../server/mcp/toolsets.js';
 import { advertisedSchema } from '../server/tools/json-schema.js';
 import { allTools, selectTools } from '../server/tools/registry.js';
 import { safetyLevelOf } from '../server/tools/tool.js';
+import { startHttpHarness } from './support/http-harness.js';
 import { startHarness } from './support/mcp-harness.js';
 
 const LEVELS: [SafetyLevel, string[]][] = [
@@ -88,8 +91,14 @@ describe('selecting tools by safety level', () => {
  */
 const OBVIOUS = new Set(['create_queue.name', 'delete_queue.name', 'purge_queue.name', 'create_exchange.name', 'delete_exchange.name']);
 
-/** What a client pays in context for the whole toolset, every group enabled. */
+/** What a client pays in context for the whole toolset, every group enabled (--tools all). */
 const BUDGET: Record<SafetyLevel, number> = { 'read-only': 8_000, write: 16_000, destructive: 16_000 };
+
+/** What it pays for the default toolsets, enable_toolset included, at every level. */
+const DEFAULT_BUDGET = 8_192;
+
+/** The default toolsets: MCP_TOOLS unset (the harness sets it to all for the tests of each tool). */
+const DEFAULT_ENV = { MCP_TOOLS: undefined };
 
 describe('the naming the server instructions promise', () => {
   it('holds for every tool: name for the object, queue on message tools, from and to on a move, paging on lists', () => {
@@ -114,12 +123,13 @@ describe('the naming the server instructions promise', () => {
 describe('what the model reads in tools/list', () => {
   it('is one reviewed file per tool (as listed with everything enabled, and the levels that list it)', async () => {
     const listed = new Map<string, { levels: SafetyLevel[]; tool: unknown; annotations: Record<string, unknown> }>();
-    for (const [level, args] of LEVELS) {
-      const mcp = await startHarness({ args });
+    // Everything, then the default toolsets, which add enable_toolset (reviewed as listed there).
+    for (const [level, args, env] of LEVELS.flatMap(([level, args]) => [[level, args, {}] as const, [level, args, DEFAULT_ENV] as const])) {
+      const mcp = await startHarness({ args, env });
       try {
         for (const tool of (await mcp.client.listTools()).tools) {
           const entry = listed.get(tool.name) ?? { levels: [], tool, annotations: {} };
-          entry.levels.push(level);
+          if (!entry.levels.includes(level)) entry.levels.push(level);
           entry.tool = tool;
           entry.annotations[level] = tool.annotations;
           listed.set(tool.name, entry);
@@ -128,7 +138,7 @@ describe('what the model reads in tools/list', () => {
         await mcp.close();
       }
     }
-    expect([...listed.keys()].sort()).toEqual(allTools.map((tool) => tool.name).sort());
+    expect([...listed.keys()].sort()).toEqual([...allTools.map((tool) => tool.name), ENABLE_TOOLSET].sort());
     const stale = readdirSync(new URL('__toolsnaps__/', import.meta.url)).filter((file) => !listed.has(file.replace(/\.json$/, '')));
     expect(stale, 'snapshot files of tools that no longer exist').toEqual([]);
     for (const [name, { levels, tool, annotations }] of listed) {
@@ -201,15 +211,178 @@ describe('--tools', () => {
     try {
       const { tools } = await mcp.client.listTools();
       const expected = allTools.filter((tool) => tool.group === 'queues' || tool.group === 'health').map((tool) => tool.name);
-      expect(tools.map((tool) => tool.name)).toEqual(expected);
+      expect(tools.map((tool) => tool.name)).toEqual([...expected, ENABLE_TOOLSET]);
       expect(expected).toContain('list_queues');
       const answer = await mcp.call('publish_messages', { messages: [{ body: 'x' }] });
       expect(answer).toEqual({
         isError: true,
-        text: 'publish_messages is not offered: this server runs with --tools queues,health; add messages to use it.',
+        text: 'publish_messages is in the messages toolset, which is off: it runs with --tools health,queues. Call enable_toolset with toolset "messages" to add it to this connection, or restart the server with --tools health,queues,messages.',
       });
     } finally {
       await mcp.close();
+    }
+  });
+
+  it('lists no enable_toolset when every group is on', async () => {
+    const mcp = await startHarness({ args: ['--allow-destructive', '--tools', 'all'] });
+    try {
+      const { tools } = await mcp.client.listTools();
+      expect(tools.map((tool) => tool.name)).toEqual(allTools.map((tool) => tool.name));
+    } finally {
+      await mcp.close();
+    }
+  });
+});
+
+describe.each(LEVELS)('the default toolsets at %s', (level, args) => {
+  it('are health, vhosts, queues and messages plus enable_toolset, within 8,192 bytes of tools/list', async () => {
+    const mcp = await startHarness({ args, env: DEFAULT_ENV });
+    try {
+      const { tools } = await mcp.client.listTools();
+      const expected = selectTools(allTools, { safety: level, groups: DEFAULT_TOOL_GROUPS }).map((tool) => tool.name);
+      expect(tools.map((tool) => tool.name)).toEqual([...expected, ENABLE_TOOLSET]);
+      expect(Buffer.byteLength(JSON.stringify({ tools }))).toBeLessThanOrEqual(DEFAULT_BUDGET);
+      const enable = tools.find((tool) => tool.name === ENABLE_TOOLSET);
+      expect(enable?.annotations).toEqual({ readOnlyHint: true });
+      expect(enable?.title).toMatch(/^[A-Z].{3,}/);
+      const toolset = enable?.inputSchema.properties?.toolset as { enum: string[]; description: string };
+      expect(toolset.enum).toEqual(TOOL_GROUPS.filter((group) => !(DEFAULT_TOOL_GROUPS as readonly string[]).includes(group)));
+      for (const group of toolset.enum) expect(toolset.description).toContain(`${group}: `);
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('keep every tool of the level reachable: one that is off says to call enable_toolset, which lists it and lets it answer', async () => {
+    const mcp = await startHarness({ args, env: DEFAULT_ENV });
+    let changed = 0;
+    mcp.client.setNotificationHandler('notifications/tools/list_changed', () => {
+      changed++;
+    });
+    try {
+      const off = selectTools(allTools, { safety: level }).filter(
+        (tool) => !(DEFAULT_TOOL_GROUPS as readonly string[]).includes(tool.group),
+      );
+      expect(off.length).toBeGreaterThan(0);
+      for (const tool of off) {
+        const refused = await mcp.call(tool.name, {});
+        expect(refused.isError, tool.name).toBe(true);
+        expect(refused.text).toContain(`${tool.name} is in the ${tool.group} toolset, which is off`);
+        expect(refused.text).toContain(`Call enable_toolset with toolset "${tool.group}"`);
+        expect(refused.text).toContain(`--tools default,${tool.group}`);
+      }
+      const groups = [...new Set(off.map((tool) => tool.group))];
+      for (const [index, group] of groups.entries()) {
+        const enabled = await mcp.call(ENABLE_TOOLSET, { toolset: group });
+        expect(enabled.isError, enabled.text).toBe(false);
+        expect(enabled.text).toContain(`The ${group} toolset is on for this connection`);
+        // The client hears that tools/list changed once per group turned on.
+        await expect.poll(() => changed).toBe(index + 1);
+      }
+      const { tools } = await mcp.client.listTools();
+      expect(tools.map((tool) => tool.name)).toEqual(selectTools(allTools, { safety: level }).map((tool) => tool.name));
+      // A tool of a group turned on now answers for itself (here: invalid arguments, not "off").
+      const answer = await mcp.call('list_exchanges', { page: 0 });
+      expect(answer.text).toMatch(/^Invalid arguments for list_exchanges: page/);
+      expect((await mcp.call('list_exchanges', {})).isError).toBe(false);
+    } finally {
+      await mcp.close();
+    }
+  });
+});
+
+describe('enable_toolset', () => {
+  it('says so when the group is already on, and changes nothing', async () => {
+    const mcp = await startHarness({ env: DEFAULT_ENV });
+    let changed = 0;
+    mcp.client.setNotificationHandler('notifications/tools/list_changed', () => {
+      changed++;
+    });
+    try {
+      const before = (await mcp.client.listTools()).tools;
+      const answer = await mcp.call(ENABLE_TOOLSET, { toolset: 'queues' });
+      expect(answer).toEqual({
+        isError: false,
+        text: 'The queues toolset is already on: list_queues, find_problem_queues. Not at this safety level (read-only): create_queue (--allow-write), delete_queue (--allow-destructive), purge_queue (--allow-destructive).',
+      });
+      expect((await mcp.client.listTools()).tools).toEqual(before);
+      expect(changed).toBe(0);
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('names the tools of the group the safety level still holds back', async () => {
+    const mcp = await startHarness({ env: DEFAULT_ENV });
+    try {
+      const answer = await mcp.call(ENABLE_TOOLSET, { toolset: 'exchanges' });
+      expect(answer.text).toBe(
+        'The exchanges toolset is on for this connection; tools/list now lists list_exchanges, list_bindings, trace_route. Not at this safety level (read-only): create_exchange (--allow-write), delete_exchange (--allow-destructive), create_binding (--allow-write), delete_binding (--allow-destructive).',
+      );
+      const hidden = await mcp.call('delete_exchange', { name: 'x' });
+      expect(hidden).toEqual({
+        isError: true,
+        text: 'delete_exchange is disabled: this server runs read-only. Restart it with --allow-destructive to use it.',
+      });
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it.each([
+    [{}, 'Invalid arguments for enable_toolset: toolset: '],
+    [{ toolset: 'everything' }, 'Invalid arguments for enable_toolset: toolset: '],
+    [{ toolset: 'exchanges', extra: 1 }, 'Invalid arguments for enable_toolset: arguments: unknown argument(s) extra'],
+  ])('refuses %j with what to fix', async (args, message) => {
+    const mcp = await startHarness({ env: DEFAULT_ENV });
+    try {
+      const answer = await mcp.call(ENABLE_TOOLSET, args);
+      expect(answer.isError).toBe(true);
+      expect(answer.text).toContain(message);
+      expect(answer.text).toContain('Fix them and call again.');
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('is per connection: a second client of the same process still has the default toolsets', async () => {
+    const first = await startHarness({ env: DEFAULT_ENV });
+    const second = await startHarness({ env: DEFAULT_ENV });
+    try {
+      await first.call(ENABLE_TOOLSET, { toolset: 'clients' });
+      expect((await first.client.listTools()).tools.map((tool) => tool.name)).toContain('list_connections');
+      expect((await second.client.listTools()).tools.map((tool) => tool.name)).not.toContain('list_connections');
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+});
+
+describe('toolsets over HTTP', () => {
+  it('are fixed at start: no enable_toolset, and a tool that is off says which --tools to restart with', async () => {
+    const http = await startHttpHarness(DEFAULT_ENV);
+    try {
+      const client = await http.client();
+      const { tools } = await client.listTools();
+      expect(tools.map((tool) => tool.name)).toEqual(
+        selectTools(allTools, { safety: 'read-only', groups: DEFAULT_TOOL_GROUPS }).map((tool) => tool.name),
+      );
+      const off = await client.callTool({ name: 'list_exchanges', arguments: {} });
+      expect(off.isError).toBe(true);
+      expect(off.content).toEqual([
+        {
+          type: 'text',
+          text: 'list_exchanges is in the exchanges toolset, which is off: it offers the default toolsets (health, vhosts, queues, messages). Restart the server with --tools default,exchanges (MCP_TOOLS; all for every tool): over HTTP the toolsets are fixed when the server starts.',
+        },
+      ]);
+      const enable = await client.callTool({ name: ENABLE_TOOLSET, arguments: { toolset: 'exchanges' } });
+      expect(enable.isError).toBe(true);
+      expect(JSON.stringify(enable.content)).toContain(
+        'enable_toolset is not offered over HTTP: every request is served afresh, so a change would not last to the next one. Restart the server with --tools default,exchanges (MCP_TOOLS) instead.',
+      );
+    } finally {
+      await http.close();
     }
   });
 });

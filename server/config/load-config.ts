@@ -1,7 +1,7 @@
 import type { ApprovalPolicy } from '../mcp/app-approval.js';
 import { isIPv4 } from 'node:net';
 import { NamePatterns } from './name-patterns.js';
-import type { ToolGroup } from './tool-groups.js';
+import { type ToolGroup, resolveToolGroups } from './tool-groups.js';
 import { InvalidValue } from './setting-parsers.js';
 import { type LogLevel, type Setting, type SettingKey, type SettingValues, TLS_SETTINGS, settings } from './settings.js';
 
@@ -57,10 +57,12 @@ export interface ServerConfig {
   logLevel: LogLevel;
   connectionPoolSize: number;
   requestTimeoutMs: number;
-  /** Undefined means every group. */
-  tools?: ToolGroup[];
+  /** The tool groups offered from the start: --tools resolved (all, default), else the default groups. */
+  tools: ToolGroup[];
   /** --output-schemas: advertise outputSchema where a tool has one. */
   outputSchemas: boolean;
+  /** MCP_REQUEST_STATE_KEY: signs a 2026 client's confirmation rounds; undefined for a random key per process. */
+  requestStateKey?: string;
   /** MCP_APP_APPROVAL: which calls wait for a person in the desktop app that runs this server. */
   appApproval: ApprovalPolicy;
   /** --vhosts and --queues patterns; empty means everything. */
@@ -233,7 +235,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, opti
   const amqpHost = v.amqpHost;
   const vhost = v.amqpVhost;
   if (v.tools !== undefined && v.tools.length === 0)
-    throw new ConfigError(`${named('tools')} is empty: name at least one group, or leave it unset for all`);
+    throw new ConfigError(`${named('tools')} is empty: name at least one group (or all), or leave it unset for the default ones`);
   if (options.vhostInScope !== false && !new NamePatterns(v.vhosts).matches(vhost)) {
     throw new ConfigError(
       `${settings.amqpVhost.env} '${vhost}' is outside ${settings.vhosts.env} (--${settings.vhosts.flag} ${v.vhosts.join(',')}): pick a vhost in scope or widen the scope`,
@@ -268,9 +270,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, opti
       logLevel: v.logLevel,
       connectionPoolSize: v.connectionPoolSize,
       requestTimeoutMs: Math.round(v.requestTimeout * 1000),
-      tools: v.tools ? [...new Set(v.tools)] : undefined,
+      tools: resolveToolGroups(v.tools ?? ['default']),
       outputSchemas: v.outputSchemas,
       appApproval: v.appApproval,
+      requestStateKey: v.requestStateKey,
       scope: { vhosts: v.vhosts, queues: v.queues },
     },
   };

@@ -1,5 +1,5 @@
 import { APPROVAL_POLICIES } from '../mcp/app-approval.js';
-import { TOOL_GROUPS } from './tool-groups.js';
+import { DEFAULT_TOOL_GROUPS, TOOL_GROUPS, TOOL_GROUP_KEYWORDS } from './tool-groups.js';
 import * as parse from './setting-parsers.js';
 
 /**
@@ -70,6 +70,14 @@ export const settings = {
     defaultText: 'none',
     secret: true,
     help: 'Bearer token(s) HTTP requests must carry (Authorization: Bearer …); comma-separate several to tell clients apart or rotate. Environment only.',
+  }),
+  requestStateKey: setting({
+    section: 'HTTP transport',
+    env: 'MCP_REQUEST_STATE_KEY',
+    parse: parse.secretText(32, 'generate one with: openssl rand -hex 32'),
+    defaultText: 'random per process',
+    secret: true,
+    help: 'Signs the state a 2026-07-28 client carries between the rounds of a confirmation; give every instance behind a load balancer the same one. Environment only.',
   }),
   corsOrigins: setting({
     section: 'HTTP transport',
@@ -173,9 +181,9 @@ export const settings = {
     section: 'Safety',
     env: 'MCP_TOOLS',
     flag: 'tools',
-    parse: parse.list(parse.oneOf(TOOL_GROUPS)),
-    defaultText: 'all',
-    help: `Tool groups to offer, comma-separated: ${TOOL_GROUPS.join(', ')}. Fewer groups, smaller tools/list.`,
+    parse: parse.list(parse.oneOf([...TOOL_GROUPS, ...TOOL_GROUP_KEYWORDS])),
+    defaultText: `default (${DEFAULT_TOOL_GROUPS.join(', ')})`,
+    help: `Tool groups (toolsets) to offer, comma-separated: ${TOOL_GROUPS.join(', ')}; all for every one, default for the default ones (default,exchanges). Over stdio, enable_toolset turns on others at run time.`,
   }),
   outputSchemas: setting({
     section: 'Server',
@@ -185,7 +193,7 @@ export const settings = {
     parse: parse.boolean,
     default: false,
     defaultText: 'false',
-    help: 'Advertise the outputSchema of the tools that return structured results (lists, problems, overview); they return them either way. Costs tools/list bytes.',
+    help: 'Advertise the outputSchema of the tools that return structured results (lists, problems, overview), and return those results (structuredContent) beside the text; without it, the text alone. Costs tools/list bytes.',
   }),
   vhosts: setting({
     section: 'Safety',

@@ -1,10 +1,39 @@
 import { inQuotes, jsonOneLine } from '../broker/one-line.js';
 import type { AnyTool, ToolAnnotations } from '../tools/tool.js';
 import type { ApprovalOutcome, ApprovalPolicy, Approver } from './app-approval.js';
-import { type ConfirmationHandles, type Previewed, canonicalArguments } from './confirmations.js';
+import { type InputRequiredResult, inputRequired } from '@modelcontextprotocol/server';
+import type { ConfirmRound } from './confirm-rounds.js';
+import { type ConfirmationHandles, type Previewed, canonicalArguments, withinPreview } from './confirmations.js';
 
 /** What the client's user answered to an elicitation, or why it could not be asked. */
 export type ElicitAnswer = 'accept' | 'decline' | 'cancel' | { failed: string };
+
+/**
+ * A 2026-07-28 client that can ask its user: the question travels in the call's own rounds
+ * (input_required, then the same call again with the answer and the signed state).
+ */
+export interface Rounds {
+  /** The verified state this round carries, if any. */
+  state(): ConfirmRound | undefined;
+  /** The user's answer this round carries, if any. */
+  answer(): ElicitAnswer | undefined;
+  mint(round: ConfirmRound): Promise<string>;
+  use(nonce: string): boolean;
+  newNonce(): string;
+}
+
+/** Thrown through the tool's handler when the call needs the client's next round: the result to answer with. */
+export class InputNeeded extends Error {
+  constructor(readonly result: InputRequiredResult) {
+    super('input required');
+  }
+}
+
+const CONFIRM_SCHEMA = {
+  type: 'object' as const,
+  properties: { confirm: { type: 'boolean' as const, title: 'Yes, do it', description: 'This cannot be undone.' } },
+  required: ['confirm'],
+};
 
 /** Everything a call's gate needs from the server it runs in. */
 export interface GateSetup {
@@ -14,6 +43,8 @@ export interface GateSetup {
   approver: Approver;
   /** Asks the client's user (elicitation), when the client can; undefined when it cannot. */
   elicit?: (message: string, signal: AbortSignal) => Promise<ElicitAnswer>;
+  /** For a 2026-07-28 client that can ask its user: the rounds of the call. */
+  rounds?: Rounds;
   /** The broker the call reaches, as a preview names it: its cluster name. */
   brokerIdentity(): Promise<string>;
   /** Which AI app asks, for the person ("claude-ai 0.1.0"). */
@@ -82,6 +113,7 @@ export class CallGate {
       if (!check.ok) return `Not done: ${check.why}. Nothing was changed. A fresh ${this.#dryRun(now)}`;
     }
     if (this.setup.policy !== 'none') return this.#askApp(preview, true, signal);
+    if (this.setup.rounds) return this.#askInRounds(this.setup.rounds, now);
     if (this.setup.elicit) return this.#askClient(preview, signal);
     // The model confirmed with the handle of its own dry run: nobody else decided, so nothing to add.
     if (typeof confirmation === 'string') return undefined;
@@ -118,6 +150,41 @@ export class CallGate {
       default:
         return `Not done: this server's changes need a person's approval in ${APP}, and it cannot be asked: ${outcome.why} (${preview}). Nothing was changed.`;
     }
+  }
+
+  /**
+   * The first round asks (input_required, with the preview and a signed state); the retry
+   * carries the answer and that state, which must still fit the call: the same call on the same
+   * broker, a state within the preview the user saw, and a state not used before (on this
+   * instance). What no longer fits is asked again with the preview as it is now.
+   */
+  async #askInRounds(rounds: Rounds, now: Previewed): Promise<string | undefined> {
+    const state = rounds.state();
+    const answer = rounds.answer();
+    let changed = '';
+    if (state && answer !== undefined) {
+      if (state.tool !== now.tool || state.args !== now.args) changed = 'The answer was for another call. ';
+      else if (state.broker !== now.broker) changed = `The answer was given for ${state.broker}; this call reaches ${now.broker}. `;
+      else if (!withinPreview(state.preview, now.preview)) changed = `The broker changed since the user was asked (${state.preview}). `;
+      else if (!rounds.use(state.nonce))
+        return `Not done: that confirmation was used already; each confirms one call (${now.preview}). Nothing was changed.`;
+      else if (answer === 'accept') {
+        this.decided = `Confirmed by the user in ${this.setup.client()}.`;
+        return undefined;
+      } else if (typeof answer === 'object')
+        return `Not done: the client could not ask its user to confirm (${answer.failed}): ${now.preview}. Nothing was changed.`;
+      else
+        return `Not done: the user ${answer === 'cancel' ? 'dismissed' : 'declined'} the confirmation (${now.preview}). Nothing was changed.`;
+    }
+    const requestState = await rounds.mint({ ...now, nonce: rounds.newNonce() });
+    throw new InputNeeded(
+      inputRequired({
+        inputRequests: {
+          confirm: inputRequired.elicit({ message: `${changed}${now.tool} ${now.preview}. Go ahead?`, requestedSchema: CONFIRM_SCHEMA }),
+        },
+        requestState,
+      }),
+    );
   }
 
   async #askClient(preview: string, signal: AbortSignal): Promise<string | undefined> {

@@ -56,7 +56,7 @@ export interface ToolResult {
  * One tool, self-described: name, group, description, input schema, annotations and handler in
  * one value. The safety level is derived from the annotations, never kept in a separate list.
  */
-export interface ToolDefinition<Input extends z.ZodObject = z.ZodObject> {
+export interface ToolDefinition<Input extends z.ZodObject = z.ZodObject, Context = ToolContext> {
   name: string;
   /** What a client shows a person ("Peek at messages"); the model reads name and description. */
   title: string;
@@ -71,14 +71,17 @@ export interface ToolDefinition<Input extends z.ZodObject = z.ZodObject> {
    * hatch): its hints at each level. `annotations` are those it is selected by.
    */
   annotationsAt?: (level: SafetyLevel) => ToolAnnotations;
-  handler(args: z.output<Input>, context: ToolContext): Promise<string | ToolResult>;
+  /** Context: what the handler may use; the server's tools get a ToolContext, the desktop app's stdio entry its own. */
+  handler(args: z.output<Input>, context: Context): Promise<string | ToolResult>;
 }
 
 /** Erases the input type so tools of different shapes fit one registry list. */
 export type AnyTool = ToolDefinition<z.ZodObject>;
 
-export function defineTool<Input extends z.ZodObject>(tool: ToolDefinition<Input>): AnyTool {
-  return tool as unknown as AnyTool;
+export function defineTool<Input extends z.ZodObject, Context = ToolContext>(
+  tool: ToolDefinition<Input, Context>,
+): ToolDefinition<z.ZodObject, Context> {
+  return tool as unknown as ToolDefinition<z.ZodObject, Context>;
 }
 
 export const READ_ONLY: ToolAnnotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true };

@@ -31,7 +31,7 @@ export const INITIALIZE = rpc('initialize', {
 });
 
 /** The library's handler on a plain Node HTTP server, MCP at /mcp: what `npx … --transport http` serves. */
-export async function startHttpHarness(env: Record<string, string> = {}, args: string[] = []): Promise<HttpHarness> {
+export async function startHttpHarness(env: Record<string, string | undefined> = {}, args: string[] = []): Promise<HttpHarness> {
   const mcp = await createRabbitMqMcp({
     env: brokerEnv({ MCP_AUTH_TOKEN: `${TOKEN},${SECOND_TOKEN}`, LOG_LEVEL: 'silent', ...env }),
     args,

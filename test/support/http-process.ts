@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { SERVER_BIN, ensureBuilt } from './built-server.js';
+import { SERVER_BIN, SERVER_NODE, ensureBuilt } from './built-server.js';
 import { brokerEnv } from './mcp-harness.js';
 import { waitForPort } from './ports.js';
 
@@ -27,7 +27,7 @@ export async function freePort(): Promise<number> {
 export async function startHttpProcess(env: Record<string, string> = {}, args: string[] = [], port?: number): Promise<HttpProcess> {
   await ensureBuilt();
   const listenPort = port ?? (await freePort());
-  const child = spawn(process.execPath, [SERVER_BIN, '--transport', 'http', '--port', String(listenPort), ...args], {
+  const child = spawn(SERVER_NODE, [SERVER_BIN, '--transport', 'http', '--port', String(listenPort), ...args], {
     env: { PATH: process.env.PATH ?? '', ...brokerEnv({ LOG_LEVEL: 'info', ...env }) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

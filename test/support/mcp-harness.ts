@@ -18,23 +18,30 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** The environment a real deployment would set, pointing at the test broker. */
-export function brokerEnv(overrides: Record<string, string> = {}): Record<string, string> {
-  return {
+/**
+ * The environment a real deployment would set, pointing at the test broker, with every toolset
+ * on (MCP_TOOLS=all): tests of a tool call it without enabling its group first. An override of
+ * undefined leaves a variable unset (MCP_TOOLS: undefined for the default toolsets); a flag
+ * (--tools) wins over it anyway.
+ */
+export function brokerEnv(overrides: Record<string, string | undefined> = {}): Record<string, string> {
+  const env: Record<string, string | undefined> = {
     AMQP_HOST: BROKER.host,
     AMQP_PORT: String(BROKER.amqpPort),
     HTTP_PORT: String(BROKER.httpPort),
     AMQP_USER: BROKER.user,
     AMQP_PASSWORD: BROKER.password,
     LOG_LEVEL: 'debug',
+    MCP_TOOLS: 'all',
     ...overrides,
   };
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
 export interface HarnessOptions {
   args?: string[];
-  /** Set on top of brokerEnv(). */
-  env?: Record<string, string>;
+  /** Set on top of brokerEnv(); undefined unsets a variable. */
+  env?: Record<string, string | undefined>;
   /** What the client declares (e.g. elicitation), and handlers to set before it connects. */
   capabilities?: ClientCapabilities;
   beforeConnect?: (client: Client) => void;
@@ -55,7 +62,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   broker.amqp.start();
   const server = createServer(
     { broker, logger, scrub },
-    { safety: config.safety, groups: config.tools, outputSchemas: config.outputSchemas },
+    // As over stdio: one server for the connection, so enable_toolset is offered.
+    { safety: config.safety, groups: config.tools, outputSchemas: config.outputSchemas, enableToolsetsAtRunTime: true },
   );
   const client = new Client({ name: 'test-client', version: '1.0.0' }, { capabilities: options.capabilities ?? {} });
   options.beforeConnect?.(client);

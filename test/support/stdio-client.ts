@@ -1,6 +1,6 @@
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { Client } from '@modelcontextprotocol/client';
-import { SERVER_BIN, ensureBuilt } from './built-server.js';
+import { SERVER_BIN, SERVER_NODE, ensureBuilt } from './built-server.js';
 import { type ToolAnswer, callTool } from './tool-answer.js';
 
 export interface StdioSession {
@@ -16,7 +16,7 @@ export interface StdioSession {
 export async function launchStdio(env: Record<string, string>, args: string[] = []): Promise<StdioSession> {
   await ensureBuilt();
   const transport = new StdioClientTransport({
-    command: process.execPath,
+    command: SERVER_NODE,
     args: [SERVER_BIN, ...args],
     env: { PATH: process.env.PATH ?? '', ...env },
     stderr: 'pipe',

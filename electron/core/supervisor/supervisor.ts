@@ -17,6 +17,13 @@ import {
 import type { SupervisorState } from '../../shared/contract.js';
 import { type RuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.js';
 import { settingsEnvironment } from '../../../server/config/settings.js';
+import { MAX_STDIO_MESSAGE_BYTES } from '../../../server/transports/stdio/stdio-line-guard.js';
+
+/**
+ * The largest POST the app's server takes: whatever the stdio entry passes on (one stdio message,
+ * a 16 MiB publish_messages body with room), plus the JSON-RPC envelope the entry's SDK client adds.
+ */
+const MAX_FORWARDED_BODY_BYTES = MAX_STDIO_MESSAGE_BYTES + 1024 * 1024;
 
 export type { SupervisorState };
 
@@ -195,7 +202,11 @@ export class Supervisor extends EventEmitter<{ state: [SupervisorState]; approva
           listenPort: String(port),
           authToken: token,
           rateLimitRpm: '0',
+          maxBodyBytes: String(MAX_FORWARDED_BODY_BYTES),
           exitOnStdinClose: 'true',
+          // Every toolset: the child serves HTTP, where enable_toolset cannot add one at run time,
+          // and a profile has no choice of toolsets yet; so every tool stays reachable in the app.
+          tools: 'all',
           logDir: this.#options.logDir,
           // A choice of the profile the server does not know would not compile here.
           appApproval: target.approval satisfies ServerApprovalPolicy,

@@ -6,6 +6,7 @@ import { type HttpTransportConfig, type SafetyLevel, isLoopback } from '../../co
 import type { Logger } from '../../logging/logger.js';
 import type { ToolGroup } from '../../config/tool-groups.js';
 import type { Scrubber } from '../../logging/secret-scrubber.js';
+import { confirmRounds } from '../../mcp/confirm-rounds.js';
 import { ConfirmationHandles } from '../../mcp/confirmations.js';
 import { type ServerDependencies, createServer } from '../../mcp/create-server.js';
 import type { Telemetry } from '../../telemetry/telemetry.js';
@@ -28,6 +29,8 @@ export interface McpHttpHandlerOptions {
   basePath: string;
   /** Approval by a person in the desktop app (MCP_APP_APPROVAL), when it runs this server. */
   approval?: ServerDependencies['approval'];
+  /** MCP_REQUEST_STATE_KEY: every instance given the same key finishes another's confirmation rounds. */
+  requestStateKey?: string;
 }
 
 /** A Node `http` request listener that is also Express middleware (`next` for other paths). */
@@ -131,6 +134,7 @@ export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHan
   const { http, broker, logger, scrub, telemetry, approval } = options;
   // One store for every request: a dry run and its confirmation arrive as two requests.
   const handles = new ConfirmationHandles();
+  const rounds = confirmRounds(options.requestStateKey);
   /**
    * The MCP exchange itself, for both protocol generations, each request by a fresh server
    * (cheap: the tool surface is computed once): a 2026-07-28 request (its _meta envelope) through
@@ -147,6 +151,7 @@ export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHan
         telemetry,
         handles,
         approval,
+        rounds,
         caller: (authInfo?.extra?.caller as string | undefined) ?? `an MCP client at ${client}`,
       },
       {

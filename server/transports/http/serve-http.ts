@@ -36,6 +36,7 @@ export async function serveHttp(
     safety: config.safety,
     groups: config.tools,
     outputSchemas: config.outputSchemas,
+    requestStateKey: config.requestStateKey,
     basePath: '/mcp',
   });
   const server: Server = http.tls

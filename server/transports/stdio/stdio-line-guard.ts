@@ -4,8 +4,25 @@ import { PassThrough, type Readable } from 'node:stream';
 export const MAX_STDIO_MESSAGE_BYTES = 32 * 1024 * 1024;
 
 const NEWLINE = 0x0a;
-/** Enough of a refused message's start to find its "id". */
-const HEAD_BYTES = 512;
+/** Enough of a refused message's start and end to find its "id". */
+const EDGE_BYTES = 512;
+const ID = String.raw`(-?\d+|"(?:[^"\\]|\\.){0,200}")`;
+/** The id as the message's last member (the SDK's clients write it last): only the closing brace follows. */
+const LAST_ID = new RegExp(String.raw`"id"\s*:\s*${ID}\s*\}\s*$`);
+const FIRST_ID = new RegExp(String.raw`"id"\s*:\s*${ID}`);
+
+/** The last `bytes` bytes of `chunks` (the whole of them when shorter). */
+function lastBytes(chunks: Buffer[], bytes: number): Buffer {
+  const kept: Buffer[] = [];
+  let length = 0;
+  for (let index = chunks.length - 1; index >= 0 && length < bytes; index--) {
+    const chunk = chunks[index] as Buffer;
+    const piece = chunk.subarray(Math.max(0, chunk.length - (bytes - length)));
+    kept.unshift(piece);
+    length += piece.length;
+  }
+  return Buffer.concat(kept, length);
+}
 
 /**
  * Stands between stdin and the SDK's stdio transport, which closes for good (while the process
@@ -27,10 +44,11 @@ export function guardStdin(
   let line: Buffer[] = [];
   let lineBytes = 0;
   let dropping = false;
+  /** The last bytes of a message being dropped. */
+  let tail: Buffer = Buffer.alloc(0);
 
   const refuse = () => {
-    const start = Buffer.concat(line).toString('utf8');
-    const id = /"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.){0,200}")/.exec(start)?.[1] ?? 'null';
+    const id = LAST_ID.exec(tail.toString('utf8'))?.[1] ?? FIRST_ID.exec(Buffer.concat(line).toString('utf8'))?.[1] ?? 'null';
     const message = `Request too large: over ${limit / 1024 / 1024} MiB, the most one stdio message may carry; nothing was done. Send less at once (fewer or smaller messages per call).`;
     answer(`{"jsonrpc":"2.0","id":${id},"error":{"code":-32600,"message":${JSON.stringify(message)}}}\n`);
     onRefused(lineBytes);
@@ -43,16 +61,19 @@ export function guardStdin(
       const end = newline === -1 ? chunk.length : newline + 1;
       const piece = chunk.subarray(from, end);
       if (!dropping && lineBytes + piece.length > limit) {
-        // Only the start is kept, for the id the refusal answers.
-        line = [Buffer.concat([...line, piece], Math.min(HEAD_BYTES, lineBytes + piece.length))];
+        // Only the start and the end are kept, for the id the refusal answers.
+        tail = lastBytes(line, EDGE_BYTES);
+        line = [Buffer.concat([...line, piece], Math.min(EDGE_BYTES, lineBytes + piece.length))];
         dropping = true;
       }
-      if (!dropping) line.push(piece);
+      if (dropping) tail = lastBytes([tail, piece], EDGE_BYTES);
+      else line.push(piece);
       lineBytes += piece.length;
       if (newline !== -1) {
         if (dropping) refuse();
         else output.write(line.length === 1 ? line[0] : Buffer.concat(line, lineBytes));
         dropping = false;
+        tail = Buffer.alloc(0);
         line = [];
         lineBytes = 0;
       }
