@@ -8,7 +8,7 @@
  * minutes.
  */
 import { TEST_BROKERS, type TestBroker, selectedBrokers } from '../test/support/test-brokers.js';
-import { batchPublish, moveBetweenQueues, peekMessages } from './broker-measures.js';
+import { batchPublish, bigMessage, moveBetweenQueues, peekMessages } from './broker-measures.js';
 import { type BrokerTarget, openTarget, reachBroker } from './broker-target.js';
 import { type BrokerRun, type Row, median, report } from './report.js';
 import { type StdioServer, connectStdio, peakRssMiB, timeToInitialize } from './stdio-process.js';
@@ -148,6 +148,7 @@ async function onBroker(broker: TestBroker): Promise<BrokerRun> {
     rows.push(...(await peekMessages(target, server)));
     rows.push(await moveBetweenQueues(target, server));
     rows.push(await batchPublish(target, server));
+    rows.push(await bigMessage(target, server));
     return { label: reached.version, rows };
   } catch (error) {
     return { label: reached.version, rows, notMeasured: `stopped by an error: ${error instanceof Error ? error.message : String(error)}` };
