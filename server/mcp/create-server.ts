@@ -30,7 +30,8 @@ import { registerPrompts } from './prompts.js';
 import { registerResources } from './resources.js';
 import { ENABLE_TOOLSET, Toolsets } from './toolsets.js';
 
-export { advertisedAnnotations } from './tool-listing.js';
+export { advertisedAnnotations, describeInvalidArguments } from '../tools/tool-listing.js';
+import { describeInvalidArguments } from '../tools/tool-listing.js';
 
 export interface ServerDependencies {
   broker: Broker;
@@ -93,16 +94,6 @@ function isModern(ctx: ServerContext): boolean {
 function modernClient(ctx: ServerContext): { name?: string; version?: string } | undefined {
   const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
   return envelope?.[CLIENT_INFO_META_KEY] as { name?: string; version?: string } | undefined;
-}
-
-/** "page_size: Too big: expected number to be <=500" lines, one per problem. */
-export function describeInvalidArguments(toolName: string, error: z.ZodError): string {
-  const problems = error.issues.slice(0, 8).map((issue) => {
-    const where = issue.path.length > 0 ? issue.path.join('.') : 'arguments';
-    if (issue.code === 'unrecognized_keys') return `${where}: unknown argument(s) ${issue.keys.join(', ')}`;
-    return `${where}: ${issue.message}`;
-  });
-  return `Invalid arguments for ${toolName}: ${problems.join('; ')}. Fix them and call again.`;
 }
 
 /**

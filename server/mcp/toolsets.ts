@@ -5,7 +5,7 @@ import { DEFAULT_TOOL_GROUPS, TOOL_GROUPS, TOOL_GROUP_SUMMARIES, type ToolGroup 
 import { advertisedSchema } from '../tools/json-schema.js';
 import { allTools, selectTools } from '../tools/registry.js';
 import { type AnyTool, allowedAt } from '../tools/tool.js';
-import { describeTool } from './tool-listing.js';
+import { describeTool } from '../tools/tool-listing.js';
 
 /** The one tool that is not about the broker: it adds a toolset to the connection that calls it. */
 export const ENABLE_TOOLSET = 'enable_toolset';
