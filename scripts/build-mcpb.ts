@@ -8,6 +8,7 @@ import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { packExtension } from '@anthropic-ai/mcpb';
+import { ENABLE_TOOLSET, ENABLE_TOOLSET_DESCRIPTION } from '../server/mcp/toolsets.js';
 import { allTools } from '../server/tools/registry.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -107,7 +108,11 @@ export function mcpbManifest(pkg: { version: string; license: string; keywords: 
         },
       },
     },
-    tools: allTools.map((tool) => ({ name: tool.name, description: tool.description })),
+    // Over stdio the default toolsets come first and enable_toolset adds the others.
+    tools: [
+      ...allTools.map((tool) => ({ name: tool.name, description: tool.description })),
+      { name: ENABLE_TOOLSET, description: ENABLE_TOOLSET_DESCRIPTION },
+    ],
     prompts_generated: true,
     compatibility: { platforms: ['darwin', 'win32', 'linux'], runtimes: { node: '>=20.18.0' } },
     user_config: USER_CONFIG,

@@ -143,7 +143,7 @@ describe('the Claude Desktop extension (.mcpb)', () => {
       .map(([key]) => key);
     expect(sensitive).toEqual(['password']);
     for (const [key, option] of Object.entries(manifest.user_config)) if (key !== 'password') expect(option.default, key).toBeDefined();
-    expect(manifest.tools.map((tool) => tool.name)).toEqual(allTools.map((tool) => tool.name));
+    expect(manifest.tools.map((tool) => tool.name)).toEqual([...allTools.map((tool) => tool.name), 'enable_toolset']);
     expect(readFileSync(bundle).subarray(0, 2).toString()).toBe('PK'); // a zip, as Claude Desktop expects
   });
 

@@ -9,6 +9,7 @@ import { describeTool } from '../tools/tool-listing.js';
 
 /** The one tool that is not about the broker: it adds a toolset to the connection that calls it. */
 export const ENABLE_TOOLSET = 'enable_toolset';
+export const ENABLE_TOOLSET_DESCRIPTION = 'Add a group of tools to this connection; tools/list then lists them.';
 
 export interface ToolsetOptions {
   safety: SafetyLevel;
@@ -57,7 +58,7 @@ function enableToolsetListing(off: readonly ToolGroup[]): Tool {
   return {
     name: ENABLE_TOOLSET,
     title: 'Enable a toolset',
-    description: 'Add a group of tools to this connection; tools/list then lists them.',
+    description: ENABLE_TOOLSET_DESCRIPTION,
     inputSchema: advertisedSchema(input) as Tool['inputSchema'],
     annotations: { readOnlyHint: true },
   };
