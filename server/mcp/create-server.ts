@@ -247,7 +247,7 @@ export function createServer(dependencies: ServerDependencies, options: ServerOp
       if (refused) return { result: { text: refused }, outcome: 'not approved' };
       const output = await tool.handler(parsed.data, context);
       const answered = typeof output === 'string' ? { text: output } : output;
-      // Who let the change through, said last: the person in the app or the client, or the handle.
+      // Who let the change through, said last, when a person did (in the app or in the client).
       const result = gate.decided && !answered.isError ? { ...answered, text: `${answered.text}\n${gate.decided}` } : answered;
       // Changes and failures also go to the client's log (notifications/message).
       const headline = result.text.split('\n', 1)[0] ?? '';
