@@ -10,6 +10,9 @@ const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.mi
  * critical ones, each as "rule: what, where" (a few nodes per rule).
  */
 export async function seriousViolations(page: Page): Promise<string[]> {
+  // A modal still fading in blends its colours with what is under it: judge the page once every
+  // running transition and animation has finished (a loaded machine renders late).
+  await page.evaluate('Promise.all(document.getAnimations().map((animation) => animation.finished.catch(() => undefined)))');
   if (!(await page.evaluate('typeof window.axe !== "undefined"'))) await page.evaluate(AXE);
   // A string: the tests compile without the DOM library.
   const results = (await page.evaluate(`
