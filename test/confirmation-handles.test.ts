@@ -67,7 +67,7 @@ describe('a dry run hands out a handle that confirms its own call', () => {
     await queueWith(name, 2);
     const again = await callToolAsIs(server.mcp.client, 'purge_queue', { name, confirm: handle });
     expect(again.text).toMatch(
-      /^Not done: this server did not issue that handle, or it was used already: .*Nothing was changed\. A fresh Dry run: would purge 2 ready messages/,
+      /^Not done: this server did not issue that handle, or it was used already: .*Nothing was changed; here is the call as it stands now\. Dry run: would purge 2 ready messages/,
     );
     expect(handleOf(again.text)).not.toBe(handle);
   });
@@ -92,7 +92,7 @@ describe('a dry run hands out a handle that confirms its own call', () => {
     await queueWith(name, 2);
     const grew = await callToolAsIs(server.mcp.client, 'purge_queue', { name, confirm: handle });
     expect(grew.text).toMatch(
-      /^Not done: the broker changed since the preview, which said it would purge 3 ready messages .*Nothing was changed\. A fresh Dry run: would purge 5 ready messages/,
+      /^Not done: the broker changed since the preview, which said it would purge 3 ready messages .*Nothing was changed; here is the call as it stands now\. Dry run: would purge 5 ready messages/,
     );
 
     const fresh = handleOf(grew.text) as string;

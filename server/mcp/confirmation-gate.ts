@@ -110,7 +110,7 @@ export class CallGate {
     };
     if (typeof confirmation === 'string') {
       const check = this.setup.handles.check(confirmation, now);
-      if (!check.ok) return `Not done: ${check.why}. Nothing was changed. A fresh ${this.#dryRun(now)}`;
+      if (!check.ok) return `Not done: ${check.why}. Nothing was changed; here is the call as it stands now. ${this.#dryRun(now)}`;
     }
     if (this.setup.policy !== 'none') return this.#askApp(preview, true, signal);
     if (this.setup.rounds) return this.#askInRounds(this.setup.rounds, now);
