@@ -46,6 +46,7 @@ const LEAVES = new Set([
   'server/mcp/app-approval.ts',
   // No imports but types and node:stream: the app's stdio entry answers and guards like the server.
   'server/mcp/elicitation-validator.ts',
+  'server/mcp/ask-yes-no.ts',
   'server/transports/stdio/stdio-line-guard.ts',
 ]);
 

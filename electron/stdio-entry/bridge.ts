@@ -15,6 +15,7 @@ import {
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import type { z } from 'zod';
 import { inQuotes } from '../../server/broker/one-line.js';
+import { askYesNo } from '../../server/mcp/ask-yes-no.js';
 import { elicitationValidator } from '../../server/mcp/elicitation-validator.js';
 import { describeInvalidArguments, describeTool } from '../../server/tools/tool-listing.js';
 import type { ToolDefinition, ToolResult } from '../../server/tools/tool.js';
@@ -50,7 +51,6 @@ export interface Bridge {
   close(): Promise<void>;
 }
 
-const ELICITATION_TIMEOUT_MS = 5 * 60_000;
 /** A forwarded call may wait long (a person approving it in the app); the client's own timeout and cancel bound it. */
 const FORWARDED_CALL_TIMEOUT_MS = 60 * 60_000;
 const ENTRY_LOGGER = 'rabbitmq-mcp';
@@ -184,21 +184,10 @@ export function serveBridge(dependencies: BridgeDependencies): Bridge {
       ask: canAsk
         ? async (message) => {
             try {
-              const answer = await ctx.mcpReq.elicitInput(
-                {
-                  mode: 'form',
-                  message,
-                  requestedSchema: {
-                    type: 'object',
-                    properties: {
-                      confirm: { type: 'boolean', title: 'Switch', description: 'Yes, switch the RabbitMQ MCP app to this broker' },
-                    },
-                    required: ['confirm'],
-                  },
-                },
-                { signal: ctx.mcpReq.signal, timeout: ELICITATION_TIMEOUT_MS },
-              );
-              const action = answer.action === 'accept' && answer.content?.confirm !== true ? 'decline' : answer.action;
+              const action = await askYesNo(ctx, message, {
+                title: 'Switch',
+                description: 'Yes, switch the RabbitMQ MCP app to this broker',
+              });
               if (action !== 'accept') log('info', 'broker switch declined', { client: client.name, action });
               return action;
             } catch (error) {

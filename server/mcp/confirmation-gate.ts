@@ -2,6 +2,7 @@ import { inQuotes, jsonOneLine } from '../broker/one-line.js';
 import type { AnyTool, ToolAnnotations } from '../tools/tool.js';
 import type { ApprovalOutcome, ApprovalPolicy, Approver } from './app-approval.js';
 import { type InputRequiredResult, inputRequired } from '@modelcontextprotocol/server';
+import { type YesBox, yesNoSchema } from './ask-yes-no.js';
 import type { ConfirmRound } from './confirm-rounds.js';
 import { type ConfirmationHandles, type Previewed, canonicalArguments, withinPreview } from './confirmations.js';
 
@@ -29,11 +30,8 @@ export class InputNeeded extends Error {
   }
 }
 
-const CONFIRM_SCHEMA = {
-  type: 'object' as const,
-  properties: { confirm: { type: 'boolean' as const, title: 'Yes, do it', description: 'This cannot be undone.' } },
-  required: ['confirm'],
-};
+/** The checkbox of a destructive call's question, in the client and in its rounds alike. */
+export const YES_DO_IT: YesBox = { title: 'Yes, do it', description: 'This cannot be undone.' };
 
 /** Everything a call's gate needs from the server it runs in. */
 export interface GateSetup {
@@ -180,7 +178,10 @@ export class CallGate {
     throw new InputNeeded(
       inputRequired({
         inputRequests: {
-          confirm: inputRequired.elicit({ message: `${changed}${now.tool} ${now.preview}. Go ahead?`, requestedSchema: CONFIRM_SCHEMA }),
+          confirm: inputRequired.elicit({
+            message: `${changed}${now.tool} ${now.preview}. Go ahead?`,
+            requestedSchema: yesNoSchema(YES_DO_IT),
+          }),
         },
         requestState,
       }),
