@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin } from './support/broker-admin.js';
 import { useTestVhost } from './support/broker-fixture.js';
 import { type HttpProcess, freePort, startHttpProcess } from './support/http-process.js';
-import { waitForPort } from './support/ports.js';
+import { startNginx } from './support/nginx.js';
 
 /**
  * A 2026-07-28 client confirms a destructive call in the call's own rounds: the server answers
@@ -192,34 +192,18 @@ describe('three instances behind nginx, round robin: the answer lands on another
           port,
         ),
       );
-    const binary = spawnSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' }).stdout.trim();
-    if (!binary) throw new Error('nginx is not installed: apt-get install nginx-light (.ci/run installs it)');
     const lbPort = await freePort();
     const prefix = mkdtempSync(join(folder, 'nginx-'));
     // Plain round robin: nginx's default, no affinity of any kind.
-    writeFileSync(
-      join(prefix, 'nginx.conf'),
-      `worker_processes 1;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/error.log notice;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path ${prefix}/body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
-  upstream mcp { ${ports.map((port) => `server 127.0.0.1:${port};`).join(' ')} }
+    nginx = await startNginx(
+      prefix,
+      `upstream mcp { ${ports.map((port) => `server 127.0.0.1:${port};`).join(' ')} }
   server {
     listen 127.0.0.1:${lbPort};
     location / { proxy_pass http://mcp; proxy_http_version 1.1; proxy_buffering off; proxy_set_header Host $host; }
-  }
-}
-`,
+  }`,
+      lbPort,
     );
-    nginx = spawn(binary, ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
-    expect(await waitForPort(lbPort, 10)).toBe(true);
     return `http://127.0.0.1:${lbPort}/mcp`;
   }
 

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { useTestVhost } from './support/broker-fixture.js';
+import { startNginx } from './support/nginx.js';
 import { type HttpProcess, freePort, startHttpProcess } from './support/http-process.js';
 
 const TOKEN = 'load-balancer-test-token-0123456789';
@@ -128,7 +129,6 @@ async function rollingRestart(
 
 describe('behind nginx (deploy/nginx/rabbitmq-mcp.conf)', () => {
   it('serves a bounded load through a rolling restart of three instances with zero failed requests', async () => {
-    const nginx = requireBinary('nginx', 'apt-get install nginx-light');
     const { ports, instances } = await startInstances();
     const lbPort = await freePort();
     const prefix = join(folder, 'nginx');
@@ -139,26 +139,8 @@ describe('behind nginx (deploy/nginx/rabbitmq-mcp.conf)', () => {
     site = replaceAll(site, 'listen 443 ssl http2;', `listen 127.0.0.1:${lbPort};`);
     site = replaceAll(site, /^\s*ssl_certificate.*$/gm, '');
     writeFileSync(join(prefix, 'site.conf'), site);
-    writeFileSync(
-      join(prefix, 'nginx.conf'),
-      `worker_processes 1;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/error.log notice;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${prefix}/body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
-  include ${prefix}/site.conf;
-}
-`,
-    );
-    const server: ChildProcess = spawn(nginx, ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
+    const server: ChildProcess = await startNginx(prefix, `include ${prefix}/site.conf;`, lbPort);
     try {
-      expect(await waitForPort(lbPort, 10)).toBe(true);
       const load = startLoad(`http://127.0.0.1:${lbPort}/mcp`);
       const exitCodes = await rollingRestart(instances, ports, 5500);
       const tally = await load.stop();
