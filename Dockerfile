@@ -31,6 +31,6 @@ HEALTHCHECK --interval=5s --timeout=2s --start-period=10s --retries=3 \
   CMD ["node", "dist/server/rabbitmq-mcp-server.mjs", "--health-check"]
 # SIGTERM drains in-flight requests and exits within 10 s (docker stop waits 10 s by default).
 STOPSIGNAL SIGTERM
-# A 4 MB young generation: under 32 concurrent clients the peak RSS drops from about 148 MiB to
-# about 118 MiB at the same throughput (npm run bench measures both).
-ENTRYPOINT ["node", "--max-semi-space-size=4", "dist/server/rabbitmq-mcp-server.mjs"]
+# No node flags: the server sets its own heap policy at start (server/config/heap-policy.ts), which
+# a flag of the same name given here would override.
+ENTRYPOINT ["node", "dist/server/rabbitmq-mcp-server.mjs"]

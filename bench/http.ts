@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
-import { dockerEntrypoint } from '../test/support/dockerfile.js';
+import { NODE_24, nodeBinary } from '../test/support/node-binary.js';
 import { portOpen, waitForPort } from '../test/support/ports.js';
 import { type Row, percentile, report } from './report.js';
 import { peakRssMiB } from './stdio-process.js';
@@ -14,14 +14,20 @@ const TOKEN = randomBytes(24).toString('hex');
 const AUTH = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
 const vhost = `mcp-bench-http-${randomBytes(3).toString('hex')}`;
 const SECONDS = 3;
-/** Concurrent clients of each run; the Dockerfile-flags server replays the same runs. */
+/** Concurrent clients of each run; the comparison servers replay the same runs. */
 const CONCURRENCIES = [1, 8, 32] as const;
 
-/** The Node flags of the Dockerfile's ENTRYPOINT, so the bench measures what the image runs. */
-const DOCKER_NODE_FLAGS = dockerEntrypoint().filter((part) => part.startsWith('--'));
+/**
+ * V8's own heap heuristics, which the server's heap policy (server/config/heap-policy.ts) replaces
+ * unless node is given these flags: the young generation doubling up to its maximum, the old one
+ * growing by V8's dynamic factor.
+ */
+const V8_DEFAULT_HEAP = ['--semi-space-growth-factor=2', '--heap-growing-percent=0'];
 
-/** The issue's budget is 150 MB (decimal), about 143 MiB. */
-function rssRow(metric: string, mib: number, baselineMiB: number): Row {
+/** The budget of peak RSS, in MB (decimal): 120 MB is about 114 MiB. */
+const RSS_BUDGET_MB = 120;
+
+function rssRow(metric: string, mib: number, baselineMiB: number, budgeted: boolean): Row {
   const mb = (mib * 1024 * 1024) / 1e6;
   return {
     metric: `${metric}, ${mb.toFixed(0)} MB`,
@@ -29,8 +35,8 @@ function rssRow(metric: string, mib: number, baselineMiB: number): Row {
     baseline: baselineMiB,
     unit: 'MiB',
     ratio: mib / baselineMiB,
-    target: '≤ 150 MB',
-    pass: mb <= 150,
+    target: budgeted ? `≤ ${RSS_BUDGET_MB} MB` : 'reported',
+    pass: !budgeted || mb <= RSS_BUDGET_MB,
   };
 }
 
@@ -49,18 +55,19 @@ async function freePortFrom(start: number): Promise<number> {
   return port;
 }
 
-async function startServer(args: string[], env: Record<string, string>, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' });
+async function startServer(args: string[], env: Record<string, string>, port: number, node = process.execPath): Promise<ChildProcess> {
+  const child = spawn(node, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' });
   if (!(await waitForPort(port, 10))) throw new Error(`server on ${port} did not start`);
   return child;
 }
 
-/** Our server over HTTP on `port`, auth on and the rate limit out of the way, under `nodeFlags`. */
-function startOurs(port: number, nodeFlags: string[] = []): Promise<ChildProcess> {
+/** Our server over HTTP on `port`, auth on and the rate limit out of the way, run by `node` with `nodeFlags`. */
+function startOurs(port: number, nodeFlags: string[] = [], node = process.execPath): Promise<ChildProcess> {
   return startServer(
     [...nodeFlags, 'dist/server/rabbitmq-mcp-server.mjs', '--transport', 'http', '--port', String(port)],
     { AMQP_HOST: '127.0.0.1', AMQP_VHOST: vhost, MCP_AUTH_TOKEN: TOKEN, RATE_LIMIT_RPM: '1000000', LOG_LEVEL: 'info' },
     port,
+    node,
   );
 }
 
@@ -121,7 +128,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   let ours: ChildProcess | undefined;
   let baseline: ChildProcess | undefined;
-  let tuned: ChildProcess | undefined;
+  const others: ChildProcess[] = [];
   try {
     await management('PUT', `/vhosts/${encoded}`, {});
     await management('PUT', `/permissions/${encoded}/guest`, { configure: '.*', write: '.*', read: '.*' });
@@ -145,14 +152,16 @@ async function main(): Promise<void> {
       const a = await load(oursUrl, list, auth, concurrency);
       const b = await load(baseUrl, list, {}, concurrency);
       const ratio = a.rps / b.rps;
+      // The budget is at 32 clients, where a server's own overhead shows; below, it must keep up.
+      const least = concurrency === 32 ? 2 : 0.8;
       rows.push({
         metric: `tools/list c=${concurrency} req/s (p50 ${a.p50.toFixed(1)} / p99 ${a.p99.toFixed(1)} ms vs ${b.p50.toFixed(1)} / ${b.p99.toFixed(1)} ms)`,
         ours: a.rps,
         baseline: b.rps,
         unit: 'req/s',
         ratio,
-        target: '≥ 0.8×',
-        pass: ratio >= 0.8 && a.errors === 0,
+        target: `≥ ${least}×`,
+        pass: ratio >= least && a.errors === 0,
       });
     }
     for (const concurrency of CONCURRENCIES) {
@@ -169,25 +178,31 @@ async function main(): Promise<void> {
       });
     }
     const baselineMiB = peakRssMiB(baseline.pid as number);
-    rows.push(rssRow('peak RSS through the 32-way runs, plain node (vs baseline server)', peakRssMiB(ours.pid as number), baselineMiB));
-    ours.kill('SIGTERM');
-    // The same runs against the server as the Docker image starts it (a smaller young generation).
-    const tunedPort = await freePortFrom(basePort + 1);
-    tuned = await startOurs(tunedPort, DOCKER_NODE_FLAGS);
-    const tunedUrl = `http://127.0.0.1:${tunedPort}/mcp`;
-    let tunedErrors = 0;
-    for (const body of [list, read])
-      for (const concurrency of CONCURRENCIES) tunedErrors += (await load(tunedUrl, body, auth, concurrency)).errors;
-    const tunedRow = rssRow(
-      `peak RSS through the same runs, node ${DOCKER_NODE_FLAGS.join(' ')} (Dockerfile)`,
-      peakRssMiB(tuned.pid as number),
-      baselineMiB,
+    rows.push(
+      rssRow('peak RSS through the 32-way runs, plain node (vs baseline server)', peakRssMiB(ours.pid as number), baselineMiB, true),
     );
-    rows.push({ ...tunedRow, pass: tunedRow.pass && tunedErrors === 0 });
+    ours.kill('SIGTERM');
+    // The same runs again: with V8's own heap heuristics (what the heap policy saves), then on Node 24.
+    const replays: [string, string[], string][] = [
+      [`node ${V8_DEFAULT_HEAP.join(' ')} (no heap policy)`, V8_DEFAULT_HEAP, process.execPath],
+      [`Node ${NODE_24}`, [], nodeBinary(NODE_24)],
+    ];
+    let port = basePort;
+    for (const [what, flags, node] of replays) {
+      port = await freePortFrom(port + 1);
+      const replay = await startOurs(port, flags, node);
+      others.push(replay);
+      let errors = 0;
+      for (const body of [list, read])
+        for (const concurrency of CONCURRENCIES) errors += (await load(`http://127.0.0.1:${port}/mcp`, body, auth, concurrency)).errors;
+      const row = rssRow(`peak RSS through the same runs, ${what}`, peakRssMiB(replay.pid as number), baselineMiB, false);
+      rows.push({ ...row, pass: errors === 0 });
+      replay.kill('SIGTERM');
+    }
   } finally {
     ours?.kill('SIGTERM');
     baseline?.kill('SIGTERM');
-    tuned?.kill('SIGTERM');
+    for (const other of others) other.kill('SIGTERM');
     await management('DELETE', `/vhosts/${encoded}`);
   }
   await report('HTTP transport', rows);

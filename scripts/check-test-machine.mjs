@@ -25,6 +25,8 @@ const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const needs = [
   // The test setup starts a local broker that is installed but stopped.
   ['RabbitMQ', 'rabbitmq-server', (await brokerAnswers(host, port)) || onPath('rabbitmq-server')],
+  // Started by the test setup when installed but stopped, like the broker.
+  ['Redis', 'redis-server', (await brokerAnswers('127.0.0.1', 6379)) || onPath('redis-server')],
   ['nginx', 'nginx-light', onPath('nginx')],
   ['HAProxy', 'haproxy', onPath('haproxy')],
   ['openssl', 'openssl', onPath('openssl')],

@@ -2,6 +2,7 @@
  * The layers of the code, as an ESLint rule: each layer imports only from the layers below it.
  *
  *   server:   config ← logging ← telemetry ← broker ← tools ← mcp ← transports ← cli, index
+ *             (fleet, the state instances share through Redis, sits on logging, under mcp)
  *   electron: shared ← core (which may use the server's config, logging, telemetry and broker)
  *             ← shell, stdio-entry ← main, preload
  *   renderer: only electron/shared
@@ -24,11 +25,12 @@ const LAYERS = {
   'server/logging': ['server/config'],
   'server/telemetry': ['server/config', 'server/logging'],
   'server/broker': ['server/config', 'server/logging', 'server/telemetry'],
+  'server/fleet': ['server/config', 'server/logging'],
   'server/tools': [...SERVER_BELOW_TOOLS],
-  'server/mcp': [...SERVER_BELOW_TOOLS, 'server/tools'],
-  'server/transports': [...SERVER_BELOW_TOOLS, 'server/tools', 'server/mcp'],
-  'server/cli.ts': [...SERVER_BELOW_TOOLS, 'server/tools', 'server/mcp', 'server/transports'],
-  'server/index.ts': [...SERVER_BELOW_TOOLS, 'server/tools', 'server/mcp', 'server/transports'],
+  'server/mcp': [...SERVER_BELOW_TOOLS, 'server/fleet', 'server/tools'],
+  'server/transports': [...SERVER_BELOW_TOOLS, 'server/fleet', 'server/tools', 'server/mcp'],
+  'server/cli.ts': [...SERVER_BELOW_TOOLS, 'server/fleet', 'server/tools', 'server/mcp', 'server/transports'],
+  'server/index.ts': [...SERVER_BELOW_TOOLS, 'server/fleet', 'server/tools', 'server/mcp', 'server/transports'],
   'electron/shared': [],
   'electron/core': ['electron/shared', ...SERVER_BELOW_TOOLS],
   // The entry's own tools (list_brokers, switch_broker) are defined like the server's.

@@ -20,7 +20,7 @@ wait_for_port() { # host port seconds
 
 log "Debian packages"
 missing=()
-for tool in rabbitmq-server:rabbitmq-server nginx:nginx-light haproxy:haproxy openssl:openssl script:bsdutils; do
+for tool in rabbitmq-server:rabbitmq-server redis-server:redis-server nginx:nginx-light haproxy:haproxy openssl:openssl script:bsdutils; do
   PATH="$PATH:/usr/sbin:/sbin" command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool##*:}")
 done
 if [[ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]]; then
@@ -49,6 +49,14 @@ as_root rabbitmqctl await_startup --timeout 120 >/dev/null 2>&1 || true
 as_root rabbitmq-plugins enable rabbitmq_management rabbitmq_shovel rabbitmq_shovel_management \
   rabbitmq_federation rabbitmq_federation_management
 wait_for_port 127.0.0.1 15672 120
+
+log "Redis (the fleet's shared state: MCP_REDIS_URL)"
+# Loopback only, nothing saved to disk; tests use keys of their own and never flush.
+if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
+  as_root service redis-server stop >/dev/null 2>&1 || true
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save ""
+fi
+wait_for_port 127.0.0.1 6379 30
 
 log "RabbitMQ 4.0 and 4.3 (Debian trixie and forky, in a chroot)"
 command -v debootstrap >/dev/null 2>&1 || {

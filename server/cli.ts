@@ -7,10 +7,12 @@ import { ManagementClient } from './broker/management-client.js';
 import { wallSummary } from './broker/own-permissions.js';
 import { CREATE_USER, type CreateUserOptions, createUserHelp, parseCreateUser } from './config/create-user-options.js';
 import { helpText } from './config/help-text.js';
+import { applyHeapPolicy } from './config/heap-policy.js';
 import { ConfigError, type ServerConfig, loadConfig } from './config/load-config.js';
 import { DailyLogFile } from './logging/daily-log-file.js';
 import { type Logger, createLogger } from './logging/logger.js';
 import { createScrubber } from './logging/secret-scrubber.js';
+import { redisSecrets } from './fleet/shared-state.js';
 import { approvalOf } from './mcp/app-approval.js';
 import { explainBrokerError } from './mcp/broker-advice.js';
 import { confirmRounds } from './mcp/confirm-rounds.js';
@@ -218,12 +220,20 @@ async function main(): Promise<void> {
     return;
   }
   const { config } = command;
-  const scrub = createScrubber([config.amqp.password, ...config.http.authTokens, config.requestStateKey], [config.amqp.user]);
+  const heapFlags = applyHeapPolicy();
+  const scrub = createScrubber(
+    [config.amqp.password, ...config.http.authTokens, config.requestStateKey, ...redisSecrets(config.redisUrl)],
+    [config.amqp.user],
+  );
   const logger = createLogger({ level: config.logLevel, scrub, file: openLogFile(config) });
   process.on('uncaughtException', (error) => {
     logger.fatal({ err: error }, 'uncaught exception');
     process.exit(1);
   });
+  logger.debug(
+    { v8Flags: heapFlags },
+    heapFlags.length > 0 ? 'heap policy set (node flags of the same names override it)' : 'heap left to the node flags given',
+  );
   const telemetry = await startTelemetry(config.telemetry, logger);
   const broker = createBroker(config, logger, telemetry);
   logBrokerWall(broker, logger);

@@ -9,6 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createBroker } from './broker/broker.js';
+import { openSharedState, redisSecrets } from './fleet/shared-state.js';
 import { approvalOf } from './mcp/app-approval.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import type { HealthReport } from './transports/http/health-report.js';
@@ -42,11 +43,15 @@ export async function createRabbitMqMcp(options: RabbitMqMcpOptions = {}): Promi
   const command = loadConfig(options.args ?? [], options.env ?? process.env);
   if (command.kind !== 'run') throw new ConfigError('--help and --version have no meaning when mounting the server');
   const { config } = command;
-  const scrub = createScrubber([config.amqp.password, ...config.http.authTokens, config.requestStateKey], [config.amqp.user]);
+  const scrub = createScrubber(
+    [config.amqp.password, ...config.http.authTokens, config.requestStateKey, ...redisSecrets(config.redisUrl)],
+    [config.amqp.user],
+  );
   const logger = createLogger({ level: config.logLevel, scrub });
   const telemetry = await startTelemetry(config.telemetry, logger);
   const broker = createBroker(config, logger, telemetry);
   broker.amqp.start();
+  const shared = await openSharedState(config.redisUrl, logger);
   const handler = createMcpHttpHandler({
     http: config.http,
     safety: config.safety,
@@ -59,6 +64,7 @@ export async function createRabbitMqMcp(options: RabbitMqMcpOptions = {}): Promi
     basePath: options.basePath ?? '',
     approval: approvalOf(config),
     requestStateKey: config.requestStateKey,
+    shared,
   });
   return {
     handler,
@@ -67,6 +73,7 @@ export async function createRabbitMqMcp(options: RabbitMqMcpOptions = {}): Promi
       handler.drain();
       await Promise.race([handler.idle(), new Promise((resolve) => setTimeout(resolve, 8000).unref())]);
       await telemetry.shutdown();
+      await shared?.close();
       await broker.close();
     },
   };

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { heapFlagsToSet, nodeFlagsOf } from '../server/config/heap-policy.js';
 import { ConfigError, loadConfig } from '../server/config/load-config.js';
 import { settings } from '../server/config/settings.js';
 import { DEFAULT_TOOL_GROUPS, TOOL_GROUPS } from '../server/config/tool-groups.js';
@@ -242,5 +243,21 @@ describe('the command line', () => {
     for (const setting of Object.values(settings)) expect(help.stdout).toContain(`[${setting.env}]`);
     const version = spawnSync(process.execPath, [SERVER_BIN, '--version'], { encoding: 'utf8' });
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+describe('the heap policy', () => {
+  it('sets both generations when node was given no heap flag', () => {
+    expect(heapFlagsToSet(nodeFlagsOf(['--enable-source-maps'], undefined))).toEqual([
+      '--semi-space-growth-factor=1',
+      '--heap-growing-percent=100',
+    ]);
+  });
+
+  it("leaves a generation to the operator's flag, however it is spelt and wherever it is given", () => {
+    expect(heapFlagsToSet(nodeFlagsOf(['--max-semi-space-size=4'], undefined))).toEqual(['--heap-growing-percent=100']);
+    expect(heapFlagsToSet(nodeFlagsOf([], '--inspect  --min_semi_space_size=2'))).toEqual(['--heap-growing-percent=100']);
+    expect(heapFlagsToSet(nodeFlagsOf(['--heap_growing_percent', '50'], undefined))).toEqual(['--semi-space-growth-factor=1']);
+    expect(heapFlagsToSet(nodeFlagsOf(['--semi-space-growth-factor=2', '--heap-growing-percent=0'], ''))).toEqual([]);
   });
 });

@@ -11,10 +11,11 @@ import {
 } from '@modelcontextprotocol/client';
 import { createRequestStateCodec } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin } from './support/broker-admin.js';
+import { admin, eventually } from './support/broker-admin.js';
 import { useTestVhost } from './support/broker-fixture.js';
 import { type HttpProcess, freePort, startHttpProcess } from './support/http-process.js';
 import { startNginx } from './support/nginx.js';
+import { TcpProxy } from './support/tcp-proxy.js';
 
 /**
  * A 2026-07-28 client confirms a destructive call in the call's own rounds: the server answers
@@ -207,6 +208,19 @@ describe('three instances behind nginx, round robin: the answer lands on another
     return `http://127.0.0.1:${lbPort}/mcp`;
   }
 
+  const redisConnected = async (instance: HttpProcess) =>
+    ((await (await fetch(`http://127.0.0.1:${instance.port}/mcp/health`)).json()) as { redis_connected?: boolean }).redis_connected ===
+    true;
+  const publishTo = (name: string) =>
+    admin('POST', `/exchanges/${encodeURIComponent(vhost.name)}/amq.default/publish`, {
+      routing_key: name,
+      payload: 'x',
+      payload_encoding: 'string',
+      properties: {},
+    });
+  const readyIn = async (name: string) =>
+    eventually(async () => (await admin<{ messages_ready?: number }>('GET', queue(name))).messages_ready, `the ready count of ${name}`);
+
   const toolCalls = (instance: HttpProcess) =>
     instance
       .stderr()
@@ -231,6 +245,89 @@ describe('three instances behind nginx, round robin: the answer lands on another
       for (const instance of instances) expect(toolCalls(instance)).toBeGreaterThanOrEqual(30);
     } finally {
       await client.close();
+    }
+  });
+
+  it('with Redis shared (MCP_REDIS_URL), a used state is refused on every instance, not only the one that used it', async () => {
+    const url = await fleet({ MCP_REQUEST_STATE_KEY: KEY, MCP_REDIS_URL: 'redis://127.0.0.1:6379' });
+    await eventually(
+      async () => ((await Promise.all(instances.map(redisConnected))).every(Boolean) ? true : undefined),
+      'every instance connected to Redis',
+    );
+    await admin('PUT', queue('fleet-replay'), { durable: true });
+    const { client } = await modernClient(url, 'accept', true);
+    const args = { name: 'fleet-replay' };
+    try {
+      await publishTo('fleet-replay');
+      const asked = (await round(client, args)) as InputRequiredResult;
+      const state = asked.requestState as string;
+      const done = (await round(client, args, { inputResponses: ACCEPT, requestState: state })) as CallToolResult;
+      expect(textOf(done)).toMatch(/^Purged 1 message from queue 'fleet-replay'/);
+      await publishTo('fleet-replay');
+      // Round robin: the three replays reach the three instances, the one that purged among them.
+      const before = instances.map(toolCalls);
+      for (let replay = 0; replay < 3; replay++) {
+        const again = (await round(client, args, { inputResponses: ACCEPT, requestState: state })) as CallToolResult;
+        expect(textOf(again)).toMatch(/^Not done: that confirmation was used already/);
+      }
+      const served = () => instances.map((instance, index) => toolCalls(instance) - (before[index] as number));
+      // Each instance logs its request once answered; the log can trail the answer by a moment.
+      await eventually(
+        async () => (served().every((count) => count >= 1) ? true : undefined),
+        'a replay logged by every instance',
+        5_000,
+        50,
+      );
+      expect(served()).toEqual([1, 1, 1]);
+      expect(await readyIn('fleet-replay')).toBe(1);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('while Redis is unreachable a confirmation is refused at once, saying why; it works again when Redis is back', async () => {
+    const proxy = new TcpProxy('127.0.0.1', 6379);
+    const port = await proxy.start();
+    try {
+      const url = await fleet({ MCP_REQUEST_STATE_KEY: KEY, MCP_REDIS_URL: `redis://127.0.0.1:${port}` });
+      await eventually(
+        async () => ((await Promise.all(instances.map(redisConnected))).every(Boolean) ? true : undefined),
+        'every instance connected to Redis',
+      );
+      await admin('PUT', queue('fleet-outage'), { durable: true });
+      await publishTo('fleet-outage');
+      const { client } = await modernClient(url, 'accept', true);
+      const args = { name: 'fleet-outage' };
+      try {
+        const asked = (await round(client, args)) as InputRequiredResult;
+        await proxy.cut();
+        await eventually(
+          async () => ((await Promise.all(instances.map(redisConnected))).every((up) => !up) ? true : undefined),
+          'every instance seeing Redis gone',
+        );
+        const refused = (await round(client, args, { inputResponses: ACCEPT, requestState: asked.requestState })) as CallToolResult;
+        expect(textOf(refused)).toMatch(
+          new RegExp(
+            `^Not done: Redis at redis://127\\.0\\.0\\.1:${port}/? is not reachable, so this server cannot tell whether that confirmation was used`,
+          ),
+        );
+        expect(await readyIn('fleet-outage')).toBe(1);
+        // Health stays 200 (reads need no Redis) and says Redis is down.
+        const health = await fetch(`http://127.0.0.1:${(instances[0] as HttpProcess).port}/mcp/health`);
+        expect(health.status).toBe(200);
+
+        await proxy.restore();
+        await eventually(
+          async () => ((await Promise.all(instances.map(redisConnected))).every(Boolean) ? true : undefined),
+          'every instance reconnected to Redis by itself',
+        );
+        const done = (await round(client, args, { inputResponses: ACCEPT, requestState: asked.requestState })) as CallToolResult;
+        expect(textOf(done)).toMatch(/^Purged 1 message from queue 'fleet-outage'/);
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await proxy.cut();
     }
   });
 

@@ -145,6 +145,29 @@ describe('the HTTP server process', () => {
     }
   });
 
+  it('sets its heap policy at start, and leaves a generation the operator tuned with a node flag to the operator', async () => {
+    const policyOf = async (env: Record<string, string>) => {
+      const server = await startHttpProcess({ LOG_LEVEL: 'debug', ...env });
+      try {
+        const line = await eventually(
+          async () =>
+            server
+              .stderr()
+              .split('\n')
+              .find((text) => text.includes('"v8Flags"')),
+          'the heap policy in the debug log',
+          10_000,
+          50,
+        );
+        return (JSON.parse(line) as { v8Flags: string[] }).v8Flags;
+      } finally {
+        await server.stop();
+      }
+    };
+    expect(await policyOf({})).toEqual(['--semi-space-growth-factor=1', '--heap-growing-percent=100']);
+    expect(await policyOf({ NODE_OPTIONS: '--max_semi_space_size=8' })).toEqual(['--heap-growing-percent=100']);
+  });
+
   it('logs one JSON line per request and per tool call to stderr and LOG_DIR, with no secret in them', async () => {
     const user = uniqueName('mcp-log-user');
     const password = `Log-Pw-${Math.random().toString(36).slice(2)}-${Date.now()}`;

@@ -63,6 +63,8 @@ export interface ServerConfig {
   outputSchemas: boolean;
   /** MCP_REQUEST_STATE_KEY: signs a 2026 client's confirmation rounds; undefined for a random key per process. */
   requestStateKey?: string;
+  /** MCP_REDIS_URL: the state instances share; undefined when each is on its own. */
+  redisUrl?: string;
   /** MCP_APP_APPROVAL: which calls wait for a person in the desktop app that runs this server. */
   appApproval: ApprovalPolicy;
   /** --vhosts and --queues patterns; empty means everything. */
@@ -274,6 +276,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, opti
       outputSchemas: v.outputSchemas,
       appApproval: v.appApproval,
       requestStateKey: v.requestStateKey,
+      redisUrl: v.redisUrl,
       scope: { vhosts: v.vhosts, queues: v.queues },
     },
   };

@@ -135,6 +135,23 @@ export const url: Parser<string> = (raw) => {
   throw new InvalidValue('expected an http:// or https:// URL');
 };
 
+/** A Redis server as node-redis takes it: redis:// or rediss:// (TLS), optional user:password@, host, port, /db. */
+export const redisUrl: Parser<string> = (raw) => {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw.trim());
+  } catch {
+    throw new InvalidValue('expected a URL such as redis://127.0.0.1:6379 (rediss:// for TLS)');
+  }
+  if (!['redis:', 'rediss:'].includes(parsed.protocol) || parsed.hostname === '') {
+    throw new InvalidValue('expected a URL such as redis://127.0.0.1:6379 (rediss:// for TLS)');
+  }
+  if (!/^\/?(\d+)?$/.test(parsed.pathname) || parsed.search || parsed.hash) {
+    throw new InvalidValue('expected nothing after the host but a database number (redis://host:6379/0)');
+  }
+  return raw.trim();
+};
+
 export const hostname: Parser<string> = (raw) => {
   const trimmed = raw.trim();
   if (trimmed === '' || /[\s/@]/.test(trimmed)) {

@@ -79,6 +79,14 @@ export const settings = {
     secret: true,
     help: 'Signs the state a 2026-07-28 client carries between the rounds of a confirmation; give every instance behind a load balancer the same one. Environment only.',
   }),
+  redisUrl: setting({
+    section: 'HTTP transport',
+    env: 'MCP_REDIS_URL',
+    flag: 'redis-url',
+    parse: parse.redisUrl,
+    defaultText: 'none (each instance on its own)',
+    help: 'Redis that instances behind a load balancer share (redis://host:6379, rediss:// for TLS): a confirmation used on one is refused on every other. Put a password in the environment, not the flag.',
+  }),
   corsOrigins: setting({
     section: 'HTTP transport',
     env: 'MCP_CORS_ORIGINS',

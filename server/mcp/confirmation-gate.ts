@@ -3,6 +3,7 @@ import type { AnyTool, ToolAnnotations } from '../tools/tool.js';
 import type { ApprovalOutcome, ApprovalPolicy, Approver } from './app-approval.js';
 import { type InputRequiredResult, inputRequired } from '@modelcontextprotocol/server';
 import { type YesBox, yesNoSchema } from './ask-yes-no.js';
+import { SharedStateUnavailable } from '../fleet/shared-state.js';
 import type { ConfirmRound } from './confirm-rounds.js';
 import { type ConfirmationHandles, type Previewed, canonicalArguments, withinPreview } from './confirmations.js';
 
@@ -19,7 +20,7 @@ export interface Rounds {
   /** The user's answer this round carries, if any. */
   answer(): ElicitAnswer | undefined;
   mint(round: ConfirmRound): Promise<string>;
-  use(nonce: string): boolean;
+  use(nonce: string): Promise<boolean>;
   newNonce(): string;
 }
 
@@ -164,15 +165,7 @@ export class CallGate {
       if (state.tool !== now.tool || state.args !== now.args) changed = 'The answer was for another call. ';
       else if (state.broker !== now.broker) changed = `The answer was given for ${state.broker}; this call reaches ${now.broker}. `;
       else if (!withinPreview(state.preview, now.preview)) changed = `The broker changed since the user was asked (${state.preview}). `;
-      else if (!rounds.use(state.nonce))
-        return `Not done: that confirmation was used already; each confirms one call (${now.preview}). Nothing was changed.`;
-      else if (answer === 'accept') {
-        this.decided = `Confirmed by the user in ${this.setup.client()}.`;
-        return undefined;
-      } else if (typeof answer === 'object')
-        return `Not done: the client could not ask its user to confirm (${answer.failed}): ${now.preview}. Nothing was changed.`;
-      else
-        return `Not done: the user ${answer === 'cancel' ? 'dismissed' : 'declined'} the confirmation (${now.preview}). Nothing was changed.`;
+      else return this.#answered(rounds, state.nonce, answer, now.preview);
     }
     const requestState = await rounds.mint({ ...now, nonce: rounds.newNonce() });
     throw new InputNeeded(
@@ -186,6 +179,25 @@ export class CallGate {
         requestState,
       }),
     );
+  }
+
+  /** The user's answer to a round that still fits the call, once: a used state confirms nothing. */
+  async #answered(rounds: Rounds, nonce: string, answer: ElicitAnswer, preview: string): Promise<string | undefined> {
+    let first: boolean;
+    try {
+      first = await rounds.use(nonce);
+    } catch (error) {
+      if (!(error instanceof SharedStateUnavailable)) throw error;
+      return `Not done: ${error.message}, so this server cannot tell whether that confirmation was used on another instance (${preview}). Nothing was changed; confirm again once Redis is back.`;
+    }
+    if (!first) return `Not done: that confirmation was used already; each confirms one call (${preview}). Nothing was changed.`;
+    if (answer === 'accept') {
+      this.decided = `Confirmed by the user in ${this.setup.client()}.`;
+      return undefined;
+    }
+    if (typeof answer === 'object')
+      return `Not done: the client could not ask its user to confirm (${answer.failed}): ${preview}. Nothing was changed.`;
+    return `Not done: the user ${answer === 'cancel' ? 'dismissed' : 'declined'} the confirmation (${preview}). Nothing was changed.`;
   }
 
   async #askClient(preview: string, signal: AbortSignal): Promise<string | undefined> {

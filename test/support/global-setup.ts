@@ -112,12 +112,24 @@ async function managementUp(target: Target): Promise<void> {
   }
 }
 
+/** The machine's Redis on 6379 (the fleet tests' MCP_REDIS_URL): started when installed but down. */
+async function machineRedis(): Promise<void> {
+  if (await portOpen(6379, '127.0.0.1')) return;
+  await tryCommand('redis-server', ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', '6379', '--save', '']);
+  if (!(await waitForPort(6379, 15))) {
+    throw new Error(
+      'Redis is not reachable at 127.0.0.1:6379: install redis-server (.ci/run does) or start it: redis-server --daemonize yes',
+    );
+  }
+}
+
 /**
  * Makes sure the broker of this project is up (vitest runs it once per project, with the project):
  * fails with instructions instead of letting every test time out.
  */
 export default async function setup(project?: TestProject): Promise<void> {
   const target = targetOf(project);
+  await machineRedis();
   if (target.node) await chrootBroker(target, target.node);
   else await machineBroker(target);
 }

@@ -10,6 +10,8 @@ export interface HealthReport {
   status: 'healthy' | 'unhealthy' | 'shutting_down';
   amqp_connected: boolean;
   http_connected: boolean;
+  /** Only where MCP_REDIS_URL is set. Not part of status: without Redis only confirmations stop. */
+  redis_connected?: boolean;
   amqp_problem?: ConnectionProblem;
   http_problem?: ConnectionProblem;
   timestamp: string;

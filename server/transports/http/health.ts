@@ -1,6 +1,7 @@
 import type { Broker } from '../../broker/broker.js';
 import { apiPath } from '../../broker/management-client.js';
 import { BrokerError, type ConnectionProblem, connectionProblem } from '../../broker/broker-errors.js';
+import type { SharedState } from '../../fleet/shared-state.js';
 import type { HealthReport } from './health-report.js';
 
 export type { HealthReport };
@@ -18,9 +19,11 @@ export class HealthProbe {
   #managementUp: { at: number; value: boolean; problem?: ConnectionProblem } | null = null;
   #probe: Promise<{ value: boolean; problem?: ConnectionProblem }> | null = null;
   #shuttingDown = false;
+  #shared: SharedState | undefined;
 
-  constructor(broker: Broker, options: { timeoutMs?: number; cacheMs?: number } = {}) {
+  constructor(broker: Broker, options: { timeoutMs?: number; cacheMs?: number; shared?: SharedState } = {}) {
     this.#broker = broker;
+    this.#shared = options.shared;
     this.#timeoutMs = options.timeoutMs ?? 1500;
     this.#cacheMs = options.cacheMs ?? 1000;
   }
@@ -38,6 +41,7 @@ export class HealthProbe {
       status: this.#shuttingDown ? 'shutting_down' : amqp && http.value ? 'healthy' : 'unhealthy',
       amqp_connected: amqp,
       http_connected: http.value,
+      ...(this.#shared ? { redis_connected: this.#shared.connected() } : {}),
       ...(amqpWhy ? { amqp_problem: amqpWhy } : {}),
       ...(http.problem ? { http_problem: http.problem } : {}),
       timestamp: new Date().toISOString(),

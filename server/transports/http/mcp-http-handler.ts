@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { NodeStreamableHTTPServerTransport, toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
+import { NodeStreamableHTTPServerTransport, toNodeHandler } from '@modelcontextprotocol/node';
 import { type AuthInfo, createMcpHandler, isLegacyRequest } from '@modelcontextprotocol/server';
 import type { Broker } from '../../broker/broker.js';
 import { type HttpTransportConfig, type SafetyLevel, isLoopback } from '../../config/load-config.js';
@@ -9,6 +9,7 @@ import type { Scrubber } from '../../logging/secret-scrubber.js';
 import { confirmRounds } from '../../mcp/confirm-rounds.js';
 import { ConfirmationHandles } from '../../mcp/confirmations.js';
 import { type ServerDependencies, createServer } from '../../mcp/create-server.js';
+import type { SharedState } from '../../fleet/shared-state.js';
 import type { Telemetry } from '../../telemetry/telemetry.js';
 import { clientAddress, tokenClient, trustedProxies } from './client-identity.js';
 import { HealthProbe } from './health.js';
@@ -31,6 +32,8 @@ export interface McpHttpHandlerOptions {
   approval?: ServerDependencies['approval'];
   /** MCP_REQUEST_STATE_KEY: every instance given the same key finishes another's confirmation rounds. */
   requestStateKey?: string;
+  /** The fleet's shared store (MCP_REDIS_URL): a confirmation used on one instance is refused on all. */
+  shared?: SharedState;
 }
 
 /** A Node `http` request listener that is also Express middleware (`next` for other paths). */
@@ -69,6 +72,21 @@ function wantsProgress(body: unknown): boolean {
 type CallerInfo = AuthInfo & { extra: { caller: string } };
 
 class BodyTooLarge extends Error {}
+
+/**
+ * The request's method, URL and headers as a web Request without its body, for the SDK to tell
+ * the protocol generations apart: the body is already parsed and passed beside it (serialising it
+ * again into a Request cost 6 of the 118 KB a tools/list request allocated).
+ */
+function headersOnly(request: IncomingMessage): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined || name.startsWith(':')) continue;
+    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
+    else headers.set(name, value);
+  }
+  return new Request(`http://${request.headers.host ?? 'localhost'}${request.url ?? '/'}`, { method: request.method, headers });
+}
 
 function readBody(request: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -134,7 +152,12 @@ export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHan
   const { http, broker, logger, scrub, telemetry, approval } = options;
   // One store for every request: a dry run and its confirmation arrive as two requests.
   const handles = new ConfirmationHandles();
-  const rounds = confirmRounds(options.requestStateKey);
+  const rounds = confirmRounds(options.requestStateKey, options.shared);
+  if (options.requestStateKey !== undefined && options.shared === undefined) {
+    logger.warn(
+      `${settings.requestStateKey.env} is set for a fleet, ${settings.redisUrl.env} is not: a 2026 client's confirmation is refused a second time only on the instance that used it; set ${settings.redisUrl.env} so every instance refuses it`,
+    );
+  }
   /**
    * The MCP exchange itself, for both protocol generations, each request by a fresh server
    * (cheap: the tool surface is computed once): a 2026-07-28 request (its _meta envelope) through
@@ -172,7 +195,7 @@ export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHan
     maxRequestBodySize: http.maxBodyBytes,
     onerror: (error) => logger.error({ err: error }, 'MCP request failed'),
   });
-  const health = new HealthProbe(broker);
+  const health = new HealthProbe(broker, { shared: options.shared });
   const limiter = new RateLimiter(http.rateLimitRpm);
   const proxies = trustedProxies(http.trustedProxies);
   const mcpPaths = new Set(options.basePath === '' ? ['', '/'] : [options.basePath, `${options.basePath}/`]);
@@ -321,7 +344,7 @@ export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHan
     });
     // Who the caller is reaches the server built for this request as its (already checked) auth info.
     const caller: CallerInfo = { token: 'checked', clientId: client, scopes: [], extra: { caller: callerOf(request, client) } };
-    if (await isLegacyRequest(await toWebRequest(request, body), body)) return serveLegacy(request, response, body, caller);
+    if (await isLegacyRequest(headersOnly(request), body)) return serveLegacy(request, response, body, caller);
     (request as IncomingMessage & { auth?: CallerInfo }).auth = caller;
     await serveMcpRequest(request, response, body);
   }

@@ -6,6 +6,7 @@ import type { Broker } from '../../broker/broker.js';
 import { type ServerConfig, isLoopback } from '../../config/load-config.js';
 import type { Logger } from '../../logging/logger.js';
 import type { Scrubber } from '../../logging/secret-scrubber.js';
+import { openSharedState } from '../../fleet/shared-state.js';
 import type { Telemetry } from '../../telemetry/telemetry.js';
 import { createMcpHttpHandler } from './mcp-http-handler.js';
 import type { ServerDependencies } from '../../mcp/create-server.js';
@@ -30,6 +31,7 @@ export async function serveHttp(
 ): Promise<RunningHttpServer> {
   const { http } = config;
   const { logger } = dependencies;
+  const shared = await openSharedState(config.redisUrl, logger);
   const handler = createMcpHttpHandler({
     ...dependencies,
     http,
@@ -37,6 +39,7 @@ export async function serveHttp(
     groups: config.tools,
     outputSchemas: config.outputSchemas,
     requestStateKey: config.requestStateKey,
+    shared,
     basePath: '/mcp',
   });
   const server: Server = http.tls
@@ -79,6 +82,7 @@ export async function serveHttp(
         await Promise.race([new Promise((resolve) => server.close(resolve)), sleep(1000)]);
         server.closeAllConnections();
         await dependencies.telemetry.shutdown();
+        await shared?.close();
         await dependencies.broker.close();
       })();
       return closing;
