@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 
@@ -44,20 +44,25 @@ export function clientAddress(request: IncomingMessage, proxies: BlockList): str
 }
 
 function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
+  return hash('sha256', value, 'buffer');
 }
 
 /**
- * Checks a bearer token in constant time against every accepted token and returns which one it
- * was ("token#1"), never the token itself; null when missing or wrong.
+ * Checks a bearer token in constant time against every accepted token (their digests taken
+ * once) and says which one it was ("token#1"), never the token itself; null when missing or wrong.
  */
-export function tokenClient(authorization: string | undefined, tokens: readonly string[]): { client: string | null; presented: boolean } {
-  const match = /^Bearer\s+(.+)$/i.exec(authorization ?? '');
-  if (!match) return { client: null, presented: false };
-  const presented = digest((match[1] as string).trim());
-  let found: string | null = null;
-  tokens.forEach((token, index) => {
-    if (timingSafeEqual(presented, digest(token)) && found === null) found = `token#${index + 1}`;
-  });
-  return { client: found, presented: true };
+export function tokenChecker(
+  tokens: readonly string[],
+): (authorization: string | undefined) => { client: string | null; presented: boolean } {
+  const accepted = tokens.map(digest);
+  return (authorization) => {
+    const match = /^Bearer\s+(.+)$/i.exec(authorization ?? '');
+    if (!match) return { client: null, presented: false };
+    const presented = digest((match[1] as string).trim());
+    let found: string | null = null;
+    accepted.forEach((token, index) => {
+      if (timingSafeEqual(presented, token) && found === null) found = `token#${index + 1}`;
+    });
+    return { client: found, presented: true };
+  };
 }
