@@ -246,6 +246,20 @@ describe('the command line', () => {
   });
 });
 
+describe('exposure', () => {
+  it('refuses an HTTP server beyond loopback without a token, unless told something in front authenticates', () => {
+    expect(failure(['--transport', 'http', '--host', '0.0.0.0'])).toMatch(
+      /^MCP_HTTP_HOST \(--host\) 0\.0\.0\.0 is reachable from other machines and MCP_AUTH_TOKEN is not set: .*openssl rand -hex 32.*MCP_ALLOW_UNAUTHENTICATED \(--allow-unauthenticated\)/,
+    );
+    expect(run(['--transport', 'http', '--host', '0.0.0.0', '--allow-unauthenticated']).http.host).toBe('0.0.0.0');
+    expect(run(['--transport', 'http', '--host', '::'], { MCP_AUTH_TOKEN: 'a-token-of-sixteen-or-more' }).http.host).toBe('::');
+    for (const host of ['127.0.0.1', '127.8.9.1', 'localhost', '::1'])
+      expect(run(['--transport', 'http', '--host', host]).http.host).toBe(host);
+    // Over stdio the HTTP address is not used.
+    expect(run(['--host', '0.0.0.0']).http.host).toBe('0.0.0.0');
+  });
+});
+
 describe('the heap policy', () => {
   it('sets both generations when node was given no heap flag', () => {
     expect(heapFlagsToSet(nodeFlagsOf(['--enable-source-maps'], undefined))).toEqual([

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { RSS_BUDGET_MB } from '../bench/budgets.js';
 import { settings } from '../server/config/settings.js';
 
 const knownVariables = new Set(Object.values(settings).map((setting) => setting.env));
@@ -10,6 +11,11 @@ function manifest(file: string): Record<string, any> {
 }
 
 describe('deployment files', () => {
+  it('names the image with a registry the operator replaces', () => {
+    const container = manifest('deployment.yaml').spec.template.spec.containers[0];
+    expect(container.image).toMatch(/^registry\.example\.com\/rabbitmq-mcp-server:\d+\.\d+\.\d+$/);
+  });
+
   it('the Kubernetes Deployment probes /mcp/health on the port the server listens on, with settings that exist', () => {
     const deployment = manifest('deployment.yaml');
     const container = deployment.spec.template.spec.containers[0];
@@ -33,6 +39,10 @@ describe('deployment files', () => {
       ['cpu', 70],
       ['memory', 75],
     ]);
+    // The memory target sits above the peak RSS the benchmark allows under 32 clients.
+    const request = manifest('deployment.yaml').spec.template.spec.containers[0].resources.requests.memory as string;
+    const targetMiB = (Number(/^(\d+)Mi$/.exec(request)?.[1]) * 75) / 100;
+    expect(targetMiB * 1024 * 1024).toBeGreaterThan(RSS_BUDGET_MB * 1e6);
     const service = manifest('service.yaml');
     expect(service.spec.selector).toEqual(manifest('deployment.yaml').spec.selector.matchLabels);
     for (const file of ['deployment.yaml', 'service.yaml', 'hpa.yaml', 'secret.example.yaml']) {

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { type Agent, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -9,6 +9,8 @@ import { connectRaw } from './support/raw-amqp.js';
 import { admin, createTestVhost, eventually, uniqueName } from './support/broker-admin.js';
 import { INITIALIZE, rpc } from './support/http-harness.js';
 import { startHttpProcess } from './support/http-process.js';
+import { SERVER_BIN, SERVER_NODE, ensureBuilt } from './support/built-server.js';
+import { brokerEnv } from './support/mcp-harness.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'mcp-http-process-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -85,8 +87,22 @@ describe('the HTTP server process', () => {
     }
   });
 
-  it('warns loudly when exposed on all interfaces without a token', async () => {
-    const server = await startHttpProcess({}, ['--host', '0.0.0.0']);
+  it('refuses to listen beyond loopback without a token, saying what to set', async () => {
+    await ensureBuilt();
+    for (const host of ['0.0.0.0', '::', '192.168.1.10']) {
+      const run = spawnSync(SERVER_NODE, [SERVER_BIN, '--transport', 'http', '--host', host, '--port', '8999'], {
+        env: { PATH: process.env.PATH ?? '', ...brokerEnv({ LOG_LEVEL: 'info' }) },
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      expect(run.status, run.stderr).toBe(2);
+      expect(run.stderr).toContain(`MCP_HTTP_HOST (--host) ${host} is reachable from other machines and MCP_AUTH_TOKEN is not set`);
+      expect(run.stderr).toContain('MCP_ALLOW_UNAUTHENTICATED (--allow-unauthenticated)');
+    }
+  });
+
+  it('warns loudly when allowed to listen on all interfaces without a token', async () => {
+    const server = await startHttpProcess({}, ['--host', '0.0.0.0', '--allow-unauthenticated']);
     try {
       await eventually(async () => (server.stderr().includes('WARNING') ? true : undefined), 'the warning');
       expect(server.stderr()).toContain('WARNING: listening on 0.0.0.0 without MCP_AUTH_TOKEN');

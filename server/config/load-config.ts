@@ -198,6 +198,11 @@ function httpTransport(v: SettingValues): HttpTransportConfig {
     );
   }
   const host = v.listenHost;
+  if (v.transport === 'http' && !isLoopback(host) && v.authToken.length === 0 && !v.allowUnauthenticated) {
+    throw new ConfigError(
+      `${named('listenHost')} ${host} is reachable from other machines and ${named('authToken')} is not set: anyone who can reach the port would use the broker through this server. Set ${named('authToken')} (generate one with: openssl rand -hex 32), listen on 127.0.0.1, or set ${named('allowUnauthenticated')} if a proxy in front authenticates every request`,
+    );
+  }
   const allowedHosts = v.allowedHosts ?? (isLoopback(host) ? [...new Set([...LOOPBACK_NAMES, host])] : null);
   return {
     host,

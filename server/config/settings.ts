@@ -79,6 +79,16 @@ export const settings = {
     secret: true,
     help: 'Signs the state a 2026-07-28 client carries between the rounds of a confirmation; give every instance behind a load balancer the same one. Environment only.',
   }),
+  allowUnauthenticated: setting({
+    section: 'HTTP transport',
+    env: 'MCP_ALLOW_UNAUTHENTICATED',
+    flag: 'allow-unauthenticated',
+    switch: true,
+    parse: parse.boolean,
+    default: false,
+    defaultText: 'false',
+    help: 'Serve HTTP on an address other than loopback without MCP_AUTH_TOKEN (only when something in front authenticates every request); without it such a server refuses to start.',
+  }),
   redisUrl: setting({
     section: 'HTTP transport',
     env: 'MCP_REDIS_URL',
