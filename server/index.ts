@@ -9,6 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createBroker } from './broker/broker.js';
+import { settings } from './config/settings.js';
 import { openSharedState, redisSecrets } from './fleet/shared-state.js';
 import { approvalOf } from './mcp/app-approval.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
@@ -51,6 +52,11 @@ export async function createRabbitMqMcp(options: RabbitMqMcpOptions = {}): Promi
   const telemetry = await startTelemetry(config.telemetry, logger);
   const broker = createBroker(config, logger, telemetry);
   broker.amqp.start();
+  if (config.http.authTokens.length === 0) {
+    logger.warn(
+      `mounted without ${settings.authToken.env}: anyone who reaches this app's port can use the broker through it; set ${settings.authToken.env} (generate one with: openssl rand -hex 32)`,
+    );
+  }
   const shared = await openSharedState(config.redisUrl, logger);
   const handler = createMcpHttpHandler({
     http: config.http,

@@ -162,7 +162,7 @@ describe('the Docker image, replayed without a Docker engine', () => {
     expect(built.length).toBeGreaterThan(0);
     const deployment = parse(readFileSync(join(ROOT, 'deploy/kubernetes/deployment.yaml'), 'utf8'));
     const deployed = deployment.spec.template.spec.containers[0].image;
-    expect(deployed).toBe(`rabbitmq-mcp-server:${VERSION}`);
+    expect(deployed).toBe(`registry.example.com/rabbitmq-mcp-server:${VERSION}`);
     for (const tag of built) expect(tag).toBe(deployed);
     expect(existsSync(join(ROOT, '.dockerignore'))).toBe(true);
   });

@@ -41,4 +41,26 @@ describe('the health history across a switch', () => {
     expect(after.series).not.toBe(before.series);
     expect(sampler.history()).toEqual([after]);
   });
+
+  it('takes no sample after stop(), even when one was under way at the stop (the app may be gone by then)', async () => {
+    let asked = 0;
+    const sampler = new HealthSampler({
+      management: () => management,
+      vhost: () => {
+        asked++;
+        return vhost.name;
+      },
+      server: () => 'healthy',
+      intervalMs: 50,
+    });
+    const first = new Promise((resolve) => sampler.once('sample', resolve));
+    sampler.start();
+    // The first sample is asking the broker now; the app stops.
+    sampler.stop();
+    await first;
+    const afterStop = asked;
+    // Ten intervals later, nothing more was asked of what the stopped app held.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(asked).toBe(afterStop);
+  });
 });

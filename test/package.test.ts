@@ -1,5 +1,5 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +7,11 @@ import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { brokerEnv } from './support/mcp-harness.js';
+import { eventually } from './support/broker-admin.js';
 import { callTool } from './support/tool-answer.js';
+import { INITIALIZE, JSON_HEADERS } from './support/http-harness.js';
+import { freePort } from './support/http-process.js';
+import { blockAfter } from './support/readme-blocks.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const folder = mkdtempSync(join(tmpdir(), 'mcp-pack-'));
@@ -140,5 +144,49 @@ describe('the npm package, from a fresh clone', () => {
     );
     expect(imported.stdout.trim(), imported.stderr).toBe('function');
     expect(existsSync(join(app, 'node_modules/rabbitmq-mcp-server/dist/lib/types/server/index.d.ts'))).toBe(true);
+  });
+
+  it("runs the README's mount example pasted into a default CommonJS project and into an ES module one, with a token", async () => {
+    const example = blockAfter('### Mounted in your own Node app', 'js');
+    const expressVersion = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> })
+      .devDependencies.express as string;
+    for (const kind of ['commonjs', 'module'] as const) {
+      const project = join(folder, `mount-${kind}`);
+      mkdirSync(project);
+      // What `npm init -y` writes, with the module type its project chose.
+      writeFileSync(join(project, 'package.json'), JSON.stringify({ name: `mount-${kind}`, version: '1.0.0', type: kind }, null, 2));
+      npm(['install', '--no-audit', '--no-fund', `express@${expressVersion}`, tarball], project);
+      writeFileSync(join(project, 'app.js'), example);
+      const port = await freePort();
+      const token = `mount-token-${kind}-0123456789abcdef`;
+      const app = spawn(process.execPath, ['app.js'], {
+        cwd: project,
+        env: { PATH: process.env.PATH ?? '', ...brokerEnv({ LOG_LEVEL: 'warn', MCP_AUTH_TOKEN: token, PORT: String(port) }) },
+      });
+      try {
+        let out = '';
+        app.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        let err = '';
+        app.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+        await new Promise<void>((resolve, reject) => {
+          app.stdout.on('data', () => out.includes('MCP at') && resolve());
+          app.once('exit', (code) => reject(new Error(`the ${kind} example exited (${code}):\n${err}`)));
+        });
+        expect(out.trim()).toBe(`MCP at http://127.0.0.1:${port}/rabbitmq/mcp`);
+        const url = `http://127.0.0.1:${port}/rabbitmq/mcp`;
+        const post = (headers: Record<string, string>) =>
+          fetch(url, { method: 'POST', headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(INITIALIZE) });
+        expect((await post({})).status).toBe(401);
+        const answer = await post({ authorization: `Bearer ${token}` });
+        expect(answer.status, await answer.clone().text()).toBe(200);
+        // Healthy once its AMQP connection is up (it connects in the background at start).
+        await eventually(async () => ((await fetch(`${url}/health`)).status === 200 ? true : undefined), 'the mounted health', 15_000);
+        expect(err).not.toContain('mounted without MCP_AUTH_TOKEN');
+      } finally {
+        const exited = new Promise((resolve) => app.once('exit', (code) => resolve(code)));
+        app.kill('SIGTERM');
+        expect(await exited).toBe(0);
+      }
+    }
   });
 });

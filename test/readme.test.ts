@@ -9,19 +9,9 @@ import { ensureBuilt } from './support/built-server.js';
 import { INITIALIZE, JSON_HEADERS } from './support/http-harness.js';
 import { freePort } from './support/http-process.js';
 import { brokerEnv } from './support/mcp-harness.js';
+import { blockAfter, readme } from './support/readme-blocks.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-
-/** The fenced code block (```lang) that follows the first line containing `marker`. */
-function blockAfter(marker: string, lang: string): string {
-  const from = readme.indexOf(marker);
-  expect(from, `README has no "${marker}"`).toBeGreaterThan(-1);
-  const match = new RegExp('```' + lang + '\\n([\\s\\S]*?)```').exec(readme.slice(from));
-  if (!match) throw new Error(`no \`\`\`${lang} block after "${marker}"`);
-  return match[1] as string;
-}
-
 describe('the README', () => {
   const children: ChildProcess[] = [];
   afterAll(() => {

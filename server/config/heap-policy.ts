@@ -6,14 +6,14 @@ import { setFlagsFromString } from 'node:v8';
  * old generation may grow to about four times what survived when collecting costs little (which it
  * does here). The server holds about 18 MiB, but every MCP request builds a fresh server and
  * transport and parses and writes JSON, so under 32 concurrent clients the defaults let the heap
- * reach 110 MiB and the process about 160 MiB for no gain in throughput (bench/http.ts measures
- * both, with and without this policy).
+ * reach 110 MiB and the process about 165 MiB for no gain in throughput (bench/http.ts measures
+ * both, with and without this policy; on Node 24 the policy makes no difference).
  *
  * The policy keeps the young generation at its starting size and lets the old one grow to twice
  * what survived. Both are heuristics V8 reads each time it decides, so setting them once the
  * process runs takes effect (Node's v8.setFlagsFromString; the heap's limits, which V8 fixes at
  * start, are left alone). A flag given on the command line or in NODE_OPTIONS wins: an operator who
- * tunes the heap (the Docker image's --max-semi-space-size) keeps their choice for that generation.
+ * tunes a generation (--max-semi-space-size, say) keeps their choice for it.
  */
 const YOUNG_GENERATION = {
   flag: '--semi-space-growth-factor=1',

@@ -69,8 +69,9 @@ export function connectSharedState(url: string, logger: Logger): SharedState {
     connected: () => up,
     async close() {
       closing = true;
-      if (client.isOpen) await client.close();
-      else client.destroy();
+      // A connected client finishes what it sent; one still reconnecting just stops.
+      if (client.isReady) await client.close();
+      else if (client.isOpen) client.destroy();
     },
   };
 }

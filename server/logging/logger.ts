@@ -8,15 +8,18 @@ export type { Logger };
 
 /**
  * Writes everything to `fd`, waiting out a full pipe (stderr may be a non-blocking pipe whose
- * reader is slow) instead of dropping or throwing.
+ * reader is slow) for up to a second before giving the lines up: a reader that stopped reading
+ * must not stop the server.
  */
 function writeAll(fd: number, text: string): void {
   let bytes = Buffer.from(text);
+  const giveUpAt = Date.now() + 1000;
   while (bytes.length > 0) {
     try {
       bytes = bytes.subarray(writeSync(fd, bytes));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') return; // stderr closed: nowhere to log
+      // Closed, or still full after a second: nowhere to log.
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN' || Date.now() > giveUpAt) return;
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
     }
   }
@@ -54,8 +57,15 @@ function toStderr(line: string): void {
  * JSON lines on stderr (stdout belongs to the MCP protocol in stdio mode) and, with LOG_DIR, in
  * daily files. Every line passes the scrubber before it is written anywhere.
  */
-export function createLogger(options: { level: LogLevel; scrub: Scrubber; write?: (line: string) => void; file?: DailyLogFile }): Logger {
-  const write = options.write ?? toStderr;
+export function createLogger(options: {
+  level: LogLevel;
+  scrub: Scrubber;
+  write?: (line: string) => void;
+  file?: DailyLogFile;
+  /** Lines to stderr once per turn of the event loop (the HTTP server), rather than each at once. */
+  batched?: boolean;
+}): Logger {
+  const write = options.write ?? (options.batched ? toStderr : (line: string) => writeAll(2, line));
   const { file } = options;
   const destination = {
     write(line: string) {

@@ -37,6 +37,7 @@ const HISTORY = 144;
 export class HealthSampler extends EventEmitter<{ sample: [HealthSample]; queues: [SampledQueue[]] }> {
   #history: HealthSample[] = [];
   #timer: NodeJS.Timeout | null = null;
+  #running = false;
   #last: { at: number; publish?: number; deliver?: number } | null = null;
   /** Bumped by reset(): a sample begun before it is of the broker before the switch, and is dropped. */
   #series = 0;
@@ -67,9 +68,12 @@ export class HealthSampler extends EventEmitter<{ sample: [HealthSample]; queues
   }
 
   start(): void {
-    if (this.#timer) return;
+    if (this.#running) return;
+    this.#running = true;
     const tick = async () => {
       await this.sample();
+      // Stopped while that sample was under way: no next one (what it reads may be gone by now).
+      if (!this.#running) return;
       this.#timer = setTimeout(() => void tick(), this.#options.intervalMs);
       this.#timer.unref();
     };
@@ -77,6 +81,7 @@ export class HealthSampler extends EventEmitter<{ sample: [HealthSample]; queues
   }
 
   stop(): void {
+    this.#running = false;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
   }

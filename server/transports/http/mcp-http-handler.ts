@@ -87,7 +87,8 @@ function classifiable(request: IncomingMessage): Request {
     if (Array.isArray(value)) for (const item of value) headers.append(name, item);
     else headers.set(name, value);
   }
-  return new Request(`http://${request.headers.host ?? 'localhost'}${request.url ?? '/'}`, { method: request.method, headers });
+  // The host plays no part in the classification; a made-up one cannot make the URL invalid.
+  return new Request(`http://localhost${request.url ?? '/'}`, { method: request.method, headers });
 }
 
 function readBody(request: IncomingMessage, limit: number): Promise<string> {
