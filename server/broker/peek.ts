@@ -62,6 +62,12 @@ export interface Peeked {
    * the window is checked against this one before the answer says the queue holds fewer.
    */
   readyAfter?: number;
+  /**
+   * Quorum queues read short of the window: ready messages the management API listed just before
+   * the peek (its statistics, a few seconds old at most). While a new leader is elected the live
+   * count can read 0 at both ends of a peek; the listing then still shows what the queue holds.
+   */
+  listedReady?: number;
 }
 
 export interface PeekRefused {
@@ -424,6 +430,10 @@ export async function peekQueue(broker: Broker, vhost: string, queue: PeekedQueu
           .then((after) => after.messageCount)
           .catch(() => undefined)
       : undefined;
+  const listedReady =
+    read.messages.length < window && queue.messages !== undefined
+      ? Math.max(0, queue.messages - (queue.messages_unacknowledged ?? 0))
+      : undefined;
   broker.peeks.record(vhost, queue.name, {
     baseline: counters.redelivered,
     published: counters.published,
@@ -439,5 +449,6 @@ export async function peekQueue(broker: Broker, vhost: string, queue: PeekedQueu
     ready: before.messageCount,
     consumers: before.consumerCount,
     ...(readyAfter !== undefined ? { readyAfter } : {}),
+    ...(listedReady !== undefined ? { listedReady } : {}),
   };
 }

@@ -147,14 +147,20 @@ function cutShort(peeked: Peeked, window: number): boolean {
 
 /**
  * A quorum queue that reported fewer ready messages than asked for when the peek began, but holds
- * the window once it ended: the start count was a leader change's passing 0, not the queue's content.
+ * the window once it ended, or was listed with it just before: the start count was a leader
+ * change's passing 0, not the queue's content.
  */
 function miscounted(peeked: Peeked, window: number): boolean {
-  return peeked.ready < window && peeked.readyAfter !== undefined && peeked.readyAfter >= window && peeked.messages.length < window;
+  if (peeked.ready >= window || peeked.messages.length >= window || peeked.readyAfter === undefined) return false;
+  return Math.max(peeked.readyAfter, peeked.listedReady ?? 0) >= window;
 }
 
 function miscountText(peeked: Peeked): string {
-  return `the broker said the queue held ${plural(peeked.ready, 'ready message')} when the peek began, and ${peeked.readyAfter ?? 0} once it ended (a quorum queue changing leader answers with a passing count, or a publisher added them meanwhile). Peek again.`;
+  const listed =
+    peeked.listedReady !== undefined && peeked.listedReady > (peeked.readyAfter ?? 0)
+      ? `, while the management API listed ${peeked.listedReady} just before it (a quorum queue electing a new leader answers 0 for a while, or they were taken meanwhile)`
+      : ' (a quorum queue changing leader answers with a passing count, or a publisher added them meanwhile)';
+  return `the broker said the queue held ${plural(peeked.ready, 'ready message')} when the peek began, and ${peeked.readyAfter ?? 0} once it ended${listed}. Peek again.`;
 }
 
 function wentQuiet(peeked: Peeked): string {
