@@ -165,7 +165,7 @@ async function main(): Promise<void> {
     const basePort = await freePortFrom(oursPort + 1);
     baseline = await startServer(['bench/fixtures/echo-http-server.mjs', String(basePort)], {}, basePort);
     const sdkPort = await freePortFrom(basePort + 1);
-    sdkV2 = await startServer(['bench/fixtures/echo-http-server-v2.mjs', String(sdkPort)], {}, sdkPort);
+    sdkV2 = await startServer(['bench/fixtures/echo-http-server.mjs', String(sdkPort), 'v2'], {}, sdkPort);
     const list = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} });
     const read = JSON.stringify({
       jsonrpc: '2.0',
